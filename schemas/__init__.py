@@ -1,0 +1,23 @@
+"""Pandera models: the contract between stages.
+
+Every stage's output is validated here before the next stage reads it; a failure raises
+one ValidationFailed that names the ticker, the rows and the rule broken.
+"""
+
+from schemas.frames import (
+    DailyPrices,
+    MonthEnd,
+    MonthlyReturns,
+    SignalEvents,
+    SignalSummary,
+)
+from schemas.validate import validate
+
+__all__ = [
+    "DailyPrices",
+    "MonthEnd",
+    "MonthlyReturns",
+    "SignalEvents",
+    "SignalSummary",
+    "validate",
+]

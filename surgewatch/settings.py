@@ -1,0 +1,88 @@
+"""Settings: environment variables prefixed SURGEWATCH_ (SPEC §4), or a .env file.
+
+A bad value stops start-up with a message that names the variable; secrets are kept as
+SecretStr so they never print.
+"""
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from surgewatch.errors import InputError, SettingsError
+from surgewatch.tickers import parse_tickers
+
+Source = Literal["yahoo", "tiingo", "stooq", "csv"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SURGEWATCH_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    home: Path = Path("./data")
+    catalog: str | None = None
+    data_path: str | None = None
+    tickers: Annotated[tuple[str, ...], NoDecode] = ("IWM", "SPY", "QQQ")
+    source: Source = "yahoo"
+    yahoo_url: str = "https://query1.finance.yahoo.com"
+    tiingo_url: str = "https://api.tiingo.com"
+    tiingo_token: SecretStr | None = None
+    stooq_url: str = "https://stooq.com"
+    csv_dir: Path | None = None
+    threshold: float = Field(default=0.10, gt=0)
+    alert_urls: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    http_timeout: float = Field(default=20.0, gt=0)
+    http_retries: int = Field(default=5, ge=0)
+    http_min_interval: float = Field(default=0.5, ge=0)
+
+    @field_validator("tickers", mode="before")
+    @classmethod
+    def _split_tickers(cls, value: object) -> tuple[str, ...]:
+        try:
+            return tuple(parse_tickers(value if isinstance(value, (str, list)) else list(value)))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("alert_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> tuple[str, ...]:
+        return tuple(value.split()) if isinstance(value, str) else tuple(value)
+
+    @field_validator("yahoo_url", "tiingo_url", "stooq_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("catalog")
+    @classmethod
+    def _catalog_kind(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite:", "postgres:", "duckdb:")):
+            raise ValueError("must be sqlite:<path>, postgres:<libpq conninfo> or duckdb:<path>")
+        return value
+
+    @cached_property
+    def catalog_uri(self) -> str:
+        """The DuckLake catalog, defaulting to a SQLite file under home."""
+        return self.catalog or f"sqlite:{self.home / 'catalog.sqlite'}"
+
+    @cached_property
+    def lake_path(self) -> str:
+        """Where DuckLake writes its Parquet files, defaulting to home/lake/."""
+        return self.data_path or f"{self.home / 'lake'}/"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "SURGEWATCH_" + "_".join(str(p) for p in err["loc"][:1]).upper()
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("bad setting " + "; ".join(problems)) from None

@@ -1,0 +1,28 @@
+"""What counts as a ticker symbol, checked before any request or query is made."""
+
+import re
+
+from surgewatch.errors import InputError
+
+# Letters, digits and the separators real symbols use (BRK-B, BRK.B, ^RUT, EURUSD=X):
+# nothing that could act as a path separator, SQL quote or control character.
+_SYMBOL = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
+
+
+def normalize_ticker(raw: str) -> str:
+    """Return the upper-cased symbol, or raise InputError naming the bad one."""
+    symbol = raw.strip().upper()
+    if not _SYMBOL.fullmatch(symbol):
+        raise InputError(
+            f"not a plausible ticker symbol: {raw!r} (letters, digits and . - = after an optional ^)"
+        )
+    return symbol
+
+
+def parse_tickers(raw: str | list[str]) -> list[str]:
+    """Split a comma-separated list (or take a list), normalise, de-duplicate in order."""
+    parts = raw.split(",") if isinstance(raw, str) else raw
+    symbols = [normalize_ticker(p) for p in parts if p.strip()]
+    if not symbols:
+        raise InputError("no tickers given")
+    return list(dict.fromkeys(symbols))
