@@ -23,7 +23,7 @@ def _xnys() -> xc.ExchangeCalendar:
 
 @lru_cache(maxsize=1)
 def _all_sessions() -> pl.Series:
-    return pl.Series("date", _xnys().sessions.values).cast(pl.Date)
+    return pl.Series("date", _xnys().sessions.to_numpy()).cast(pl.Date)
 
 
 def nyse_sessions(start: dt.date, end: dt.date) -> pl.DataFrame:

@@ -1,1 +1,25 @@
-"""transforms"""
+"""Pure polars transforms, one per figure of SPEC §2, in the order data flows.
+
+daily prices → month_ends → monthly_returns → signal_events → horizon_summary.
+No I/O, no clocks, no globals: the trading calendar arrives as a frame argument.
+Every function takes many tickers at once (a ``ticker`` column) and stays vectorised.
+"""
+
+from transforms.events import signal_events
+from transforms.month_ends import month_ends
+from transforms.quality import missing_sessions
+from transforms.returns import forward_columns, monthly_returns
+from transforms.summary import horizon_summary
+from transforms.types import BASIS_COLUMN, Basis, Direction
+
+__all__ = [
+    "BASIS_COLUMN",
+    "Basis",
+    "Direction",
+    "forward_columns",
+    "horizon_summary",
+    "missing_sessions",
+    "month_ends",
+    "monthly_returns",
+    "signal_events",
+]

@@ -1,0 +1,140 @@
+"""The `surgewatch` command: a thin shell over the library functions.
+
+Every expected failure is a SurgewatchError, printed as one line on stderr with a
+non-zero exit; a traceback means a bug.
+"""
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import polars as pl
+import typer
+
+from surgewatch.errors import InputError, SurgewatchError
+from surgewatch.output import render_rows, render_study, study_document
+from surgewatch.study import StudyParams, parse_horizons, run_study
+from surgewatch.tickers import normalize_ticker
+
+app = typer.Typer(
+    help="What usually happens after a month like this? Month-end surge signals and their forward returns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
+
+
+def parse_date(raw: str | None, option: str = "--as-of") -> dt.date | None:
+    """ISO date or None; InputError naming the option otherwise."""
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(f"{option}: not a date (YYYY-MM-DD): {raw!r}") from None
+
+
+def parse_threshold(raw: str) -> float:
+    """A positive fraction such as 0.10."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"--threshold: not a number: {raw!r}") from None
+    if not value > 0 or value != value:
+        raise InputError(f"--threshold must be > 0 (a fraction, 0.10 for 10%), got {raw}")
+    return value
+
+
+def parse_format(raw: str) -> str:
+    if raw not in ("table", "csv", "json"):
+        raise InputError(f"--format must be table, csv or json, got {raw!r}")
+    return raw
+
+
+def load_prices(ticker: str, prices: Path | None) -> pl.DataFrame:
+    """Daily prices of one ticker from a CSV file, or from the warehouse."""
+    if prices is not None:
+        from sources.csv_files import read_price_csv
+
+        return read_price_csv(prices, ticker)
+    raise InputError("no --prices FILE.csv given (reading from the warehouse arrives with `surgewatch refresh`)")
+
+
+@app.command(
+    epilog="Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --format json"
+)
+def study(
+    ticker: Annotated[str, typer.Option(help="Symbol, e.g. IWM.")],
+    prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
+    threshold: Annotated[str, typer.Option(help="Move that qualifies, as a fraction.")] = "0.10",
+    direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = "1,3,6,12",
+    basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """The event table and its summary and baseline for one ticker (SPEC §2)."""
+    symbol = normalize_ticker(ticker)
+    params = StudyParams(
+        threshold=parse_threshold(threshold),
+        direction=direction,  # type: ignore[arg-type]
+        horizons=parse_horizons(horizons),
+        basis=basis,  # type: ignore[arg-type]
+    )
+    fmt, cutoff = parse_format(fmt), parse_date(as_of)
+    result = run_study(load_prices(symbol, prices), params, as_of=cutoff)
+    if not result.missing_sessions.is_empty():
+        days = result.missing_sessions["date"]
+        typer.echo(f"warning: {symbol} lacks {len(days)} NYSE session(s) inside its data, e.g. {days[0]}", err=True)
+    typer.echo(render_study(study_document(result, symbol), fmt))  # type: ignore[arg-type]
+
+
+@app.command(
+    "check-published",
+    epilog="Example: surgewatch check-published --ticker IWM --table ../shared/data/reference/published_table.csv --prices ../shared/data/prices/IWM.csv",
+)
+def check_published(
+    ticker: Annotated[str, typer.Option(help="Symbol the table is about.")],
+    table: Annotated[Path, typer.Option(help="Published table: month,move_pct,fwd_<h>m_pct…")],
+    prices: Annotated[Optional[Path], typer.Option(help="CSV of daily prices; without it, the warehouse.")] = None,
+    summary: Annotated[Optional[Path], typer.Option(help="Published summary (default: published_summary.csv beside the table, if any).")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Every published cell beside the computed one; exit 1 when any differs by more than 0.05 pp."""
+    from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published
+
+    symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
+    if summary is None and (table.parent / "published_summary.csv").is_file():
+        summary = table.parent / "published_summary.csv"
+    audit = audit_published(load_prices(symbol, prices), table, summary)
+    typer.echo(render_rows(HEADER_AUDIT, audit.rows, fmt, title=f"{symbol}: published vs computed (tolerance {TOLERANCE_PP} pp)"))  # type: ignore[arg-type]
+    if audit.flagged:
+        typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
+        raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: one-line errors, documented exit codes."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except SurgewatchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except click.exceptions.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()} (see --help)", err=True)
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

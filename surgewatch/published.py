@@ -1,0 +1,129 @@
+"""Published-vs-computed audit (SPEC §3): every published cell beside our figure.
+
+Differences over the tolerance are flagged, never explained away; qualifying months the
+table lacks are flagged too. Published figures are percents; ours are fractions.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from surgewatch.errors import InputError
+from surgewatch.study import StudyParams, StudyResult, run_study
+import transforms as tf
+
+TOLERANCE_PP = 0.05
+HEADER_AUDIT = ["check", "month", "column", "published", "computed", "difference", "flag"]
+_SUMMARY_STATS = {
+    "average_pct": "average",
+    "median_pct": "median",
+    "win_rate_pct": "win_rate",
+    "sharpe": "sharpe",
+    "max_drawdown_pct": "max_drawdown",
+}
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The comparison rows (HEADER_AUDIT order) and whether any was flagged."""
+
+    rows: list[list[object]]
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for r in self.rows if r[-1])
+
+
+def _read(path: Path, required: list[str]) -> pl.DataFrame:
+    if not path.is_file():
+        raise InputError(f"no such file: {path}")
+    try:
+        frame = pl.read_csv(path, infer_schema_length=None)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{path}: not a readable CSV ({exc.__class__.__name__})") from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame
+
+
+def _horizons(columns: list[str]) -> tuple[int, ...]:
+    return tuple(sorted(int(c.split("_")[1].rstrip("m")) for c in columns if c.startswith("fwd_")))
+
+
+def audit_published(
+    prices: pl.DataFrame, table_path: Path, summary_path: Path | None, threshold: float = 0.10
+) -> Audit:
+    """Compare a published event table (month, move_pct, fwd_<h>m_pct…) and optionally its
+    summary (statistic, fwd_<h>m…) with the study computed from prices."""
+    table = _read(table_path, ["month", "move_pct"])
+    horizons = _horizons([c.removesuffix("_pct") for c in table.columns])
+    if not horizons:
+        raise InputError(f"{table_path}: no fwd_<h>m_pct columns")
+    result = run_study(prices, StudyParams(threshold=threshold, horizons=horizons))
+    monthly = result.monthly.with_columns(label=pl.col("month").dt.strftime("%Y-%m"))
+    by_month = {r["label"]: r for r in monthly.iter_rows(named=True)}
+    published_months = table["month"].cast(pl.Utf8).to_list()
+    last_published = max(published_months)
+
+    rows: list[list[object]] = []
+    for record in table.iter_rows(named=True):
+        month = str(record["month"])
+        computed = by_month.get(month)
+        if computed is None:
+            rows.append(["event", month, "month", None, None, None, "no data for this month"])
+            continue
+        for column in ["move", *(f"fwd_{h}m" for h in horizons)]:
+            rows.append(_cell("event", month, column, record.get(f"{column}_pct"), computed[column]))
+        if computed["move"] is not None and computed["move"] < threshold:
+            rows.append(["event", month, "move", record["move_pct"], computed["move"] * 100, None,
+                         f"not a {threshold:.0%} month in the data"])
+
+    for event in result.events.iter_rows(named=True):
+        month = event["month"].strftime("%Y-%m")
+        if month not in published_months:
+            later = " (after the table's last month)" if month > last_published else ""
+            status = "" if event["complete"] else " (partial)"
+            rows.append(["missing", month, "move", None, event["move"] * 100, None,
+                         f"qualifying month not in the table{status}{later}"])
+
+    if summary_path is not None:
+        rows += _summary_rows(result, summary_path, horizons, last_published)
+    return Audit(rows)
+
+
+def _summary_rows(
+    result: StudyResult, summary_path: Path, horizons: tuple[int, ...], last_published: str
+) -> list[list[object]]:
+    """Our summary over every qualifying month through the table's last month (the
+    definition), beside the published one."""
+    published = _read(summary_path, ["statistic"])
+    events = result.events.filter(pl.col("month").dt.strftime("%Y-%m") <= last_published)
+    ours = tf.horizon_summary(events, horizons)
+    by_horizon = {r["horizon"]: r for r in ours.iter_rows(named=True)}
+    label = f"summary ≤ {last_published}"
+    rows = []
+    for record in published.iter_rows(named=True):
+        stat = _SUMMARY_STATS.get(str(record["statistic"]))
+        if stat is None:
+            raise InputError(f"{summary_path}: unknown statistic {record['statistic']!r}")
+        for h in horizons:
+            column = f"fwd_{h}m"
+            if column in record:
+                value = by_horizon.get(h, {}).get(stat)
+                rows.append(_cell(label, stat, column, record[column], value, percent=stat != "sharpe"))
+    return rows
+
+
+def _cell(
+    check: str, month: str, column: str, published: float | None, computed: float | None,
+    percent: bool = True,
+) -> list[object]:
+    ours = None if computed is None else computed * (100 if percent else 1)
+    if published is None or ours is None:
+        flag = "" if published is None and ours is None else "one side is missing"
+        return [check, month, column, published, ours, None, flag]
+    difference = ours - published
+    flag = f"differs by {difference:+.2f}" if abs(difference) > TOLERANCE_PP + 1e-9 else ""
+    return [check, month, column, published, ours, difference, flag]

@@ -1,0 +1,103 @@
+"""The study: daily prices → validated month-ends, events, summary and baseline.
+
+A library function over the pure transforms, shared by the `study` command, the
+refresh flow and the benchmark. Each stage's output is validated before the next
+stage reads it.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+import transforms as tf
+from schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEvents, SignalSummary, validate
+from surgewatch.calendar import nyse_sessions
+from surgewatch.errors import InputError
+
+DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
+
+
+@dataclass(frozen=True)
+class StudyParams:
+    """What a study asks: threshold crossed in which direction, on which basis, how far ahead."""
+
+    threshold: float = 0.10
+    direction: tf.Direction = "up"
+    horizons: tuple[int, ...] = DEFAULT_HORIZONS
+    basis: tf.Basis = "price"
+
+    def __post_init__(self) -> None:
+        if not self.threshold > 0:
+            raise InputError(f"threshold must be > 0, got {self.threshold}")
+        if self.direction not in ("up", "down"):
+            raise InputError(f"direction must be up or down, got {self.direction!r}")
+        if self.basis not in tf.BASIS_COLUMN:
+            raise InputError(f"basis must be price or total, got {self.basis!r}")
+        if not self.horizons or any(not isinstance(h, int) or h < 1 for h in self.horizons):
+            raise InputError(f"horizons must be positive whole months, got {list(self.horizons)}")
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """Every stage's validated frame, for one or many tickers."""
+
+    params: StudyParams
+    prices: pl.DataFrame
+    monthly: pl.DataFrame
+    events: pl.DataFrame
+    summary: pl.DataFrame
+    baseline: pl.DataFrame
+    missing_sessions: pl.DataFrame = field(repr=False)
+
+    def as_of(self, ticker: str) -> dt.date | None:
+        """The last session of ticker's data the study used."""
+        dates = self.prices.filter(pl.col("ticker") == ticker)["date"]
+        return dates.max() if len(dates) else None
+
+
+def parse_horizons(raw: str | Sequence[int]) -> tuple[int, ...]:
+    """'1,3,6,12' → (1, 3, 6, 12); InputError naming the first bad value."""
+    parts = raw.split(",") if isinstance(raw, str) else list(raw)
+    horizons = []
+    for part in parts:
+        text = str(part).strip()
+        if not text.isdigit() or int(text) < 1:
+            raise InputError(f"horizon must be a positive whole number of months, got {text!r}")
+        horizons.append(int(text))
+    if not horizons:
+        raise InputError("no horizons given")
+    return tuple(sorted(set(horizons)))
+
+
+def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None = None) -> StudyResult:
+    """Run every stage over prices (any number of tickers), ignoring rows after as_of."""
+    if as_of is not None:
+        prices = prices.filter(pl.col("date") <= as_of)
+    if prices.is_empty():
+        raise InputError("no price rows" + (f" on or before {as_of}" if as_of else ""))
+    price_column = tf.BASIS_COLUMN[params.basis]
+    if prices[price_column].null_count():
+        empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
+        raise InputError(f"{price_column} is empty for {', '.join(empty)}; use --basis price")
+    prices = validate(prices.sort("ticker", "date"), DailyPrices, "prices")
+    sessions = nyse_sessions(prices["date"].min(), prices["date"].max())
+    month_end = validate(tf.month_ends(prices, sessions, params.basis), MonthEnd, "month_end")
+    monthly = validate(tf.monthly_returns(month_end, params.horizons), MonthlyReturns, "monthly_returns")
+    events = validate(
+        tf.signal_events(monthly, prices, params.threshold, params.direction, params.basis),
+        SignalEvents,
+        "signal_events",
+    )
+    summary = validate(tf.horizon_summary(events, params.horizons), SignalSummary, "signal_summary")
+    baseline = validate(tf.horizon_summary(monthly, params.horizons), SignalSummary, "baseline")
+    return StudyResult(
+        params=params,
+        prices=prices,
+        monthly=monthly,
+        events=events,
+        summary=summary,
+        baseline=baseline,
+        missing_sessions=tf.missing_sessions(prices, sessions),
+    )

@@ -1,0 +1,35 @@
+"""Fixtures every test folder may use.
+
+Real data lives in ../shared beside the repo; tests that need it skip cleanly on a bare
+clone where it is absent.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PRICES_DIR = SHARED / "data" / "prices"
+REFERENCE_DIR = SHARED / "data" / "reference"
+
+# Prefect and friends must never phone home from a test run.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def prices_dir() -> Path:
+    """../shared/data/prices, or skip when the shared data is absent."""
+    if not (PRICES_DIR / "IWM.csv").is_file():
+        pytest.skip("../shared/data/prices is absent (bare clone)")
+    return PRICES_DIR
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """../shared/data/reference, or skip when the shared data is absent."""
+    if not (REFERENCE_DIR / "published_table.csv").is_file():
+        pytest.skip("../shared/data/reference is absent (bare clone)")
+    return REFERENCE_DIR

@@ -1,0 +1,37 @@
+"""Event (or all-month) forward returns → one summary row per (ticker, horizon)."""
+
+from collections.abc import Sequence
+
+import polars as pl
+
+
+def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
+    """Over the rows whose fwd_hm is not null, per ticker and horizon h:
+    n; average = mean; median; win_rate = share of fwd_hm > 0;
+    sharpe = mean / std (ddof=0), null when n < 2 or std = 0;
+    max_drawdown = min(mdd_hm).
+
+    Given events it is the signal summary; given every month it is the baseline.
+    """
+    frame = monthly_returns.lazy()
+    per_horizon = []
+    for h in horizons:
+        ret = pl.col(f"fwd_{h}m")
+        known = ret.is_not_null()
+        std = ret.filter(known).std(ddof=0)
+        stats = frame.group_by("ticker").agg(
+            pl.lit(h, dtype=pl.Int64).alias("horizon"),
+            known.sum().cast(pl.UInt32).alias("n"),
+            ret.filter(known).mean().alias("average"),
+            ret.filter(known).median().alias("median"),
+            (ret.filter(known) > 0).mean().alias("win_rate"),
+            pl.when((known.sum() >= 2) & (std > 0)).then(ret.filter(known).mean() / std).alias("sharpe"),
+            pl.col(f"mdd_{h}m").filter(known).min().alias("max_drawdown"),
+        )
+        per_horizon.append(stats)
+    return (
+        pl.concat(per_horizon)
+        .select("ticker", "horizon", "n", "average", "median", "win_rate", "sharpe", "max_drawdown")
+        .sort("ticker", "horizon")
+        .collect()
+    )
