@@ -5,6 +5,7 @@ stay pure functions of their inputs.
 """
 
 import datetime as dt
+import warnings
 from functools import lru_cache
 
 import exchange_calendars as xc
@@ -18,7 +19,11 @@ CALENDAR_START = dt.date(1980, 1, 1)
 @lru_cache(maxsize=1)
 def _xnys() -> xc.ExchangeCalendar:
     end = dt.date(dt.date.today().year + 2, 12, 31)
-    return xc.get_calendar("XNYS", start=CALENDAR_START.isoformat(), end=end.isoformat())
+    # exchange_calendars 4.13 still reads Series.values, which pandas 3 deprecates;
+    # the warning is theirs, not ours, and would otherwise reach every user.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Series.values returning")
+        return xc.get_calendar("XNYS", start=CALENDAR_START.isoformat(), end=end.isoformat())
 
 
 @lru_cache(maxsize=1)

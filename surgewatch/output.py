@@ -104,7 +104,7 @@ def format_cell(column: str, value: object, label: object = None) -> str:
     if isinstance(value, float):
         if _is_ratio(column, label):
             return f"{value * 100:+.2f}%"
-        return f"{value:.2f}"
+        return f"{round(value, 2) + 0.0:.2f}"
     return str(value)
 
 

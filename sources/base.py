@@ -1,0 +1,116 @@
+"""What every price source promises, and the shared last step that keeps the promise."""
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+import polars as pl
+
+from surgewatch.errors import SourceError
+from surgewatch.tickers import normalize_ticker
+from sources.http import one_line
+
+log = logging.getLogger("surgewatch.sources")
+
+# The raw daily frame every source returns (schemas.frames.DailyPrices checks its values).
+RAW_SCHEMA = pl.Schema(
+    {
+        "ticker": pl.Utf8,
+        "date": pl.Date,
+        "open": pl.Float64,
+        "high": pl.Float64,
+        "low": pl.Float64,
+        "close": pl.Float64,
+        "adj_close": pl.Float64,
+        "volume": pl.Int64,
+    }
+)
+OHLC = ("open", "high", "low", "close")
+# "Full history" for providers that need an explicit first day: earlier than any
+# listing they carry.
+EARLIEST = dt.date(1900, 1, 1)
+_SHOW_DATES = 5
+
+
+class PriceSource(Protocol):
+    """A provider of daily bars for one ticker at a time."""
+
+    name: str
+
+    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+        """Bars of the sessions in [start, end] (None: no bound), as RAW_SCHEMA, sorted by date.
+
+        Raises InputError for an implausible symbol (before any request) and
+        SourceError(ticker, …) when the provider fails for this ticker.
+        """
+        ...
+
+
+def empty_frame() -> pl.DataFrame:
+    """A frame with the raw columns and no rows."""
+    return pl.DataFrame(schema=RAW_SCHEMA)
+
+
+def check_request(ticker: str, start: dt.date | None, end: dt.date | None) -> tuple[str, bool]:
+    """Normalise the symbol (InputError if implausible); say whether the range can hold any day."""
+    symbol = normalize_ticker(ticker)
+    return symbol, start is None or end is None or start <= end
+
+
+@contextmanager
+def malformed_answer(ticker: str, provider: str) -> Iterator[None]:
+    """Turn a parse failure inside the block into SourceError(ticker, "malformed answer …")."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, pl.exceptions.PolarsError) as exc:
+        raise SourceError(
+            ticker, f"malformed answer ({provider}: {type(exc).__name__}: {one_line(str(exc))})"
+        ) from exc
+
+
+def finish_frame(
+    bars: pl.DataFrame, ticker: str, provider: str, start: dt.date | None, end: dt.date | None
+) -> pl.DataFrame:
+    """Shape a provider's parsed bars into RAW_SCHEMA rows for [start, end].
+
+    `bars` has a Date column `date`, numeric OHLC columns and optionally `adj_close`
+    and `volume`. Bars missing any OHLC value cannot be used and are dropped (logged
+    with their dates, so the gap shows up downstream as a missing session rather than
+    a made-up price); NaN counts as missing. Two bars on one date (Yahoo adds a live
+    bar beside the day's bar while a session is open) keep the later one.
+    """
+    for optional in ("adj_close", "volume"):
+        if optional not in bars.columns:
+            bars = bars.with_columns(pl.lit(None, pl.Float64).alias(optional))
+    floats = [*OHLC, "adj_close"]
+    frame = bars.select(
+        pl.lit(ticker, pl.Utf8).alias("ticker"),
+        pl.col("date").cast(pl.Date),
+        *(pl.col(c).cast(pl.Float64).fill_nan(None) for c in floats),
+        pl.col("volume").cast(pl.Float64).fill_nan(None).round().cast(pl.Int64),
+    )
+    if start is not None:
+        frame = frame.filter(pl.col("date") >= start)
+    if end is not None:
+        frame = frame.filter(pl.col("date") <= end)
+    usable = pl.all_horizontal(pl.col(c).is_not_null() for c in OHLC) & pl.col("date").is_not_null()
+    dropped = frame.filter(~usable)
+    if dropped.height:
+        log.warning(
+            "%s: %s sent %d bar(s) without a full open/high/low/close, dropped: %s",
+            ticker, provider, dropped.height, _dates(dropped),
+        )
+    frame = frame.filter(usable).sort("date", maintain_order=True)
+    repeated = frame.filter(pl.col("date").is_duplicated())
+    if repeated.height:
+        log.warning("%s: %s sent several bars for %s, kept the last", ticker, provider, _dates(repeated.unique("date")))
+        frame = frame.unique("date", keep="last", maintain_order=True)
+    return frame.select(RAW_SCHEMA.names())
+
+
+def _dates(frame: pl.DataFrame) -> str:
+    shown = ", ".join(str(d) for d in frame["date"].head(_SHOW_DATES).to_list())
+    more = frame.height - _SHOW_DATES
+    return shown + (f" (+{more} more)" if more > 0 else "")

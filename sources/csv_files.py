@@ -1,0 +1,150 @@
+"""Prices from local CSV files: the `csv` source and `surgewatch study --prices FILE.csv`.
+
+A file has a header with at least ``date,open,high,low,close`` (``adj_close`` and
+``volume`` may be absent or empty: null), ISO dates, one row per session in any order.
+Header names are matched case-insensitively with spaces as underscores, so a Yahoo
+download's ``Date,…,Adj Close,Volume`` reads too. Numbers are taken as written
+(float32 artefacts such as 297.6700134277344 included). Any problem stops the read
+with one line naming the file, the line and the value.
+
+The `csv` source reads ``{SURGEWATCH_CSV_DIR}/{TICKER}.csv``; an index symbol is looked
+up with its caret first and then without (``^RUT`` → ``^RUT.csv``, else ``RUT.csv``),
+because a caret is awkward in file names.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+
+from sources.base import OHLC, check_request, empty_frame, finish_frame
+from surgewatch.errors import InputError, SettingsError, SourceError
+from surgewatch.settings import Settings
+from surgewatch.tickers import normalize_ticker
+
+NAME = "csv"
+COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
+OPTIONAL = ("adj_close", "volume")
+_SHOW = 3
+
+
+class CsvSource:
+    """Daily bars from a folder of TICKER.csv files."""
+
+    name = NAME
+
+    def __init__(self, settings: Settings):
+        if settings.csv_dir is None:
+            raise SettingsError("the csv source needs a folder: set SURGEWATCH_CSV_DIR")
+        self._dir = settings.csv_dir
+
+    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+        """Bars for [start, end] from the ticker's file; see PriceSource."""
+        symbol, possible = check_request(ticker, start, end)
+        candidates = [f"{symbol}.csv"] + ([f"{symbol[1:]}.csv"] if symbol.startswith("^") else [])
+        path = next((self._dir / name for name in candidates if (self._dir / name).is_file()), None)
+        if path is None:
+            raise SourceError(symbol, f"no file {' or '.join(candidates)} in {self._dir}")
+        if not possible:
+            return empty_frame()
+        try:
+            bars = read_price_csv(path, symbol)
+        except InputError as exc:
+            raise SourceError(symbol, str(exc)) from exc
+        return finish_frame(bars, symbol, NAME, start, end)
+
+
+def read_price_csv(path: Path, ticker: str) -> pl.DataFrame:
+    """All rows of a price file as the raw frame (RAW_SCHEMA), sorted by date.
+
+    Raises InputError with one line naming the problem: missing file, missing
+    column(s), an unparseable date, a missing or non-numeric value, a price <= 0, a
+    negative volume, or duplicate dates.
+    """
+    symbol = normalize_ticker(ticker)
+    path = Path(path)
+    text = _read_text(path)
+    try:
+        raw = pl.read_csv(text.encode(), infer_schema=False, truncate_ragged_lines=False)
+    except pl.exceptions.NoDataError:
+        raise InputError(f"{path}: empty file (expected a header {','.join(COLUMNS)})") from None
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{path}: not a readable CSV ({_first_line(exc)})") from None
+    raw = raw.rename({c: c.strip().lower().replace(" ", "_") for c in raw.columns})
+    missing = [c for c in COLUMNS if c not in raw.columns and c not in OPTIONAL]
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)}; found {','.join(raw.columns)})"
+        )
+    for optional in OPTIONAL:
+        if optional not in raw.columns:
+            raw = raw.with_columns(pl.lit(None, pl.Utf8).alias(optional))
+    # Line numbers as an editor shows them: the header is line 1.
+    raw = raw.select(*(pl.col(c).str.strip_chars() for c in COLUMNS)).with_row_index("line", offset=2)
+
+    dates = raw.select(pl.col("date").str.to_date("%Y-%m-%d", strict=False)).to_series()
+    bad = raw.filter(dates.is_null())
+    if bad.height:
+        raise InputError(
+            f"{path}: {_where(bad)}: date {_shown(bad['date'][0])} is not a YYYY-MM-DD date{_more(bad)}"
+        )
+    frame = raw.with_columns(date=dates)
+    numbers = {}
+    for column in (*OHLC, *OPTIONAL):
+        parsed = frame[column].cast(pl.Float64, strict=False)
+        required = column in OHLC
+        given = frame[column].is_not_null()
+        bad = frame.filter((given & ~parsed.is_finite().fill_null(False)) | (~given & required))
+        if bad.height:
+            value = bad[column][0]
+            problem = f"{column} is empty" if value is None else f"{column} {_shown(value)} is not a number"
+            raise InputError(f"{path}: {_where(bad)}: {problem}{_more(bad)}")
+        numbers[column] = parsed
+    frame = frame.with_columns(**numbers)
+
+    for column in (*OHLC, "adj_close"):
+        bad = frame.filter(pl.col(column) <= 0)
+        if bad.height:
+            raise InputError(
+                f"{path}: {_where(bad)}: {column} is {bad[column][0]!r}, prices must be > 0{_more(bad)}"
+            )
+    bad = frame.filter(pl.col("volume") < 0)
+    if bad.height:
+        raise InputError(f"{path}: {_where(bad)}: volume is {bad['volume'][0]!r}, must be >= 0{_more(bad)}")
+
+    repeated = frame.filter(pl.col("date").is_duplicated())["date"].unique().sort()
+    if repeated.len():
+        shown = ", ".join(str(d) for d in repeated.head(_SHOW).to_list())
+        more = f" (+{repeated.len() - _SHOW} more)" if repeated.len() > _SHOW else ""
+        raise InputError(f"{path}: duplicate dates {shown}{more}: one row per session expected")
+    return finish_frame(frame.drop("line"), symbol, NAME, None, None)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a CSV file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _where(bad: pl.DataFrame) -> str:
+    line = bad["line"][0]
+    return f"line {line} ({bad['date'][0]})" if bad["date"].dtype == pl.Date else f"line {line}"
+
+
+def _more(bad: pl.DataFrame) -> str:
+    return f" (and {bad.height - 1} more row(s))" if bad.height > 1 else ""
+
+
+def _shown(value: str | None) -> str:
+    return repr(value) if value else "(empty)"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,186 @@
+"""The one HTTP client every provider module uses: retries, timeouts, politeness.
+
+`make_session` builds a `requests.Session` whose adapter retries idempotent GETs on
+connection failures, read timeouts and 429/5xx answers (exponential backoff with
+jitter, honouring Retry-After), puts `settings.http_timeout` on every request and
+keeps at least `settings.http_min_interval` seconds between requests to one host.
+`fetch` turns whatever still goes wrong after that into one `SourceError` line.
+"""
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from surgewatch import __version__
+from surgewatch.errors import SourceError
+from surgewatch.settings import Settings
+
+USER_AGENT = f"surgewatch/{__version__} (+https://github.com/surgewatch)"
+
+# Waits double per consecutive failure (the first retry is immediate), so the default
+# 5 retries spend about 0 + 1 + 2 + 4 + 8 s plus jitter: enough to ride out a
+# provider's brief outage without stalling the nightly run for long.
+DEFAULT_BACKOFF = 0.5
+# A provider asking for a longer pause than this is throttling us for the day; waiting
+# longer would only delay the other tickers.
+RETRY_AFTER_MAX = 60
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+_DETAIL_CHARS = 200
+
+
+class _HostThrottle:
+    """Hands out per-host time slots at least `interval` seconds apart (thread-safe)."""
+
+    def __init__(self, interval: float):
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._next_slot: dict[str, float] = {}
+
+    def wait(self, host: str) -> None:
+        if self._interval <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot.get(host, now))
+            self._next_slot[host] = slot + self._interval
+        # Sleep outside the lock so threads bound for other hosts are not held up.
+        time.sleep(slot - now)
+
+
+class _PoliteAdapter(HTTPAdapter):
+    def __init__(self, *, retry: Retry, timeout: float, throttle: _HostThrottle):
+        self.timeout = timeout
+        self._throttle = throttle
+        super().__init__(max_retries=retry)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        # requests has no session-wide timeout; without one a silent server hangs us forever.
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        self._throttle.wait(urlsplit(request.url).netloc)
+        return super().send(request, **kwargs)
+
+
+def make_session(settings: Settings, *, backoff_factor: float = DEFAULT_BACKOFF) -> requests.Session:
+    """A Session with retries, a default timeout, a per-host pace and surgewatch's User-Agent.
+
+    `backoff_factor` scales the waits between retries (tests pass a tiny one); the
+    jitter added to each wait is up to one more `backoff_factor`, so parallel runs
+    that failed together do not retry in lockstep.
+    """
+    retry = Retry(
+        total=settings.http_retries,
+        backoff_factor=backoff_factor,
+        backoff_jitter=backoff_factor,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_MAX,
+        raise_on_status=False,
+    )
+    adapter = _PoliteAdapter(
+        retry=retry, timeout=settings.http_timeout, throttle=_HostThrottle(settings.http_min_interval)
+    )
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def fetch(
+    session: requests.Session,
+    url: str,
+    *,
+    ticker: str,
+    provider: str,
+    params: Mapping[str, str | int] | None = None,
+    headers: Mapping[str, str] | None = None,
+    detail_path: tuple[str, ...] = (),
+    secret: str | None = None,
+) -> requests.Response:
+    """GET url and return the 2xx response, or raise SourceError(ticker, <one line>).
+
+    The line says what happened and how many attempts were made, e.g. ``unknown
+    symbol (yahoo HTTP 404: No data found, symbol may be delisted)`` or ``timed out
+    (yahoo: no answer within 20 s, 6 attempts)``. `detail_path` is where the provider's
+    JSON error body keeps its explanation; `secret` is blanked out of the message.
+    """
+    try:
+        response = session.get(url, params=params, headers=headers)
+    except requests.RequestException as exc:
+        message = _describe_failure(exc, provider, session.get_adapter(url))
+        raise SourceError(ticker, _redact(message, secret)) from exc
+    if response.ok:
+        return response
+    raise SourceError(ticker, _redact(_describe_status(response, provider, detail_path), secret))
+
+
+def one_line(text: str, limit: int = _DETAIL_CHARS) -> str:
+    """Collapse text to one line of at most `limit` characters (for error messages)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _describe_failure(exc: requests.RequestException, provider: str, adapter: Any) -> str:
+    root = _root_cause(exc)
+    total = getattr(adapter.max_retries, "total", 0)
+    attempts = (total if isinstance(total, int) else 0) + 1
+    tries = f", {attempts} attempts" if attempts > 1 else ""
+    if isinstance(exc, requests.Timeout) or isinstance(root, (TimeoutError, urllib3.exceptions.TimeoutError)):
+        timeout = getattr(adapter, "timeout", None)
+        within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else ""
+        return f"timed out ({provider}: no answer{within}{tries})"
+    reason = root.strerror if isinstance(root, OSError) and root.strerror else str(root)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"answer cut off ({provider}: {one_line(reason)})"
+    return f"connection failed ({provider}: {one_line(reason)}{tries})"
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost error behind requests' and urllib3's wrappers (MaxRetryError etc.)."""
+    seen = {id(exc)}
+    while True:
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in exc.args if isinstance(a, BaseException)), None) or exc.__cause__
+        if inner is None or id(inner) in seen:
+            return exc
+        seen.add(id(inner))
+        exc = inner
+
+
+def _describe_status(response: requests.Response, provider: str, detail_path: tuple[str, ...]) -> str:
+    code = response.status_code
+    what = {404: "unknown symbol", 401: "not authorised", 403: "not authorised", 429: "rate limited"}.get(
+        code, "request failed"
+    )
+    history = getattr(getattr(response.raw, "retries", None), "history", ())
+    tries = f", {len(history) + 1} attempts" if history else ""
+    detail = _error_detail(response, detail_path) or response.reason or "no explanation"
+    return f"{what} ({provider} HTTP {code}: {one_line(detail)}{tries})"
+
+
+def _error_detail(response: requests.Response, path: tuple[str, ...]) -> str | None:
+    if path:
+        try:
+            node: Any = response.json()
+            for key in path:
+                node = node[key]
+            return str(node) if node else None
+        except (ValueError, KeyError, IndexError, TypeError):
+            pass
+    text = response.text.strip()
+    # An HTML error page says nothing useful in one line; the status reason does.
+    return None if not text or text.startswith("<") else text
+
+
+def _redact(message: str, secret: str | None) -> str:
+    return message.replace(secret, "***") if secret else message

@@ -1,0 +1,72 @@
+"""Stooq's CSV download.
+
+``GET {stooq_url}/q/d/l/?s={symbol}&i=d&d1=YYYYMMDD&d2=YYYYMMDD`` answers
+``Date,Open,High,Low,Close,Volume`` with split-adjusted prices and no adjusted close
+(`adj_close` is null). Symbols: US listings are the lower-cased ticker with ``.us``
+(``IWM`` → ``iwm.us``, ``BRK-B`` → ``brk-b.us``); indices keep their caret and get no
+suffix (``^RUT`` → ``^rut``). Stooq's own suffixes for other markets are not supported.
+
+Stooq answers the body ``No data`` (HTTP 200) both for an unknown symbol and for a
+range with no bars; when the range holds an NYSE session that can only mean the symbol
+is unknown (or not covered that far back), otherwise it is an empty frame.
+"""
+
+import datetime as dt
+import io
+
+import polars as pl
+import requests
+
+from sources.base import OHLC, check_request, empty_frame, finish_frame, malformed_answer
+from sources.http import fetch, one_line
+from surgewatch.calendar import nyse_sessions
+from surgewatch.errors import SourceError
+from surgewatch.settings import Settings
+
+NAME = "stooq"
+_HEADER = "Date,Open,High,Low,Close"
+
+
+class StooqSource:
+    """Daily bars from Stooq's CSV download."""
+
+    name = NAME
+
+    def __init__(self, settings: Settings, session: requests.Session):
+        self._base = settings.stooq_url
+        self._session = session
+
+    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+        """Bars for [start, end] (None: full history / up to now); see PriceSource."""
+        symbol, possible = check_request(ticker, start, end)
+        if not possible:
+            return empty_frame()
+        params = {"s": stooq_symbol(symbol), "i": "d"}
+        if start is not None:
+            params["d1"] = start.strftime("%Y%m%d")
+        if end is not None:
+            params["d2"] = end.strftime("%Y%m%d")
+        response = fetch(self._session, f"{self._base}/q/d/l/", ticker=symbol, provider=NAME, params=params)
+        text = response.text.strip()
+        if text.lower().startswith("no data"):
+            if start is not None and end is not None and not _has_session(start, end):
+                return empty_frame()
+            raise SourceError(symbol, f"unknown symbol (stooq has no data for {params['s']} in the range asked)")
+        if not text.startswith(_HEADER):
+            raise SourceError(symbol, f"unexpected answer (stooq: {one_line(text, 120)})")
+        with malformed_answer(symbol, NAME):
+            bars = pl.read_csv(io.StringIO(text), infer_schema=False).rename(str.lower)
+            numeric = [c for c in (*OHLC, "volume") if c in bars.columns]
+            bars = bars.with_columns(
+                pl.col("date").str.to_date("%Y-%m-%d"), *(pl.col(c).cast(pl.Float64) for c in numeric)
+            )
+        return finish_frame(bars, symbol, NAME, start, end)
+
+def stooq_symbol(symbol: str) -> str:
+    """Stooq's name for a normalised symbol: ``^rut`` for indices, ``iwm.us`` for US listings."""
+    return symbol.lower() if symbol.startswith("^") else f"{symbol.lower()}.us"
+
+
+def _has_session(start: dt.date, end: dt.date) -> bool:
+    sessions = nyse_sessions(start, end)["date"]
+    return bool(sessions.is_between(start, end).any())

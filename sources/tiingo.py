@@ -1,0 +1,88 @@
+"""Tiingo's end-of-day prices API.
+
+``GET {tiingo_url}/tiingo/daily/{ticker}/prices?startDate=…&format=json&resampleFreq=daily``
+with the token in an ``Authorization: Token …`` header only (never in the URL, a log
+line or an error message).
+
+Basis. Tiingo's `open/high/low/close/volume` are the raw prints of the day, while the
+spec's `close` is split-adjusted and not dividend-adjusted (as Yahoo's chart API gives
+it). Each row carries `splitFactor` (new shares per old share on a split's ex-date,
+else 1), so a row's split-adjusted price is its raw price divided by the product of
+the splitFactor of every *later* row, and its volume is multiplied by it. That product
+must include every split up to today, not only those up to `end`, so the request never
+sends `endDate`: it asks for `startDate` to the latest session and the rows after `end`
+are dropped once the adjustment is done. `adj_close` is Tiingo's `adjClose` (splits and
+dividends). Index symbols (``^RUT``) are not carried by Tiingo and are refused without
+a request.
+"""
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+import polars as pl
+import requests
+
+from sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer
+from sources.http import fetch, one_line
+from surgewatch.errors import SettingsError, SourceError
+from surgewatch.settings import Settings
+
+NAME = "tiingo"
+_FIELDS = {"date": pl.Utf8, **{c: pl.Float64 for c in OHLC}, "volume": pl.Float64, "adjClose": pl.Float64, "splitFactor": pl.Float64}
+
+
+class TiingoSource:
+    """Daily bars from Tiingo, split-adjusted to match Yahoo's basis."""
+
+    name = NAME
+
+    def __init__(self, settings: Settings, session: requests.Session):
+        if settings.tiingo_token is None or not settings.tiingo_token.get_secret_value().strip():
+            raise SettingsError("the tiingo source needs an API token: set SURGEWATCH_TIINGO_TOKEN")
+        self._token = settings.tiingo_token.get_secret_value().strip()
+        self._base = settings.tiingo_url
+        self._session = session
+
+    def __repr__(self) -> str:
+        return f"TiingoSource({self._base!r})"
+
+    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+        """Bars for [start, end] (None: full history / up to now); see PriceSource."""
+        symbol, possible = check_request(ticker, start, end)
+        if symbol.startswith("^"):
+            raise SourceError(symbol, "tiingo has no index data; use the yahoo, stooq or csv source")
+        if not possible:
+            return empty_frame()
+        response = fetch(
+            self._session,
+            f"{self._base}/tiingo/daily/{quote(symbol.lower(), safe='')}/prices",
+            ticker=symbol,
+            provider=NAME,
+            params={"startDate": (start or EARLIEST).isoformat(), "format": "json", "resampleFreq": "daily"},
+            headers={"Authorization": f"Token {self._token}", "Accept": "application/json"},
+            detail_path=("detail",),
+            secret=self._token,
+        )
+        with malformed_answer(symbol, NAME):
+            bars = _parse_prices(response.json(), symbol)
+        return finish_frame(bars, symbol, NAME, start, end)
+
+
+def _parse_prices(body: Any, symbol: str) -> pl.DataFrame:
+    if isinstance(body, dict):
+        # Tiingo explains refusals (unknown ticker, plan limits) in a {"detail": …} object.
+        raise SourceError(symbol, f"request refused (tiingo: {one_line(str(body.get('detail', body)))})")
+    if not body:
+        return pl.DataFrame(schema={"date": pl.Date, **{c: pl.Float64 for c in OHLC}})
+    rows = pl.from_dicts(body, schema=_FIELDS).sort("date")
+    later_splits = (
+        pl.col("splitFactor").fill_null(1.0).shift(-1, fill_value=1.0).reverse().cum_prod().reverse()
+    )
+    return rows.select(
+        # Tiingo stamps each day as midnight UTC of the session date: the date part is it.
+        pl.col("date").str.slice(0, 10).str.to_date("%Y-%m-%d"),
+        *(pl.col(c) / later_splits for c in OHLC),
+        pl.col("adjClose").alias("adj_close"),
+        pl.col("volume") * later_splits,
+    )

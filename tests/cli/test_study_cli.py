@@ -1,0 +1,130 @@
+"""`surgewatch study` and `check-published` as a user runs them (SPEC §4)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from surgewatch.cli import main
+
+GOOD = "date,open,high,low,close,adj_close,volume\n"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, body: str, name: str = "p.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+class TestStudy:
+    def test_json_shape(self, capsys, prices_dir):
+        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
+                           "--as-of", "2026-07-31", "--format", "json")
+        assert code == 0
+        doc = json.loads(out)
+        assert set(doc) == {"ticker", "threshold", "direction", "basis", "horizons", "as_of", "events", "summary", "baseline"}
+        assert (doc["ticker"], doc["threshold"], doc["direction"], doc["basis"], doc["as_of"]) == ("IWM", 0.1, "up", "price", "2026-07-31")
+        first = doc["events"][0]
+        assert first["month"] == "2003-04" and first["complete"] is True
+        assert {"fwd_1m", "fwd_12m", "mdd_1m", "mdd_12m", "sessions", "up_sessions", "prior_drawdown", "first_crossed_on"} <= set(first)
+        assert doc["events"][-1]["fwd_6m"] is None  # 2026-04 + 6 months is past the data
+        assert [s["horizon"] for s in doc["summary"]] == [1, 3, 6, 12]
+        assert doc["baseline"][0]["n"] > doc["summary"][0]["n"]
+
+    def test_table_shows_signed_percents(self, capsys, prices_dir):
+        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--as-of", "2026-07-31")
+        assert code == 0
+        assert "2003-04" in out and "+10.28%" in out and "win_rate" in out
+
+    def test_csv_keeps_fractions(self, capsys, prices_dir):
+        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
+                           "--as-of", "2026-07-31", "--format", "csv", "--horizons", "1,3")
+        assert code == 0
+        header, first = out.splitlines()[:2]
+        assert header.startswith("section,month,complete,as_of,move,fwd_1m,fwd_3m,mdd_1m,mdd_3m")
+        assert first.startswith("event,2003-04,True,2003-04-30,0.1027")
+
+    def test_down_study_and_threshold(self, capsys, prices_dir):
+        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
+                           "--direction", "down", "--threshold", "0.15", "--format", "json")
+        assert code == 0
+        months = [e["month"] for e in json.loads(out)["events"]]
+        assert "2008-10" in months and "2020-03" in months
+
+
+class TestCheckPublished:
+    def test_flags_differences_and_missing_months(self, capsys, prices_dir, reference_dir):
+        code, out, err = run(capsys, "check-published", "--ticker", "IWM", "--table", str(reference_dir / "published_table.csv"),
+                             "--prices", str(prices_dir / "IWM.csv"), "--format", "json")
+        assert code == 1
+        rows = json.loads(out)
+        flagged = {(r["check"], r["month"], r["column"]) for r in rows if r["flag"]}
+        assert ("event", "2003-04", "move") not in flagged  # agrees to the cent
+        assert ("event", "2020-11", "fwd_1m") in flagged  # published 13.56, data 8.31
+        assert ("missing", "2003-05", "move") in flagged
+        # Every published event cell is compared: 13 months x (move + 4 horizons).
+        assert sum(1 for r in rows if r["check"] == "event" and r["published"] is not None) >= 65
+        assert any(r["check"].startswith("summary") for r in rows)
+        assert "flagged" in err
+
+
+def _bad(tmp_path, body):
+    return write(tmp_path, body)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--prices", "{tmp}/nope.csv"], "nope.csv"),
+        (["--prices", "{missing_col}"], "missing column(s) close"),
+        (["--prices", "{non_numeric}"], "close"),
+        (["--prices", "{non_positive}"], "close"),
+        (["--prices", "{dupes}"], "2024-01-03"),
+        (["--prices", "{good}", "--threshold", "0"], "--threshold"),
+        (["--prices", "{good}", "--threshold", "-0.1"], "--threshold"),
+        (["--prices", "{good}", "--horizons", "1,x"], "horizon"),
+        (["--prices", "{good}", "--horizons", "0"], "horizon"),
+        (["--prices", "{good}", "--as-of", "2024-13-45"], "--as-of"),
+        (["--prices", "{bad_date}"], "date"),
+        (["--prices", "{good}", "--format", "xml"], "--format"),
+        (["--prices", "{good}", "--direction", "sideways"], "direction"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(capsys, tmp_path, argv, message):
+    files = {
+        "tmp": str(tmp_path),
+        "missing_col": write(tmp_path, "date,open,high,low,adj_close,volume\n2024-01-02,1,1,1,1,5\n", "a.csv"),
+        "non_numeric": write(tmp_path, GOOD + "2024-01-02,1,1,1,abc,1,5\n", "b.csv"),
+        "non_positive": write(tmp_path, GOOD + "2024-01-02,1,1,1,0,1,5\n", "c.csv"),
+        "dupes": write(tmp_path, GOOD + "2024-01-03,1,1,1,1,1,5\n2024-01-03,1,1,1,1,1,5\n", "d.csv"),
+        "good": write(tmp_path, GOOD + "2024-01-02,1,1,1,1,1,5\n2024-01-03,1,1,1,1,1,5\n", "e.csv"),
+        "bad_date": write(tmp_path, GOOD + "2024-01-02,1,1,1,1,1,5\n2024-02-31,1,1,1,1,1,5\n", "f.csv"),
+    }
+    argv = [a.format(**files) for a in argv]
+    code, out, err = run(capsys, "study", "--ticker", "IWM", *argv)
+    assert code != 0
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert message in lines[0]
+
+
+def test_implausible_ticker_is_refused(capsys, tmp_path):
+    code, _, err = run(capsys, "study", "--ticker", "IWM;DROP TABLE", "--prices", str(tmp_path / "x.csv"))
+    assert code == 2 and "not a plausible ticker" in err
+
+
+def test_console_script_prints_no_traceback(tmp_path):
+    exe = Path(sys.executable).parent / "surgewatch"
+    proc = subprocess.run([str(exe), "study", "--ticker", "IWM", "--prices", str(tmp_path / "missing.csv")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")

@@ -1,0 +1,77 @@
+"""Invariants of the study that must hold for any price path (hypothesis)."""
+
+import datetime as dt
+
+import polars as pl
+from hypothesis import given, settings, strategies as st
+
+from surgewatch.calendar import nyse_sessions
+from surgewatch.study import StudyParams, run_study
+
+SESSIONS = nyse_sessions(dt.date(2015, 1, 1), dt.date(2020, 12, 31))["date"]
+HORIZONS = (1, 2, 3, 6)
+
+
+@st.composite
+def price_paths(draw) -> pl.DataFrame:
+    frames = []
+    for ticker in draw(st.lists(st.sampled_from(["A", "B", "C"]), min_size=1, max_size=3, unique=True)):
+        n = draw(st.integers(min_value=2, max_value=500))
+        start = draw(st.integers(min_value=0, max_value=len(SESSIONS) - n))
+        steps = draw(st.lists(st.floats(-0.09, 0.09), min_size=n - 1, max_size=n - 1))
+        closes = [100.0]
+        for r in steps:
+            closes.append(closes[-1] * (1 + r))
+        frames.append(
+            pl.DataFrame({"ticker": ticker, "date": SESSIONS[start : start + n], "close": closes}).with_columns(
+                open=pl.col("close"), high=pl.col("close"), low=pl.col("close"),
+                adj_close=pl.col("close"), volume=pl.lit(1, dtype=pl.Int64),
+            )
+        )
+    return pl.concat(frames)
+
+
+params = st.builds(
+    StudyParams,
+    threshold=st.floats(0.005, 0.2),
+    direction=st.sampled_from(["up", "down"]),
+    horizons=st.just(HORIZONS),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(prices=price_paths(), p=params)
+def test_study_invariants(prices: pl.DataFrame, p: StudyParams):
+    result = run_study(prices, p)
+    events = result.events
+    for h in HORIZONS:
+        fwd, mdd = events[f"fwd_{h}m"], events[f"mdd_{h}m"]
+        # A drawdown is never above 0 nor above the path's own end point.
+        assert ((mdd <= 0) & (mdd <= fwd.clip(upper_bound=0) + 1e-12)).fill_null(True).all()
+        assert (fwd.is_null() == mdd.is_null()).all()
+    for shorter, longer in zip(HORIZONS, HORIZONS[1:]):
+        both = events.drop_nulls([f"mdd_{longer}m"])
+        assert (both[f"mdd_{longer}m"] <= both[f"mdd_{shorter}m"] + 1e-12).all()
+    if p.direction == "up":
+        assert (events["move"] >= p.threshold).all()
+    else:
+        assert (events["move"] <= -p.threshold).all()
+    # A month-end past the threshold means some session of the month got there first.
+    assert events["first_crossed_on"].null_count() == 0
+    for row in result.summary.iter_rows(named=True):
+        known = events.filter(pl.col("ticker") == row["ticker"])[f"fwd_{row['horizon']}m"].drop_nulls()
+        assert row["n"] == len(known)
+        if row["n"]:
+            assert 0 <= row["win_rate"] <= 1
+            assert row["max_drawdown"] <= 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(prices=price_paths())
+def test_each_ticker_is_studied_as_if_alone(prices: pl.DataFrame):
+    p = StudyParams(threshold=0.03, horizons=HORIZONS)
+    together = run_study(prices.sample(fraction=1.0, shuffle=True, seed=1), p)
+    for ticker in prices["ticker"].unique():
+        alone = run_study(prices.filter(pl.col("ticker") == ticker), p)
+        assert together.events.filter(pl.col("ticker") == ticker).equals(alone.events)
+        assert together.baseline.filter(pl.col("ticker") == ticker).equals(alone.baseline)
