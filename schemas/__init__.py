@@ -11,7 +11,7 @@ from schemas.frames import (
     SignalEvents,
     SignalSummary,
 )
-from schemas.validate import validate
+from schemas.validate import validate, validate_each_ticker
 
 __all__ = [
     "DailyPrices",
@@ -20,4 +20,5 @@ __all__ = [
     "SignalEvents",
     "SignalSummary",
     "validate",
+    "validate_each_ticker",
 ]

@@ -14,34 +14,59 @@ def validate(frame: pl.DataFrame, model: type[pa.DataFrameModel], stage: str) ->
     """Return frame unchanged if it satisfies model, else raise ValidationFailed.
 
     The message names the stage, the rule, the ticker(s) and the first offending rows,
-    e.g. ``prices: rule close > 0 broken by IWM on 2020-03-02, 2020-03-03 (+4 more)``.
+    e.g. ``prices: rule close greater_than(0) broken by IWM on 2020-03-02, 2020-03-03``.
     """
+    failures = _failures(frame, model)
+    if failures is None:
+        return frame
+    raise ValidationFailed(f"{stage}: " + "; ".join(failures.values()))
+
+
+def validate_each_ticker(
+    frame: pl.DataFrame, model: type[pa.DataFrameModel], stage: str
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Split frame into the tickers that satisfy model and a {ticker: message} for the
+    others, so one bad ticker does not stop the rest. A failure that belongs to no row
+    (a missing column, a wrong type) fails every ticker."""
+    failures = _failures(frame, model)
+    if failures is None:
+        return frame, {}
+    if None in failures:
+        message = f"{stage}: {failures[None]}"
+        return frame.head(0), {t: message for t in frame["ticker"].unique().sort()}
+    failed = {ticker: f"{stage}: {message}" for ticker, message in failures.items()}
+    kept = frame.filter(~pl.col("ticker").is_in(list(failed)))
+    return kept, failed
+
+
+def _failures(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> dict[str | None, str] | None:
+    """None when valid, else {ticker: 'rule … broken by …'} (key None: not tied to rows)."""
     try:
-        return model.validate(frame, lazy=True)
+        model.validate(frame, lazy=True)
+        return None
     except pe.SchemaErrors as exc:
-        raise ValidationFailed(f"{stage}: " + _describe(frame, exc.failure_cases)) from None
+        cases = exc.failure_cases
     except pe.SchemaError as exc:
-        raise ValidationFailed(f"{stage}: {exc}") from None
-
-
-def _describe(frame: pl.DataFrame, failures: pl.DataFrame) -> str:
-    parts = []
-    for (column, check), cases in failures.group_by(["column", "check"], maintain_order=True):
-        rule = _RULE_NAMES.get(check, check if column in (None, check) or column in check else f"{column} {check}")
-        parts.append(f"rule {rule} broken by {_rows(frame, cases)}")
-    return "; ".join(parts)
-
-
-def _rows(frame: pl.DataFrame, cases: pl.DataFrame) -> str:
-    index = cases["index"].drop_nulls().unique().sort()
-    if index.is_empty() or "ticker" not in frame.columns:
-        values = cases["failure_case"].cast(pl.Utf8).head(_SHOW_ROWS).to_list()
-        return ", ".join(values)
+        return {None: str(exc)}
+    index = cases["index"] if "index" in cases.columns else pl.Series([None] * cases.height)
+    if index.null_count() or "ticker" not in frame.columns:
+        return {None: "; ".join(f"rule {_rule(c, k)} broken by {v}" for c, k, v in
+                                cases.select("column", "check", pl.col("failure_case").cast(pl.Utf8)).iter_rows())}
     key = "date" if "date" in frame.columns else "month"
-    rows = frame.with_row_index("_row").filter(pl.col("_row").is_in(index.implode()))
-    out = []
-    for (ticker,), sub in rows.group_by(["ticker"], maintain_order=True):
-        shown = ", ".join(str(v) for v in sub[key].head(_SHOW_ROWS).to_list())
+    rows = (
+        cases.select("column", "check", pl.col("index").cast(pl.UInt32))
+        .join(frame.with_row_index("index").select("index", "ticker", key), on="index")
+        .sort("index")
+    )
+    out: dict[str | None, list[str]] = {}
+    for (ticker, column, check), sub in rows.group_by(["ticker", "column", "check"], maintain_order=True):
+        shown = ", ".join(str(v) for v in sub[key].unique(maintain_order=True).head(_SHOW_ROWS).to_list())
         more = f" (+{sub.height - _SHOW_ROWS} more)" if sub.height > _SHOW_ROWS else ""
-        out.append(f"{ticker} on {shown}{more}")
-    return "; ".join(out)
+        out.setdefault(ticker, []).append(f"rule {_rule(column, check)} broken by {ticker} on {shown}{more}")
+    return {ticker: "; ".join(parts) for ticker, parts in out.items()}
+
+
+def _rule(column: str | None, check: str) -> str:
+    if check in _RULE_NAMES:
+        return _RULE_NAMES[check]
+    return check if column in (None, check) or column in check else f"{column} {check}"

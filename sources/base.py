@@ -105,7 +105,10 @@ def finish_frame(
     frame = frame.filter(usable).sort("date", maintain_order=True)
     repeated = frame.filter(pl.col("date").is_duplicated())
     if repeated.height:
-        log.warning("%s: %s sent several bars for %s, kept the last", ticker, provider, _dates(repeated.unique("date")))
+        log.warning(
+            "%s: %s sent several bars for %s, kept the last",
+            ticker, provider, _dates(repeated.unique("date", maintain_order=True)),
+        )
         frame = frame.unique("date", keep="last", maintain_order=True)
     return frame.select(RAW_SCHEMA.names())
 

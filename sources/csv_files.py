@@ -65,7 +65,7 @@ def read_price_csv(path: Path, ticker: str) -> pl.DataFrame:
     path = Path(path)
     text = _read_text(path)
     try:
-        raw = pl.read_csv(text.encode(), infer_schema=False, truncate_ragged_lines=False)
+        raw = pl.read_csv(text.encode(), infer_schema=False)
     except pl.exceptions.NoDataError:
         raise InputError(f"{path}: empty file (expected a header {','.join(COLUMNS)})") from None
     except pl.exceptions.PolarsError as exc:
@@ -74,43 +74,32 @@ def read_price_csv(path: Path, ticker: str) -> pl.DataFrame:
     missing = [c for c in COLUMNS if c not in raw.columns and c not in OPTIONAL]
     if missing:
         raise InputError(
-            f"{path}: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)}; found {','.join(raw.columns)})"
+            f"{path}: missing column(s) {', '.join(missing)}"
+            f" (expected {','.join(COLUMNS)}; found {','.join(raw.columns)})"
         )
     for optional in OPTIONAL:
         if optional not in raw.columns:
             raw = raw.with_columns(pl.lit(None, pl.Utf8).alias(optional))
-    # Line numbers as an editor shows them: the header is line 1.
-    raw = raw.select(*(pl.col(c).str.strip_chars() for c in COLUMNS)).with_row_index("line", offset=2)
+    # Line numbers as an editor shows them (the header is line 1), counted before blank
+    # lines are let go.
+    raw = (
+        raw.select(*(pl.col(c).str.strip_chars() for c in COLUMNS))
+        .with_row_index("line", offset=2)
+        .filter(~pl.all_horizontal(pl.col(c).is_null() for c in COLUMNS))
+    )
 
-    dates = raw.select(pl.col("date").str.to_date("%Y-%m-%d", strict=False)).to_series()
-    bad = raw.filter(dates.is_null())
-    if bad.height:
-        raise InputError(
-            f"{path}: {_where(bad)}: date {_shown(bad['date'][0])} is not a YYYY-MM-DD date{_more(bad)}"
-        )
-    frame = raw.with_columns(date=dates)
-    numbers = {}
-    for column in (*OHLC, *OPTIONAL):
-        parsed = frame[column].cast(pl.Float64, strict=False)
-        required = column in OHLC
-        given = frame[column].is_not_null()
-        bad = frame.filter((given & ~parsed.is_finite().fill_null(False)) | (~given & required))
-        if bad.height:
-            value = bad[column][0]
-            problem = f"{column} is empty" if value is None else f"{column} {_shown(value)} is not a number"
-            raise InputError(f"{path}: {_where(bad)}: {problem}{_more(bad)}")
-        numbers[column] = parsed
-    frame = frame.with_columns(**numbers)
-
+    dates = raw["date"].str.to_date("%Y-%m-%d", strict=False)
+    _refuse(path, raw, dates.is_null(), "date", "date {value} is not a YYYY-MM-DD date")
+    numbers = {c: raw[c].cast(pl.Float64, strict=False) for c in (*OHLC, *OPTIONAL)}
+    for column, parsed in numbers.items():
+        given = raw[column].is_not_null()
+        _refuse(path, raw, given & ~parsed.is_finite().fill_null(False), column, f"{column} {{value}} is not a number")
+        if column in OHLC:
+            _refuse(path, raw, ~given, column, f"{column} is empty")
     for column in (*OHLC, "adj_close"):
-        bad = frame.filter(pl.col(column) <= 0)
-        if bad.height:
-            raise InputError(
-                f"{path}: {_where(bad)}: {column} is {bad[column][0]!r}, prices must be > 0{_more(bad)}"
-            )
-    bad = frame.filter(pl.col("volume") < 0)
-    if bad.height:
-        raise InputError(f"{path}: {_where(bad)}: volume is {bad['volume'][0]!r}, must be >= 0{_more(bad)}")
+        _refuse(path, raw, (numbers[column] <= 0).fill_null(False), column, f"{column} is {{text}}, prices must be > 0")
+    _refuse(path, raw, (numbers["volume"] < 0).fill_null(False), "volume", "volume is {text}, must be >= 0")
+    frame = raw.with_columns(date=dates, **numbers)
 
     repeated = frame.filter(pl.col("date").is_duplicated())["date"].unique().sort()
     if repeated.len():
@@ -133,13 +122,16 @@ def _read_text(path: Path) -> str:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def _where(bad: pl.DataFrame) -> str:
-    line = bad["line"][0]
-    return f"line {line} ({bad['date'][0]})" if bad["date"].dtype == pl.Date else f"line {line}"
-
-
-def _more(bad: pl.DataFrame) -> str:
-    return f" (and {bad.height - 1} more row(s))" if bad.height > 1 else ""
+def _refuse(path: Path, raw: pl.DataFrame, mask: pl.Series, column: str, problem: str) -> None:
+    """Raise InputError about the first row where mask holds; problem may use {value} and {text}."""
+    bad = raw.filter(mask)
+    if bad.is_empty():
+        return
+    first = bad.row(0, named=True)
+    where = f"line {first['line']}" + ("" if column == "date" else f" ({first['date']})")
+    more = f" (and {bad.height - 1} more row(s))" if bad.height > 1 else ""
+    detail = problem.format(value=_shown(first[column]), text=first[column])
+    raise InputError(f"{path}: {where}: {detail}{more}")
 
 
 def _shown(value: str | None) -> str:

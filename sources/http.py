@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.util.retry import Retry
 
 from surgewatch import __version__
@@ -106,7 +106,7 @@ def fetch(
     detail_path: tuple[str, ...] = (),
     secret: str | None = None,
 ) -> requests.Response:
-    """GET url and return the 2xx response, or raise SourceError(ticker, <one line>).
+    """GET url and return the successful response, or raise SourceError(ticker, <one line>).
 
     The line says what happened and how many attempts were made, e.g. ``unknown
     symbol (yahoo HTTP 404: No data found, symbol may be delisted)`` or ``timed out
@@ -117,10 +117,11 @@ def fetch(
         response = session.get(url, params=params, headers=headers)
     except requests.RequestException as exc:
         message = _describe_failure(exc, provider, session.get_adapter(url))
-        raise SourceError(ticker, _redact(message, secret)) from exc
+        raise SourceError(ticker, _redact(message, secret), transient=True) from exc
     if response.ok:
         return response
-    raise SourceError(ticker, _redact(_describe_status(response, provider, detail_path), secret))
+    message = _describe_status(response, provider, detail_path)
+    raise SourceError(ticker, _redact(message, secret), transient=response.status_code in RETRY_STATUSES)
 
 
 def one_line(text: str, limit: int = _DETAIL_CHARS) -> str:
@@ -129,7 +130,7 @@ def one_line(text: str, limit: int = _DETAIL_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _describe_failure(exc: requests.RequestException, provider: str, adapter: Any) -> str:
+def _describe_failure(exc: requests.RequestException, provider: str, adapter: BaseAdapter) -> str:
     root = _root_cause(exc)
     total = getattr(adapter.max_retries, "total", 0)
     attempts = (total if isinstance(total, int) else 0) + 1

@@ -49,7 +49,7 @@ class StooqSource:
         response = fetch(self._session, f"{self._base}/q/d/l/", ticker=symbol, provider=NAME, params=params)
         text = response.text.strip()
         if text.lower().startswith("no data"):
-            if start is not None and end is not None and not _has_session(start, end):
+            if start is not None and not _has_session(start, end or dt.date.today()):
                 return empty_frame()
             raise SourceError(symbol, f"unknown symbol (stooq has no data for {params['s']} in the range asked)")
         if not text.startswith(_HEADER):
@@ -61,6 +61,7 @@ class StooqSource:
                 pl.col("date").str.to_date("%Y-%m-%d"), *(pl.col(c).cast(pl.Float64) for c in numeric)
             )
         return finish_frame(bars, symbol, NAME, start, end)
+
 
 def stooq_symbol(symbol: str) -> str:
     """Stooq's name for a normalised symbol: ``^rut`` for indices, ``iwm.us`` for US listings."""

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import polars as pl
 import requests
+from pydantic import SecretStr
 
 from sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer
 from sources.http import fetch, one_line
@@ -29,7 +30,10 @@ from surgewatch.errors import SettingsError, SourceError
 from surgewatch.settings import Settings
 
 NAME = "tiingo"
-_FIELDS = {"date": pl.Utf8, **{c: pl.Float64 for c in OHLC}, "volume": pl.Float64, "adjClose": pl.Float64, "splitFactor": pl.Float64}
+_FIELDS = {
+    "date": pl.Utf8,
+    **{c: pl.Float64 for c in (*OHLC, "volume", "adjClose", "splitFactor")},
+}
 
 
 class TiingoSource:
@@ -40,12 +44,10 @@ class TiingoSource:
     def __init__(self, settings: Settings, session: requests.Session):
         if settings.tiingo_token is None or not settings.tiingo_token.get_secret_value().strip():
             raise SettingsError("the tiingo source needs an API token: set SURGEWATCH_TIINGO_TOKEN")
-        self._token = settings.tiingo_token.get_secret_value().strip()
+        # Kept wrapped so no repr, vars() or pickle inspection of the source prints it.
+        self._token = SecretStr(settings.tiingo_token.get_secret_value().strip())
         self._base = settings.tiingo_url
         self._session = session
-
-    def __repr__(self) -> str:
-        return f"TiingoSource({self._base!r})"
 
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
         """Bars for [start, end] (None: full history / up to now); see PriceSource."""
@@ -54,15 +56,16 @@ class TiingoSource:
             raise SourceError(symbol, "tiingo has no index data; use the yahoo, stooq or csv source")
         if not possible:
             return empty_frame()
+        token = self._token.get_secret_value()
         response = fetch(
             self._session,
             f"{self._base}/tiingo/daily/{quote(symbol.lower(), safe='')}/prices",
             ticker=symbol,
             provider=NAME,
             params={"startDate": (start or EARLIEST).isoformat(), "format": "json", "resampleFreq": "daily"},
-            headers={"Authorization": f"Token {self._token}", "Accept": "application/json"},
+            headers={"Authorization": f"Token {token}", "Accept": "application/json"},
             detail_path=("detail",),
-            secret=self._token,
+            secret=token,
         )
         with malformed_answer(symbol, NAME):
             bars = _parse_prices(response.json(), symbol)
@@ -73,6 +76,8 @@ def _parse_prices(body: Any, symbol: str) -> pl.DataFrame:
     if isinstance(body, dict):
         # Tiingo explains refusals (unknown ticker, plan limits) in a {"detail": …} object.
         raise SourceError(symbol, f"request refused (tiingo: {one_line(str(body.get('detail', body)))})")
+    if not isinstance(body, list):
+        raise TypeError(f"expected a list of days, got {type(body).__name__}")
     if not body:
         return pl.DataFrame(schema={"date": pl.Date, **{c: pl.Float64 for c in OHLC}})
     rows = pl.from_dicts(body, schema=_FIELDS).sort("date")

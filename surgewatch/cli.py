@@ -14,9 +14,10 @@ import polars as pl
 import typer
 
 from surgewatch.errors import InputError, SurgewatchError
+from surgewatch.settings import load_settings
 from surgewatch.output import render_rows, render_study, study_document
 from surgewatch.study import StudyParams, parse_horizons, run_study
-from surgewatch.tickers import normalize_ticker
+from surgewatch.tickers import normalize_ticker, parse_tickers
 
 app = typer.Typer(
     help="What usually happens after a month like this? Month-end surge signals and their forward returns.",
@@ -62,7 +63,25 @@ def load_prices(ticker: str, prices: Path | None) -> pl.DataFrame:
         from sources.csv_files import read_price_csv
 
         return read_price_csv(prices, ticker)
-    raise InputError("no --prices FILE.csv given (reading from the warehouse arrives with `surgewatch refresh`)")
+    from warehouse import Warehouse
+
+    with Warehouse.open(load_settings(), read_only=True) as wh:
+        frame = wh.prices([ticker])
+        if frame.is_empty():
+            held = wh.sql("SELECT DISTINCT ticker FROM prices_daily ORDER BY 1")["ticker"].to_list()
+            raise InputError(
+                f"{ticker} is not in the warehouse (it holds {', '.join(held) or 'no tickers'}); "
+                "add it with `surgewatch refresh --tickers` or pass --prices FILE.csv"
+            )
+    return frame
+
+
+def parse_snapshot(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.strip().isdigit():
+        raise InputError(f"a version is a whole number (see `surgewatch versions`), got {raw!r}")
+    return int(raw)
 
 
 @app.command(
@@ -116,6 +135,91 @@ def check_published(
     if audit.flagged:
         typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
         raise typer.Exit(1)
+
+
+@app.command(
+    epilog="Example: SURGEWATCH_SOURCE=csv SURGEWATCH_CSV_DIR=../shared/data/prices surgewatch refresh --tickers IWM,SPY --as-of 2026-07-31"
+)
+def refresh(
+    tickers: Annotated[Optional[str], typer.Option(help="Comma-separated symbols (default: SURGEWATCH_TICKERS).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date: replay a past night.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Fetch every ticker's full history.")] = False,
+) -> None:
+    """One run of the nightly flow: ingest → transform → validate → publish.
+
+    Exit 0: published, every ticker healthy; 2: published the healthy tickers, some
+    failed (named); 1: nothing published.
+    """
+    from flows.refresh import refresh as refresh_flow
+
+    settings = load_settings()
+    symbols = parse_tickers(tickers) if tickers else list(settings.tickers)
+    report = refresh_flow(tickers=symbols, as_of=parse_date(as_of), full=full)
+    if report.status == "skipped":
+        typer.echo(f"skipped: {report.message}", err=True)
+        raise typer.Exit(report.exit_code)
+    for ticker, rows in report.rows_ingested.items():
+        typer.echo(f"{ticker}: {rows} row(s) ingested{' (history restated, re-fetched in full)' if ticker in report.restated else ''}")
+    for message in report.failed.values():
+        typer.echo(f"failed: {message}", err=True)
+    if report.snapshot_id is not None:
+        typer.echo(f"published version {report.snapshot_id} (run {report.run_id}); new events: {', '.join(report.new_events) or 'none'}")
+    else:
+        typer.echo(f"nothing published: {report.message}", err=True)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command(epilog='Example: surgewatch sql "SELECT ticker, month, move FROM signal_events ORDER BY move DESC LIMIT 5"')
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query; tables: prices_daily, month_end, signal_events, signal_summary, runs, alerts.")],
+    snapshot: Annotated[Optional[str], typer.Option(help="Query the warehouse as of this version (see `surgewatch versions`).")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Read-only SQL against the warehouse, optionally as of an earlier version."""
+    from warehouse import Warehouse
+
+    fmt = parse_format(fmt)
+    with Warehouse.open(load_settings(), read_only=True) as wh:
+        frame = wh.sql(query, snapshot=parse_snapshot(snapshot))
+    typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
+
+
+@app.command(epilog="Example: surgewatch shell   (then: SELECT * FROM signal_events;)")
+def shell() -> None:
+    """The DuckDB shell with the warehouse attached (read-only)."""
+    import os
+
+    from warehouse import Warehouse
+
+    with Warehouse.open(load_settings(), read_only=True) as wh:
+        argv = wh.shell_command()
+    os.execv(argv[0], argv)
+
+
+@app.command(epilog="Example: surgewatch versions --format json")
+def versions(fmt: FormatOpt = "table") -> None:
+    """Published versions: id, time, run, what changed."""
+    from warehouse import Warehouse
+
+    fmt = parse_format(fmt)
+    with Warehouse.open(load_settings(), read_only=True) as wh:
+        frame = wh.versions()
+    typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
+
+
+@app.command(epilog="Example: surgewatch diff 3 4")
+def diff(
+    a: Annotated[str, typer.Argument(help="The older version.")],
+    b: Annotated[str, typer.Argument(help="The newer version.")],
+    fmt: FormatOpt = "table",
+) -> None:
+    """The rows of the result tables that differ between versions A and B."""
+    from warehouse import Warehouse
+
+    fmt = parse_format(fmt)
+    with Warehouse.open(load_settings(), read_only=True) as wh:
+        frame = wh.diff(parse_snapshot(a), parse_snapshot(b))  # type: ignore[arg-type]
+    typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,11 +24,16 @@ class ValidationFailed(SurgewatchError):
 
 
 class SourceError(SurgewatchError):
-    """A price provider failed for one ticker (unknown symbol, bad answer, gave up retrying)."""
+    """A price provider failed for one ticker (unknown symbol, bad answer, gave up retrying).
 
-    def __init__(self, ticker: str, message: str):
+    transient: the failure may pass on its own (timeout, connection, 429, 5xx), so a
+    later attempt is worth making; an unknown symbol or a malformed answer is not.
+    """
+
+    def __init__(self, ticker: str, message: str, *, transient: bool = False):
         super().__init__(f"{ticker}: {message}")
         self.ticker = ticker
+        self.transient = transient
 
 
 class WarehouseError(SurgewatchError):

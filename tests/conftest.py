@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fake_providers import fake_providers  # noqa: F401  (a fixture for every test folder)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 PRICES_DIR = SHARED / "data" / "prices"

@@ -1,0 +1,29 @@
+# Everything a fresh machine needs, behind two targets: `make refresh` and `make test`.
+# Both create .venv on first use and install the pinned stack (constraints.txt).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: refresh test bench system-deps
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]" --config-settings editable_mode=compat
+	touch $(STAMP)
+
+# The nightly job, once, on the embedded DuckDB warehouse (./data by default).
+refresh: $(STAMP)
+	$(BIN)/surgewatch refresh $(ARGS)
+
+# System packages the tests use (PostgreSQL for the shared-catalog test; Chromium for the report test).
+system-deps:
+	bash .ci/install-system-deps.sh
+
+test: $(STAMP) system-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_study $(ARGS)

@@ -1,0 +1,181 @@
+"""The nightly refresh as a Prefect flow: fetch → validate → compute → publish.
+
+The flow only composes, retries, logs and publishes; what each step means lives in
+sources/, schemas/, surgewatch.study and warehouse/.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.tasks import exponential_backoff
+
+from schemas import DailyPrices, validate_each_ticker
+from sources import make_source
+from sources.base import PriceSource
+from sources.incremental import Fetched, Ingested, fetch_incremental, ingested
+from surgewatch.errors import SourceError, SurgewatchError
+from surgewatch.settings import Settings, load_settings
+from surgewatch.study import StudyParams, StudyResult, run_study
+from warehouse import RefreshInProgress, RunRecord, Warehouse
+
+EXIT_CODES = {"published": 0, "skipped": 0, "partial": 2, "failed": 1}
+FLOW_TIMEOUT_SECONDS = 2 * 60 * 60
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """How a refresh ended: SPEC §4 exit code 0 (all healthy), 2 (some failed), 1 (nothing published)."""
+
+    run_id: str
+    status: str
+    snapshot_id: int | None = None
+    rows_ingested: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    restated: tuple[str, ...] = ()
+    new_events: list[str] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+def _transient(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's hook signature)
+    """Retry a fetch only for failures that may pass (timeouts, 5xx), not unknown symbols."""
+    exc = state.result(raise_on_failure=False)
+    return isinstance(exc, SourceError) and exc.transient
+
+
+@task(
+    name="fetch",
+    task_run_name="fetch {ticker}",
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_transient,
+    cache_policy=NO_CACHE,
+)
+def fetch_ticker(source: PriceSource, ticker: str, stored: pl.DataFrame, as_of: dt.date | None, full: bool) -> Fetched:
+    fetched = fetch_incremental(source, ticker, stored, as_of=as_of, full=full)
+    logger = get_run_logger()
+    window = "full history" if fetched.full_history else f"from {fetched.prices['date'].min()}"
+    logger.info("%s: %d rows (%s)", ticker, fetched.prices.height, window)
+    if fetched.restated.height:
+        logger.warning("%s: provider restated %d stored value(s); re-fetched the full history", ticker, fetched.restated.height)
+    return fetched
+
+
+@task(name="validate prices", cache_policy=NO_CACHE)
+def validate_prices(prices: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
+    return validate_each_ticker(prices, DailyPrices, "prices")
+
+
+@task(name="compute study", cache_policy=NO_CACHE)
+def compute_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None) -> StudyResult:
+    return run_study(prices, params, as_of=as_of)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish(wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult) -> int:
+    p = study.params
+    return wh.publish(
+        run,
+        prices=ingest.to_write.filter(pl.col("ticker").is_in(list(run.tickers))),
+        replace_prices_for=ingest.replace_history & set(run.tickers),
+        month_end=study.monthly,
+        events=study.events,
+        summary=study.summary,
+        baseline=study.baseline,
+        threshold=p.threshold,
+        direction=p.direction,
+        basis=p.basis,
+    )
+
+
+def _event_keys(frame: pl.DataFrame) -> set[str]:
+    return {f"{t} {m:%Y-%m}" for t, m in frame.select("ticker", "month").iter_rows()}
+
+
+@flow(name="surgewatch-refresh", timeout_seconds=FLOW_TIMEOUT_SECONDS, log_prints=True)
+def refresh(tickers: list[str] | None = None, as_of: dt.date | None = None, full: bool = False) -> RefreshReport:
+    """One nightly run: ingest → transform → validate → publish (SPEC §4 `surgewatch refresh`)."""
+    logger = get_run_logger()
+    settings: Settings = load_settings()
+    universe = list(tickers or settings.tickers)
+    run_id = str(flow_run.id or uuid.uuid4())
+    started = dt.datetime.now(dt.timezone.utc)
+    try:
+        with Warehouse.writer_lock(settings), Warehouse.open(settings) as wh:
+            return _refresh(wh, settings, universe, as_of, full, run_id, started)
+    except RefreshInProgress as exc:
+        logger.warning("skipped: %s", exc)
+        return RefreshReport(run_id=run_id, status="skipped", message=str(exc))
+
+
+def _refresh(
+    wh: Warehouse, settings: Settings, universe: list[str], as_of: dt.date | None, full: bool,
+    run_id: str, started: dt.datetime,
+) -> RefreshReport:
+    logger = get_run_logger()
+    source = make_source(settings)
+    stored = wh.prices(universe)
+    known_events = _event_keys(wh.sql("SELECT ticker, month FROM signal_events"))
+    logger.info("run %s: %d ticker(s) from %s%s", run_id, len(universe), source.name, f", as of {as_of}" if as_of else "")
+
+    futures = {t: fetch_ticker.submit(source, t, stored.filter(pl.col("ticker") == t), as_of, full) for t in universe}
+    fetches, failed = [], {}
+    for ticker, future in futures.items():
+        outcome = future.result(raise_on_failure=False)
+        if isinstance(outcome, Fetched):
+            fetches.append(outcome)
+        else:
+            failed[ticker] = str(outcome) if isinstance(outcome, SurgewatchError) else f"{ticker}: {outcome!r}"
+            logger.error("%s", failed[ticker])
+    ingest = ingested(stored, fetches)
+    prices, invalid = validate_prices(ingest.prices)
+    failed |= invalid
+    healthy = tuple(t for t in universe if t not in failed)
+    record = dict(
+        run_id=run_id, started_at=started, source=source.name, tickers=tuple(universe), as_of=as_of,
+        failed=failed, rows_ingested={t: ingest.rows_ingested.get(t, 0) for t in healthy}, restated=ingest.restated,
+    )
+    if not healthy:
+        message = "every ticker failed; nothing published"
+        wh.record_run(RunRecord(status="failed", message=message, **record))
+        return RefreshReport(run_id=run_id, status="failed", failed=failed, message=message)
+    try:
+        study = compute_study(prices, StudyParams(threshold=settings.threshold), as_of)
+    except SurgewatchError as exc:
+        wh.record_run(RunRecord(status="failed", message=str(exc), **record))
+        logger.error("nothing published: %s", exc)
+        return RefreshReport(run_id=run_id, status="failed", failed=failed, message=str(exc))
+
+    status = "partial" if failed else "published"
+    run = RunRecord(status=status, **record | {"tickers": healthy})
+    snapshot = publish(wh, run, ingest, study)
+    new_events = sorted(_event_keys(study.events) - known_events)
+    report = RefreshReport(run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events)
+    _artifact(report)
+    logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
+    return report
+
+
+def _artifact(report: RefreshReport) -> None:
+    lines = [
+        f"# surgewatch refresh {report.run_id}",
+        f"**{report.status}** as version **{report.snapshot_id}**",
+        "",
+        "| ticker | rows ingested | outcome |",
+        "|---|---:|---|",
+        *(f"| {t} | {n} | ok{' (history restated)' if t in report.restated else ''} |" for t, n in report.rows_ingested.items()),
+        *(f"| {t} | 0 | failed: {m} |" for t, m in report.failed.items()),
+        "",
+        f"New events: {', '.join(report.new_events) or 'none'}",
+    ]
+    create_markdown_artifact("\n".join(lines), key="surgewatch-refresh", description="rows ingested, new events, version")

@@ -1,0 +1,227 @@
+"""Fixtures for the warehouse tests: throwaway warehouses, small stage frames, and a real
+PostgreSQL server on loopback for the shared-catalog tests."""
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from surgewatch.settings import Settings
+from warehouse import RunRecord
+
+SESSIONS = [date(2026, 1, d) for d in (2, 5, 6, 7, 8, 9)]
+
+
+def make_settings(home: Path, catalog: str | None = None) -> Settings:
+    """Settings for a warehouse under home, ignoring the developer's env and .env."""
+    return Settings(home=home, catalog=catalog, data_path=None, _env_file=None)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "home")
+
+
+def make_run(run_id: str, status: str = "published", **fields) -> RunRecord:
+    return RunRecord(
+        run_id=run_id,
+        status=status,
+        started_at=datetime(2026, 1, 9, 22, 0, tzinfo=timezone.utc),
+        source="csv",
+        tickers=("AAA", "BBB"),
+        as_of=date(2026, 1, 9),
+        **fields,
+    )
+
+
+def make_prices(tickers=("AAA", "BBB"), sessions=SESSIONS, bump: dict | None = None) -> pl.DataFrame:
+    """Daily bars; bump={(ticker, date): new_close} changes single closes."""
+    rows = []
+    for t_index, ticker in enumerate(tickers):
+        for d_index, day in enumerate(sessions):
+            close = 100.0 + 10 * t_index + d_index
+            close = (bump or {}).get((ticker, day), close)
+            rows.append((ticker, day, close, close + 1, close - 1, close, close * 0.98, 1000 + d_index))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "ticker": pl.String,
+            "date": pl.Date,
+            "open": pl.Float64,
+            "high": pl.Float64,
+            "low": pl.Float64,
+            "close": pl.Float64,
+            "adj_close": pl.Float64,
+            "volume": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def make_results(tickers=("AAA", "BBB"), move: float = 0.12) -> dict[str, pl.DataFrame]:
+    """month_end / events / summary / baseline frames shaped like the transforms' output
+    (UInt32 counts, an extra fwd_24m horizon, no fwd_6m/mdd_6m, no lineage columns)."""
+    month_end = pl.DataFrame(
+        {
+            "ticker": list(tickers),
+            "month": [date(2026, 1, 1)] * len(tickers),
+            "as_of": [date(2026, 1, 9)] * len(tickers),
+            "close": [105.0] * len(tickers),
+            "complete": [False] * len(tickers),
+            "sessions": pl.Series([6] * len(tickers), dtype=pl.UInt32),
+            "up_sessions": pl.Series([5] * len(tickers), dtype=pl.UInt32),
+            "prior_drawdown": [-0.05] * len(tickers),
+            "move": [move] * len(tickers),
+            "fwd_1m": [None] * len(tickers),
+            "fwd_3m": [None] * len(tickers),
+            "fwd_12m": [None] * len(tickers),
+            "fwd_24m": [0.3] * len(tickers),
+            "mdd_1m": [None] * len(tickers),
+        },
+        schema_overrides={"fwd_1m": pl.Float64, "fwd_3m": pl.Float64, "fwd_12m": pl.Float64, "mdd_1m": pl.Float64},
+    )
+    events = month_end.with_columns(first_crossed_on=pl.lit(date(2026, 1, 7)))
+    summary = pl.DataFrame(
+        {
+            "ticker": [t for t in tickers for _ in (1, 3)],
+            "horizon": [h for _ in tickers for h in (1, 3)],
+            "n": pl.Series([0, 0] * len(tickers), dtype=pl.UInt32),
+            "average": [None, None] * len(tickers),
+        },
+        schema_overrides={"average": pl.Float64},
+    )
+    return {"month_end": month_end, "events": events, "summary": summary, "baseline": summary}
+
+
+STUDY = {"threshold": 0.10, "direction": "up", "basis": "price"}
+
+
+class Builders:
+    """The builders above, handed to tests as the `build` fixture (so tests need not
+    import conftest, whatever pytest's import mode)."""
+
+    settings = staticmethod(make_settings)
+    run = staticmethod(make_run)
+    prices = staticmethod(make_prices)
+    results = staticmethod(make_results)
+    study = STUDY
+    sessions = SESSIONS
+
+
+@pytest.fixture(scope="session")
+def build() -> type[Builders]:
+    return Builders
+
+
+# -- PostgreSQL --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    bin_dir: Path
+    port: int
+
+    def create_database(self, name: str) -> str:
+        """Create a database and return its libpq conninfo."""
+        subprocess.run(
+            [str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name],
+            check=True,
+            capture_output=True,
+        )
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={name}"
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _postgres_bin_dir() -> Path | None:
+    """Debian's versioned bin dirs (newest first), then whatever pg_ctl is on PATH."""
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(Path(on_path).resolve().parent)
+    for directory in candidates:
+        if all((directory / tool).is_file() for tool in ("initdb", "pg_ctl", "createdb")):
+            return directory
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (trust auth, fsync off).
+
+    Skips only when no PostgreSQL binaries exist and CI is not set; in CI a missing
+    server is a failure (.ci/install-postgres.sh installs it).
+    """
+    bin_dir = _postgres_bin_dir()
+    if bin_dir is None:
+        if _ci():
+            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) not found and CI is set: run .ci/install-postgres.sh")
+        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl); CI=true turns this into a failure")
+    root = Path(tempfile.mkdtemp(prefix="surgewatch-pg-"))
+    as_user: dict = {}
+    if os.geteuid() == 0:
+        # initdb refuses to run as root: run the server as the packaged postgres user,
+        # in a directory it owns (pytest's tmp_path is root-only, hence mkdtemp).
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.fail("running as root but there is no 'postgres' user to run PostgreSQL as")
+        os.chown(root, account.pw_uid, account.pw_gid)
+        as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    data, port = root / "data", _free_port()
+    server_options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    try:
+        subprocess.run(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"],
+            check=True,
+            capture_output=True,
+            **as_user,
+        )
+        subprocess.run(
+            [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-t", "30", "-o", server_options, "start"],
+            check=True,
+            capture_output=True,
+            **as_user,
+        )
+    except subprocess.CalledProcessError as exc:
+        log = (root / "server.log").read_text() if (root / "server.log").exists() else ""
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"could not start PostgreSQL: {exc.stderr.decode(errors='replace')}{log}")
+    try:
+        yield PostgresServer(bin_dir, port)
+    finally:
+        subprocess.run(
+            [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True, **as_user
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_settings(postgres_server: PostgresServer, tmp_path: Path, request) -> Settings:
+    """Settings whose catalog is a fresh database on the test server."""
+    name = "sw_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    conninfo = postgres_server.create_database(name)
+    return make_settings(tmp_path / "home", catalog=f"postgres:{conninfo}")

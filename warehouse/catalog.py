@@ -1,0 +1,110 @@
+"""The DuckLake catalog named by SURGEWATCH_CATALOG: how to attach it, and how to name it in
+messages without leaking a password."""
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from surgewatch.errors import WarehouseError
+from surgewatch.settings import Settings
+from warehouse.extensions import sql_literal
+
+ALIAS = "lake"
+
+_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def _redact(text: str) -> str:
+    return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", text))
+
+
+def _absolute_location(location: str) -> str:
+    """Local data paths are made absolute because DuckLake stores the path it was created
+    with; URLs (s3://…) are kept as given. Either way it ends with a slash."""
+    if "://" not in location:
+        location = str(Path(location).expanduser().resolve())
+    return location if location.endswith("/") else location + "/"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Where the DuckLake metadata lives (kind + path or libpq conninfo) and its data files."""
+
+    kind: Literal["sqlite", "postgres", "duckdb"]
+    target: str
+    data_path: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Catalog":
+        """Parse Settings.catalog_uri; file catalogs get absolute paths."""
+        kind, _, target = settings.catalog_uri.partition(":")
+        if kind not in ("sqlite", "postgres", "duckdb") or not target:
+            raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path>, postgres:<conninfo> or duckdb:<path>, not {_redact(settings.catalog_uri)!r}")
+        if kind != "postgres":
+            target = str(Path(target).expanduser().resolve())
+        return cls(kind, target, _absolute_location(settings.lake_path))
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """The DuckDB extensions attaching this catalog needs."""
+        scanner = {"sqlite": ("sqlite_scanner",), "postgres": ("postgres_scanner",), "duckdb": ()}
+        return ("ducklake", *scanner[self.kind])
+
+    @property
+    def display(self) -> str:
+        """The catalog for messages: the path, or the conninfo with its password masked."""
+        return f"{self.kind}:{_redact(self.target)}"
+
+    def redact(self, text: str) -> str:
+        """Mask the catalog's password in an error text (DuckDB echoes the conninfo)."""
+        return _redact(text.replace(self.target, _redact(self.target)))
+
+    def is_missing_file(self) -> bool:
+        """True when a file catalog does not exist (a server catalog cannot tell without
+        connecting, so it is never 'missing' here)."""
+        return self.kind != "postgres" and not Path(self.target).is_file()
+
+    def attach_sql(self, *, read_only: bool, snapshot: int | None = None) -> str:
+        """ATTACH takes no bound parameters, so the settings are quoted as literals.
+
+        DATA_PATH is only given when writing: DuckLake keeps the path it was created with
+        and refuses a different one, which a reader has no reason to repeat.
+        """
+        options = []
+        if read_only:
+            options.append("READ_ONLY")
+        else:
+            options.append(f"DATA_PATH {sql_literal(self.data_path)}")
+        if snapshot is not None:
+            options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+        source = sql_literal(f"ducklake:{self.kind}:{self.target}")
+        return f"ATTACH {source} AS {ALIAS} ({', '.join(options)})"
+
+    def prepare_for_writer(self) -> None:
+        """Create what a writer needs before attaching: parent folders, and for SQLite the
+        WAL journal.
+
+        SQLite's default rollback journal makes readers wait (and, past the 5 s busy
+        timeout of DuckDB's sqlite scanner, fail with "database is locked") whenever a
+        DuckLake commit holds the file lock; in WAL mode readers keep reading the last
+        committed state while a writer commits. The mode is stored in the file, so setting
+        it once per writable open also upgrades catalogs created before this existed.
+        """
+        if "://" not in self.data_path:
+            Path(self.data_path).mkdir(parents=True, exist_ok=True)
+        if self.kind == "postgres":
+            return
+        Path(self.target).parent.mkdir(parents=True, exist_ok=True)
+        if self.kind == "sqlite":
+            con = sqlite3.connect(self.target, timeout=10)
+            try:
+                con.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:
+                # A reader holds the file: WAL is switched on by the next writer instead;
+                # until then readers rely on Warehouse's retry on "database is locked".
+                pass
+            finally:
+                con.close()

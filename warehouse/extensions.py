@@ -1,0 +1,72 @@
+"""Where the pip-packaged DuckDB extensions and CLI live, and how to load them offline.
+
+`INSTALL ducklake` would fetch from the network, which this project may not have (SPEC §5),
+so the extension files shipped in the duckdb-extension-* wheels are LOADed by path.
+"""
+
+import importlib
+import sys
+from pathlib import Path
+
+import duckdb
+
+from surgewatch.errors import WarehouseError
+
+_CONFIG = {
+    # Fail at once instead of trying the network when something needs an extension
+    # we did not load ourselves.
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
+
+
+def sql_literal(text: str) -> str:
+    """Quote text as a SQL string literal.
+
+    Only for statements that take no bound parameters (ATTACH, LOAD, SET), and only for
+    settings and paths, never for values a user typed into a query.
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
+def extension_path(name: str) -> Path:
+    """The packaged extension file for this DuckDB version, e.g. name='ducklake'."""
+    package = f"duckdb_extension_{name}"
+    wheel = "duckdb-extension-" + name.replace("_", "-") + "==" + duckdb.__version__
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        raise WarehouseError(f"DuckDB extension {name} is not installed: pip install {wheel}") from None
+    path = (
+        Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    )
+    if not path.is_file():
+        raise WarehouseError(f"no {name} extension for DuckDB {duckdb.__version__} at {path}: pip install {wheel}")
+    return path
+
+
+def load_statements(names: tuple[str, ...]) -> list[str]:
+    """The LOAD statements for the named extensions (also used for the CLI's init)."""
+    return [f"LOAD {sql_literal(str(extension_path(name)))}" for name in names]
+
+
+def connect(names: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB with the named extensions loaded and UTC as its time zone."""
+    con = duckdb.connect(config=_CONFIG)
+    for statement in load_statements(names):
+        con.execute(statement)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def cli_binary() -> Path:
+    """The duckdb executable shipped in the duckdb-cli wheel (its launcher would add an
+    extension directory we do not use, so the binary is run directly)."""
+    try:
+        import duckdb_cli
+    except ImportError:
+        raise WarehouseError(f"the DuckDB shell is not installed: pip install duckdb-cli=={duckdb.__version__}") from None
+    binary = Path(duckdb_cli.__file__).parent / ("duckdb.exe" if sys.platform == "win32" else "duckdb")
+    if not binary.is_file():
+        raise WarehouseError(f"the duckdb-cli package has no bundled binary at {binary}")
+    return binary

@@ -1,0 +1,169 @@
+"""The warehouse's tables: their exact DDL as numbered migrations, and the facts about them
+that DuckLake cannot enforce (keys, allowed values) or that the code needs (lineage).
+
+DuckLake has no PRIMARY KEY, UNIQUE or CHECK constraints, only NOT NULL, so the keys and
+enumerations below are checked in Python before every write (see lake.Warehouse._stage).
+Column lists for writes are read back from the catalog, so a migration that adds a column
+is picked up without touching the write code.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: its statements and the schema_version row run in one snapshot."""
+
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_INITIAL = (
+    """
+    CREATE TABLE schema_version (
+        version     INTEGER NOT NULL,
+        name        VARCHAR NOT NULL,
+        applied_at  TIMESTAMPTZ NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE prices_daily (
+        ticker      VARCHAR NOT NULL,
+        date        DATE NOT NULL,
+        open        DOUBLE,
+        high        DOUBLE,
+        low         DOUBLE,
+        close       DOUBLE,
+        adj_close   DOUBLE,
+        volume      BIGINT,
+        source      VARCHAR,
+        fetched_at  TIMESTAMPTZ,
+        run_id      VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE month_end (
+        ticker          VARCHAR NOT NULL,
+        month           DATE NOT NULL,
+        as_of           DATE,
+        close           DOUBLE,
+        complete        BOOLEAN,
+        sessions        INTEGER,
+        up_sessions     INTEGER,
+        prior_drawdown  DOUBLE,
+        move            DOUBLE,
+        fwd_1m          DOUBLE,
+        fwd_3m          DOUBLE,
+        fwd_6m          DOUBLE,
+        fwd_12m         DOUBLE,
+        mdd_1m          DOUBLE,
+        mdd_3m          DOUBLE,
+        mdd_6m          DOUBLE,
+        mdd_12m         DOUBLE,
+        basis           VARCHAR,
+        run_id          VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE signal_events (
+        ticker            VARCHAR NOT NULL,
+        month             DATE NOT NULL,
+        as_of             DATE,
+        complete          BOOLEAN,
+        move              DOUBLE,
+        fwd_1m            DOUBLE,
+        fwd_3m            DOUBLE,
+        fwd_6m            DOUBLE,
+        fwd_12m           DOUBLE,
+        mdd_1m            DOUBLE,
+        mdd_3m            DOUBLE,
+        mdd_6m            DOUBLE,
+        mdd_12m           DOUBLE,
+        sessions          INTEGER,
+        up_sessions       INTEGER,
+        prior_drawdown    DOUBLE,
+        first_crossed_on  DATE,
+        threshold         DOUBLE,
+        direction         VARCHAR,
+        basis             VARCHAR,
+        run_id            VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE signal_summary (
+        ticker        VARCHAR NOT NULL,
+        kind          VARCHAR NOT NULL,
+        horizon       INTEGER NOT NULL,
+        n             INTEGER,
+        average       DOUBLE,
+        median        DOUBLE,
+        win_rate      DOUBLE,
+        sharpe        DOUBLE,
+        max_drawdown  DOUBLE,
+        threshold     DOUBLE,
+        direction     VARCHAR,
+        basis         VARCHAR,
+        run_id        VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE runs (
+        run_id         VARCHAR NOT NULL,
+        started_at     TIMESTAMPTZ,
+        finished_at    TIMESTAMPTZ,
+        status         VARCHAR NOT NULL,
+        as_of          DATE,
+        source         VARCHAR,
+        tickers        VARCHAR[],
+        failed         JSON,
+        rows_ingested  JSON,
+        restated       VARCHAR[],
+        snapshot_id    BIGINT,
+        message        VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE alerts (
+        ticker       VARCHAR NOT NULL,
+        month        DATE NOT NULL,
+        kind         VARCHAR NOT NULL,
+        move         DOUBLE,
+        as_of        DATE,
+        status       VARCHAR NOT NULL,
+        attempts     INTEGER NOT NULL,
+        created_run  VARCHAR,
+        sent_run     VARCHAR,
+        sent_at      TIMESTAMPTZ,
+        message      VARCHAR
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial tables", _INITIAL),)
+"""Every schema step ever released, in order. Append, never edit a released one."""
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "prices_daily": ("ticker", "date"),
+    "month_end": ("ticker", "month"),
+    "signal_events": ("ticker", "month"),
+    "signal_summary": ("ticker", "kind", "horizon"),
+    "alerts": ("ticker", "month", "kind"),
+}
+
+ENUMS: dict[tuple[str, str], frozenset[str]] = {
+    ("signal_summary", "kind"): frozenset({"events", "baseline"}),
+    ("alerts", "kind"): frozenset({"provisional", "confirmed", "did_not_hold"}),
+    ("alerts", "status"): frozenset({"pending", "sent", "failed"}),
+}
+
+RUN_STATUSES = frozenset({"published", "partial", "failed", "skipped"})
+
+RESULT_TABLES = ("prices_daily", "month_end", "signal_events", "signal_summary", "alerts")
+"""The tables `diff` compares; also the allow-list for table names built into SQL."""
+
+LINEAGE = frozenset({"run_id", "source", "fetched_at", "created_run", "sent_run"})
+"""Where a row came from, not what it says: a diff ignores these, so re-running a night
+that changes no value shows no difference."""
+
+ALERT_UPDATABLE = ("status", "attempts", "sent_run", "sent_at", "message")
