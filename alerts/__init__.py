@@ -1,1 +1,14 @@
-"""alerts"""
+"""Alerts: which messages a run owes its subscribers, what they say, and sending them.
+
+rules (pure: study frames + ledger → alerts due) → messages (text with the historical
+odds) → deliver (Apprise to every SURGEWATCH_ALERT_URLS target) → outbox (the ledger
+rows that record each outcome). The ledger is the warehouse's `alerts` table,
+published in the same version as the data that triggered it.
+"""
+
+from alerts.deliver import deliver
+from alerts.messages import alert_message, alert_title
+from alerts.outbox import settle_alerts
+from alerts.rules import KINDS, MAX_ATTEMPTS, alerts_due, retries_due
+
+__all__ = ["KINDS", "MAX_ATTEMPTS", "alert_message", "alert_title", "alerts_due", "deliver", "retries_due", "settle_alerts"]

@@ -222,6 +222,14 @@ def diff(
     typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
 
 
+@app.command(epilog="Example: surgewatch serve   (leave it running; the refresh runs at 22:30 New York time, Monday to Friday)")
+def serve() -> None:
+    """Keep the nightly schedule running on this machine (starts or connects to a Prefect server)."""
+    from flows.schedule import serve_nightly
+
+    serve_nightly(lambda line: typer.echo(line, err=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: one-line errors, documented exit codes."""
     try:

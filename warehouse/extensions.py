@@ -29,6 +29,13 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def one_line(exc: BaseException) -> str:
+    """A DuckDB error on one line, without the "LINE 1: … ^" pointer that follows it
+    (the CLI prints errors as one line)."""
+    text = str(exc).split("\nLINE ")[0]
+    return " ".join(text.split()) or type(exc).__name__
+
+
 def extension_path(name: str) -> Path:
     """The packaged extension file for this DuckDB version, e.g. name='ducklake'."""
     package = f"duckdb_extension_{name}"

@@ -9,17 +9,17 @@ shows the warehouse exactly as a past run left it.
 Writers: a writable Warehouse holds the writer lock (warehouse.locking) for its lifetime.
 Readers: they attach the catalog read-only; with the SQLite catalog in WAL mode (set by
 every writer, see Catalog.prepare_for_writer) they keep reading the last committed
-version while a refresh writes, and a rare "database is locked" (a catalog still in
+version while a refresh writes, and a "database is locked" (a catalog still in
 rollback-journal mode) is retried with backoff instead of failing.
 """
 
 import json
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import date, datetime, timezone
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -28,7 +28,7 @@ from surgewatch.errors import WarehouseError
 from surgewatch.settings import Settings
 from warehouse import schema
 from warehouse.catalog import ALIAS, Catalog
-from warehouse.extensions import cli_binary, connect, load_statements, sql_literal
+from warehouse.extensions import cli_binary, connect, load_statements, one_line, sql_literal
 from warehouse.locking import writer_lock
 from warehouse.records import RunRecord
 
@@ -61,10 +61,6 @@ _VERSIONS_SCHEMA = {
     "message": pl.String,
     "changes": pl.String,
 }
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _table(name: str) -> str:
@@ -101,17 +97,31 @@ def _attach(con: duckdb.DuckDBPyConnection, catalog: Catalog, *, read_only: bool
     try:
         _retry_locked(catalog, lambda: con.execute(catalog.attach_sql(read_only=read_only, snapshot=snapshot)))
     except duckdb.Error as exc:
-        text = catalog.redact(str(exc))
+        text = catalog.redact(one_line(exc))
         if "creating a new DuckLake is explicitly disabled" in text:
             raise WarehouseError(_no_warehouse(catalog)) from None
         if "does not match existing data path" in text:
             raise WarehouseError(
-                f"SURGEWATCH_DATA_PATH is {catalog.data_path} but this warehouse keeps its files elsewhere: {text.splitlines()[0]}"
+                f"SURGEWATCH_DATA_PATH is {catalog.data_path} but this warehouse keeps its files elsewhere: {text}"
+            ) from None
+        if catalog.kind == "duckdb" and ("Conflicting lock" in text or "Unique file handle conflict" in text):
+            raise WarehouseError(
+                f"the warehouse at {catalog.display} is already open: a duckdb: catalog allows one connection at a "
+                "time; use a sqlite: (the default) or postgres: catalog so readers are never blocked"
             ) from None
         if "No snapshot found" in text:
             raise WarehouseError(f"no version {snapshot} in the warehouse; `surgewatch versions` lists them") from None
-        raise WarehouseError(f"cannot open the warehouse at {catalog.display}: {text.splitlines()[0]}") from None
+        raise WarehouseError(f"cannot open the warehouse at {catalog.display}: {text}") from None
     con.execute(f"USE {ALIAS}")
+
+
+def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """No file access beyond the lake's data files (so no ATTACH, COPY or reading other
+    files) and no configuration changes from here on."""
+    data_path = con.execute("SELECT data_path FROM ducklake_settings(?)", [ALIAS]).fetchone()[0]
+    con.execute(f"SET allowed_directories = [{sql_literal(data_path)}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 class Warehouse:
@@ -151,6 +161,10 @@ class Warehouse:
             warehouse = cls(con, catalog, read_only=read_only, resources=resources)
             if read_only:
                 warehouse._check_schema()
+                # A reader's own connection can serve sql() as well: one DuckDB (and one
+                # ~0.25 s extension signature check) less per read-only command.
+                _lock_down(con)
+                warehouse._sandboxes[None] = con
             else:
                 warehouse._migrate()
             return warehouse
@@ -159,7 +173,7 @@ class Warehouse:
             raise
 
     @staticmethod
-    def writer_lock(settings: Settings):
+    def writer_lock(settings: Settings) -> AbstractContextManager[None]:
         """Context manager holding the writer lock for a whole refresh; raises
         RefreshInProgress at once when another process holds it. Re-entrant within a
         process, so the writable Warehouse opened inside it shares it."""
@@ -174,11 +188,6 @@ class Warehouse:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    @property
-    def read_only(self) -> bool:
-        """True when this warehouse was opened for reading only."""
-        return self._read_only
 
     # -- migrations ------------------------------------------------------------------
 
@@ -224,7 +233,7 @@ class Warehouse:
                         [migration.version, migration.name, datetime.now(timezone.utc)],
                     )
             except duckdb.Error as exc:
-                raise WarehouseError(f"{message} failed: {_first_line(exc)}") from None
+                raise WarehouseError(f"{message} failed: {one_line(exc)}") from None
         self._column_cache.clear()
 
     # -- transactions ----------------------------------------------------------------
@@ -302,7 +311,7 @@ class Warehouse:
         try:
             staged = self._con.execute(f"SELECT {', '.join(selects)} FROM _sw_frame AS f", params).pl()
         except duckdb.Error as exc:
-            raise WarehouseError(f"{table}: {_first_line(exc)}") from None
+            raise WarehouseError(f"{table}: {one_line(exc)}") from None
         finally:
             self._con.unregister("_sw_frame")
         self._check(table, staged)
@@ -408,7 +417,7 @@ class Warehouse:
                     self._upsert_alerts(staged_alerts)
                 self._insert_run(run, snapshot)
         except duckdb.Error as exc:
-            raise WarehouseError(f"publishing run {run.run_id} failed, nothing was written: {_first_line(exc)}") from None
+            raise WarehouseError(f"publishing run {run.run_id} failed, nothing was written: {one_line(exc)}") from None
         return snapshot
 
     def _upsert_prices(self, staged: pl.DataFrame, replace: set[str]) -> None:
@@ -464,7 +473,7 @@ class Warehouse:
             with self._transaction(f"{run.status} run {run.run_id}", {"run_id": run.run_id, "status": run.status}) as snapshot:
                 self._insert_run(run, snapshot)
         except duckdb.Error as exc:
-            raise WarehouseError(f"recording run {run.run_id} failed: {_first_line(exc)}") from None
+            raise WarehouseError(f"recording run {run.run_id} failed: {one_line(exc)}") from None
         return snapshot
 
     def update_alerts(self, run_id: str, updates: pl.DataFrame) -> int:
@@ -491,16 +500,22 @@ class Warehouse:
                 if updated != staged.height:
                     raise WarehouseError(f"{staged.height - updated} of {staged.height} alert updates match no stored alert")
         except duckdb.Error as exc:
-            raise WarehouseError(f"updating alerts of run {run_id} failed: {_first_line(exc)}") from None
+            raise WarehouseError(f"updating alerts of run {run_id} failed: {one_line(exc)}") from None
         return snapshot
 
     # -- reads -----------------------------------------------------------------------
 
     def _read(self, query: str, params: list[Any] | None = None) -> pl.DataFrame:
+        return self._fetch(lambda: self._con.execute(query, params or []).pl())
+
+    def _rows(self, query: str) -> list[tuple]:
+        return self._fetch(lambda: self._con.execute(query).fetchall())
+
+    def _fetch(self, action: Callable[[], _T]) -> _T:
         try:
-            return _retry_locked(self._catalog, lambda: self._con.execute(query, params or []).pl())
+            return _retry_locked(self._catalog, action)
         except duckdb.Error as exc:
-            raise WarehouseError(f"reading the warehouse failed: {self._catalog.redact(_first_line(exc))}") from None
+            raise WarehouseError(f"reading the warehouse failed: {self._catalog.redact(one_line(exc))}") from None
 
     def last_sessions(self, tickers: Iterable[str]) -> dict[str, date]:
         """The last stored session per ticker; tickers with no prices are absent."""
@@ -539,8 +554,9 @@ class Warehouse:
 
     # -- queries ---------------------------------------------------------------------
 
-    def sql(self, query: str, snapshot: int | None = None) -> pl.DataFrame:
-        """Run a user's query read-only, optionally as of version `snapshot`.
+    def sql(self, query: str, snapshot: int | None = None, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        """Run a user's query read-only, optionally as of version `snapshot`; `params`
+        binds the query's `?` placeholders (callers in code: never format values in).
 
         Only SELECT (incl. SHOW, DESCRIBE, FROM …) and EXPLAIN statements are accepted:
         an ATTACH of the catalog without READ_ONLY would otherwise get past everything
@@ -554,11 +570,10 @@ class Warehouse:
             refused = sorted({s.type.name for s in con.extract_statements(query)} - _READ_STATEMENTS)
             if refused:
                 raise WarehouseError(f"surgewatch sql only reads the warehouse: {', '.join(refused)} statements are refused")
-            con.execute(f"USE {ALIAS}")  # an earlier query may have switched databases
-            result = _retry_locked(self._catalog, lambda: con.execute(query))
+            result = _retry_locked(self._catalog, lambda: con.execute(query, params or []))
             return result.pl() if result.description else pl.DataFrame()
         except duckdb.Error as exc:
-            text = self._catalog.redact(_first_line(exc))
+            text = self._catalog.redact(one_line(exc))
             if isinstance(exc, duckdb.PermissionException) or "read-only mode" in text:
                 raise WarehouseError(f"surgewatch sql only reads the warehouse: {text}") from None
             raise WarehouseError(text) from None
@@ -571,29 +586,21 @@ class Warehouse:
             con = connect(self._catalog.extensions)
             self._resources.callback(con.close)
             _attach(con, self._catalog, read_only=True, snapshot=snapshot)
-            data_path = con.execute("SELECT data_path FROM ducklake_settings(?)", [ALIAS]).fetchone()[0]
-            con.execute(f"SET allowed_directories = [{sql_literal(data_path)}]")
-            con.execute("SET enable_external_access = false")
-            con.execute("SET lock_configuration = true")
+            _lock_down(con)
             self._sandboxes[snapshot] = con
         return self._sandboxes[snapshot]
 
     def _snapshot_ids(self) -> set[int]:
-        return set(self._read(f"SELECT snapshot_id FROM {ALIAS}.snapshots()")["snapshot_id"])
+        return {row[0] for row in self._rows(f"SELECT snapshot_id FROM {ALIAS}.snapshots()")}
 
     def versions(self) -> pl.DataFrame:
         """Every version: version (snapshot id), time, run_id, message, and which tables
         it created, inserted into or deleted from."""
-        snapshots = _retry_locked(
-            self._catalog,
-            lambda: self._con.execute(
-                f"SELECT snapshot_id, snapshot_time, commit_extra_info, commit_message, changes "
-                f"FROM {ALIAS}.snapshots() ORDER BY snapshot_id"
-            ).fetchall(),
+        snapshots = self._rows(
+            f"SELECT snapshot_id, snapshot_time, commit_extra_info, commit_message, changes "
+            f"FROM {ALIAS}.snapshots() ORDER BY snapshot_id"
         )
-        names = dict(
-            self._read(f"SELECT DISTINCT table_id, table_name FROM __ducklake_metadata_{ALIAS}.ducklake_table").iter_rows()
-        )
+        names = dict(self._rows(f"SELECT DISTINCT table_id, table_name FROM __ducklake_metadata_{ALIAS}.ducklake_table"))
         rows = []
         for version, at, extra, message, changes in snapshots:
             run_id = json.loads(extra).get("run_id") if extra else None
@@ -616,6 +623,14 @@ class Warehouse:
         except duckdb.CatalogException:
             return None  # the table did not exist yet at that version
         return [column[0] for column in cursor.description]
+
+    @staticmethod
+    def _rows_at(table: str, select: str, version: int, exists: bool, other: int) -> tuple[str, int]:
+        """The query (and its version parameter) for a table's rows at a version; reading
+        AT a version where the table did not exist yet fails, so that reads it empty."""
+        if exists:
+            return f"SELECT {select} FROM {_table(table)} AT (VERSION => ?)", version
+        return f"SELECT {select} FROM {_table(table)} AT (VERSION => ?) WHERE false", other
 
     def diff(self, a: int, b: int) -> pl.DataFrame:
         """Rows of the result tables that differ between versions a and b: table, change
@@ -640,15 +655,8 @@ class Warehouse:
                 if c not in schema.LINEAGE and (before is None or c in before) and (after is None or c in after)
             ]
             select = ", ".join(f'"{c}"' for c in columns)
-
-            def rows_at(version: int, exists: bool, other: int) -> tuple[str, int]:
-                # AT a version where the table did not exist yet fails: read it empty instead.
-                if exists:
-                    return f"SELECT {select} FROM {table} AT (VERSION => ?)", version
-                return f"SELECT {select} FROM {table} AT (VERSION => ?) WHERE false", other
-
-            old, old_at = rows_at(a, before is not None, b)
-            new, new_at = rows_at(b, after is not None, a)
+            old, old_at = self._rows_at(table, select, a, before is not None, b)
+            new, new_at = self._rows_at(table, select, b, after is not None, a)
             parts.append(
                 self._read(
                     f"SELECT ? AS \"table\", 'added' AS change, d.ticker, CAST(to_json(d) AS VARCHAR) AS row "
@@ -668,19 +676,19 @@ class Warehouse:
             .drop("_order")
         )
 
-    def shell_command(self, *, read_only: bool = True) -> list[str]:
+    def shell_command(self) -> list[str]:
         """The argv that starts the DuckDB CLI (from the duckdb-cli wheel) with the
         extensions loaded from their wheels and the warehouse attached as `lake` (USE'd).
 
-        Read-only by default: snapshots are the audit trail of the runs, so ad-hoc
-        writes belong in maintenance, not in exploration. The statements are passed as
+        The lake is attached READ_ONLY: snapshots are the audit trail of the runs, and a
+        shell write would bypass the writer lock. The statements are passed as
         -cmd arguments, so no init file has to be written or cleaned up; for a PostgreSQL
         catalog that means the conninfo is visible in the process list, so keep its
         password in ~/.pgpass or PGPASSWORD rather than in SURGEWATCH_CATALOG.
         """
         statements = [
             *load_statements(self._catalog.extensions),
-            self._catalog.attach_sql(read_only=read_only),
+            self._catalog.attach_sql(read_only=True),
             f"USE {ALIAS}",
         ]
         argv = [str(cli_binary())]

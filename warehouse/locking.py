@@ -24,7 +24,7 @@ import duckdb
 from surgewatch.errors import WarehouseError
 from surgewatch.settings import Settings
 from warehouse.catalog import Catalog
-from warehouse.extensions import connect, sql_literal
+from warehouse.extensions import connect, one_line, sql_literal
 
 
 class RefreshInProgress(WarehouseError):
@@ -97,7 +97,7 @@ def _server_lock(catalog: Catalog) -> Iterator[None]:
             con.execute("BEGIN")
             got = con.execute(_ADVISORY).fetchone()[0]
         except duckdb.Error as exc:
-            raise WarehouseError(f"cannot lock the catalog {catalog.display}: {catalog.redact(str(exc))}") from None
+            raise WarehouseError(f"cannot lock the catalog {catalog.display}: {catalog.redact(one_line(exc))}") from None
         if not got:
             raise RefreshInProgress(f"another refresh is writing to the catalog {catalog.display}; try again when it ends")
         yield

@@ -15,7 +15,7 @@ from warehouse.catalog import Catalog
 from warehouse.lake import _retry_locked
 
 HOLD_WRITE = Path(__file__).with_name("hold_write.py")
-HOLD_SECONDS = 2.0
+HOLD_SECONDS = 1.5
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -46,11 +46,13 @@ def test_readers_are_not_blocked_while_a_refresh_holds_its_transaction(any_setti
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(markers / "writing", writer)
-        started = time.perf_counter()
         with Warehouse.open(settings, read_only=True) as reader:
-            first_read = reader.sql("SELECT sum(close) AS s FROM prices_daily")["s"][0]
-            fresh_open = time.perf_counter() - started  # what each CLI command pays
+            _wait_for(markers / "writing", writer)
+            # What every CLI command does: a fresh DuckDB, attach, read.
+            started = time.perf_counter()
+            with Warehouse.open(settings, read_only=True) as fresh:
+                fresh_total = fresh.sql("SELECT sum(close) AS s FROM prices_daily")["s"][0]
+            fresh_open = time.perf_counter() - started
             with pytest.raises(RefreshInProgress, match="another refresh is writing"):
                 Warehouse.open(settings)
             during, across = [], []
@@ -70,19 +72,21 @@ def test_readers_are_not_blocked_while_a_refresh_holds_its_transaction(any_setti
         if writer.poll() is None:
             writer.kill()
 
-    latencies = [e for e, _ in during]
+    latencies = sorted(e for e, _ in during)
     record_property("fresh_open_s", round(fresh_open, 3))
     record_property("reads_during_write", len(during))
-    record_property("max_read_during_write_s", round(max(latencies), 3))
+    record_property("max_read_during_write_s", round(latencies[-1], 3))
     print(
         f"\n{settings.catalog_uri.split(':')[0]}: fresh open+read {fresh_open:.3f}s; {len(during)} reads during the "
-        f"open write transaction, median {sorted(latencies)[len(latencies) // 2] * 1000:.1f} ms, "
-        f"max {max(latencies) * 1000:.1f} ms; reads spanning the commit: {[round(e, 3) for e, _ in across]}"
+        f"open write transaction, median {latencies[len(latencies) // 2] * 1000:.1f} ms, "
+        f"max {latencies[-1] * 1000:.1f} ms; reads spanning the commit: {[round(e, 3) for e, _ in across]}"
     )
-    assert first_read == old_total
+    assert fresh_total == old_total
     assert len(during) >= 5
     assert {total for _, total in during} == {old_total}, "a reader saw uncommitted writes"
-    assert max(latencies) < 1.0
+    assert latencies[-1] < 1.0
+    # SQLite can pause a reader that races the commit itself for ~1 s (its WAL retry
+    # sleeps whole seconds in the sqlite_scanner build); it must never fail or queue.
     assert all(elapsed < 2.5 for elapsed, _ in across)
     assert new_total == old_total + build.prices().height
 

@@ -43,8 +43,9 @@ def test_publish_and_read_cycle_on_a_postgres_catalog(postgres_settings, build, 
         ]
         with pytest.raises(WarehouseError, match="only reads the warehouse"):
             wh.sql("DELETE FROM prices_daily")
-        with pytest.raises(WarehouseError, match="read-only"):
-            wh.sql("SELECT * FROM postgres_query('__ducklake_metadata_lake', 'DELETE FROM ducklake_snapshot RETURNING snapshot_id')")
+        with pytest.raises(WarehouseError, match="cannot execute DELETE in a read-only transaction"):
+            wh.sql("SELECT * FROM postgres_execute('__ducklake_metadata_lake', 'DELETE FROM ducklake_snapshot')")
+        assert wh.versions().height == versions.height + first
 
 
 def test_two_homes_sharing_a_postgres_catalog_never_write_together(postgres_settings, build, tmp_path):

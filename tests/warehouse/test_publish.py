@@ -43,8 +43,9 @@ def test_two_publishes_make_two_versions_with_time_travel_and_diff(settings, bui
         runs = wh.sql("SELECT run_id, snapshot_id, status FROM runs ORDER BY run_id")
         assert runs.rows() == [("run-1", first, "published"), ("run-2", second, "published")]
 
-        now = wh.sql("SELECT close, run_id FROM prices_daily WHERE ticker = 'AAA' AND date = DATE '2026-01-09'")
-        then = wh.sql("SELECT close, run_id FROM prices_daily WHERE ticker = 'AAA' AND date = DATE '2026-01-09'", snapshot=first)
+        query = "SELECT close, run_id FROM prices_daily WHERE ticker = ? AND date = ?"
+        now = wh.sql(query, params=["AAA", day])
+        then = wh.sql(query, snapshot=first, params=["AAA", day])
         assert now.rows() == [(150.0, "run-2")]
         assert then.rows() == [(105.0, "run-1")]
         assert wh.sql("SELECT count(*) AS n FROM runs", snapshot=first)["n"][0] == 1
@@ -120,30 +121,31 @@ def test_results_are_replaced_per_ticker_and_missing_columns_filled(settings, bu
 
 
 def test_a_publish_failing_midway_leaves_the_previous_version_intact(settings, build):
+    changed = {"prices": build.prices(bump={("AAA", build.sessions[0]): 1.0}), "results": build.results(move=0.5)}
     with Warehouse.open(settings) as wh:
         first = publish(wh, build, "run-1")
-        before = {t: wh.sql(f"SELECT * FROM {t} ORDER BY ALL") for t in ("prices_daily", "month_end", "signal_events", "runs")}
-        bad = build.results(move=0.5)
-        # NOT NULL is only enforced by DuckLake on insert, after prices and month_end
-        # were already written in the transaction.
-        bad["events"] = bad["events"].with_columns(run_id=pl.lit("x"), month=pl.lit(None, dtype=pl.Date))
-        with pytest.raises(WarehouseError, match="signal_events: null month"):
-            publish(wh, build, "run-2", prices=build.prices(bump={("AAA", build.sessions[0]): 1.0}), results=bad)
+        before = {t: wh.sql(f"SELECT * FROM {t} ORDER BY ALL") for t in ("prices_daily", "month_end", "signal_events", "signal_summary", "runs")}
 
-        class Boom(RuntimeError):
-            pass
+        # The run's own row is the last write of the transaction: fail there, once in
+        # DuckDB (a NOT NULL violation) and once in Python, after everything else was written.
+        def violate_not_null(run, snapshot):
+            wh._con.execute("INSERT INTO runs (run_id, status) VALUES (NULL, 'failed')")
 
-        def explode(*args):
-            raise Boom("disk on fire")
+        def crash(run, snapshot):
+            raise KeyboardInterrupt
 
-        wh._insert_run = explode  # the last write of the transaction
-        with pytest.raises(Boom):
-            publish(wh, build, "run-3", prices=build.prices(bump={("AAA", build.sessions[0]): 1.0}), results=build.results(move=0.5))
+        wh._insert_run = violate_not_null
+        with pytest.raises(WarehouseError, match="publishing run run-2 failed, nothing was written: .*NOT NULL constraint failed: runs.run_id"):
+            publish(wh, build, "run-2", **changed)
+        wh._insert_run = crash
+        with pytest.raises(KeyboardInterrupt):
+            publish(wh, build, "run-3", **changed)
         del wh._insert_run
 
         assert wh.versions()["version"].max() == first
         for table, rows in before.items():
             assert wh.sql(f"SELECT * FROM {table} ORDER BY ALL").equals(rows), table
+        assert publish(wh, build, "run-4", **changed) == first + 1  # the connection is still usable
 
 
 def test_bad_frames_are_refused_before_writing(settings, build):
@@ -158,6 +160,10 @@ def test_bad_frames_are_refused_before_writing(settings, build):
             publish(wh, build, "run-2", results=results)
         with pytest.raises(WarehouseError, match="prices_daily: Conversion Error"):
             publish(wh, build, "run-2", prices=build.prices().with_columns(close=pl.lit("n/a")))
+        with pytest.raises(WarehouseError, match="signal_events: null month in 2 row"):
+            results = build.results()
+            results["events"] = results["events"].with_columns(month=pl.lit(None, dtype=pl.Date))
+            publish(wh, build, "run-2", results=results)
         assert wh.versions()["version"].max() == first
 
 

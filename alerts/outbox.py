@@ -1,0 +1,59 @@
+"""Settling a run's alerts: send what is due and what waits for its retry, and return
+the ledger rows that record the outcome (published with the run's data)."""
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+import polars as pl
+from pydantic import SecretStr
+
+from alerts.deliver import deliver
+from alerts.messages import alert_message, alert_title
+from alerts.rules import MAX_ATTEMPTS
+
+log = logging.getLogger("surgewatch.alerts")
+
+LEDGER_COLUMNS = ["ticker", "month", "kind", "move", "as_of", "status", "attempts", "sent_run", "sent_at", "message"]
+
+
+def settle_alerts(
+    due: pl.DataFrame,
+    retries: pl.DataFrame,
+    *,
+    events: pl.DataFrame,
+    summary: pl.DataFrame,
+    threshold: float,
+    direction: str,
+    targets: Sequence[SecretStr],
+    run_id: str,
+    now: dt.datetime,
+) -> tuple[pl.DataFrame, list[str]]:
+    """Deliver every due alert and every retry; return (ledger rows, failure notes).
+
+    With no targets configured the ledger still records each alert (status 'recorded'),
+    so turning alerts on later does not flood subscribers with old news. A failed
+    delivery stays 'pending' for the next run's single retry, then becomes 'failed'.
+    """
+    fresh = [
+        {**row, "attempts": 0, "message": alert_message(row, events, summary, threshold, direction)}
+        for row in due.iter_rows(named=True)
+    ]
+    queued = [{**row} for row in retries.select("ticker", "month", "kind", "move", "as_of", "attempts", "message").iter_rows(named=True)]
+    rows, notes = [], []
+    for alert in fresh + queued:
+        if not targets:
+            rows.append({**alert, "status": "recorded", "sent_run": None, "sent_at": None})
+            continue
+        problem = deliver(targets, alert_title(alert), alert["message"])
+        attempts = alert["attempts"] + 1
+        if problem is None:
+            rows.append({**alert, "attempts": attempts, "status": "sent", "sent_run": run_id, "sent_at": now})
+            continue
+        status = "pending" if attempts < MAX_ATTEMPTS else "failed"
+        notes.append(f"{alert_title(alert)}: {problem} ({'will retry next run' if status == 'pending' else 'gave up'})")
+        log.warning("%s", notes[-1])
+        rows.append({**alert, "attempts": attempts, "status": status, "sent_run": None, "sent_at": None})
+    schema = {"month": pl.Date, "as_of": pl.Date, "attempts": pl.Int32, "sent_at": pl.Datetime("us", "UTC"), "move": pl.Float64}
+    frame = pl.DataFrame(rows, schema_overrides=schema) if rows else pl.DataFrame(schema={c: pl.Utf8 for c in LEDGER_COLUMNS} | schema)
+    return frame.select(LEDGER_COLUMNS), notes

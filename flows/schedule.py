@@ -1,0 +1,82 @@
+"""When the refresh runs by itself: weekday nights after the close, New York time.
+
+prefect.yaml declares the same schedule for `prefect deploy`; `surgewatch serve` uses
+this one. tests/flows/test_schedule.py keeps them in step.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import requests
+from prefect.schedules import Cron, Schedule
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+# 22:30 leaves providers time to publish the day's bar after the 16:00 close.
+NIGHTLY_CRON = "30 22 * * 1-5"
+TIMEZONE = "America/New_York"
+DEPLOYMENT_NAME = "nightly"
+LOCAL_SERVER = ("127.0.0.1", 4200)
+_SERVER_WAIT_SECONDS = 90
+
+
+def nightly_schedule() -> Schedule:
+    """The cron in New York time, so 22:30 stays 22:30 across the DST switches."""
+    return Cron(NIGHTLY_CRON, timezone=TIMEZONE)
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        return requests.get(f"{api_url.rstrip('/')}/health", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@contextmanager
+def prefect_api(say: Callable[[str], None]) -> Iterator[str]:
+    """The Prefect API to schedule against: PREFECT_API_URL when it answers, else a
+    `prefect server` started here (and stopped on exit). Schedules need a server that
+    outlives one run; the temporary one Prefect starts for single runs does not."""
+    configured = PREFECT_API_URL.value()
+    if configured:
+        if not _healthy(configured):
+            raise RuntimeError(f"PREFECT_API_URL is {configured} but no Prefect server answers there")
+        say(f"using the Prefect server at {configured} (PREFECT_API_URL)")
+        yield configured
+        return
+    host, port = LOCAL_SERVER
+    api_url = f"http://{host}:{port}/api"
+    if _healthy(api_url):
+        say(f"using the Prefect server already running at {api_url}")
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            yield api_url
+        return
+    prefect = shutil.which("prefect", path=os.path.dirname(sys.executable)) or "prefect"
+    say(f"starting a Prefect server at {api_url} (UI at http://{host}:{port}); it stops with this command")
+    server = subprocess.Popen([prefect, "server", "start", "--host", host, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + _SERVER_WAIT_SECONDS
+        while not _healthy(api_url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Prefect server did not start at {api_url}")
+            time.sleep(0.5)
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            yield api_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def serve_nightly(say: Callable[[str], None]) -> None:
+    """Keep the nightly schedule running on this machine until interrupted: the refresh
+    flow served as a deployment, one run at a time."""
+    from flows.refresh import refresh
+
+    with prefect_api(say):
+        say(f"serving '{refresh.name}/{DEPLOYMENT_NAME}': cron {NIGHTLY_CRON!r} in {TIMEZONE}; Ctrl-C stops")
+        refresh.serve(name=DEPLOYMENT_NAME, schedules=[nightly_schedule()], global_limit=1, print_starting_message=False)

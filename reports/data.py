@@ -1,0 +1,177 @@
+"""What the report shows, read from the warehouse in one place and through `Warehouse.sql`.
+
+Everything goes through the read-only SQL sandbox, so building a report can never write
+to the warehouse, and every figure in it can be reproduced with `surgewatch sql`.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from surgewatch.errors import InputError
+from surgewatch.published import Audit, audit_published
+from surgewatch.tickers import normalize_ticker
+from warehouse import PRICE_COLUMNS, Warehouse
+
+HORIZON_COLUMNS = ("fwd_1m", "fwd_3m", "fwd_6m", "fwd_12m")
+"""The forward-return columns the warehouse stores (warehouse/schema.py)."""
+
+_EVENT_COLUMNS = (
+    "ticker", "month", "as_of", "complete", "move", *HORIZON_COLUMNS,
+    "sessions", "up_sessions", "prior_drawdown", "first_crossed_on",
+)
+_MONTH_END_COLUMNS = ("ticker", "month", "as_of", "complete", "close", "move", *HORIZON_COLUMNS)
+_SUMMARY_COLUMNS = ("ticker", "kind", "horizon", "n", "average", "median", "win_rate", "sharpe", "max_drawdown")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One row of the `runs` table, as the report's lineage line needs it."""
+
+    run_id: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    as_of: date | None
+    source: str | None
+    tickers: tuple[str, ...]
+    snapshot_id: int | None
+    failed: dict[str, str]
+    message: str | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows, one warehouse version's worth.
+
+    studies: ticker, threshold, direction, basis (the parameters the stored results
+    were computed with; one row per ticker). events: signal_events. summary:
+    signal_summary, kind 'events' and 'baseline'. month_end: every month's close (basis
+    price) and forward returns. closes: ticker, date, price (the daily basis price).
+    lineage: per ticker, the stored sessions and which source and run they came from.
+    last_published: the latest run that published; latest_run: the latest run whatever
+    its status (so a failure after it is shown, not hidden).
+    """
+
+    tickers: tuple[str, ...]
+    studies: pl.DataFrame
+    events: pl.DataFrame
+    summary: pl.DataFrame
+    month_end: pl.DataFrame
+    closes: pl.DataFrame
+    lineage: pl.DataFrame
+    last_published: RunInfo | None
+    latest_run: RunInfo | None
+
+    @property
+    def horizons(self) -> tuple[int, ...]:
+        """The forward horizons (months) the summary covers."""
+        return tuple(sorted(set(self.summary["horizon"].to_list())))
+
+    @property
+    def last_session(self) -> date | None:
+        """The latest session held for any ticker."""
+        return self.lineage["last_session"].max() if self.lineage.height else None
+
+
+@dataclass(frozen=True)
+class PublishedAudit:
+    """The published-vs-computed comparison (SPEC §3) with what it was made from."""
+
+    ticker: str
+    table: str
+    audit: Audit
+
+
+def _columns(names: tuple[str, ...]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _run(row: dict) -> RunInfo:
+    return RunInfo(
+        run_id=row["run_id"],
+        status=row["status"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        as_of=row["as_of"],
+        source=row["source"],
+        tickers=tuple(row["tickers"] or ()),
+        snapshot_id=row["snapshot_id"],
+        failed=json.loads(row["failed"]) if row["failed"] else {},
+        message=row["message"],
+    )
+
+
+def _runs(wh: Warehouse) -> tuple[RunInfo | None, RunInfo | None]:
+    runs = wh.sql(
+        "SELECT run_id, status, started_at, finished_at, as_of, source, tickers, snapshot_id, "
+        "CAST(failed AS VARCHAR) AS failed, message FROM runs ORDER BY started_at DESC NULLS LAST"
+    )
+    published = runs.filter(pl.col("status").is_in(["published", "partial"]))
+    latest = _run(runs.row(0, named=True)) if runs.height else None
+    last_published = _run(published.row(0, named=True)) if published.height else None
+    return last_published, latest
+
+
+def _universe_order(held: list[str], run: RunInfo | None) -> tuple[str, ...]:
+    """The universe in the order the last run named it (IWM, SPY, QQQ), then any other."""
+    named = run.tickers if run is not None else ()
+    return tuple([t for t in named if t in held] + sorted(set(held) - set(named)))
+
+
+def load_report_data(wh: Warehouse) -> ReportData:
+    """Read the stored results, daily closes and lineage the report needs.
+
+    Raises InputError when the warehouse holds no results yet.
+    """
+    summary = wh.sql(f"SELECT {_columns(_SUMMARY_COLUMNS)} FROM signal_summary ORDER BY ticker, kind, horizon")
+    if summary.is_empty():
+        raise InputError("the warehouse holds no results yet; run `surgewatch refresh` first")
+    studies = wh.sql(
+        "SELECT ticker, any_value(threshold) AS threshold, any_value(direction) AS direction, "
+        "any_value(basis) AS basis, any_value(run_id) AS results_run FROM signal_summary GROUP BY ticker"
+    )
+    lineage = wh.sql(
+        "SELECT ticker, min(date) AS first_session, max(date) AS last_session, count(*) AS sessions, "
+        "arg_max(source, fetched_at) AS source, max(fetched_at) AS fetched_at, "
+        "arg_max(run_id, fetched_at) AS prices_run FROM prices_daily GROUP BY ticker"
+    ).join(studies.select("ticker", "results_run"), on="ticker", how="left")
+    # The daily price on the basis each ticker's results were computed on.
+    closes = wh.sql(
+        "SELECT p.ticker, p.date, CASE s.basis WHEN 'total' THEN p.adj_close ELSE p.close END AS price "
+        "FROM prices_daily AS p JOIN (SELECT DISTINCT ticker, basis FROM signal_summary) AS s USING (ticker) "
+        "ORDER BY p.ticker, p.date"
+    )
+    last_published, latest_run = _runs(wh)
+    return ReportData(
+        tickers=_universe_order(studies["ticker"].to_list(), last_published),
+        studies=studies.drop("results_run"),
+        events=wh.sql(f"SELECT {_columns(_EVENT_COLUMNS)} FROM signal_events ORDER BY ticker, month"),
+        summary=summary,
+        month_end=wh.sql(f"SELECT {_columns(_MONTH_END_COLUMNS)} FROM month_end ORDER BY ticker, month"),
+        closes=closes,
+        lineage=lineage.sort("ticker"),
+        last_published=last_published,
+        latest_run=latest_run,
+    )
+
+
+def published_summary_beside(table: Path) -> Path | None:
+    """The published summary that goes with a published table: published_summary.csv in
+    the same folder, when there is one (the convention of ../shared/data/reference)."""
+    candidate = table.parent / "published_summary.csv"
+    return candidate if candidate.is_file() else None
+
+
+def load_published_audit(wh: Warehouse, ticker: str, table: Path, summary: Path | None = None) -> PublishedAudit:
+    """Audit a published table (and its summary, default: published_summary_beside) of
+    `ticker` against the study computed from the warehouse's prices of that ticker."""
+    symbol = normalize_ticker(ticker)  # letters, digits and . - = ^ only: safe inside a literal
+    prices = wh.sql(f"SELECT {_columns(PRICE_COLUMNS)} FROM prices_daily WHERE ticker = '{symbol}' ORDER BY date")
+    if prices.is_empty():
+        raise InputError(f"{symbol} is not in the warehouse, so its published table cannot be checked")
+    audit = audit_published(prices, table, summary if summary is not None else published_summary_beside(table))
+    return PublishedAudit(ticker=symbol, table=table.name, audit=audit)

@@ -1,0 +1,217 @@
+"""The report as one self-contained HTML page (pure: ReportData in, HTML string out).
+
+plotly.js is inlined once in the page's head and every chart is a `Plotly.newPlot` call on
+inlined JSON, so the file opens with no request to any host. Text goes through Jinja2
+with autoescaping; only the chart markup Plotly generates (its JSON escapes `<` and `/`)
+and plotly.js itself are marked safe.
+"""
+
+import math
+from datetime import date, datetime, timezone
+
+import plotly.io as pio
+import polars as pl
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from plotly.offline import get_plotlyjs
+
+from reports import charts
+from reports.data import PublishedAudit, ReportData, RunInfo
+from surgewatch.published import TOLERANCE_PP
+
+CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance")
+"""The id of every chart's element, in page order (the browser test checks each)."""
+
+_PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+# Statistic, label, how it prints. Win rate is a share, not a return: no sign.
+_STATISTICS = (
+    ("n", "Count (n)", "count"),
+    ("average", "Average", "pct"),
+    ("median", "Median", "pct"),
+    ("win_rate", "Win rate", "share"),
+    ("sharpe", "Sharpe", "ratio"),
+    ("max_drawdown", "Max drawdown", "pct"),
+)
+_DASH = "—"
+
+_env = Environment(
+    loader=PackageLoader("reports", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def fmt(value: object, kind: str = "pct") -> str:
+    """A figure as the report prints it: fractions as signed percent with two decimals
+    ('pct'), shares unsigned ('share'), Sharpe ratios ('ratio'), counts ('count'); audit
+    figures already in percent ('pp_pct') and their differences ('pp'). Null: a dash."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return _DASH
+    number = float(value)  # type: ignore[arg-type]
+    match kind:
+        case "pct":
+            return f"{round(number * 100, 2) + 0.0:+.2f}%"
+        case "share":
+            return f"{number * 100:.2f}%"
+        case "ratio":
+            return f"{number:.2f}"
+        case "pp_pct":
+            return f"{round(number, 2) + 0.0:+.2f}%"
+        case "pp":
+            return f"{round(number, 2) + 0.0:+.2f} pp"
+        case "count":
+            return f"{int(number):,}"
+    raise ValueError(f"unknown format {kind!r}")
+
+
+def tone(value: object, kind: str = "pct") -> str:
+    """CSS class for a signed figure: 'pos', 'neg' or '' (unsigned kinds, zero, null)."""
+    if kind not in ("pct", "pp_pct") or value is None or not isinstance(value, (int, float)):
+        return ""
+    rounded = round(value * 100 if kind == "pct" else value, 2)
+    return "pos" if rounded > 0 else "neg" if rounded < 0 else ""
+
+
+_env.filters["fmt"] = fmt
+_env.filters["tone"] = tone
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return _DASH
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _study_phrase(threshold: float, direction: str) -> str:
+    sign = "+" if direction == "up" else "−"
+    return f"{sign}{threshold * 100:g}% or {'more' if direction == 'up' else 'worse'}"
+
+
+def _ticker_table(data: ReportData, ticker: str) -> dict:
+    study = data.studies.filter(pl.col("ticker") == ticker).row(0, named=True)
+    events = []
+    for e in data.events.filter(pl.col("ticker") == ticker).sort("month").iter_rows(named=True):
+        context = [f"{e['up_sessions']} of {e['sessions']} sessions up",
+                   f"prior drawdown {fmt(e['prior_drawdown'])}"]
+        if e["first_crossed_on"] is not None:
+            context.append(f"first at the threshold on {e['first_crossed_on']:%Y-%m-%d}")
+        events.append({
+            "month": e["month"].strftime("%Y-%m"),
+            "partial": not e["complete"],
+            "as_of": e["as_of"],
+            "move": e["move"],
+            "forward": [e[f"fwd_{h}m"] for h in data.horizons],
+            "context": " · ".join(context),
+        })
+    summary = data.summary.filter(pl.col("ticker") == ticker)
+    by_kind = {
+        kind: {r["horizon"]: r for r in summary.filter(pl.col("kind") == kind).iter_rows(named=True)}
+        for kind in ("events", "baseline")
+    }
+    statistics = [
+        {
+            "label": label,
+            "kind": kind,
+            "events": [by_kind["events"].get(h, {}).get(stat) for h in data.horizons],
+            "baseline": [by_kind["baseline"].get(h, {}).get(stat) for h in data.horizons],
+        }
+        for stat, label, kind in _STATISTICS
+    ]
+    return {
+        "ticker": ticker,
+        "phrase": _study_phrase(study["threshold"], study["direction"]),
+        "basis": study["basis"],
+        "events": events,
+        "statistics": statistics,
+    }
+
+
+def _audit_context(published: PublishedAudit) -> dict:
+    rows = []
+    for check, month, column, pub, computed, difference, flag in published.audit.rows:
+        # Audit figures are percents, except a Sharpe ratio's (its "month" is the statistic).
+        kind = "ratio" if month == "sharpe" else "pp_pct"
+        rows.append({
+            "check": check, "month": month, "column": column, "flag": flag, "kind": kind,
+            "published": pub, "computed": computed, "difference": difference,
+            "difference_kind": "ratio" if kind == "ratio" else "pp",
+        })
+    return {
+        "ticker": published.ticker,
+        "table": published.table,
+        "tolerance": TOLERANCE_PP,
+        "rows": rows,
+        "flagged": [r for r in rows if r["flag"]],
+        "compared": sum(1 for r in rows if r["published"] is not None and r["computed"] is not None),
+        "missing": sum(1 for r in rows if r["check"] == "missing"),
+    }
+
+
+def _run_context(run: RunInfo | None) -> dict | None:
+    if run is None:
+        return None
+    return {
+        "id": run.run_id,
+        "short_id": run.run_id[:8],
+        "status": run.status,
+        "at": _when(run.finished_at or run.started_at),
+        "source": run.source or _DASH,
+        "version": run.snapshot_id,
+        "failed": run.failed,
+        "message": run.message,
+    }
+
+
+def _lineage_rows(data: ReportData) -> list[dict]:
+    last = data.last_session
+    return [
+        {**row, "fetched_at": _when(row["fetched_at"]), "stale": row["last_session"] != last}
+        for row in data.lineage.iter_rows(named=True)
+    ]
+
+
+def _chart(fig, chart_id: str) -> Markup:
+    # Plotly's JSON encoder escapes "<" and "/", so no data value can close the script.
+    return Markup(pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=chart_id,
+                              config=_PLOTLY_CONFIG, default_width="100%"))
+
+
+def build_report(data: ReportData, *, since: date | None = None, published: PublishedAudit | None = None) -> str:
+    """The whole report as one self-contained HTML page.
+
+    since: start of the relative-performance chart (default: a year before the last
+    session). published: the audit against a published table, shown when given.
+    """
+    last_session = data.last_session
+    since = since or charts.default_since(last_session)
+    studies = {(r["threshold"], r["direction"], r["basis"]) for r in data.studies.iter_rows(named=True)}
+    headline = _study_phrase(*next(iter(studies))[:2]) if len(studies) == 1 else None
+    latest = charts.latest_events(data)
+    figures = dict(zip(CHART_IDS, (
+        charts.paths_figure(data), charts.distribution_figure(data), charts.performance_figure(data, since),
+    )))
+    last_run, latest_run = _run_context(data.last_published), _run_context(data.latest_run)
+    return _env.get_template("report.html").render(
+        plotly_js=Markup(get_plotlyjs()),
+        headline=headline,
+        basis=next(iter(studies))[2] if len(studies) == 1 else None,
+        tickers=data.tickers,
+        last_session=last_session,
+        since=since,
+        run=last_run,
+        failed_after=latest_run if latest_run and last_run and latest_run["id"] != last_run["id"] else None,
+        tables=[_ticker_table(data, t) for t in data.tickers],
+        horizons=data.horizons,
+        latest=[(t, charts.event_label(latest[t])) for t in data.tickers if t in latest],
+        any_partial=not data.events["complete"].all(),
+        charts={chart_id: _chart(fig, chart_id) for chart_id, fig in figures.items()},
+        audit=_audit_context(published) if published is not None else None,
+        lineage=_lineage_rows(data),
+    )
