@@ -14,7 +14,7 @@ from alerts.rules import MAX_ATTEMPTS
 
 log = logging.getLogger("surgewatch.alerts")
 
-LEDGER_COLUMNS = ["ticker", "month", "kind", "move", "as_of", "status", "attempts", "sent_run", "sent_at", "message"]
+LEDGER_COLUMNS = ["ticker", "month", "kind", "move", "as_of", "status", "attempts", "created_run", "sent_run", "sent_at", "message"]
 
 
 def settle_alerts(
@@ -36,10 +36,10 @@ def settle_alerts(
     delivery stays 'pending' for the next run's single retry, then becomes 'failed'.
     """
     fresh = [
-        {**row, "attempts": 0, "message": alert_message(row, events, summary, threshold, direction)}
+        {**row, "attempts": 0, "created_run": run_id, "message": alert_message(row, events, summary, threshold, direction)}
         for row in due.iter_rows(named=True)
     ]
-    queued = [{**row} for row in retries.select("ticker", "month", "kind", "move", "as_of", "attempts", "message").iter_rows(named=True)]
+    queued = list(retries.select("ticker", "month", "kind", "move", "as_of", "attempts", "created_run", "message").iter_rows(named=True))
     rows, notes = [], []
     for alert in fresh + queued:
         if not targets:

@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 
+from alerts import alerts_due, retries_due, settle_alerts
 from schemas import DailyPrices, validate_each_ticker
 from sources import make_source
 from sources.base import PriceSource
@@ -39,6 +40,7 @@ class RefreshReport:
     failed: dict[str, str] = field(default_factory=dict)
     restated: tuple[str, ...] = ()
     new_events: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
     message: str = ""
 
     @property
@@ -81,8 +83,21 @@ def compute_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | No
     return run_study(prices, params, as_of=as_of)
 
 
+@task(name="alerts", cache_policy=NO_CACHE)
+def send_alerts(ledger: pl.DataFrame, study: StudyResult, settings: Settings, run_id: str) -> tuple[pl.DataFrame, list[str]]:
+    p = study.params
+    due = alerts_due(study.monthly, ledger, p.threshold, p.direction)
+    retries = retries_due(ledger)
+    if due.height or retries.height:
+        get_run_logger().info("alerts: %d due, %d to retry, %d target(s)", due.height, retries.height, len(settings.alert_urls))
+    return settle_alerts(
+        due, retries, events=study.events, summary=study.summary, threshold=p.threshold, direction=p.direction,
+        targets=settings.alert_urls, run_id=run_id, now=dt.datetime.now(dt.timezone.utc),
+    )
+
+
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult) -> int:
+def publish(wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult, alerts: pl.DataFrame) -> int:
     p = study.params
     return wh.publish(
         run,
@@ -92,6 +107,7 @@ def publish(wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult)
         events=study.events,
         summary=study.summary,
         baseline=study.baseline,
+        alerts=alerts,
         threshold=p.threshold,
         direction=p.direction,
         basis=p.basis,
@@ -156,11 +172,15 @@ def _refresh(
         logger.error("nothing published: %s", exc)
         return RefreshReport(run_id=run_id, status="failed", failed=failed, message=str(exc))
 
+    ledger, alert_notes = send_alerts(wh.sql("SELECT * FROM alerts"), study, settings, run_id)
     status = "partial" if failed else "published"
-    run = RunRecord(status=status, **record | {"tickers": healthy})
-    snapshot = publish(wh, run, ingest, study)
+    run = RunRecord(status=status, message="; ".join(alert_notes) or None, **record | {"tickers": healthy})
+    snapshot = publish(wh, run, ingest, study, ledger)
     new_events = sorted(_event_keys(study.events) - known_events)
-    report = RefreshReport(run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events)
+    report = RefreshReport(
+        run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events,
+        alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
+    )
     _artifact(report)
     logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
     return report
@@ -177,5 +197,6 @@ def _artifact(report: RefreshReport) -> None:
         *(f"| {t} | 0 | failed: {m} |" for t, m in report.failed.items()),
         "",
         f"New events: {', '.join(report.new_events) or 'none'}",
+        f"Alerts: {', '.join(report.alerts) or 'none'}",
     ]
     create_markdown_artifact("\n".join(lines), key="surgewatch-refresh", description="rows ingested, new events, version")

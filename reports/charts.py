@@ -140,14 +140,17 @@ def paths_figure(data: ReportData) -> go.Figure:
         if newest is not None:
             # The legend is shared by the panels, so the entry names the ticker.
             name = f"{ticker} latest: {event_label(newest)}"
+            settled = highlighted.filter(pl.col("complete"))
+            # A provisional event has no complete point yet: its month-to-date mark carries the legend entry.
             traces += [
-                go.Scatter(**_polyline(highlighted.filter(pl.col("complete"))), mode="lines+markers", name=name,
-                           legendgroup=f"latest-{ticker}", line={"color": HIGHLIGHT, "width": 3},
-                           marker={"size": 7}, hovertemplate=hover),
+                go.Scatter(**_polyline(settled), mode="lines+markers", name=name,
+                           legendgroup=f"latest-{ticker}", showlegend=not settled.is_empty(),
+                           line={"color": HIGHLIGHT, "width": 3}, marker={"size": 7}, hovertemplate=hover),
                 go.Scatter(**_polyline(_mtd_segments(highlighted)), mode="lines+markers",
-                           name=f"{ticker} month to date", legendgroup=f"latest-{ticker}", showlegend=False,
+                           name=name if settled.is_empty() else f"{ticker} month to date",
+                           legendgroup=f"latest-{ticker}", showlegend=settled.is_empty(),
                            line={"color": HIGHLIGHT, "width": 3, "dash": "dot"},
-                           marker={"size": 9, "symbol": "circle-open", "line": {"width": 2}}, hovertemplate=hover),
+                           marker={"size": 10, "symbol": "circle-open", "line": {"width": 2.5}}, hovertemplate=hover),
             ]
         for trace in traces:
             fig.add_trace(trace, row=row, col=col)
@@ -236,7 +239,8 @@ def distribution_figure(data: ReportData) -> go.Figure:
                 x += [labels[h]] * len(values)
                 y += values
             fig.add_trace(go.Box(
-                x=x, y=y, name=name, legendgroup=name, showlegend=i == 0, boxmean=True,
+                # Without offsetgroup Plotly makes room for every panel's boxes in each panel.
+                x=x, y=y, name=name, legendgroup=name, offsetgroup=name, showlegend=i == 0, boxmean=True,
                 marker_color=color, line={"width": 1.5}, hoverinfo="y", **points,
             ), row=row, col=col)
         fig.update_xaxes(title_text="horizon", categoryorder="array", categoryarray=list(labels.values()),

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_providers import fake_providers  # noqa: F401  (a fixture for every test folder)
+from tests.fake_providers import fake_providers  # noqa: F401  (fixtures for every test folder)
+from tests.receiver import receiver  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -154,7 +154,8 @@ KEYS: dict[str, tuple[str, ...]] = {
 ENUMS: dict[tuple[str, str], frozenset[str]] = {
     ("signal_summary", "kind"): frozenset({"events", "baseline"}),
     ("alerts", "kind"): frozenset({"provisional", "confirmed", "did_not_hold"}),
-    ("alerts", "status"): frozenset({"pending", "sent", "failed"}),
+    # recorded: no alert target was configured, so nothing was sent (and nothing will be).
+    ("alerts", "status"): frozenset({"pending", "sent", "failed", "recorded"}),
 }
 
 RUN_STATUSES = frozenset({"published", "partial", "failed", "skipped"})

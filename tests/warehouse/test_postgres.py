@@ -5,12 +5,16 @@ import polars as pl
 import pytest
 
 from surgewatch.errors import WarehouseError
+from surgewatch.settings import load_settings
 from warehouse import RefreshInProgress, Warehouse
 
 
-def test_publish_and_read_cycle_on_a_postgres_catalog(postgres_settings, build, monkeypatch):
-    settings = postgres_settings
-    monkeypatch.setenv("SURGEWATCH_CATALOG", settings.catalog)
+def test_publish_and_read_cycle_on_a_postgres_catalog(postgres_settings, build, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("SURGEWATCH_HOME", str(postgres_settings.home))
+    monkeypatch.setenv("SURGEWATCH_CATALOG", postgres_settings.catalog)
+    monkeypatch.delenv("SURGEWATCH_DATA_PATH", raising=False)
+    settings = load_settings()
     assert settings.catalog_uri.startswith("postgres:host=127.0.0.1")
     with pytest.raises(WarehouseError, match="no warehouse at postgres:.*; run `surgewatch refresh` first"):
         Warehouse.open(settings, read_only=True)

@@ -1,0 +1,58 @@
+"""Exactly-once alerts, replaying IWM's April 2026 night by night through the real flow."""
+
+import polars as pl
+
+from flows.refresh import refresh
+from tests.flows.conftest import night, query
+
+APRIL_NIGHTS = ["2026-04-14", "2026-04-15", "2026-04-16", "2026-04-17", "2026-04-20", "2026-04-29", "2026-04-30", "2026-05-01"]
+
+
+def titles(receiver) -> list[str]:
+    return [m["title"] for m in receiver.messages]
+
+
+def test_april_2026_provisional_then_confirmed_once_each(env, prices_dir, receiver, monkeypatch):
+    monkeypatch.setenv("SURGEWATCH_ALERT_URLS", receiver.url)
+    sent_by_night = {}
+    for day in APRIL_NIGHTS:
+        report = refresh(tickers=["IWM"], as_of=night(day))
+        assert report.status == "published"
+        sent_by_night[day] = titles(receiver)[len(sum(sent_by_night.values(), [])):]
+    assert sent_by_night["2026-04-14"] == sent_by_night["2026-04-15"] == sent_by_night["2026-04-16"] == []
+    assert sent_by_night["2026-04-17"] == ["surgewatch: IWM 2026-04 provisional +11.20%"]
+    assert sent_by_night["2026-04-20"] == sent_by_night["2026-04-29"] == []
+    assert sent_by_night["2026-04-30"] == ["surgewatch: IWM 2026-04 confirmed +12.08%"]
+    assert sent_by_night["2026-05-01"] == []
+    body = receiver.messages[0]["message"]
+    assert "IWM is +11.20% month to date as of 2026-04-17" in body
+    assert "14 earlier +10% month(s) (2003-04 to 2024-11)" in body and "12M: average" in body
+    # Re-running any of those nights sends nothing new.
+    for day in ("2026-04-17", "2026-04-30"):
+        refresh(tickers=["IWM"], as_of=night(day))
+    assert len(receiver.messages) == 2
+    ledger = query("SELECT kind, status, attempts FROM alerts ORDER BY kind")
+    assert ledger.rows() == [("confirmed", "sent", 1), ("provisional", "sent", 1)]
+
+
+def test_receiver_down_on_the_crossing_night_delivers_next_night_once(env, prices_dir, receiver, monkeypatch):
+    monkeypatch.setenv("SURGEWATCH_ALERT_URLS", receiver.url)
+    refresh(tickers=["IWM"], as_of=night("2026-04-16"))
+    receiver.down = True
+    crossing = refresh(tickers=["IWM"], as_of=night("2026-04-17"))
+    assert crossing.status == "published" and crossing.snapshot_id is not None
+    assert query("SELECT status, attempts FROM alerts").rows() == [("pending", 1)]
+    # Published in the same version as the data that triggered it.
+    assert query("SELECT count(*) AS n FROM alerts", snapshot=crossing.snapshot_id)["n"].item() == 1
+    receiver.down = False
+    refresh(tickers=["IWM"], as_of=night("2026-04-20"))
+    assert titles(receiver) == ["surgewatch: IWM 2026-04 provisional +11.20%"]
+    assert query("SELECT status, attempts FROM alerts").rows() == [("sent", 2)]
+    refresh(tickers=["IWM"], as_of=night("2026-04-21"))
+    assert len(receiver.messages) == 1
+
+
+def test_without_targets_the_ledger_still_records(env, prices_dir):
+    refresh(tickers=["IWM"], as_of=night("2026-04-17"))
+    assert query("SELECT kind, status FROM alerts").rows() == [("provisional", "recorded")]
+    assert isinstance(query("SELECT message FROM alerts")["message"].item(), str)
