@@ -61,8 +61,10 @@ class Settings(BaseSettings):
     @field_validator("catalog")
     @classmethod
     def _catalog_kind(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("sqlite:", "postgres:", "duckdb:")):
-            raise ValueError("must be sqlite:<path>, postgres:<libpq conninfo> or duckdb:<path>")
+        # A duckdb: catalog admits one connection at a time, so readers would block on a
+        # refresh: only catalogs that serve readers during a write are offered.
+        if value is not None and not value.startswith(("sqlite:", "postgres:")):
+            raise ValueError("must be sqlite:<path> or postgres:<libpq conninfo>")
         return value
 
     @cached_property

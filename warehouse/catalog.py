@@ -33,7 +33,7 @@ def _absolute_location(location: str) -> str:
 class Catalog:
     """Where the DuckLake metadata lives (kind + path or libpq conninfo) and its data files."""
 
-    kind: Literal["sqlite", "postgres", "duckdb"]
+    kind: Literal["sqlite", "postgres"]
     target: str
     data_path: str
 
@@ -41,8 +41,8 @@ class Catalog:
     def from_settings(cls, settings: Settings) -> "Catalog":
         """Parse Settings.catalog_uri; file catalogs get absolute paths."""
         kind, _, target = settings.catalog_uri.partition(":")
-        if kind not in ("sqlite", "postgres", "duckdb") or not target:
-            raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path>, postgres:<conninfo> or duckdb:<path>, not {_redact(settings.catalog_uri)!r}")
+        if kind not in ("sqlite", "postgres") or not target:
+            raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path> or postgres:<conninfo>, not {_redact(settings.catalog_uri)!r}")
         if kind != "postgres":
             target = str(Path(target).expanduser().resolve())
         return cls(kind, target, _absolute_location(settings.lake_path))
@@ -50,7 +50,7 @@ class Catalog:
     @property
     def extensions(self) -> tuple[str, ...]:
         """The DuckDB extensions attaching this catalog needs."""
-        scanner = {"sqlite": ("sqlite_scanner",), "postgres": ("postgres_scanner",), "duckdb": ()}
+        scanner = {"sqlite": ("sqlite_scanner",), "postgres": ("postgres_scanner",)}
         return ("ducklake", *scanner[self.kind])
 
     @property

@@ -104,11 +104,6 @@ def _attach(con: duckdb.DuckDBPyConnection, catalog: Catalog, *, read_only: bool
             raise WarehouseError(
                 f"SURGEWATCH_DATA_PATH is {catalog.data_path} but this warehouse keeps its files elsewhere: {text}"
             ) from None
-        if catalog.kind == "duckdb" and ("Conflicting lock" in text or "Unique file handle conflict" in text):
-            raise WarehouseError(
-                f"the warehouse at {catalog.display} is already open: a duckdb: catalog allows one connection at a "
-                "time; use a sqlite: (the default) or postgres: catalog so readers are never blocked"
-            ) from None
         if "No snapshot found" in text:
             raise WarehouseError(f"no version {snapshot} in the warehouse; `surgewatch versions` lists them") from None
         raise WarehouseError(f"cannot open the warehouse at {catalog.display}: {text}") from None

@@ -8,12 +8,15 @@ The lock is an OS file lock (flock) on SURGEWATCH_HOME/refresh.lock, which the k
 drops when the holder dies, so a crashed refresh never leaves it stuck. A PostgreSQL
 catalog can be shared by machines that do not share a home, so there the lock is also a
 PostgreSQL advisory lock, held by a transaction that ends with the holder's connection.
-The lock is re-entrant within a process: the flow takes it for the whole refresh and the
-writable Warehouse it opens takes it again.
+The lock is re-entrant within a thread: the flow takes it for the whole refresh and the
+writable Warehouse it opens takes it again. Another thread of the same process is a
+second writer like any other (flock conflicts between open file descriptions, even
+in one process), so two flows run in threads cannot both write.
 """
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
@@ -31,7 +34,7 @@ class RefreshInProgress(WarehouseError):
     """Another refresh holds the writer lock of this warehouse."""
 
 
-_held: dict[str, int] = {}
+_held: dict[tuple[str, int], int] = {}
 
 # A constant, so no value is ever built into the statement sent to PostgreSQL.
 _ADVISORY = (
@@ -46,7 +49,8 @@ def writer_lock(settings: Settings) -> Iterator[None]:
     at once (never wait: the nightly run would rather report than queue)."""
     home = Path(settings.home).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
-    key = str(home / "refresh.lock")
+    path = home / "refresh.lock"
+    key = (str(path), threading.get_ident())
     if key in _held:
         _held[key] += 1
         try:
@@ -56,7 +60,7 @@ def writer_lock(settings: Settings) -> Iterator[None]:
         return
     catalog = Catalog.from_settings(settings)
     with ExitStack() as stack:
-        stack.enter_context(_file_lock(Path(key)))
+        stack.enter_context(_file_lock(path))
         if catalog.kind == "postgres":
             stack.enter_context(_server_lock(catalog))
         _held[key] = 1

@@ -2,14 +2,10 @@
 deployment through a process worker: the documented path for the nightly schedule."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.fake_providers import sessions, synthetic_bars
@@ -17,37 +13,6 @@ from tests.flows.conftest import night
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def prefect_server(tmp_path):
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PWD": str(REPO)}
-    env.pop("PREFECT_PROFILES_PATH", None)
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{api}/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "prefect server did not start"
-            time.sleep(0.5)
-        yield api, env
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def prefect(env, *args: str, timeout: float = 180) -> str:
@@ -59,6 +24,7 @@ def prefect(env, *args: str, timeout: float = 180) -> str:
 
 def test_deploy_schedules_nightly_in_new_york_and_a_worker_runs_it(prefect_server, tmp_path):
     api, env = prefect_server
+    env = {**env, "PWD": str(REPO)}
     prices = tmp_path / "prices"
     prices.mkdir()
     synthetic_bars(sessions(night("2024-01-02"), night("2025-06-30"))).write_csv(prices / "AAA.csv")

@@ -146,13 +146,3 @@ def test_shell_command_starts_the_duckdb_cli_on_the_warehouse(settings, build):
     )
     assert shell.stdout.strip() == "2"
     assert "read-only" in shell.stderr
-
-
-def test_a_duckdb_catalog_works_alone_and_says_why_a_second_opener_fails(build, tmp_path):
-    settings = build.settings(tmp_path, catalog=f"duckdb:{tmp_path / 'catalog.ducklake'}")
-    with Warehouse.open(settings) as wh:
-        version = wh.publish(build.run("run-1"), prices=build.prices(), **build.results(), **build.study)
-        with pytest.raises(WarehouseError, match="a duckdb: catalog allows one connection at a time"):
-            wh.sql("SELECT 1")
-    with Warehouse.open(settings, read_only=True) as wh:
-        assert wh.sql("SELECT snapshot_id FROM runs")["snapshot_id"].to_list() == [version]
