@@ -6,7 +6,7 @@
     Path("report.html").write_text(build_report(data, since=date(2026, 1, 1), published=audit))
 """
 
-from reports.data import PublishedAudit, ReportData, RunInfo, load_published_audit, load_report_data, published_summary_beside
+from reports.data import PublishedAudit, ReportData, RunInfo, load_published_audit, load_report_data
 from reports.html import build_report
 
 __all__ = [
@@ -16,5 +16,4 @@ __all__ = [
     "build_report",
     "load_published_audit",
     "load_report_data",
-    "published_summary_beside",
 ]

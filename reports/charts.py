@@ -119,8 +119,9 @@ def paths_figure(data: ReportData) -> go.Figure:
     for i, (ticker, (row, col)) in enumerate(zip(data.tickers, cells)):
         mine = paths.filter(pl.col("ticker") == ticker)
         newest = latest.get(ticker)
-        is_latest = pl.col("event") == (newest["month"] if newest else None)
-        past, highlighted = mine.filter(~is_latest | is_latest.is_null()), mine.filter(is_latest)
+        latest_month = newest["month"] if newest else None
+        past = mine.filter(pl.col("event").ne_missing(latest_month))
+        highlighted = mine.filter(pl.col("event").eq_missing(latest_month))
         median = (
             mine.filter(pl.col("complete")).group_by("k").agg(pl.col("value").median(), pl.len().alias("n")).sort("k")
         )

@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 
 from surgewatch.errors import InputError
-from surgewatch.published import Audit, audit_published
+from surgewatch.published import Audit, audit_published, published_summary_beside
 from surgewatch.tickers import normalize_ticker
-from warehouse import PRICE_COLUMNS, Warehouse
+from warehouse import Warehouse
 
 HORIZON_COLUMNS = ("fwd_1m", "fwd_3m", "fwd_6m", "fwd_12m")
 """The forward-return columns the warehouse stores (warehouse/schema.py)."""
@@ -159,18 +159,11 @@ def load_report_data(wh: Warehouse) -> ReportData:
     )
 
 
-def published_summary_beside(table: Path) -> Path | None:
-    """The published summary that goes with a published table: published_summary.csv in
-    the same folder, when there is one (the convention of ../shared/data/reference)."""
-    candidate = table.parent / "published_summary.csv"
-    return candidate if candidate.is_file() else None
-
-
 def load_published_audit(wh: Warehouse, ticker: str, table: Path, summary: Path | None = None) -> PublishedAudit:
     """Audit a published table (and its summary, default: published_summary_beside) of
     `ticker` against the study computed from the warehouse's prices of that ticker."""
-    symbol = normalize_ticker(ticker)  # letters, digits and . - = ^ only: safe inside a literal
-    prices = wh.sql(f"SELECT {_columns(PRICE_COLUMNS)} FROM prices_daily WHERE ticker = '{symbol}' ORDER BY date")
+    symbol = normalize_ticker(ticker)
+    prices = wh.prices([symbol])
     if prices.is_empty():
         raise InputError(f"{symbol} is not in the warehouse, so its published table cannot be checked")
     audit = audit_published(prices, table, summary if summary is not None else published_summary_beside(table))

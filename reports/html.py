@@ -50,8 +50,9 @@ _env = Environment(
 
 def fmt(value: object, kind: str = "pct") -> str:
     """A figure as the report prints it: fractions as signed percent with two decimals
-    ('pct'), shares unsigned ('share'), Sharpe ratios ('ratio'), counts ('count'); audit
-    figures already in percent ('pp_pct') and their differences ('pp'). Null: a dash."""
+    ('pct'), shares unsigned ('share'), Sharpe ratios ('ratio') and their differences
+    ('delta'), counts ('count'); audit figures already in percent ('pp_pct') and their
+    differences ('pp'). Null: a dash."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return _DASH
     number = float(value)  # type: ignore[arg-type]
@@ -62,6 +63,8 @@ def fmt(value: object, kind: str = "pct") -> str:
             return f"{number * 100:.2f}%"
         case "ratio":
             return f"{number:.2f}"
+        case "delta":
+            return f"{round(number, 2) + 0.0:+.2f}"
         case "pp_pct":
             return f"{round(number, 2) + 0.0:+.2f}%"
         case "pp":
@@ -141,7 +144,7 @@ def _audit_context(published: PublishedAudit) -> dict:
         rows.append({
             "check": check, "month": month, "column": column, "flag": flag, "kind": kind,
             "published": pub, "computed": computed, "difference": difference,
-            "difference_kind": "ratio" if kind == "ratio" else "pp",
+            "difference_kind": "delta" if kind == "ratio" else "pp",
         })
     return {
         "ticker": published.ticker,
@@ -171,9 +174,11 @@ def _run_context(run: RunInfo | None) -> dict | None:
 
 def _lineage_rows(data: ReportData) -> list[dict]:
     last = data.last_session
+    rows = {row["ticker"]: row for row in data.lineage.iter_rows(named=True)}
     return [
-        {**row, "fetched_at": _when(row["fetched_at"]), "stale": row["last_session"] != last}
-        for row in data.lineage.iter_rows(named=True)
+        {**rows[t], "fetched_at": _when(rows[t]["fetched_at"]), "stale": rows[t]["last_session"] != last}
+        for t in data.tickers
+        if t in rows
     ]
 
 
@@ -191,8 +196,9 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     """
     last_session = data.last_session
     since = since or charts.default_since(last_session)
-    studies = {(r["threshold"], r["direction"], r["basis"]) for r in data.studies.iter_rows(named=True)}
-    headline = _study_phrase(*next(iter(studies))[:2]) if len(studies) == 1 else None
+    # One headline when every ticker was studied alike; each table names its own anyway.
+    studies = set(data.studies.select("threshold", "direction", "basis").iter_rows())
+    common = next(iter(studies)) if len(studies) == 1 else None
     latest = charts.latest_events(data)
     figures = dict(zip(CHART_IDS, (
         charts.paths_figure(data), charts.distribution_figure(data), charts.performance_figure(data, since),
@@ -200,8 +206,8 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     last_run, latest_run = _run_context(data.last_published), _run_context(data.latest_run)
     return _env.get_template("report.html").render(
         plotly_js=Markup(get_plotlyjs()),
-        headline=headline,
-        basis=next(iter(studies))[2] if len(studies) == 1 else None,
+        headline=_study_phrase(common[0], common[1]) if common else None,
+        basis=common[2] if common else None,
         tickers=data.tickers,
         last_session=last_session,
         since=since,

@@ -125,12 +125,10 @@ def check_published(
     fmt: FormatOpt = "table",
 ) -> None:
     """Every published cell beside the computed one; exit 1 when any differs by more than 0.05 pp."""
-    from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published
+    from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
-    if summary is None and (table.parent / "published_summary.csv").is_file():
-        summary = table.parent / "published_summary.csv"
-    audit = audit_published(load_prices(symbol, prices), table, summary)
+    audit = audit_published(load_prices(symbol, prices), table, summary or published_summary_beside(table))
     typer.echo(render_rows(HEADER_AUDIT, audit.rows, fmt, title=f"{symbol}: published vs computed (tolerance {TOLERANCE_PP} pp)"))  # type: ignore[arg-type]
     if audit.flagged:
         typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
@@ -220,6 +218,28 @@ def diff(
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.diff(parse_snapshot(a), parse_snapshot(b))  # type: ignore[arg-type]
     typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
+
+
+@app.command(
+    epilog="Example: surgewatch report --out report.html --published ../shared/data/reference/published_table.csv --since 2026-01-01"
+)
+def report(
+    out: Annotated[Path, typer.Option(help="Where to write the HTML file.")] = Path("report.html"),
+    published: Annotated[Optional[Path], typer.Option(help="Published event table to audit (month,move_pct,fwd_<h>m_pct…); published_summary.csv beside it is used too.")] = None,
+    published_ticker: Annotated[Optional[str], typer.Option(help="Ticker the published table is about (default: the first of SURGEWATCH_TICKERS).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Start of the relative-performance chart (YYYY-MM-DD; default: a year before the last session).")] = None,
+) -> None:
+    """A self-contained HTML report: event tables, charts, the published audit, lineage."""
+    from reports import build_report, load_published_audit, load_report_data
+    from warehouse import Warehouse
+
+    settings = load_settings()
+    start = parse_date(since, "--since")
+    with Warehouse.open(settings, read_only=True) as wh:
+        data = load_report_data(wh)
+        audit = load_published_audit(wh, published_ticker or settings.tickers[0], published) if published else None
+    out.write_text(build_report(data, since=start, published=audit), encoding="utf-8")
+    typer.echo(f"wrote {out} (data through {data.last_session})")
 
 
 @app.command(epilog="Example: surgewatch serve   (leave it running; the refresh runs at 22:30 New York time, Monday to Friday)")

@@ -35,6 +35,13 @@ class Audit:
         return sum(1 for r in self.rows if r[-1])
 
 
+def published_summary_beside(table: Path) -> Path | None:
+    """The published summary that goes with a published table: published_summary.csv in
+    the same folder, when there is one (the convention of ../shared/data/reference)."""
+    candidate = table.parent / "published_summary.csv"
+    return candidate if candidate.is_file() else None
+
+
 def _read(path: Path, required: list[str]) -> pl.DataFrame:
     if not path.is_file():
         raise InputError(f"no such file: {path}")

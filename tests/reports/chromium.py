@@ -1,6 +1,6 @@
 """Headless Chromium driven over the DevTools protocol, for the report's browser test.
 
-Needs nothing from the internet: Debian's `chromium` (.ci/install-chromium.sh) and the
+Needs nothing from the internet: Debian's `chromium` (.ci/install-system-deps.sh) and the
 `websockets` client Prefect already depends on. The browser runs with no network beyond
 loopback (every host name resolves to nothing), a throw-away profile, and every request,
 console message and uncaught exception it reports is recorded.

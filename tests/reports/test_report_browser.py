@@ -3,7 +3,7 @@ chart must render with no console error and no request leaving the file, and a
 screenshot is kept in test-artifacts/ for a person to look at.
 
 Skips when Chromium is absent, except under CI (CI set), where that is a failure:
-.ci/install-chromium.sh installs it.
+.ci/install-system-deps.sh installs it.
 """
 
 import datetime as dt
@@ -40,7 +40,7 @@ def chromium() -> str:
     """The Chromium executable; skip without it, fail under CI."""
     binary = chromium_binary()
     if binary is None:
-        message = "chromium is not installed (bash .ci/install-chromium.sh)"
+        message = "chromium is not installed (bash .ci/install-system-deps.sh)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

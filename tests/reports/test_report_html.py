@@ -3,6 +3,7 @@ page that needs no other file or host."""
 
 import datetime as dt
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import polars as pl
@@ -124,6 +125,7 @@ def test_header_names_as_of_run_and_source(html):
         (-0.00001, "pct", "+0.00%"),
         (0.6667, "share", "66.67%"),
         (0.4449, "ratio", "0.44"),
+        (0.16, "delta", "+0.16"),
         (314, "count", "314"),
         (10.28, "pp_pct", "+10.28%"),
         (-0.6, "pp", "-0.60 pp"),
@@ -149,7 +151,7 @@ def test_text_from_the_warehouse_is_escaped():
 
 def test_partial_publish_names_the_failed_tickers():
     data = synthetic_report_data(status="partial", failed={"BBB": "BBB: unknown symbol"})
-    data = data.__class__(**{**data.__dict__, "last_published": data.latest_run})
+    data = replace(data, last_published=data.latest_run)
     html = build_report(data)
     assert "published without 1 ticker(s)" in html and "<strong>BBB</strong> (BBB: unknown symbol)" in html
 
@@ -165,7 +167,8 @@ def test_audit_section_flags_differences(synthetic):
     section = html[html.index('<section id="audit"'):html.index('<section id="lineage"')]
     assert "<strong>3</strong> cells compared" in section
     assert '<strong class="neg">3</strong> flagged' in section
-    assert "-0.49 pp" in section and "+6.59%" in section and "0.28" in section and "+0.28%" not in section
+    assert "-0.49 pp" in section and "+6.59%" in section and "+0.16<" in section
+    assert "0.28" in section and "+0.28%" not in section, "a Sharpe ratio is no percent"
     assert "differs by -0.49" in section
     assert 'id="audit"' not in build_report(synthetic), "no audit without a published table"
 
@@ -211,3 +214,18 @@ def test_distribution_has_events_and_baseline_per_ticker(synthetic):
     baseline_bbb = figure.data[3]
     expected = synthetic.month_end.filter(pl.col("ticker") == "BBB")["fwd_12m"].drop_nulls().to_list()
     assert [y for x, y in zip(baseline_bbb.x, baseline_bbb.y) if x == "12M"] == expected
+
+
+def test_a_ticker_without_events_still_gets_its_table_and_panels(synthetic):
+    quiet = replace(synthetic, events=synthetic.events.filter(pl.col("ticker") == "AAA"))
+    html = build_report(quiet)
+    bbb = _parse(html).rows["BBB"]
+    assert any(cells == ["No qualifying month in the data."] for _, cells in bbb)
+    assert "BBB · 0 events" in html
+
+
+def test_mixed_study_parameters_get_no_common_headline(synthetic):
+    studies = synthetic.studies.with_columns(threshold=pl.Series([0.10, 0.15]))
+    html = build_report(replace(synthetic, studies=studies))
+    assert "What followed a qualifying month" in html
+    assert "Months +10% or more" in html and "Months +15% or more" in html

@@ -170,12 +170,12 @@ def postgres_server():
     """A throwaway PostgreSQL cluster on 127.0.0.1 (trust auth, fsync off).
 
     Skips only when no PostgreSQL binaries exist and CI is not set; in CI a missing
-    server is a failure (.ci/install-postgres.sh installs it).
+    server is a failure (.ci/install-system-deps.sh installs it).
     """
     bin_dir = _postgres_bin_dir()
     if bin_dir is None:
         if _ci():
-            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) not found and CI is set: run .ci/install-postgres.sh")
+            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) not found and CI is set: run .ci/install-system-deps.sh")
         pytest.skip("no PostgreSQL binaries (initdb, pg_ctl); CI=true turns this into a failure")
     root = Path(tempfile.mkdtemp(prefix="surgewatch-pg-"))
     as_user: dict = {}
