@@ -21,6 +21,7 @@ from sources import make_source
 from sources.base import PriceSource
 from sources.incremental import Fetched, Ingested, fetch_incremental, ingested
 from surgewatch.errors import SourceError, SurgewatchError
+from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
 from surgewatch.study import StudyParams, StudyResult, run_study
 from warehouse import RefreshInProgress, RunRecord, Warehouse
@@ -146,13 +147,15 @@ def _refresh(
 
     futures = {t: fetch_ticker.submit(source, t, stored.filter(pl.col("ticker") == t), as_of, full) for t in universe}
     fetches, failed = [], {}
-    for ticker, future in futures.items():
+    for done, (ticker, future) in enumerate(futures.items(), start=1):
         outcome = future.result(raise_on_failure=False)
+        report_progress("fetch", done, len(futures), ticker)
         if isinstance(outcome, Fetched):
             fetches.append(outcome)
         else:
             failed[ticker] = str(outcome) if isinstance(outcome, SurgewatchError) else f"{ticker}: {outcome!r}"
             logger.error("%s", failed[ticker])
+    report_progress("validating prices")
     ingest = ingested(stored, fetches)
     prices, invalid = validate_prices(ingest.prices)
     failed |= invalid
@@ -165,6 +168,7 @@ def _refresh(
         message = "every ticker failed; nothing published"
         wh.record_run(RunRecord(status="failed", message=message, **record))
         return RefreshReport(run_id=run_id, status="failed", failed=failed, message=message)
+    report_progress("computing the study")
     try:
         study = compute_study(prices, StudyParams(threshold=settings.threshold), as_of)
     except SurgewatchError as exc:
@@ -172,6 +176,7 @@ def _refresh(
         logger.error("nothing published: %s", exc)
         return RefreshReport(run_id=run_id, status="failed", failed=failed, message=str(exc))
 
+    report_progress("alerts and publish")
     ledger, alert_notes = send_alerts(wh.sql("SELECT * FROM alerts"), study, settings, run_id)
     status = "partial" if failed else "published"
     run = RunRecord(status=status, message="; ".join(alert_notes) or None, **record | {"tickers": healthy})

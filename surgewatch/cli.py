@@ -76,6 +76,14 @@ def load_prices(ticker: str, prices: Path | None) -> pl.DataFrame:
     return frame
 
 
+def _listing(items: list[str], most: int = 8) -> str:
+    """'a, b, c' — or the first `most` and how many more, so a first load stays readable."""
+    if not items:
+        return "none"
+    shown = ", ".join(items[:most])
+    return shown if len(items) <= most else f"{len(items)}: {shown} and {len(items) - most} more"
+
+
 def parse_snapshot(raw: str | None) -> int | None:
     if raw is None:
         return None
@@ -142,28 +150,48 @@ def refresh(
     tickers: Annotated[Optional[str], typer.Option(help="Comma-separated symbols (default: SURGEWATCH_TICKERS).")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date: replay a past night.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Fetch every ticker's full history.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures; the exit code tells the rest.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run's report as one JSON object.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs instead of a progress bar.")] = False,
 ) -> None:
-    """One run of the nightly flow: ingest → transform → validate → publish.
+    """One run of the nightly flow: ingest → transform → validate → publish → alert.
 
     Exit 0: published, every ticker healthy; 2: published the healthy tickers, some
-    failed (named); 1: nothing published.
+    failed (named); 1: nothing published. A run that finds another one writing skips
+    without writing and exits 0.
     """
-    from flows.refresh import refresh as refresh_flow
+    import dataclasses
+    import json
+    import os
 
     settings = load_settings()
     symbols = parse_tickers(tickers) if tickers else list(settings.tickers)
-    report = refresh_flow(tickers=symbols, as_of=parse_date(as_of), full=full)
-    if report.status == "skipped":
-        typer.echo(f"skipped: {report.message}", err=True)
+    cutoff = parse_date(as_of)
+    bar = sys.stderr.isatty() and not (quiet or as_json or verbose)
+    if not verbose and (quiet or as_json or bar):
+        # Prefect's run logs still reach its API and UI; only the terminal is spared.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from flows.refresh import refresh as refresh_flow
+    from surgewatch.progress import ProgressBar
+
+    with ProgressBar(enabled=bar):
+        report = refresh_flow(tickers=symbols, as_of=cutoff, full=full)
+    if as_json:
+        typer.echo(json.dumps({**dataclasses.asdict(report), "exit_code": report.exit_code}, indent=2, default=str))
         raise typer.Exit(report.exit_code)
-    for ticker, rows in report.rows_ingested.items():
-        typer.echo(f"{ticker}: {rows} row(s) ingested{' (history restated, re-fetched in full)' if ticker in report.restated else ''}")
     for message in report.failed.values():
         typer.echo(f"failed: {message}", err=True)
-    if report.snapshot_id is not None:
-        typer.echo(f"published version {report.snapshot_id} (run {report.run_id}); new events: {', '.join(report.new_events) or 'none'}")
-    else:
+    if report.status == "skipped":
+        typer.echo(f"skipped: {report.message}", err=True)
+    elif report.snapshot_id is None:
         typer.echo(f"nothing published: {report.message}", err=True)
+    elif not quiet:
+        for ticker, rows in report.rows_ingested.items():
+            restated = " (history restated, re-fetched in full)" if ticker in report.restated else ""
+            typer.echo(f"{ticker}: {rows} row(s) ingested{restated}")
+        typer.echo(f"published version {report.snapshot_id} (run {report.run_id}); new events: {_listing(report.new_events)}")
+        if report.alerts:
+            typer.echo(f"alerts: {', '.join(report.alerts)}")
     raise typer.Exit(report.exit_code)
 
 

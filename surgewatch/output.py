@@ -127,7 +127,8 @@ def render_rows(
     for r in rows:
         label = r[1] if len(r) > 1 else None
         table.add_row(*(format_cell(c, v, label) for c, v in zip(header, r)))
-    console = Console(width=max(120, 14 * len(header)), record=True, file=io.StringIO())
+    # Wide enough that no cell is cut; a terminal narrower than the table wraps it instead.
+    console = Console(width=1000, record=True, file=io.StringIO())
     console.print(table)
     return console.export_text().rstrip("\n")
 

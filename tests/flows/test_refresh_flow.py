@@ -109,3 +109,14 @@ def test_cli_exit_codes_and_study_from_the_warehouse(env, capsys):
     assert doc["ticker"] == "AAA" and doc["as_of"] == str(days[-1])
     assert main(["study", "--ticker", "QQQ"]) == 2
     assert "QQQ is not in the warehouse" in capsys.readouterr().err
+
+
+def test_cli_json_and_quiet(env, capsys):
+    days = sessions(night("2024-01-02"), night("2025-06-30"))
+    env.add_prices("AAA", synthetic_bars(days))
+    assert main(["refresh", "--tickers", "AAA", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["status"], report["exit_code"], report["rows_ingested"]) == ("published", 0, {"AAA": len(days)})
+    assert main(["refresh", "--tickers", "AAA,ZZZZ", "--quiet"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "failed: ZZZZ: unknown symbol" in err
