@@ -103,7 +103,9 @@ def format_cell(column: str, value: object, label: object = None) -> str:
         return "yes" if value else "partial"
     if isinstance(value, float):
         if _is_ratio(column, label):
-            return f"{value * 100:+.2f}%"
+            # A share is not a return: no sign on it, and none on a flat zero.
+            unsigned = "win_rate" in (column, label) or round(value * 100, 2) == 0
+            return f"{abs(value) * 100 if unsigned else value * 100:{'' if unsigned else '+'}.2f}%"
         return f"{round(value, 2) + 0.0:.2f}"
     return str(value)
 
@@ -122,8 +124,9 @@ def render_rows(
         writer.writerows([["" if v is None else _plain(v) for v in r] for r in rows])
         return buffer.getvalue().rstrip("\n")
     table = Table(title=title, title_justify="left")
-    for column in header:
-        table.add_column(column, justify="left" if column in ("section", "month", "check") else "right")
+    for i, column in enumerate(header):
+        numeric = any(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows)
+        table.add_column(column, justify="right" if numeric else "left")
     for r in rows:
         label = r[1] if len(r) > 1 else None
         table.add_row(*(format_cell(c, v, label) for c, v in zip(header, r)))
