@@ -5,6 +5,7 @@ clone where it is absent.
 """
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,10 @@ def reference_dir() -> Path:
     if not (REFERENCE_DIR / "published_table.csv").is_file():
         pytest.skip("../shared/data/reference is absent (bare clone)")
     return REFERENCE_DIR
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -60,6 +60,7 @@ import polars as pl
 import pytest
 
 from sources import PriceSource, make_session, make_source
+from sources.base import RAW_SCHEMA
 from surgewatch.calendar import nyse_sessions
 from surgewatch.settings import Settings
 
@@ -68,15 +69,7 @@ SHARED_PRICES = SHARED / "data" / "prices"
 NEW_YORK = ZoneInfo("America/New_York")
 YAHOO_OPEN = dt.time(9, 30)
 TEST_TOKEN = "tok-test-5ecret-0123456789"
-_PRICE_SCHEMA = {
-    "date": pl.Date,
-    "open": pl.Float64,
-    "high": pl.Float64,
-    "low": pl.Float64,
-    "close": pl.Float64,
-    "adj_close": pl.Float64,
-    "volume": pl.Int64,
-}
+_PRICE_SCHEMA = {name: dtype for name, dtype in RAW_SCHEMA.items() if name != "ticker"}
 _FAULT_KINDS = {"reset", "stall", "truncated", "short_body", "empty", "null_bars", "error200", "wrong_symbol", "body"}
 
 

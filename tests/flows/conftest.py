@@ -2,7 +2,6 @@
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 import flows.refresh
 from surgewatch.settings import load_settings
+from tests.conftest import free_port
 from warehouse import Warehouse
 
 
@@ -43,18 +43,12 @@ def env(monkeypatch, tmp_path, fake_providers, prefect_harness):
     return fake_providers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """A real `prefect server` on a free loopback port, for tests that run the CLI or a
     worker in other processes; yields (api_url, environment for those processes)."""
     tmp_path = tmp_path_factory.mktemp("prefect-server")
-    port = _free_port()
+    port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SURGEWATCH_", "PREFECT_"))}
     env = {**inherited, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,

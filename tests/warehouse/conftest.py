@@ -4,7 +4,6 @@ PostgreSQL server on loopback for the shared-catalog tests."""
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -14,7 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from sources.base import RAW_SCHEMA
 from surgewatch.settings import Settings
+from tests.conftest import free_port
 from warehouse import RunRecord
 
 SESSIONS = [date(2026, 1, d) for d in (2, 5, 6, 7, 8, 9)]
@@ -52,16 +53,7 @@ def make_prices(tickers=("AAA", "BBB"), sessions=SESSIONS, bump: dict | None = N
             rows.append((ticker, day, close, close + 1, close - 1, close, close * 0.98, 1000 + d_index))
     return pl.DataFrame(
         rows,
-        schema={
-            "ticker": pl.String,
-            "date": pl.Date,
-            "open": pl.Float64,
-            "high": pl.Float64,
-            "low": pl.Float64,
-            "close": pl.Float64,
-            "adj_close": pl.Float64,
-            "volume": pl.Int64,
-        },
+        schema=RAW_SCHEMA,
         orient="row",
     )
 
@@ -159,12 +151,6 @@ def _postgres_bin_dir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL cluster on 127.0.0.1 (trust auth, fsync off).
@@ -188,7 +174,7 @@ def postgres_server():
             pytest.fail("running as root but there is no 'postgres' user to run PostgreSQL as")
         os.chown(root, account.pw_uid, account.pw_gid)
         as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     server_options = (
         f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
