@@ -145,7 +145,9 @@ def _refresh(
     known_events = _event_keys(wh.sql("SELECT ticker, month FROM signal_events"))
     logger.info("run %s: %d ticker(s) from %s%s", run_id, len(universe), source.name, f", as of {as_of}" if as_of else "")
 
-    futures = {t: fetch_ticker.submit(source, t, stored.filter(pl.col("ticker") == t), as_of, full) for t in universe}
+    by_ticker = stored.partition_by("ticker", as_dict=True)
+    nothing = stored.head(0)
+    futures = {t: fetch_ticker.submit(source, t, by_ticker.get((t,), nothing), as_of, full) for t in universe}
     fetches, failed = [], {}
     for done, (ticker, future) in enumerate(futures.items(), start=1):
         outcome = future.result(raise_on_failure=False)
@@ -180,7 +182,12 @@ def _refresh(
     ledger, alert_notes = send_alerts(wh.sql("SELECT * FROM alerts"), study, settings, run_id)
     status = "partial" if failed else "published"
     run = RunRecord(status=status, message="; ".join(alert_notes) or None, **record | {"tickers": healthy})
-    snapshot = publish(wh, run, ingest, study, ledger)
+    try:
+        snapshot = publish(wh, run, ingest, study, ledger)
+    except SurgewatchError as exc:
+        wh.record_run(RunRecord(status="failed", message=str(exc), **record))
+        logger.error("nothing published: %s", exc)
+        return RefreshReport(run_id=run_id, status="failed", failed=failed, message=str(exc))
     new_events = sorted(_event_keys(study.events) - known_events)
     report = RefreshReport(
         run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events,

@@ -160,8 +160,18 @@ def refresh(
     failed (named); 1: nothing published. A run that finds another one writing skips
     without writing and exits 0.
     """
-    import dataclasses
-    import json
+    try:
+        report = _run_refresh(tickers, as_of, full, quiet=quiet, as_json=as_json, verbose=verbose)
+    except SurgewatchError as exc:
+        # Exit 2 means "published, some tickers failed" here, so a run that could not
+        # even start (settings, warehouse) says 1: nothing published.
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _print_refresh(report, quiet=quiet, as_json=as_json)
+    raise typer.Exit(report.exit_code)
+
+
+def _run_refresh(tickers: str | None, as_of: str | None, full: bool, *, quiet: bool, as_json: bool, verbose: bool):
     import os
 
     settings = load_settings()
@@ -175,10 +185,16 @@ def refresh(
     from surgewatch.progress import ProgressBar
 
     with ProgressBar(enabled=bar):
-        report = refresh_flow(tickers=symbols, as_of=cutoff, full=full)
+        return refresh_flow(tickers=symbols, as_of=cutoff, full=full)
+
+
+def _print_refresh(report, *, quiet: bool, as_json: bool) -> None:
+    import dataclasses
+    import json
+
     if as_json:
         typer.echo(json.dumps({**dataclasses.asdict(report), "exit_code": report.exit_code}, indent=2, default=str))
-        raise typer.Exit(report.exit_code)
+        return
     for message in report.failed.values():
         typer.echo(f"failed: {message}", err=True)
     if report.status == "skipped":
@@ -192,7 +208,6 @@ def refresh(
         typer.echo(f"published version {report.snapshot_id} (run {report.run_id}); new events: {_listing(report.new_events)}")
         if report.alerts:
             typer.echo(f"alerts: {', '.join(report.alerts)}")
-    raise typer.Exit(report.exit_code)
 
 
 @app.command(epilog='Example: surgewatch sql "SELECT ticker, month, move FROM signal_events ORDER BY move DESC LIMIT 5"')

@@ -120,3 +120,9 @@ def test_cli_json_and_quiet(env, capsys):
     assert main(["refresh", "--tickers", "AAA,ZZZZ", "--quiet"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "failed: ZZZZ: unknown symbol" in err
+
+
+def test_refresh_that_cannot_start_exits_1_naming_the_setting(env, monkeypatch, capsys):
+    monkeypatch.setenv("SURGEWATCH_THRESHOLD", "-0.1")
+    assert main(["refresh", "--tickers", "AAA"]) == 1
+    assert capsys.readouterr().err.strip().startswith("error: bad setting SURGEWATCH_THRESHOLD")
