@@ -110,13 +110,14 @@ def _run_engine_phase(args, validation: bool) -> dict:
     start = time.perf_counter()
     result = study.run_study(prices, params)
     cold = time.perf_counter() - start
-    runs = []
+    runs, cpu = [], []
     for _ in range(args.repeat):
         del result
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = study.run_study(prices, params)
         runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     stages: dict[str, float] = {}
     if validation:
         del result
@@ -136,6 +137,7 @@ def _run_engine_phase(args, validation: bool) -> dict:
         "missing_sessions": result.missing_sessions.height,
         "cold": cold,
         "runs": runs,
+        "cpu": cpu,
         "peak_rss": peak,
         "rss_input": rss_input,
         "stages": stages,
@@ -158,18 +160,19 @@ def _run_pandas_phase(args) -> dict:
     del frame
     gc.collect()
     rss_input = _rss_bytes()
-    runs = []
+    runs, cpu = [], []
     result = None
     for _ in range(args.pandas_repeat):
         del result
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = pandas_study(prices, last_sessions, THRESHOLD, DIRECTION, HORIZONS, BASIS)
         runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     peak = _peak_rss_bytes()
     for name, frame in to_polars(result).items():
         frame.write_parquet(Path(args.out) / f"pandas_{name}.parquet")
-    return {"rows": rows, "tickers": tickers, "runs": runs, "peak_rss": peak, "rss_input": rss_input}
+    return {"rows": rows, "tickers": tickers, "runs": runs, "cpu": cpu, "peak_rss": peak, "rss_input": rss_input}
 
 
 def _child(args) -> None:
@@ -204,6 +207,11 @@ def _spawn(phase: str, parquet: Path, workdir: Path, args) -> dict:
 
 def _gb(n: float) -> str:
     return f"{n / 1e9:.2f} GB"
+
+
+def _best_cpu(stats: dict) -> float:
+    """CPU seconds (user + sys, all threads) of the fastest run."""
+    return stats["cpu"][stats["runs"].index(min(stats["runs"]))]
 
 
 def _verdict(ok: bool) -> str:
@@ -270,18 +278,21 @@ def _parent(args) -> int:
           f"{engine['missing_sessions']:,} missing sessions reported; threshold {THRESHOLD} {DIRECTION}, "
           f"horizons {list(HORIZONS)}, basis {BASIS}")
     print()
-    header = f"{'phase':<44}{'rows':>12}{'best s':>9}{'cold s':>9}{'runs':>6}{'peak RSS':>11}{'input RSS':>11}"
+    header = (f"{'phase':<44}{'rows':>12}{'best s':>9}{'cpu s':>8}{'cold s':>9}{'runs':>6}{'peak RSS':>11}"
+              f"{'input RSS':>11}{'load':>7}")
     print(header)
     print("-" * len(header))
     for label, stats in (("engine: run_study (incl. pandera validation)", engine),
                          ("engine: transforms only (validation off)", transforms)):
-        print(f"{label:<44}{stats['rows']:>12,}{min(stats['runs']):>9.2f}{stats['cold']:>9.2f}"
-              f"{len(stats['runs']):>6}{_gb(stats['peak_rss']):>11}{_gb(stats['rss_input']):>11}")
+        print(f"{label:<44}{stats['rows']:>12,}{min(stats['runs']):>9.2f}{_best_cpu(stats):>8.2f}{stats['cold']:>9.2f}"
+              f"{len(stats['runs']):>6}{_gb(stats['peak_rss']):>11}{_gb(stats['rss_input']):>11}"
+              f"{stats['load_before']:>7.1f}")
     if pandas:
         best_pandas = min(pandas["runs"])
         label = "pandas reference" + (f" ({pandas['tickers']:,} tickers)" if subset_tickers else "")
-        print(f"{label:<44}{pandas['rows']:>12,}{best_pandas:>9.2f}{'':>9}{len(pandas['runs']):>6}"
-              f"{_gb(pandas['peak_rss']):>11}{_gb(pandas['rss_input']):>11}")
+        print(f"{label:<44}{pandas['rows']:>12,}{best_pandas:>9.2f}{_best_cpu(pandas):>8.2f}{'':>9}"
+              f"{len(pandas['runs']):>6}{_gb(pandas['peak_rss']):>11}{_gb(pandas['rss_input']):>11}"
+              f"{pandas['load_before']:>7.1f}")
         if subset_tickers:
             pandas_seconds = best_pandas * rows / pandas["rows"]
             print(f"{'pandas, scaled linearly by rows to ' + format(rows, ',') + ' rows':<56}{pandas_seconds:>9.2f}")
@@ -290,6 +301,9 @@ def _parent(args) -> int:
         else:
             pandas_seconds = best_pandas
             how = "pandas timed on the full universe (no scaling)"
+    print("best s = wall seconds of the fastest run, cpu s = its CPU seconds (all threads), cold s = the first run\n"
+          "in the process, input RSS = resident set right after loading the input, load = 1-minute load average\n"
+          "when the phase started (other work on the machine inflates wall times)")
     print()
     print("engine stages (one instrumented run_study, seconds):")
     stages = dict(engine["stages"])

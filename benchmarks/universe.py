@@ -6,7 +6,7 @@ takes a few seconds. Not part of any timed run.
 The paths are built so that the study has something to find:
 - log returns = drift + vol × Student-t(4) shocks (fat tails), scaled to unit variance;
 - vol clusters: each ticker's daily vol follows a monthly AR(1) in log space around a
-  ticker-specific level (0.8%–4% a day), so calm years and +10% months both occur;
+  ticker-specific level (0.8%–3.5% a day), so calm years and +10% months both occur;
 - partial histories: a share of tickers list late (first row anywhere in the span) and a
   share delist early (last row mid-month, so their last month is partial / MTD);
 - a share of tickers have a few single sessions missing inside their data (the

@@ -10,6 +10,7 @@ from pandera.api.polars.model_config import BaseConfig
 from pandera.api.polars.types import PolarsData
 
 from surgewatch.calendar import nyse_sessions
+from transforms._order import is_sorted_by_ticker
 
 
 class _Strict(pa.DataFrameModel):
@@ -21,7 +22,7 @@ class _Strict(pa.DataFrameModel):
 class DailyPrices(_Strict):
     """Raw daily bars as every source returns them: one row per (ticker, NYSE session)."""
 
-    ticker: str = pa.Field(str_length={"min_value": 1})
+    ticker: str
     date: pl.Date
     open: float = pa.Field(gt=0)
     high: float = pa.Field(gt=0)
@@ -30,9 +31,17 @@ class DailyPrices(_Strict):
     adj_close: float = pa.Field(gt=0, nullable=True)
     volume: pl.Int64 = pa.Field(ge=0, nullable=True)
 
-    class Config(BaseConfig):
-        strict = False
-        unique = ["ticker", "date"]
+    @pa.dataframe_check(error="ticker is not empty")
+    def ticker_not_empty(cls, data: PolarsData) -> pl.LazyFrame:
+        # Byte length reads the string view's length; str_length decodes UTF-8 (4x slower).
+        return data.lazyframe.select(pl.col("ticker").str.len_bytes() > 0)
+
+    @pa.dataframe_check(error="one row per key (duplicate rows)")
+    def one_row_per_ticker_date(cls, data: PolarsData) -> pl.LazyFrame | bool:
+        # Sorted with dates strictly rising per ticker proves it in O(n); else hash.
+        if is_sorted_by_ticker(data.lazyframe.select("ticker", "date").collect(), "date"):
+            return True
+        return data.lazyframe.select(~pl.struct("ticker", "date").is_duplicated())
 
     @pa.dataframe_check(error="high >= max(open, close)")
     def high_is_highest(cls, data: PolarsData) -> pl.LazyFrame:
@@ -66,9 +75,11 @@ class MonthEnd(_Strict):
     up_sessions: pl.UInt32 = pa.Field(ge=0)
     prior_drawdown: float = pa.Field(le=0, nullable=True)
 
-    class Config(BaseConfig):
-        strict = False
-        unique = ["ticker", "month"]
+    @pa.dataframe_check(error="one row per key (duplicate rows)")
+    def one_row_per_ticker_month(cls, data: PolarsData) -> pl.LazyFrame | bool:
+        if is_sorted_by_ticker(data.lazyframe.select("ticker", "month").collect(), "month"):
+            return True
+        return data.lazyframe.select(~pl.struct("ticker", "month").is_duplicated())
 
     @pa.dataframe_check(error="up_sessions <= sessions")
     def up_within_sessions(cls, data: PolarsData) -> pl.LazyFrame:

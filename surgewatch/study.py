@@ -15,6 +15,7 @@ import transforms as tf
 from schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEvents, SignalSummary, validate
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import InputError
+from transforms._order import sorted_by_ticker
 
 DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
 
@@ -81,7 +82,7 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
     if prices[price_column].null_count():
         empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
         raise InputError(f"{price_column} is empty for {', '.join(empty)}; use --basis price")
-    prices = validate(prices.sort("ticker", "date"), DailyPrices, "prices")
+    prices = validate(sorted_by_ticker(prices, "date"), DailyPrices, "prices")
     sessions = nyse_sessions(prices["date"].min(), prices["date"].max())
     month_end = validate(tf.month_ends(prices, sessions, params.basis), MonthEnd, "month_end")
     monthly = validate(tf.monthly_returns(month_end, params.horizons), MonthlyReturns, "monthly_returns")

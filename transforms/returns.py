@@ -4,6 +4,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from transforms._order import sorted_by_ticker
+
 
 def forward_columns(horizons: Sequence[int]) -> list[str]:
     """Column names for horizons, e.g. [1, 3] → fwd_1m, fwd_3m, mdd_1m, mdd_3m."""
@@ -14,15 +16,27 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     """move = C[m] / C[m-1] - 1; fwd_hm = C[m+h] / C[m] - 1;
     mdd_hm = min over k ≤ h of C[m+k] / max(C[m..m+k]) - 1 (entry close is the first peak).
 
-    fwd and mdd are null unless month m+h is complete. Months are consecutive per ticker
-    (a month with no session cannot be a month-end), so m+k is a shift by k rows.
+    fwd and mdd are null unless month m+h is complete. A month with no row has no C, so
+    it is never bridged: move is null after it, and mdd is null across it (its path is
+    unknown), while fwd only needs its two ends.
+    Rows in (ticker, month) order: the row k ahead is month m+k exactly when it belongs
+    to the same ticker (integer run ids, not hashed strings) and its month number is k
+    more, since months only rise within a ticker.
     """
-    close = pl.col("close")
+    close, tid, number = pl.col("close"), pl.col("_tid"), pl.col("_number")
+
+    def ahead(expr: pl.Expr, k: int) -> pl.Expr:
+        return pl.when((tid.shift(-k) == tid) & (number.shift(-k) == number + k)).then(expr.shift(-k))
+
     frame = (
-        month_end.lazy()
-        .sort("ticker", "month")
+        sorted_by_ticker(month_end, "month")
+        .lazy()
         .with_columns(
-            move=(close / close.shift(1) - 1).over("ticker"),
+            _tid=pl.col("ticker").rle_id(),
+            _number=pl.col("month").dt.year().cast(pl.Int32) * 12 + pl.col("month").dt.month().cast(pl.Int32),
+        )
+        .with_columns(
+            move=pl.when((tid.shift(1) == tid) & (number.shift(1) == number - 1)).then(close / close.shift(1) - 1),
             _peak0=close,
             _dd0=pl.lit(0.0),
         )
@@ -30,18 +44,25 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     # Walk the path one month at a time: running peak, running drawdown, so every
     # horizon's drawdown falls out of one pass.
     for k in range(1, max(horizons) + 1):
-        ahead = close.shift(-k).over("ticker")
         frame = frame.with_columns(
-            ahead.alias(f"_c{k}"),
-            pl.col("complete").shift(-k).over("ticker").fill_null(False).alias(f"_done{k}"),
-            pl.max_horizontal(f"_peak{k - 1}", ahead).alias(f"_peak{k}"),
+            ahead(close, k).alias(f"_c{k}"),
+            ahead(pl.col("complete"), k).fill_null(False).alias(f"_done{k}"),
+        ).with_columns(
+            pl.max_horizontal(f"_peak{k - 1}", f"_c{k}").alias(f"_peak{k}"),
         ).with_columns(
             pl.min_horizontal(f"_dd{k - 1}", pl.col(f"_c{k}") / pl.col(f"_peak{k}") - 1).alias(f"_dd{k}")
         )
+    # The row of month m+h, found by its month number: a gap inside the window moves it
+    # fewer than h rows ahead.
+    for h in sorted(set(horizons)):
+        target = frame.select(
+            "_tid", (number - h).alias("_number"), close.alias(f"_end{h}"), pl.col("complete").alias(f"_end_done{h}")
+        )
+        frame = frame.join(target, on=["_tid", "_number"], how="left", maintain_order="left")
     return (
         frame.with_columns(
             *(
-                pl.when(pl.col(f"_done{h}")).then(pl.col(f"_c{h}") / close - 1).alias(f"fwd_{h}m")
+                pl.when(pl.col(f"_end_done{h}")).then(pl.col(f"_end{h}") / close - 1).alias(f"fwd_{h}m")
                 for h in horizons
             ),
             *(pl.when(pl.col(f"_done{h}")).then(pl.col(f"_dd{h}")).alias(f"mdd_{h}m") for h in horizons),

@@ -77,11 +77,6 @@ def test_the_comparison_catches_a_difference():
     assert any(p.startswith("baseline: 1 rows only in engine") for p in problems)
 
 
-@pytest.mark.xfail(
-    reason="engine shifts by rows, not calendar months: with a month that has no session, "
-    "move / fwd / mdd span two months (reported to the lead; SPEC §2 C[m-1], C[m+h])",
-    strict=False,
-)
 def test_a_month_without_sessions_is_not_bridged():
     prices = generate_universe(1, 2, seed=5)
     gap = prices.filter(pl.col("date").dt.strftime("%Y-%m") != "2024-06")  # no row in June 2024

@@ -208,3 +208,18 @@ class TestValidation:
     def test_total_basis_without_adj_close_is_refused(self):
         with pytest.raises(InputError, match="adj_close is empty for X"):
             run_study(daily("X", {"2024-01-31": 1.0}), StudyParams(basis="total"))
+
+
+class TestMonthGaps:
+    def test_a_month_with_no_row_is_not_bridged(self):
+        # No row in March 2024: C[Mar] does not exist, so nothing may span March.
+        prices = month_end_closes("X", [100.0, 110.0, 121.0, 133.1, 146.41]).filter(pl.col("date").dt.month() != 3)
+        frame = tf.monthly_returns(tf.month_ends(prices, sessions_for(prices)), [1, 2])
+        apr = _one(frame, "2024-04")
+        assert apr["move"] is None  # not C[Apr] / C[Feb] - 1
+        feb = _one(frame, "2024-02")
+        assert feb["fwd_1m"] is None and feb["mdd_1m"] is None
+        assert feb["fwd_2m"] == pytest.approx(133.1 / 110 - 1)  # both ends exist
+        assert feb["mdd_2m"] is None  # but the path through March is unknown
+        assert _one(frame, "2024-01")["fwd_1m"] == pytest.approx(0.10)
+        assert _one(frame, "2024-04")["fwd_1m"] == pytest.approx(0.10)
