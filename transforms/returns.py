@@ -52,13 +52,18 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
         ).with_columns(
             pl.min_horizontal(f"_dd{k - 1}", pl.col(f"_c{k}") / pl.col(f"_peak{k}") - 1).alias(f"_dd{k}")
         )
-    # The row of month m+h, found by its month number: a gap inside the window moves it
-    # fewer than h rows ahead.
-    for h in sorted(set(horizons)):
-        target = frame.select(
-            "_tid", (number - h).alias("_number"), close.alias(f"_end{h}"), pl.col("complete").alias(f"_end_done{h}")
+    if frame.select(((number.diff() > 1) & (tid.diff() == 0)).any()).collect().item():
+        # With a gap inside the window, the row of month m+h is fewer than h rows ahead:
+        # find it by its month number (a join, paid only by data that has gaps).
+        for h in sorted(set(horizons)):
+            target = frame.select("_tid", (number - h).alias("_number"), close.alias(f"_end{h}"),
+                                  pl.col("complete").alias(f"_end_done{h}"))
+            frame = frame.join(target, on=["_tid", "_number"], how="left", maintain_order="left")
+    else:
+        frame = frame.with_columns(
+            *(pl.col(f"_c{h}").alias(f"_end{h}") for h in horizons),
+            *(pl.col(f"_done{h}").alias(f"_end_done{h}") for h in horizons),
         )
-        frame = frame.join(target, on=["_tid", "_number"], how="left", maintain_order="left")
     return (
         frame.with_columns(
             *(
