@@ -6,6 +6,7 @@ sources/, schemas/, surgewatch.study and warehouse/.
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -21,6 +22,7 @@ from sources import make_source
 from sources.base import PriceSource
 from sources.incremental import Fetched, Ingested, fetch_incremental, ingested
 from surgewatch.errors import SourceError, SurgewatchError
+from surgewatch.faults import crash_point
 from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
 from surgewatch.study import StudyParams, StudyResult, run_study
@@ -71,17 +73,22 @@ def fetch_ticker(source: PriceSource, ticker: str, stored: pl.DataFrame, as_of: 
     logger.info("%s: %d rows (%s)", ticker, fetched.prices.height, window)
     if fetched.restated.height:
         logger.warning("%s: provider restated %d stored value(s); re-fetched the full history", ticker, fetched.restated.height)
+    crash_point("fetch")
     return fetched
 
 
 @task(name="validate prices", cache_policy=NO_CACHE)
 def validate_prices(prices: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
-    return validate_each_ticker(prices, DailyPrices, "prices")
+    checked = validate_each_ticker(prices, DailyPrices, "prices")
+    crash_point("validate")
+    return checked
 
 
 @task(name="compute study", cache_policy=NO_CACHE)
 def compute_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None) -> StudyResult:
-    return run_study(prices, params, as_of=as_of)
+    study = run_study(prices, params, as_of=as_of)
+    crash_point("transform")
+    return study
 
 
 @task(name="alerts", cache_policy=NO_CACHE)
@@ -98,7 +105,10 @@ def send_alerts(ledger: pl.DataFrame, study: StudyResult, settings: Settings, ru
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult, alerts: pl.DataFrame) -> int:
+def publish(wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult, settle: Callable[[], tuple[pl.DataFrame, str | None]]) -> int:
+    """Publish the run; `settle` delivers its alerts inside the publish transaction (see
+    Warehouse.publish), so a crash can re-send an alert only in the moments between the
+    delivery and COMMIT, never lose one."""
     p = study.params
     return wh.publish(
         run,
@@ -108,7 +118,7 @@ def publish(wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult,
         events=study.events,
         summary=study.summary,
         baseline=study.baseline,
-        alerts=alerts,
+        settle=settle,
         threshold=p.threshold,
         direction=p.direction,
         basis=p.basis,
@@ -167,7 +177,7 @@ def _refresh(
         failed=failed, rows_ingested={t: ingest.rows_ingested.get(t, 0) for t in healthy}, restated=ingest.restated,
     )
     if not healthy:
-        message = "every ticker failed; nothing published"
+        message = "every ticker failed"
         wh.record_run(RunRecord(status="failed", message=message, **record))
         return RefreshReport(run_id=run_id, status="failed", failed=failed, message=message)
     report_progress("computing the study")
@@ -179,11 +189,19 @@ def _refresh(
         return RefreshReport(run_id=run_id, status="failed", failed=failed, message=str(exc))
 
     report_progress("alerts and publish")
-    ledger, alert_notes = send_alerts(wh.sql("SELECT * FROM alerts"), study, settings, run_id)
+    stored_alerts = wh.sql("SELECT * FROM alerts")
+    settled: dict[str, pl.DataFrame] = {}
+
+    def settle() -> tuple[pl.DataFrame, str | None]:
+        ledger, notes = send_alerts(stored_alerts, study, settings, run_id)
+        crash_point("alerts")
+        settled["ledger"] = ledger
+        return ledger, "; ".join(notes) or None
+
     status = "partial" if failed else "published"
-    run = RunRecord(status=status, message="; ".join(alert_notes) or None, **record | {"tickers": healthy})
+    run = RunRecord(status=status, **record | {"tickers": healthy})
     try:
-        snapshot = publish(wh, run, ingest, study, ledger)
+        snapshot = publish(wh, run, ingest, study, settle)
     except SurgewatchError as exc:
         wh.record_run(RunRecord(status="failed", message=str(exc), **record))
         logger.error("nothing published: %s", exc)
@@ -191,9 +209,10 @@ def _refresh(
     new_events = sorted(_event_keys(study.events) - known_events)
     report = RefreshReport(
         run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events,
-        alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
+        alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in settled["ledger"].iter_rows(named=True)],
     )
     _artifact(report)
+    crash_point("artifact")
     logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
     return report
 

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -32,6 +32,7 @@ OHLC = ("open", "high", "low", "close")
 # listing they carry.
 EARLIEST = dt.date(1900, 1, 1)
 _SHOW_DATES = 5
+_INT64_LIMIT = 2.0**63
 
 
 class PriceSource(Protocol):
@@ -64,10 +65,23 @@ def malformed_answer(ticker: str, provider: str) -> Iterator[None]:
     """Turn a parse failure inside the block into SourceError(ticker, "malformed answer …")."""
     try:
         yield
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, pl.exceptions.PolarsError) as exc:
+    # ArithmeticError: an overflow (a 20-digit timestamp); RecursionError: JSON nested
+    # deeper than Python's parser goes. Both are answers we cannot use, not our bugs.
+    except (
+        KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError,
+        pl.exceptions.PolarsError,
+    ) as exc:
         raise SourceError(
             ticker, f"malformed answer ({provider}: {type(exc).__name__}: {one_line(str(exc))})"
         ) from exc
+
+
+def no_booleans(values: Iterable[object], what: str) -> None:
+    """Raise TypeError when a provider's number is a JSON true/false: polars would read
+    it as 1.0 / 0.0, a price nobody quoted."""
+    for value in values:
+        if isinstance(value, bool):
+            raise TypeError(f"{what}: {str(value).lower()} is not a number")
 
 
 def finish_frame(
@@ -78,18 +92,20 @@ def finish_frame(
     `bars` has a Date column `date`, numeric OHLC columns and optionally `adj_close`
     and `volume`. Bars missing any OHLC value cannot be used and are dropped (logged
     with their dates, so the gap shows up downstream as a missing session rather than
-    a made-up price); NaN counts as missing. Two bars on one date (Yahoo adds a live
-    bar beside the day's bar while a session is open) keep the later one.
+    a made-up price); NaN and ±inf count as missing, and so does a volume that is not
+    a finite count an Int64 holds. Two bars on one date (Yahoo adds a live bar beside
+    the day's bar while a session is open) keep the later one.
     """
     for optional in ("adj_close", "volume"):
         if optional not in bars.columns:
             bars = bars.with_columns(pl.lit(None, pl.Float64).alias(optional))
     floats = [*OHLC, "adj_close"]
+    volume = pl.col("volume").cast(pl.Float64).round()
     frame = bars.select(
         pl.lit(ticker, pl.Utf8).alias("ticker"),
         pl.col("date").cast(pl.Date),
-        *(pl.col(c).cast(pl.Float64).fill_nan(None) for c in floats),
-        pl.col("volume").cast(pl.Float64).fill_nan(None).round().cast(pl.Int64),
+        *(pl.when(pl.col(c).cast(pl.Float64).is_finite()).then(pl.col(c).cast(pl.Float64)).alias(c) for c in floats),
+        pl.when(volume.is_finite() & (volume.abs() < _INT64_LIMIT)).then(volume).cast(pl.Int64).alias("volume"),
     )
     if start is not None:
         frame = frame.filter(pl.col("date") >= start)

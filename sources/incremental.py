@@ -7,6 +7,7 @@ import polars as pl
 
 from sources.base import PriceSource
 from surgewatch.calendar import nyse_sessions
+from surgewatch.errors import SourceError
 from transforms.ingest import merged_prices, new_prices, restated_prices
 
 # Re-fetching a week of sessions we already hold is how a restatement (a new dividend
@@ -51,13 +52,28 @@ def fetch_incremental(
     """
     last = stored["date"].max() if stored.height else None
     start = fetch_start(last, full=full)
-    fetched = source.daily_prices(ticker, start, as_of)
+    fetched = _not_empty(source, ticker, start, as_of, source.daily_prices(ticker, start, as_of))
     if start is None:
         return Fetched(ticker, fetched, True, restated_prices(stored, fetched), 1)
     restated = restated_prices(stored.filter(pl.col("date") >= start), fetched)
     if restated.is_empty():
         return Fetched(ticker, fetched, False, restated, 1)
-    return Fetched(ticker, source.daily_prices(ticker, None, as_of), True, restated, 2)
+    history = _not_empty(source, ticker, None, as_of, source.daily_prices(ticker, None, as_of))
+    return Fetched(ticker, history, True, restated, 2)
+
+
+def _not_empty(source: PriceSource, ticker: str, start: dt.date | None, end: dt.date | None, bars: pl.DataFrame) -> pl.DataFrame:
+    """The bars, or SourceError when a provider answered none for a range that must hold some.
+
+    A full-history request always must; an incremental one starts on a stored session, so
+    an empty answer means the provider lost the ticker (or answered nonsense), not that
+    nothing happened. Published as is, it would replace a history with nothing (full) or
+    report a healthy ticker that silently stopped updating (incremental).
+    """
+    if bars.height or (start is not None and end is not None and start > end):
+        return bars
+    window = f"from {start}" if start is not None else "for its whole history"
+    raise SourceError(ticker, f"empty answer ({source.name}: no bars {window}{f' to {end}' if end else ''})")
 
 
 @dataclass(frozen=True)

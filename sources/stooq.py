@@ -54,13 +54,17 @@ class StooqSource:
             raise SourceError(symbol, f"unknown symbol (stooq has no data for {params['s']} in the range asked)")
         if not text.startswith(_HEADER):
             raise SourceError(symbol, f"unexpected answer (stooq: {one_line(text, 120)})")
+        if not response.text.endswith("\n"):
+            # Every line Stooq writes ends with CRLF. Without it the last line may be cut
+            # inside a number ("1234.5" read as "12"), which parses fine and is wrong.
+            raise SourceError(symbol, "answer cut off (stooq: the CSV's last line is incomplete)", transient=True)
         with malformed_answer(symbol, NAME):
             bars = pl.read_csv(io.StringIO(text), infer_schema=False).rename(str.lower)
             numeric = [c for c in (*OHLC, "volume") if c in bars.columns]
             bars = bars.with_columns(
                 pl.col("date").str.to_date("%Y-%m-%d"), *(pl.col(c).cast(pl.Float64) for c in numeric)
             )
-        return finish_frame(bars, symbol, NAME, start, end)
+            return finish_frame(bars, symbol, NAME, start, end)
 
 
 def stooq_symbol(symbol: str) -> str:

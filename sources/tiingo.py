@@ -24,7 +24,7 @@ import polars as pl
 import requests
 from pydantic import SecretStr
 
-from sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer
+from sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
 from sources.http import fetch, one_line
 from surgewatch.errors import SettingsError, SourceError
 from surgewatch.settings import Settings
@@ -69,7 +69,7 @@ class TiingoSource:
         )
         with malformed_answer(symbol, NAME):
             bars = _parse_prices(response.json(), symbol)
-        return finish_frame(bars, symbol, NAME, start, end)
+            return finish_frame(bars, symbol, NAME, start, end)
 
 
 def _parse_prices(body: Any, symbol: str) -> pl.DataFrame:
@@ -80,7 +80,14 @@ def _parse_prices(body: Any, symbol: str) -> pl.DataFrame:
         raise TypeError(f"expected a list of days, got {type(body).__name__}")
     if not body:
         return pl.DataFrame(schema={"date": pl.Date, **{c: pl.Float64 for c in OHLC}})
+    for day in body:
+        no_booleans((day.get(name) for name in _FIELDS), "a day's values")
     rows = pl.from_dicts(body, schema=_FIELDS).sort("date")
+    factors = rows["splitFactor"].drop_nulls()
+    if not (factors.is_finite() & (factors > 0)).all():
+        # Every adjusted price is divided by these: a zero, negative or infinite factor
+        # would make up prices the provider never quoted.
+        raise ValueError(f"splitFactor must be a positive number, got {factors.filter(~(factors.is_finite() & (factors > 0)))[0]}")
     later_splits = (
         pl.col("splitFactor").fill_null(1.0).shift(-1, fill_value=1.0).reverse().cum_prod().reverse()
     )

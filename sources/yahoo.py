@@ -16,7 +16,7 @@ from urllib.parse import quote
 import polars as pl
 import requests
 
-from sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer
+from sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
 from sources.http import fetch, one_line
 from surgewatch.errors import SourceError
 from surgewatch.settings import Settings
@@ -56,7 +56,7 @@ class YahooSource:
         )
         with malformed_answer(symbol, NAME):
             bars = _parse_chart(response.json(), symbol)
-        return empty_frame() if bars is None else finish_frame(bars, symbol, NAME, start, end)
+            return empty_frame() if bars is None else finish_frame(bars, symbol, NAME, start, end)
 
 
 def _epoch(day: dt.date) -> int:
@@ -86,9 +86,11 @@ def _parse_chart(body: Any, symbol: str) -> pl.DataFrame | None:
     columns = {c: quote_arrays[c] for c in OHLC}
     columns["volume"] = quote_arrays.get("volume") or [None] * len(stamps)
     columns["adj_close"] = adjclose or [None] * len(stamps)
+    no_booleans(stamps, "timestamp")
     for name, values in columns.items():
         if len(values) != len(stamps):
             raise ValueError(f"{name} has {len(values)} values for {len(stamps)} timestamps")
+        no_booleans(values, name)
     dates = (
         pl.from_epoch(pl.Series(stamps, dtype=pl.Int64), time_unit="s")
         .dt.replace_time_zone("UTC")

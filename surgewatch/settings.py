@@ -7,6 +7,7 @@ SecretStr so they never print.
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -32,11 +33,11 @@ class Settings(BaseSettings):
     tiingo_token: SecretStr | None = None
     stooq_url: str = "https://stooq.com"
     csv_dir: Path | None = None
-    threshold: float = Field(default=0.10, gt=0)
+    threshold: float = Field(default=0.10, gt=0, allow_inf_nan=False)
     alert_urls: Annotated[tuple[SecretStr, ...], NoDecode] = ()
-    http_timeout: float = Field(default=20.0, gt=0)
+    http_timeout: float = Field(default=20.0, gt=0, allow_inf_nan=False)
     http_retries: int = Field(default=5, ge=0)
-    http_min_interval: float = Field(default=0.5, ge=0)
+    http_min_interval: float = Field(default=0.5, ge=0, allow_inf_nan=False)
 
     @field_validator("tickers", mode="before")
     @classmethod
@@ -51,11 +52,25 @@ class Settings(BaseSettings):
     def _split_urls(cls, value: object) -> tuple[str, ...]:
         return tuple(value.split()) if isinstance(value, str) else tuple(value)
 
+    @field_validator("alert_urls")
+    @classmethod
+    def _apprise_urls(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if value:
+            from alerts.deliver import unusable_targets  # imports Apprise: only when targets are set
+
+            bad = unusable_targets(value)
+            if bad:
+                # Never the URL itself: it may carry credentials.
+                raise ValueError(f"target #{', #'.join(map(str, bad))} is not a URL Apprise understands")
+        return value
+
     @field_validator("yahoo_url", "tiingo_url", "stooq_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        if not urlsplit(value).hostname:
+            raise ValueError("names no host")
         return value.rstrip("/")
 
     @field_validator("catalog")
@@ -65,6 +80,33 @@ class Settings(BaseSettings):
         # refresh: only catalogs that serve readers during a write are offered.
         if value is not None and not value.startswith(("sqlite:", "postgres:")):
             raise ValueError("must be sqlite:<path> or postgres:<libpq conninfo>")
+        if value is not None and not value.partition(":")[2].strip():
+            raise ValueError("names no catalog after the colon")
+        if value is not None and value.startswith("sqlite:") and Path(value[7:]).expanduser().is_dir():
+            raise ValueError("is a folder; it must name the catalog file")
+        return value
+
+    @field_validator("home", "data_path", "csv_dir", mode="before")
+    @classmethod
+    def _not_blank(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("home", "data_path")
+    @classmethod
+    def _folder_or_nothing(cls, value: Path | str | None) -> Path | str | None:
+        # Only a folder, or nothing yet (the first refresh creates it); an object-store
+        # URL for DATA_PATH is not checked here.
+        if value is not None and "://" not in str(value) and Path(value).expanduser().exists() and not Path(value).expanduser().is_dir():
+            raise ValueError(f"{value} exists and is not a folder")
+        return value
+
+    @field_validator("csv_dir")
+    @classmethod
+    def _existing_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_dir():
+            raise ValueError(f"{value} is not a folder")
         return value
 
     @cached_property
@@ -81,10 +123,18 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment; raise SettingsError naming each bad variable."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             name = "SURGEWATCH_" + "_".join(str(p) for p in err["loc"][:1]).upper()
             problems.append(f"{name}: {err['msg']}")
         raise SettingsError("bad setting " + "; ".join(problems)) from None
+    # What the chosen source needs, checked here (not in the model) so that code may
+    # build Settings for other purposes without them.
+    if settings.source == "csv" and settings.csv_dir is None:
+        raise SettingsError("bad setting SURGEWATCH_CSV_DIR: the csv source needs a folder of TICKER.csv files")
+    token = settings.tiingo_token.get_secret_value().strip() if settings.tiingo_token else ""
+    if settings.source == "tiingo" and not token:
+        raise SettingsError("bad setting SURGEWATCH_TIINGO_TOKEN: the tiingo source needs an API token")
+    return settings

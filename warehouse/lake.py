@@ -13,6 +13,7 @@ version while a refresh writes, and a "database is locked" (a catalog still in
 rollback-journal mode) is retried with backoff instead of failing.
 """
 
+import dataclasses
 import json
 import logging
 import time
@@ -25,6 +26,7 @@ import duckdb
 import polars as pl
 
 from surgewatch.errors import WarehouseError
+from surgewatch.faults import crash_point
 from surgewatch.settings import Settings
 from warehouse import schema
 from warehouse.catalog import ALIAS, Catalog
@@ -252,6 +254,7 @@ class Warehouse:
                 "CALL ducklake_set_commit_message(?, ?, ?, extra_info => ?)",
                 [ALIAS, _AUTHOR, message, json.dumps(extra, sort_keys=True)],
             )
+            crash_point("commit")
             con.execute("COMMIT")
         except BaseException:
             try:
@@ -259,6 +262,7 @@ class Warehouse:
             except duckdb.TransactionException:
                 pass  # a failed COMMIT has already rolled the transaction back
             raise
+        crash_point("committed")
         committed = con.execute(f"SELECT id FROM {ALIAS}.last_committed_snapshot()").fetchone()[0]
         if committed != predicted:
             log.warning("%s committed as version %s, recorded as %s: a writer bypassed the lock", message, committed, predicted)
@@ -353,6 +357,7 @@ class Warehouse:
         summary: pl.DataFrame | None,
         baseline: pl.DataFrame | None = None,
         alerts: pl.DataFrame | None = None,
+        settle: Callable[[], tuple[pl.DataFrame | None, str | None]] | None = None,
         replace_prices_for: Collection[str] = (),
         threshold: float | None = None,
         direction: str | None = None,
@@ -360,16 +365,25 @@ class Warehouse:
     ) -> int:
         """Write all of a run in one transaction and return the snapshot (version) id.
 
-        prices: upserted per ticker — stored rows of that ticker inside the incoming date
-        range are replaced by the incoming ones; for tickers in replace_prices_for the
-        whole stored history is (a restatement or --full). Rows whose values are already
-        stored unchanged are left alone, so re-publishing the same data writes no prices.
+        prices: upserted by (ticker, date) — an incoming row replaces the stored row of
+        its session and adds the sessions not stored yet; stored sessions the frame does
+        not mention stay (the flow passes only the rows that changed, so a revision
+        inside the overlap window must not take its unchanged neighbours with it). For
+        tickers in replace_prices_for the whole stored history is replaced (a
+        restatement or --full). Rows whose values are already stored unchanged are left
+        alone, so re-publishing the same data writes no prices.
         source/fetched_at default to run.source/run.started_at when the frame lacks them.
         month_end / events / summary (+ baseline, kind 'baseline'): every ticker that
         appears in any of them has all its rows in the three tables replaced; a ticker in
         none of them (e.g. one that failed this run) keeps its previous results.
         threshold / direction / basis fill those columns when the frames lack them.
         alerts: upserted by (ticker, month, kind); status defaults to 'pending'.
+        settle: instead of `alerts`, a callable run inside the transaction once every
+        other table is written; it delivers the run's alerts and returns (ledger rows,
+        the run's message, None to keep run.message). Delivering as late as that leaves
+        only the ledger and run rows and COMMIT between a delivery and the version that
+        records it: a crash can re-send an alert in that moment (the next run does not
+        know it went out), and never loses one.
         The run's `runs` row is written in the same snapshot. On any error nothing is
         written and the previous version stays current.
         """
@@ -396,34 +410,44 @@ class Warehouse:
             ),
         }
         result_tickers = sorted(set().union(*(set(f["ticker"]) for f in results.values() if f is not None)))
-        staged_alerts = self._stage(
-            "alerts", alerts, {**lineage, "status": "pending", "attempts": 0, "created_run": run.run_id}
-        )
+        alert_defaults = {**lineage, "status": "pending", "attempts": 0, "created_run": run.run_id}
+        staged_alerts = self._stage("alerts", alerts, alert_defaults)
+        crash_point("publish:staged")
         try:
             with self._transaction(f"{run.status} run {run.run_id}", {"run_id": run.run_id, "status": run.status}) as snapshot:
+                crash_point("publish:begin")
                 if staged_prices is not None:
                     self._upsert_prices(staged_prices, set(replace_prices_for))
+                crash_point("publish:prices")
                 for table, staged in results.items():
                     if result_tickers:
                         self._con.execute(f"DELETE FROM {_table(table)} WHERE list_contains(?, ticker)", [result_tickers])
                     if staged is not None:
                         self._insert(table, staged)
+                crash_point("publish:results")
+                if settle is not None:
+                    ledger, message = settle()
+                    run = run if message is None else dataclasses.replace(run, message=message)
+                    staged_alerts = self._stage("alerts", ledger, alert_defaults)
                 if staged_alerts is not None:
                     self._upsert_alerts(staged_alerts)
+                crash_point("publish:ledger")
                 self._insert_run(run, snapshot)
         except duckdb.Error as exc:
             raise WarehouseError(f"publishing run {run.run_id} failed, nothing was written: {one_line(exc)}") from None
         return snapshot
 
     def _upsert_prices(self, staged: pl.DataFrame, replace: set[str]) -> None:
-        scope = staged.group_by("ticker").agg(lo=pl.col("date").min(), hi=pl.col("date").max())
-        scope = scope.with_columns(whole=pl.col("ticker").is_in(sorted(replace)))
+        whole = pl.DataFrame({"ticker": sorted(replace)}, schema={"ticker": pl.String})
         same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM p.{c}" for c in PRICE_COLUMNS)
-        with self._registered("_sw_prices", staged), self._registered("_sw_scope", scope):
+        with self._registered("_sw_prices", staged), self._registered("_sw_whole", whole):
+            # Only the sessions the frame brings (or, for a replaced history, all of the
+            # ticker's): deleting the frame's whole date range would drop the stored
+            # sessions in between that did not change.
             self._con.execute(
                 "DELETE FROM prices_daily AS p "
-                "WHERE EXISTS (SELECT 1 FROM _sw_scope AS s WHERE s.ticker = p.ticker "
-                "              AND (s.whole OR p.date BETWEEN s.lo AND s.hi)) "
+                "WHERE (EXISTS (SELECT 1 FROM _sw_whole AS w WHERE w.ticker = p.ticker) "
+                "       OR EXISTS (SELECT 1 FROM _sw_prices AS k WHERE k.ticker = p.ticker AND k.date = p.date)) "
                 f"AND NOT EXISTS (SELECT 1 FROM _sw_prices AS i WHERE {same})"
             )
             self._con.execute(
