@@ -114,7 +114,12 @@ def synthetic_bars(
     Values are multiples of 1/8, exact in binary, so round trips compare with ==.
     """
     days = list(dates)
-    closes = [first_close + step * i for i in range(len(days))]
+    return bars_from_closes(days, [first_close + step * i for i in range(len(days))])
+
+
+def bars_from_closes(days: Sequence[dt.date], closes: Sequence[float]) -> pl.DataFrame:
+    """Bars around the given closes (open 0.25 below, high/low 1 either side, adj_close
+    0.125 below): multiples of 1/8 stay exact in binary and in decimal text."""
     return pl.DataFrame(
         {
             "date": days,

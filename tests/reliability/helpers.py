@@ -13,7 +13,7 @@ import polars as pl
 from sources import RAW_SCHEMA
 from surgewatch.errors import WarehouseError
 from surgewatch.settings import Settings
-from tests.fake_providers import sessions
+from tests.fake_providers import bars_from_closes, sessions
 from tests.receiver import Receiver
 from warehouse import Warehouse
 
@@ -37,18 +37,7 @@ def surge_bars(days: list[dt.date] = DAYS, crossing: dt.date = CROSSING) -> pl.D
     closes = []
     for i, day in enumerate(days):
         closes.append(100.0 + (i % 3) * 0.25 if day < crossing else 112.0 + 0.5 * sum(d > crossing for d in days[: i + 1]))
-    return pl.DataFrame(
-        {
-            "date": days,
-            "open": [c - 0.25 for c in closes],
-            "high": [c + 1.0 for c in closes],
-            "low": [c - 1.0 for c in closes],
-            "close": closes,
-            "adj_close": [c - 0.125 for c in closes],
-            "volume": [1_000_000 + 1000 * i for i in range(len(days))],
-        },
-        schema={**{c: pl.Float64 for c in ("open", "high", "low", "close", "adj_close")}, "date": pl.Date, "volume": pl.Int64},
-    ).select("date", *VALUE_COLUMNS)
+    return bars_from_closes(days, closes).select("date", *VALUE_COLUMNS)
 
 
 def write_csvs(folder: Path, tickers: list[str], bars: pl.DataFrame) -> Path:
