@@ -41,7 +41,3 @@ def nyse_sessions(start: dt.date, end: dt.date) -> pl.DataFrame:
     sessions = _all_sessions()
     return pl.DataFrame(sessions.filter((sessions >= first) & (sessions <= last)))
 
-
-def is_session(day: dt.date) -> bool:
-    """True when NYSE is open that day."""
-    return _xnys().is_session(day.isoformat())

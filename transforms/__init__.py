@@ -8,7 +8,7 @@ Every function takes many tickers at once (a ``ticker`` column) and stays vector
 from transforms.events import signal_events
 from transforms.month_ends import month_ends
 from transforms.quality import missing_sessions
-from transforms.returns import forward_columns, monthly_returns
+from transforms.returns import monthly_returns
 from transforms.summary import horizon_summary
 from transforms.types import BASIS_COLUMN, Basis, Direction
 
@@ -16,7 +16,6 @@ __all__ = [
     "BASIS_COLUMN",
     "Basis",
     "Direction",
-    "forward_columns",
     "horizon_summary",
     "missing_sessions",
     "month_ends",

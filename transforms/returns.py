@@ -7,11 +7,6 @@ import polars as pl
 from transforms._order import sorted_by_ticker
 
 
-def forward_columns(horizons: Sequence[int]) -> list[str]:
-    """Column names for horizons, e.g. [1, 3] → fwd_1m, fwd_3m, mdd_1m, mdd_3m."""
-    return [f"fwd_{h}m" for h in horizons] + [f"mdd_{h}m" for h in horizons]
-
-
 def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
     """move = C[m] / C[m-1] - 1; fwd_hm = C[m+h] / C[m] - 1;
     mdd_hm = min over k ≤ h of C[m+k] / max(C[m..m+k]) - 1 (entry close is the first peak).

@@ -495,33 +495,6 @@ class Warehouse:
             raise WarehouseError(f"recording run {run.run_id} failed: {one_line(exc)}") from None
         return snapshot
 
-    def update_alerts(self, run_id: str, updates: pl.DataFrame) -> int:
-        """Record delivery outcomes after a run has published: `updates` has the key
-        columns (ticker, month, kind) and any of status, attempts, sent_run, sent_at,
-        message. Alerts are sent after the run's snapshot exists, so their outcome is a
-        small snapshot of its own, tagged with the run id. Returns its id; raises (and
-        writes nothing) when a key names no stored alert."""
-        self._require_writable()
-        present = [c for c in schema.ALERT_UPDATABLE if c in updates.columns]
-        if not present:
-            raise WarehouseError(f"alert updates need at least one of {', '.join(schema.ALERT_UPDATABLE)}")
-        staged = self._stage("alerts", updates, {}, only=(*schema.KEYS["alerts"], *present))
-        if staged is None:
-            raise WarehouseError("no alert updates given")
-        assignments = ", ".join(f"{c} = u.{c}" for c in present)
-        try:
-            with self._transaction(f"alerts of run {run_id}", {"run_id": run_id, "status": "alerts"}) as snapshot:
-                with self._registered("_sw_updates", staged):
-                    updated = self._con.execute(
-                        f"UPDATE alerts AS a SET {assignments} FROM _sw_updates AS u "
-                        "WHERE a.ticker = u.ticker AND a.month = u.month AND a.kind = u.kind"
-                    ).fetchone()[0]
-                if updated != staged.height:
-                    raise WarehouseError(f"{staged.height - updated} of {staged.height} alert updates match no stored alert")
-        except duckdb.Error as exc:
-            raise WarehouseError(f"updating alerts of run {run_id} failed: {one_line(exc)}") from None
-        return snapshot
-
     # -- reads -----------------------------------------------------------------------
 
     def _read(self, query: str, params: list[Any] | None = None) -> pl.DataFrame:
@@ -536,14 +509,6 @@ class Warehouse:
         except duckdb.Error as exc:
             raise WarehouseError(f"reading the warehouse failed: {self._catalog.redact(one_line(exc))}") from None
 
-    def last_sessions(self, tickers: Iterable[str]) -> dict[str, date]:
-        """The last stored session per ticker; tickers with no prices are absent."""
-        frame = self._read(
-            "SELECT ticker, max(date) AS last FROM prices_daily WHERE list_contains(?, ticker) GROUP BY ticker",
-            [list(tickers)],
-        )
-        return dict(zip(frame["ticker"], frame["last"]))
-
     def prices(self, tickers: Iterable[str] | None = None, as_of: date | None = None) -> pl.DataFrame:
         """Stored daily prices as the raw frame (ticker, date, open, high, low, close,
         adj_close, volume), sorted; optionally only some tickers and dates <= as_of."""
@@ -554,22 +519,6 @@ class Warehouse:
             "AND (CAST(? AS DATE) IS NULL OR date <= ?) ORDER BY ticker, date",
             [wanted, wanted, as_of, as_of],
         )
-
-    def prices_between(self, ticker: str, start: date, end: date) -> pl.DataFrame:
-        """One ticker's stored prices with start <= date <= end (the raw frame)."""
-        return self._read(
-            f"SELECT {', '.join(PRICE_COLUMNS)} FROM prices_daily "
-            "WHERE ticker = ? AND date BETWEEN ? AND ? ORDER BY date",
-            [ticker, start, end],
-        )
-
-    def pending_alerts(self) -> pl.DataFrame:
-        """Alerts not delivered yet: status 'pending', or 'failed' (to retry), oldest first."""
-        return self._read("SELECT * FROM alerts WHERE status IN ('pending', 'failed') ORDER BY month, ticker, kind")
-
-    def alert_keys(self) -> set[tuple[str, date, str]]:
-        """(ticker, month, kind) of every stored alert, whatever its status."""
-        return set(self._read("SELECT ticker, month, kind FROM alerts").iter_rows())
 
     # -- queries ---------------------------------------------------------------------
 

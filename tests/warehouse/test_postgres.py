@@ -33,8 +33,9 @@ def test_publish_and_read_cycle_on_a_postgres_catalog(postgres_settings, build, 
         assert versions["run_id"].to_list() == ["run-1", "run-2", "run-3"]
         assert "prices_daily" in versions["changes"][0]
         assert versions["changes"][2] == "inserted: runs"
-        assert wh.last_sessions(["AAA", "BBB"]) == {"AAA": day, "BBB": day}
-        assert wh.prices_between("AAA", day, day)["close"].to_list() == [150.0]
+        last = wh.sql("SELECT ticker, max(date) AS last FROM prices_daily GROUP BY ticker ORDER BY ticker")
+        assert last.rows() == [("AAA", day), ("BBB", day)]
+        assert wh.prices(["AAA"]).filter(pl.col("date") == day)["close"].to_list() == [150.0]
         then = wh.sql("SELECT close FROM prices_daily WHERE ticker = 'AAA' AND date = DATE '2026-01-09'", snapshot=first)
         assert then["close"].to_list() == [105.0]
         diff = wh.diff(first, second)

@@ -80,11 +80,12 @@ def test_prices_upsert_replaces_the_incoming_range_and_restatement_the_history(s
         tail = build.prices(sessions=sessions[-2:], bump={("AAA", sessions[-1]): 99.0})
         publish(wh, build, "run-2", prices=tail)
         assert wh.prices(["AAA"]).height == len(sessions)
-        assert wh.prices_between("AAA", sessions[-1], sessions[-1])["close"].to_list() == [99.0]
+        assert wh.prices(["AAA"]).filter(pl.col("date") == sessions[-1])["close"].to_list() == [99.0]
 
         # A restatement replaces the whole history of that ticker only.
         publish(wh, build, "run-3", prices=build.prices(tickers=("AAA",), sessions=sessions[:3]), replace_prices_for={"AAA"})
-        assert wh.last_sessions(["AAA", "BBB", "ZZZ"]) == {"AAA": sessions[2], "BBB": sessions[-1]}
+        last = wh.sql("SELECT ticker, max(date) AS last FROM prices_daily GROUP BY ticker ORDER BY ticker")
+        assert last.rows() == [("AAA", sessions[2]), ("BBB", sessions[-1])]
 
         with pytest.raises(WarehouseError, match="refusing to replace the price history of BBB"):
             publish(wh, build, "run-4", prices=build.prices(tickers=("AAA",)), replace_prices_for={"BBB"})
@@ -176,23 +177,16 @@ def test_record_run_writes_only_the_run_row(settings, build):
         assert wh.sql("SELECT count(*) AS n FROM prices_daily")["n"][0] == 0
 
 
-def test_alerts_are_upserted_by_key_and_updated_after_delivery(settings, build):
+def test_alerts_are_upserted_by_key(settings, build):
     alert = pl.DataFrame({"ticker": ["AAA"], "month": [date(2026, 1, 1)], "kind": ["provisional"], "move": [0.11], "as_of": [date(2026, 1, 7)]})
     with Warehouse.open(settings) as wh:
         publish(wh, build, "run-1", alerts=alert)
-        assert wh.alert_keys() == {("AAA", date(2026, 1, 1), "provisional")}
-        pending = wh.pending_alerts()
-        assert pending.select("status", "attempts", "created_run").rows() == [("pending", 0, "run-1")]
+        stored = wh.sql("SELECT ticker, month, kind, status, attempts, created_run FROM alerts")
+        assert stored.rows() == [("AAA", date(2026, 1, 1), "provisional", "pending", 0, "run-1")]
 
-        sent = pl.DataFrame({"ticker": ["AAA"], "month": [date(2026, 1, 1)], "kind": ["provisional"], "status": ["sent"], "attempts": [1], "sent_run": ["run-1"]})
-        version = wh.update_alerts("run-1", sent)
-        assert wh.pending_alerts().is_empty()
-        assert wh.versions().filter(pl.col("version") == version)["run_id"][0] == "run-1"
+        sent = alert.with_columns(status=pl.lit("sent"), attempts=pl.lit(1), created_run=pl.lit("run-1"), sent_run=pl.lit("run-2"))
+        publish(wh, build, "run-2", alerts=sent)
         stored = wh.sql("SELECT move, status, attempts, sent_run, created_run FROM alerts")
-        assert stored.rows() == [(0.11, "sent", 1, "run-1", "run-1")]
-
-        unknown = sent.with_columns(kind=pl.lit("confirmed"))
-        with pytest.raises(WarehouseError, match="1 of 1 alert updates match no stored alert"):
-            wh.update_alerts("run-2", unknown)
+        assert stored.rows() == [(0.11, "sent", 1, "run-2", "run-1")]  # one row per key, the latest
         with pytest.raises(WarehouseError, match=r"alerts.kind must be one of"):
             publish(wh, build, "run-2", alerts=alert.with_columns(kind=pl.lit("maybe")))
