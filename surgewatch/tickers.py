@@ -6,15 +6,17 @@ from surgewatch.errors import InputError
 
 # Letters, digits and the separators real symbols use (BRK-B, BRK.B, ^RUT, EURUSD=X):
 # nothing that could act as a path separator, SQL quote or control character.
-_SYMBOL = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
+_SYMBOL = re.compile(r"^\^?[A-Z0-9]+(?:[.\-=][A-Z0-9]+)*$")
+_MAX_LENGTH = 16
 
 
 def normalize_ticker(raw: str) -> str:
     """Return the upper-cased symbol, or raise InputError naming the bad one."""
-    symbol = raw.strip().upper()
-    if not _SYMBOL.fullmatch(symbol):
+    # Only spaces are trimmed: a control character anywhere makes the symbol implausible.
+    symbol = raw.strip(" ").upper()
+    if len(symbol) > _MAX_LENGTH or not _SYMBOL.fullmatch(symbol):
         raise InputError(
-            f"not a plausible ticker symbol: {raw!r} (letters, digits and . - = after an optional ^)"
+            f"not a plausible ticker symbol: {raw!r} (letters and digits, joined by single . - or =, after an optional ^)"
         )
     return symbol
 
