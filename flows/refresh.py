@@ -177,16 +177,12 @@ def _refresh(
         failed=failed, rows_ingested={t: ingest.rows_ingested.get(t, 0) for t in healthy}, restated=ingest.restated,
     )
     if not healthy:
-        message = "every ticker failed"
-        wh.record_run(RunRecord(status="failed", message=message, **record))
-        return RefreshReport(run_id=run_id, status="failed", failed=failed, message=message)
+        return _nothing_published(wh, record, "every ticker failed")
     report_progress("computing the study")
     try:
         study = compute_study(prices, StudyParams(threshold=settings.threshold), as_of)
     except SurgewatchError as exc:
-        wh.record_run(RunRecord(status="failed", message=str(exc), **record))
-        logger.error("nothing published: %s", exc)
-        return RefreshReport(run_id=run_id, status="failed", failed=failed, message=str(exc))
+        return _nothing_published(wh, record, str(exc))
 
     report_progress("alerts and publish")
     stored_alerts = wh.sql("SELECT * FROM alerts")
@@ -203,9 +199,7 @@ def _refresh(
     try:
         snapshot = publish(wh, run, ingest, study, settle)
     except SurgewatchError as exc:
-        wh.record_run(RunRecord(status="failed", message=str(exc), **record))
-        logger.error("nothing published: %s", exc)
-        return RefreshReport(run_id=run_id, status="failed", failed=failed, message=str(exc))
+        return _nothing_published(wh, record, str(exc))
     new_events = sorted(_event_keys(study.events) - known_events)
     report = RefreshReport(
         run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events,
@@ -215,6 +209,13 @@ def _refresh(
     crash_point("artifact")
     logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
     return report
+
+
+def _nothing_published(wh: Warehouse, record: dict, message: str) -> RefreshReport:
+    """Record a run that publishes nothing (its `runs` row only) and report it."""
+    wh.record_run(RunRecord(status="failed", message=message, **record))
+    get_run_logger().error("nothing published: %s", message)
+    return RefreshReport(run_id=record["run_id"], status="failed", failed=record["failed"], message=message)
 
 
 def _artifact(report: RefreshReport) -> None:
