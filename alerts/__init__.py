@@ -6,9 +6,9 @@ rows that record each outcome). The ledger is the warehouse's `alerts` table,
 published in the same version as the data that triggered it.
 """
 
-from alerts.deliver import deliver
-from alerts.messages import alert_message, alert_title
-from alerts.outbox import settle_alerts
-from alerts.rules import KINDS, MAX_ATTEMPTS, alerts_due, retries_due
+from surgewatch.alerts.deliver import deliver
+from surgewatch.alerts.messages import alert_message, alert_title
+from surgewatch.alerts.outbox import settle_alerts
+from surgewatch.alerts.rules import KINDS, MAX_ATTEMPTS, alerts_due, retries_due
 
 __all__ = ["KINDS", "MAX_ATTEMPTS", "alert_message", "alert_title", "alerts_due", "deliver", "retries_due", "settle_alerts"]

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import polars as pl
 from pydantic import SecretStr
 
-from alerts.deliver import deliver
-from alerts.messages import alert_message, alert_title
-from alerts.rules import MAX_ATTEMPTS
+from surgewatch.alerts.deliver import deliver
+from surgewatch.alerts.messages import alert_message, alert_title
+from surgewatch.alerts.rules import MAX_ATTEMPTS
 
 log = logging.getLogger("surgewatch.alerts")
 

@@ -68,8 +68,7 @@ def _rss_bytes() -> int:
 def _stage_timer(times: dict[str, float]):
     """Wrap run_study's transforms, calendar and validate calls to time each one."""
     import surgewatch.study as study
-    import transforms as tf
-
+    import surgewatch.transforms as tf
     def timed(name, fn):
         def wrapper(*args, **kwargs):
             start = time.perf_counter()

@@ -16,17 +16,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 
-from alerts import alerts_due, retries_due, settle_alerts
-from schemas import DailyPrices, validate_each_ticker
-from sources import make_source
-from sources.base import PriceSource
-from sources.incremental import Fetched, Ingested, fetch_incremental, ingested
+from surgewatch.alerts import alerts_due, retries_due, settle_alerts
+from surgewatch.schemas import DailyPrices, validate_each_ticker
+from surgewatch.sources import make_source
+from surgewatch.sources.base import PriceSource
+from surgewatch.sources.incremental import Fetched, Ingested, fetch_incremental, ingested
 from surgewatch.errors import SourceError, SurgewatchError
 from surgewatch.faults import crash_point
 from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
 from surgewatch.study import StudyParams, StudyResult, run_study
-from warehouse import RefreshInProgress, RunRecord, Warehouse
+from surgewatch.warehouse import RefreshInProgress, RunRecord, Warehouse
 
 EXIT_CODES = {"published": 0, "skipped": 0, "partial": 2, "failed": 1}
 FLOW_TIMEOUT_SECONDS = 2 * 60 * 60

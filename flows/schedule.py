@@ -75,7 +75,7 @@ def prefect_api(say: Callable[[str], None]) -> Iterator[str]:
 def serve_nightly(say: Callable[[str], None]) -> None:
     """Keep the nightly schedule running on this machine until interrupted: the refresh
     flow served as a deployment, one run at a time."""
-    from flows.refresh import refresh
+    from surgewatch.flows.refresh import refresh
 
     with prefect_api(say):
         say(f"serving '{refresh.name}/{DEPLOYMENT_NAME}': cron {NIGHTLY_CRON!r} in {TIMEZONE}; Ctrl-C stops")

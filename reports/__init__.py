@@ -6,8 +6,8 @@
     Path("report.html").write_text(build_report(data, since=date(2026, 1, 1), published=audit))
 """
 
-from reports.data import PublishedAudit, ReportData, RunInfo, load_published_audit, load_report_data
-from reports.html import build_report
+from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo, load_published_audit, load_report_data
+from surgewatch.reports.html import build_report
 
 __all__ = [
     "PublishedAudit",

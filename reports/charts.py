@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from reports.data import ReportData
+from surgewatch.reports.data import ReportData
 
 PATH_MONTHS = 12
 """How far the month-end paths after an event reach."""

@@ -14,7 +14,7 @@ import polars as pl
 from surgewatch.errors import InputError
 from surgewatch.published import Audit, audit_published, published_summary_beside
 from surgewatch.tickers import normalize_ticker
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 HORIZON_COLUMNS = ("fwd_1m", "fwd_3m", "fwd_6m", "fwd_12m")
 """The forward-return columns the warehouse stores (warehouse/schema.py)."""

@@ -15,8 +15,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from reports import charts
-from reports.data import PublishedAudit, ReportData, RunInfo
+from surgewatch.reports import charts
+from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.published import TOLERANCE_PP
 
 CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance")
@@ -40,7 +40,7 @@ _STATISTICS = (
 _DASH = "—"
 
 _env = Environment(
-    loader=PackageLoader("reports", "templates"),
+    loader=PackageLoader("surgewatch.reports", "templates"),
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,
     trim_blocks=True,

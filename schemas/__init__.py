@@ -4,14 +4,14 @@ Every stage's output is validated here before the next stage reads it; a failure
 one ValidationFailed that names the ticker, the rows and the rule broken.
 """
 
-from schemas.frames import (
+from surgewatch.schemas.frames import (
     DailyPrices,
     MonthEnd,
     MonthlyReturns,
     SignalEvents,
     SignalSummary,
 )
-from schemas.validate import validate, validate_each_ticker
+from surgewatch.schemas.validate import validate, validate_each_ticker
 
 __all__ = [
     "DailyPrices",

@@ -8,12 +8,12 @@ picks the one named by SURGEWATCH_SOURCE.
 
 import requests
 
-from sources.base import RAW_SCHEMA, PriceSource, empty_frame
-from sources.csv_files import CsvSource, read_price_csv
-from sources.http import USER_AGENT, make_session
-from sources.stooq import StooqSource
-from sources.tiingo import TiingoSource
-from sources.yahoo import YahooSource
+from surgewatch.sources.base import RAW_SCHEMA, PriceSource, empty_frame
+from surgewatch.sources.csv_files import CsvSource, read_price_csv
+from surgewatch.sources.http import USER_AGENT, make_session
+from surgewatch.sources.stooq import StooqSource
+from surgewatch.sources.tiingo import TiingoSource
+from surgewatch.sources.yahoo import YahooSource
 from surgewatch.settings import Settings
 
 _HTTP_SOURCES = {"yahoo": YahooSource, "tiingo": TiingoSource, "stooq": StooqSource}

@@ -10,7 +10,7 @@ import polars as pl
 
 from surgewatch.errors import SourceError
 from surgewatch.tickers import normalize_ticker
-from sources.http import one_line
+from surgewatch.sources.http import one_line
 
 log = logging.getLogger("surgewatch.sources")
 

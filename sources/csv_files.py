@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.base import OHLC, check_request, empty_frame, finish_frame
+from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame
 from surgewatch.errors import InputError, SettingsError, SourceError
 from surgewatch.settings import Settings
 from surgewatch.tickers import normalize_ticker

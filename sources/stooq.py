@@ -17,8 +17,8 @@ import io
 import polars as pl
 import requests
 
-from sources.base import OHLC, check_request, empty_frame, finish_frame, malformed_answer
-from sources.http import fetch, one_line
+from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame, malformed_answer
+from surgewatch.sources.http import fetch, one_line
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import SourceError
 from surgewatch.settings import Settings

@@ -24,8 +24,8 @@ import polars as pl
 import requests
 from pydantic import SecretStr
 
-from sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
-from sources.http import fetch, one_line
+from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
+from surgewatch.sources.http import fetch, one_line
 from surgewatch.errors import SettingsError, SourceError
 from surgewatch.settings import Settings
 

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import polars as pl
 import requests
 
-from sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
-from sources.http import fetch, one_line
+from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
+from surgewatch.sources.http import fetch, one_line
 from surgewatch.errors import SourceError
 from surgewatch.settings import Settings
 

@@ -60,10 +60,10 @@ def parse_format(raw: str) -> str:
 def load_prices(ticker: str, prices: Path | None) -> pl.DataFrame:
     """Daily prices of one ticker from a CSV file, or from the warehouse."""
     if prices is not None:
-        from sources.csv_files import read_price_csv
+        from surgewatch.sources.csv_files import read_price_csv
 
         return read_price_csv(prices, ticker)
-    from warehouse import Warehouse
+    from surgewatch.warehouse import Warehouse
 
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.prices([ticker])
@@ -181,7 +181,7 @@ def _run_refresh(tickers: str | None, as_of: str | None, full: bool, *, quiet: b
     if not verbose and (quiet or as_json or bar):
         # Prefect's run logs still reach its API and UI; only the terminal is spared.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    from flows.refresh import refresh as refresh_flow
+    from surgewatch.flows.refresh import refresh as refresh_flow
     from surgewatch.progress import ProgressBar
 
     with ProgressBar(enabled=bar):
@@ -217,7 +217,7 @@ def sql(
     fmt: FormatOpt = "table",
 ) -> None:
     """Read-only SQL against the warehouse, optionally as of an earlier version."""
-    from warehouse import Warehouse
+    from surgewatch.warehouse import Warehouse
 
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
@@ -230,7 +230,7 @@ def shell() -> None:
     """The DuckDB shell with the warehouse attached (read-only)."""
     import os
 
-    from warehouse import Warehouse
+    from surgewatch.warehouse import Warehouse
 
     with Warehouse.open(load_settings(), read_only=True) as wh:
         argv = wh.shell_command()
@@ -240,7 +240,7 @@ def shell() -> None:
 @app.command(epilog="Example: surgewatch versions --format json")
 def versions(fmt: FormatOpt = "table") -> None:
     """Published versions: id, time, run, what changed."""
-    from warehouse import Warehouse
+    from surgewatch.warehouse import Warehouse
 
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
@@ -255,7 +255,7 @@ def diff(
     fmt: FormatOpt = "table",
 ) -> None:
     """The rows of the result tables that differ between versions A and B."""
-    from warehouse import Warehouse
+    from surgewatch.warehouse import Warehouse
 
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
@@ -273,8 +273,8 @@ def report(
     since: Annotated[Optional[str], typer.Option(help="Start of the relative-performance chart (YYYY-MM-DD; default: a year before the last session).")] = None,
 ) -> None:
     """A self-contained HTML report: event tables, charts, the published audit, lineage."""
-    from reports import build_report, load_published_audit, load_report_data
-    from warehouse import Warehouse
+    from surgewatch.reports import build_report, load_published_audit, load_report_data
+    from surgewatch.warehouse import Warehouse
 
     settings = load_settings()
     start = parse_date(since, "--since")
@@ -288,7 +288,7 @@ def report(
 @app.command(epilog="Example: surgewatch serve   (leave it running; the refresh runs at 22:30 New York time, Monday to Friday)")
 def serve() -> None:
     """Keep the nightly schedule running on this machine (starts or connects to a Prefect server)."""
-    from flows.schedule import serve_nightly
+    from surgewatch.flows.schedule import serve_nightly
 
     serve_nightly(lambda line: typer.echo(line, err=True))
 

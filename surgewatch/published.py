@@ -11,8 +11,7 @@ import polars as pl
 
 from surgewatch.errors import InputError
 from surgewatch.study import StudyParams, StudyResult, run_study
-import transforms as tf
-
+import surgewatch.transforms as tf
 TOLERANCE_PP = 0.05
 HEADER_AUDIT = ["check", "month", "column", "published", "computed", "difference", "flag"]
 _SUMMARY_STATS = {

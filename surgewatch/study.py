@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-import transforms as tf
-from schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEvents, SignalSummary, validate
+import surgewatch.transforms as tf
+from surgewatch.schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEvents, SignalSummary, validate
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import InputError
-from transforms._order import sorted_by_ticker
+from surgewatch.transforms._order import sorted_by_ticker
 
 DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
 

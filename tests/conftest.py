@@ -21,6 +21,9 @@ REFERENCE_DIR = SHARED / "data" / "reference"
 # Prefect and friends must never phone home from a test run.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Helper scripts the tests start as subprocesses import `tests.*`; the installed package
+# maps only `surgewatch`, so the repository root goes on their path here (tests only).
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
 @pytest.fixture(scope="session")

@@ -59,8 +59,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from sources import PriceSource, make_session, make_source
-from sources.base import RAW_SCHEMA
+from surgewatch.sources import PriceSource, make_session, make_source
+from surgewatch.sources.base import RAW_SCHEMA
 from surgewatch.calendar import nyse_sessions
 from surgewatch.settings import Settings
 

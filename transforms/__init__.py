@@ -5,12 +5,12 @@ No I/O, no clocks, no globals: the trading calendar arrives as a frame argument.
 Every function takes many tickers at once (a ``ticker`` column) and stays vectorised.
 """
 
-from transforms.events import signal_events
-from transforms.month_ends import month_ends
-from transforms.quality import missing_sessions
-from transforms.returns import monthly_returns
-from transforms.summary import horizon_summary
-from transforms.types import BASIS_COLUMN, Basis, Direction
+from surgewatch.transforms.events import signal_events
+from surgewatch.transforms.month_ends import month_ends
+from surgewatch.transforms.quality import missing_sessions
+from surgewatch.transforms.returns import monthly_returns
+from surgewatch.transforms.summary import horizon_summary
+from surgewatch.transforms.types import BASIS_COLUMN, Basis, Direction
 
 __all__ = [
     "BASIS_COLUMN",

@@ -3,8 +3,8 @@
 import numpy as np
 import polars as pl
 
-from transforms._order import sorted_by_ticker
-from transforms.types import BASIS_COLUMN, Basis, Direction
+from surgewatch.transforms._order import sorted_by_ticker
+from surgewatch.transforms.types import BASIS_COLUMN, Basis, Direction
 
 
 def _crossed(value: pl.Expr, threshold: float, direction: Direction) -> pl.Expr:

@@ -2,8 +2,8 @@
 
 import polars as pl
 
-from transforms._order import month_numbers, run_ids, sorted_with_runs
-from transforms.types import BASIS_COLUMN, Basis
+from surgewatch.transforms._order import month_numbers, run_ids, sorted_with_runs
+from surgewatch.transforms.types import BASIS_COLUMN, Basis
 
 # SPEC §2 prior_drawdown: the 63-session low of the drawdown from the 252-session high.
 PEAK_WINDOW = 252

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from transforms._order import sorted_by_ticker
+from surgewatch.transforms._order import sorted_by_ticker
 
 
 def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:

@@ -8,9 +8,9 @@
         wh.sql("SELECT * FROM signal_events", snapshot=3)
 """
 
-from warehouse.lake import PRICE_COLUMNS, Warehouse
-from warehouse.locking import RefreshInProgress
-from warehouse.records import RunRecord
-from warehouse.schema import MIGRATIONS, Migration
+from surgewatch.warehouse.lake import PRICE_COLUMNS, Warehouse
+from surgewatch.warehouse.locking import RefreshInProgress
+from surgewatch.warehouse.records import RunRecord
+from surgewatch.warehouse.schema import MIGRATIONS, Migration
 
 __all__ = ["MIGRATIONS", "PRICE_COLUMNS", "Migration", "RefreshInProgress", "RunRecord", "Warehouse"]

@@ -9,7 +9,7 @@ from typing import Literal
 
 from surgewatch.errors import WarehouseError
 from surgewatch.settings import Settings
-from warehouse.extensions import sql_literal
+from surgewatch.warehouse.extensions import sql_literal
 
 ALIAS = "lake"
 

@@ -28,11 +28,11 @@ import polars as pl
 from surgewatch.errors import WarehouseError
 from surgewatch.faults import crash_point
 from surgewatch.settings import Settings
-from warehouse import schema
-from warehouse.catalog import ALIAS, Catalog
-from warehouse.extensions import cli_binary, connect, load_statements, one_line, sql_literal
-from warehouse.locking import writer_lock
-from warehouse.records import RunRecord
+from surgewatch.warehouse import schema
+from surgewatch.warehouse.catalog import ALIAS, Catalog
+from surgewatch.warehouse.extensions import cli_binary, connect, load_statements, one_line, sql_literal
+from surgewatch.warehouse.locking import writer_lock
+from surgewatch.warehouse.records import RunRecord
 
 log = logging.getLogger(__name__)
 

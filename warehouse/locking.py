@@ -26,8 +26,8 @@ import duckdb
 
 from surgewatch.errors import WarehouseError
 from surgewatch.settings import Settings
-from warehouse.catalog import Catalog
-from warehouse.extensions import connect, one_line, sql_literal
+from surgewatch.warehouse.catalog import Catalog
+from surgewatch.warehouse.extensions import connect, one_line, sql_literal
 
 
 class RefreshInProgress(WarehouseError):

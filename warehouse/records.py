@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from surgewatch.errors import WarehouseError
-from warehouse.schema import RUN_STATUSES
+from surgewatch.warehouse.schema import RUN_STATUSES
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from alerts import alert_message, alerts_due, retries_due
+from surgewatch.alerts import alert_message, alerts_due, retries_due
 
 APR, MAR, MAY = dt.date(2026, 4, 1), dt.date(2026, 3, 1), dt.date(2026, 5, 1)
 

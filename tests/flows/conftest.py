@@ -12,10 +12,10 @@ import pytest
 import requests
 from prefect.testing.utilities import prefect_test_harness
 
-import flows.refresh
+from surgewatch.flows import refresh as refresh_module
 from surgewatch.settings import load_settings
 from tests.conftest import free_port
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +39,7 @@ def env(monkeypatch, tmp_path, fake_providers, prefect_harness):
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     # Prefect's own retry pause between fetch attempts is minutes in production.
-    monkeypatch.setattr(flows.refresh, "fetch_ticker", flows.refresh.fetch_ticker.with_options(retry_delay_seconds=0))
+    monkeypatch.setattr(refresh_module, "fetch_ticker", refresh_module.fetch_ticker.with_options(retry_delay_seconds=0))
     return fake_providers
 
 

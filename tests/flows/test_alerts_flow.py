@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from flows.refresh import refresh
+from surgewatch.flows.refresh import refresh
 from tests.flows.conftest import night, query
 
 APRIL_NIGHTS = ["2026-04-14", "2026-04-15", "2026-04-16", "2026-04-17", "2026-04-20", "2026-04-29", "2026-04-30", "2026-05-01"]

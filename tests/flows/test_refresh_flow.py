@@ -5,8 +5,8 @@ import json
 import polars as pl
 import pytest
 
-from flows.refresh import refresh
-from sources.csv_files import read_price_csv
+from surgewatch.flows.refresh import refresh
+from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.cli import main
 from surgewatch.study import StudyParams, run_study
 from tests.fake_providers import sessions, synthetic_bars

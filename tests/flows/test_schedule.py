@@ -9,7 +9,7 @@ import pytest
 import yaml
 from prefect.server.schemas.schedules import CronSchedule
 
-from flows.schedule import DEPLOYMENT_NAME, NIGHTLY_CRON, TIMEZONE, nightly_schedule
+from surgewatch.flows.schedule import DEPLOYMENT_NAME, NIGHTLY_CRON, TIMEZONE, nightly_schedule
 
 REPO = Path(__file__).resolve().parents[2]
 NEW_YORK = ZoneInfo("America/New_York")
@@ -31,7 +31,7 @@ def test_prefect_yaml_and_serve_share_one_schedule():
 def test_entrypoint_is_the_refresh_flow():
     path, name = deployment()["entrypoint"].split(":")
     assert (REPO / path).is_file()
-    from flows import refresh as module
+    from surgewatch.flows import refresh as module
 
     assert getattr(module, name).name == "surgewatch-refresh"
 

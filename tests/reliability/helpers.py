@@ -10,12 +10,12 @@ from pathlib import Path
 
 import polars as pl
 
-from sources import RAW_SCHEMA
+from surgewatch.sources import RAW_SCHEMA
 from surgewatch.errors import WarehouseError
 from surgewatch.settings import Settings
 from tests.fake_providers import bars_from_closes, sessions
 from tests.receiver import Receiver
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 # The nights the tests replay: history ends the night before CROSSING; on CROSSING every
 # ticker's June move jumps past +10% (one provisional alert each); AFTER is the next night.

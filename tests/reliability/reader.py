@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from surgewatch.settings import Settings
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 # Between reads, so a 2-core machine still has room for the refreshes being read.
 PAUSE = 0.1

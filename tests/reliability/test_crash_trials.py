@@ -43,7 +43,7 @@ from tests.reliability.helpers import (
     same_content, settings_for, surge_bars, version_problems, write_csvs,
 )
 from tests.reliability.launcher import Launcher
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 TICKERS = ["AAA", "BBB"]
 TRIALS = int(os.environ.get("SURGEWATCH_CRASH_TRIALS", "12"))

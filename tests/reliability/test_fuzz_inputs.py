@@ -21,10 +21,10 @@ import pytest
 import requests
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from sources import RAW_SCHEMA, read_price_csv
-from sources.stooq import StooqSource
-from sources.tiingo import TiingoSource
-from sources.yahoo import YahooSource
+from surgewatch.sources import RAW_SCHEMA, read_price_csv
+from surgewatch.sources.stooq import StooqSource
+from surgewatch.sources.tiingo import TiingoSource
+from surgewatch.sources.yahoo import YahooSource
 from surgewatch.errors import InputError, SourceError
 from surgewatch.settings import Settings
 from tests.fake_providers import TEST_TOKEN, sessions, yahoo_stamp

@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 import polars as pl
 import pytest
 
-import flows.refresh
-from flows.refresh import RefreshReport, refresh
+from surgewatch.flows import refresh as refresh_module
+from surgewatch.flows.refresh import RefreshReport, refresh
 from tests.fake_providers import TEST_TOKEN, Fault, FakeProviders
 from tests.receiver import Receiver
 from tests.reliability.figures import FIGURES
 from tests.reliability.helpers import (
     AFTER, BEFORE, CROSSING, DAYS, expected_prices, rows_lost, settings_for, surge_bars, version_problems,
 )
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 PROVIDERS = ("yahoo", "tiingo", "stooq")
 HEALTHY = "OK"
@@ -118,7 +118,7 @@ def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
             "SURGEWATCH_ALERT_URLS": receiver.url,
         }.items():
             mp.setenv(name, value)
-        mp.setattr(flows.refresh, "fetch_ticker", flows.refresh.fetch_ticker.with_options(retry_delay_seconds=0))
+        mp.setattr(refresh_module, "fetch_ticker", refresh_module.fetch_ticker.with_options(retry_delay_seconds=0))
         for ticker in tickers:
             if ticker != NEVER_LISTED:
                 fake.add_prices(ticker, bars)

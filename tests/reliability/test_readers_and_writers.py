@@ -25,7 +25,7 @@ from tests.reliability.figures import FIGURES
 from tests.reliability.launcher import Launcher
 from tests.reliability.helpers import BEFORE, DAYS, read, surge_bars, version_problems, settings_for
 from tests.reliability.reader import PICTURE
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 SURGEWATCH = str(Path(sys.executable).parent / "surgewatch")
 REPO = Path(__file__).resolve().parents[2]

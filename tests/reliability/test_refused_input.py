@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sources import make_source
+from surgewatch.sources import make_source
 from surgewatch.cli import main
 from surgewatch.errors import InputError
 from surgewatch.settings import Settings

@@ -29,7 +29,7 @@ from surgewatch.errors import SettingsError
 from surgewatch.settings import load_settings
 from tests.reliability.figures import FIGURES
 from tests.reliability.helpers import AFTER, BEFORE, CROSSING, RESULT_TABLES, StampedReceiver, settings_for, surge_bars
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 TOKEN = "tok-CANARY-7f3e9a1c5b"
 WRONG_TOKEN = "tok-CANARY-WRONG-55d2b8"

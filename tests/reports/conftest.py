@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reports.data import HORIZON_COLUMNS, ReportData, RunInfo
+from surgewatch.reports.data import HORIZON_COLUMNS, ReportData, RunInfo
 from surgewatch.calendar import nyse_sessions
 from surgewatch.study import StudyParams, run_study
 

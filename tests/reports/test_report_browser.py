@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import build_report, load_published_audit, load_report_data
-from reports.html import CHART_IDS
+from surgewatch.reports import build_report, load_published_audit, load_report_data
+from surgewatch.reports.html import CHART_IDS
 from tests.conftest import REPO
 from tests.reports.chromium import LOCAL_SCHEMES, Chromium, chromium_binary
 from tests.reports.test_report_warehouse import open_read_only

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from plotly.offline import get_plotlyjs
 
-from reports import PublishedAudit, build_report
-from reports import charts
-from reports.html import CHART_IDS, fmt, tone
+from surgewatch.reports import PublishedAudit, build_report
+from surgewatch.reports import charts
+from surgewatch.reports.html import CHART_IDS, fmt, tone
 from surgewatch.published import Audit
 from tests.reports.conftest import RUN_ID, SYNTHETIC_AS_OF, synthetic_report_data
 

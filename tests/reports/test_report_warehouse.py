@@ -6,13 +6,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reports import load_published_audit, load_report_data
-from sources.csv_files import read_price_csv
+from surgewatch.reports import load_published_audit, load_report_data
+from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.published import audit_published
 from surgewatch.settings import Settings
 from surgewatch.study import StudyParams, run_study
 from tests.reports.conftest import REAL_AS_OF
-from warehouse import Warehouse
+from surgewatch.warehouse import Warehouse
 
 AS_OF = dt.date.fromisoformat(REAL_AS_OF)
 

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from sources import RAW_SCHEMA, make_source, read_price_csv
+from surgewatch.sources import RAW_SCHEMA, make_source, read_price_csv
 from surgewatch.errors import InputError, SettingsError, SourceError
 from surgewatch.settings import Settings
 from tests.fake_providers import shared_prices

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from sources import USER_AGENT, CsvSource, StooqSource, TiingoSource, YahooSource, make_session, make_source
-from sources.http import RETRY_STATUSES, _HostThrottle, fetch
+from surgewatch.sources import USER_AGENT, CsvSource, StooqSource, TiingoSource, YahooSource, make_session, make_source
+from surgewatch.sources.http import RETRY_STATUSES, _HostThrottle, fetch
 from surgewatch import __version__
 from surgewatch.errors import SourceError
 from tests.fake_providers import Fault, sessions, synthetic_bars

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from sources.stooq import stooq_symbol
+from surgewatch.sources.stooq import stooq_symbol
 from surgewatch.errors import SourceError
 from tests.fake_providers import Fault, sessions, synthetic_bars
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 from polars.testing import assert_frame_equal
 
-from sources import make_source
+from surgewatch.sources import make_source
 from surgewatch.errors import SettingsError, SourceError
 from tests.fake_providers import TEST_TOKEN, Fault, sessions, synthetic_bars
 

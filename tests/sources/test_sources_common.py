@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from sources import RAW_SCHEMA
+from surgewatch.sources import RAW_SCHEMA
 from surgewatch.errors import InputError, SourceError
 from tests.fake_providers import Fault, FakeProviders, sessions, shared_prices, synthetic_bars
 

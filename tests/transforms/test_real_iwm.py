@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from sources.csv_files import read_price_csv
+from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.study import StudyParams, run_study
 
 # SOURCES.md: "IWM months at +10% or more in this data (close)".

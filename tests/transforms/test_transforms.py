@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-import transforms as tf
+import surgewatch.transforms as tf
 from surgewatch.errors import InputError, ValidationFailed
 from surgewatch.study import StudyParams, parse_horizons, run_study
 from tests.transforms.frames import daily, month_end_closes, sessions_for

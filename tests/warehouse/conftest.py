@@ -13,10 +13,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sources.base import RAW_SCHEMA
+from surgewatch.sources.base import RAW_SCHEMA
 from surgewatch.settings import Settings
 from tests.conftest import free_port
-from warehouse import RunRecord
+from surgewatch.warehouse import RunRecord
 
 SESSIONS = [date(2026, 1, d) for d in (2, 5, 6, 7, 8, 9)]
 

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import polars as pl  # noqa: E402
 
 from conftest import Builders as build  # noqa: E402
-from warehouse import Warehouse  # noqa: E402
+from surgewatch.warehouse import Warehouse  # noqa: E402
 
 
 def main() -> None:

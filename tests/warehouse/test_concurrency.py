@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse import RefreshInProgress, Warehouse
-from warehouse.catalog import Catalog
-from warehouse.lake import _retry_locked
+from surgewatch.warehouse import RefreshInProgress, Warehouse
+from surgewatch.warehouse.catalog import Catalog
+from surgewatch.warehouse.lake import _retry_locked
 
 HOLD_WRITE = Path(__file__).with_name("hold_write.py")
 HOLD_SECONDS = 1.5
@@ -120,7 +120,7 @@ def test_writer_lock_is_exclusive_across_processes_and_reentrant_within_one(sett
 
 def test_reads_retry_while_a_sqlite_catalog_is_locked(settings, monkeypatch):
     sleeps = []
-    monkeypatch.setattr("warehouse.lake.time.sleep", sleeps.append)
+    monkeypatch.setattr("surgewatch.warehouse.lake.time.sleep", sleeps.append)
     answers = iter([duckdb.IOException("database is locked"), duckdb.IOException("database is locked"), 42])
 
     def read():

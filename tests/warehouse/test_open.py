@@ -7,9 +7,9 @@ import polars as pl
 import pytest
 
 from surgewatch.errors import WarehouseError
-from warehouse import MIGRATIONS, Migration, Warehouse
-from warehouse import schema
-from warehouse.catalog import Catalog
+from surgewatch.warehouse import MIGRATIONS, Migration, Warehouse
+from surgewatch.warehouse import schema
+from surgewatch.warehouse.catalog import Catalog
 
 
 def test_read_only_open_of_a_missing_warehouse_says_run_refresh(settings):

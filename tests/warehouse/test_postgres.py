@@ -6,7 +6,7 @@ import pytest
 
 from surgewatch.errors import WarehouseError
 from surgewatch.settings import load_settings
-from warehouse import RefreshInProgress, Warehouse
+from surgewatch.warehouse import RefreshInProgress, Warehouse
 
 
 def test_publish_and_read_cycle_on_a_postgres_catalog(postgres_settings, build, monkeypatch, tmp_path):

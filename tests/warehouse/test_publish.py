@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from surgewatch.errors import WarehouseError
-from warehouse import PRICE_COLUMNS, Warehouse
+from surgewatch.warehouse import PRICE_COLUMNS, Warehouse
 
 
 def publish(wh, build, run_id, *, prices=None, results=None, **kwargs):
