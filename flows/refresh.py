@@ -6,7 +6,6 @@ sources/, schemas/, surgewatch.study and warehouse/.
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -22,7 +21,7 @@ from surgewatch.sources import make_source
 from surgewatch.sources.base import PriceSource
 from surgewatch.sources.incremental import Fetched, Ingested, fetch_incremental, ingested
 from surgewatch.errors import SourceError, SurgewatchError
-from surgewatch.faults import crash_point
+from surgewatch.faults import Step, reach
 from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
 from surgewatch.study import StudyParams, StudyResult, run_study
@@ -73,21 +72,21 @@ def fetch_ticker(source: PriceSource, ticker: str, stored: pl.DataFrame, as_of: 
     logger.info("%s: %d rows (%s)", ticker, fetched.prices.height, window)
     if fetched.restated.height:
         logger.warning("%s: provider restated %d stored value(s); re-fetched the full history", ticker, fetched.restated.height)
-    crash_point("fetch")
+    reach(Step.FETCH)
     return fetched
 
 
 @task(name="validate prices", cache_policy=NO_CACHE)
 def validate_prices(prices: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
     checked = validate_each_ticker(prices, DailyPrices, "prices")
-    crash_point("validate")
+    reach(Step.VALIDATE)
     return checked
 
 
 @task(name="compute study", cache_policy=NO_CACHE)
 def compute_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None) -> StudyResult:
     study = run_study(prices, params, as_of=as_of)
-    crash_point("transform")
+    reach(Step.TRANSFORM)
     return study
 
 
@@ -105,24 +104,32 @@ def send_alerts(ledger: pl.DataFrame, study: StudyResult, settings: Settings, ru
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult, settle: Callable[[], tuple[pl.DataFrame, str | None]]) -> int:
-    """Publish the run; `settle` delivers its alerts inside the publish transaction (see
-    Warehouse.publish), so a crash can re-send an alert only in the moments between the
-    delivery and COMMIT, never lose one."""
+def publish(
+    wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult, stored_alerts: pl.DataFrame, settings: Settings,
+) -> tuple[int, pl.DataFrame]:
+    """Publish the run in one transaction and return its version and alert ledger.
+
+    The alerts are delivered inside that transaction, once every other table is written:
+    only the ledger and run rows and COMMIT lie between a delivery and the version that
+    records it, so a crash can re-send an alert in that moment (the next run does not know
+    it went out) and never loses one.
+    """
     p = study.params
-    return wh.publish(
-        run,
-        prices=ingest.to_write.filter(pl.col("ticker").is_in(list(run.tickers))),
-        replace_prices_for=ingest.replace_history & set(run.tickers),
-        month_end=study.monthly,
-        events=study.events,
-        summary=study.summary,
-        baseline=study.baseline,
-        settle=settle,
-        threshold=p.threshold,
-        direction=p.direction,
-        basis=p.basis,
-    )
+    with wh.write(run) as tx:
+        tx.prices(
+            ingest.to_write.filter(pl.col("ticker").is_in(list(run.tickers))),
+            replace=ingest.replace_history & set(run.tickers),
+        )
+        tx.results(
+            month_end=study.monthly, events=study.events, summary=study.summary, baseline=study.baseline,
+            threshold=p.threshold, direction=p.direction, basis=p.basis,
+        )
+        ledger, notes = send_alerts(stored_alerts, study, settings, run.run_id)
+        reach(Step.ALERTS)
+        tx.alerts(ledger)
+        if notes:
+            tx.note("; ".join(notes))
+    return tx.snapshot, ledger
 
 
 def _event_keys(frame: pl.DataFrame) -> set[str]:
@@ -186,27 +193,19 @@ def _refresh(
 
     report_progress("alerts and publish")
     stored_alerts = wh.sql("SELECT * FROM alerts")
-    settled: dict[str, pl.DataFrame] = {}
-
-    def settle() -> tuple[pl.DataFrame, str | None]:
-        ledger, notes = send_alerts(stored_alerts, study, settings, run_id)
-        crash_point("alerts")
-        settled["ledger"] = ledger
-        return ledger, "; ".join(notes) or None
-
     status = "partial" if failed else "published"
     run = RunRecord(status=status, **record | {"tickers": healthy})
     try:
-        snapshot = publish(wh, run, ingest, study, settle)
+        snapshot, ledger = publish(wh, run, ingest, study, stored_alerts, settings)
     except SurgewatchError as exc:
         return _nothing_published(wh, record, str(exc))
     new_events = sorted(_event_keys(study.events) - known_events)
     report = RefreshReport(
         run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events,
-        alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in settled["ledger"].iter_rows(named=True)],
+        alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
     )
     _artifact(report)
-    crash_point("artifact")
+    reach(Step.ARTIFACT)
     logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
     return report
 

@@ -1,48 +1,54 @@
-"""A test hook for the crash trials: die by SIGKILL at a named point of a refresh.
+"""The named steps of a refresh, where the crash trials kill it (tests/reliability).
 
-``SURGEWATCH_CRASH_AT=<point>`` makes the process kill itself (SIGKILL: no cleanup, no
-finally blocks, no flushing, exactly like the OOM killer or a power cut) the first time
-the refresh reaches that point. Unset (always, outside tests/reliability) it costs one
-environment lookup per point. The points, in the order a refresh reaches them:
-
-- ``fetch``: a ticker's prices have been fetched (other fetches may still be running);
-- ``validate``: the fetched prices have been validated;
-- ``transform``: the study has been computed;
-- ``publish:staged``: the publish has shaped its frames, no transaction yet;
-- ``publish:begin``: the publish transaction is open, nothing written in it yet;
-- ``publish:prices``: prices written inside the open transaction;
-- ``publish:results``: month_end / signal_events / signal_summary written too;
-- ``alerts``: the run's alerts delivered (inside the open transaction, see
-  Warehouse.publish), their ledger rows not written yet;
-- ``publish:ledger``: the alerts ledger written too;
-- ``commit``: everything (incl. the run's row) written, COMMIT not yet sent (any
-  transaction: a migration, a publish or a failed run's record);
-- ``committed``: just after COMMIT returned;
-- ``artifact``: after the Prefect artifact, before the flow returns.
+Production code calls ``reach(Step.X)`` as it passes each step. Nothing happens unless
+the test harness has called ``arm(Step.X)`` in this very process (the crash trials'
+launcher does, in the forked child, before it runs the command): then reaching that step
+SIGKILLs the process (no cleanup, no finally blocks, no flushing, exactly like the OOM
+killer or a power cut). No environment variable or setting arms it, so a production host
+cannot trigger it by accident. The steps, in the order a refresh reaches them:
 """
 
+import enum
 import os
 import signal
 
-CRASH_ENV = "SURGEWATCH_CRASH_AT"
 
-POINTS = (
-    "fetch",
-    "validate",
-    "transform",
-    "publish:staged",
-    "publish:begin",
-    "publish:prices",
-    "publish:results",
-    "alerts",
-    "publish:ledger",
-    "commit",
-    "committed",
-    "artifact",
-)
+class Step(enum.Enum):
+    FETCH = "fetch"
+    """A ticker's prices have been fetched (other fetches may still be running)."""
+    VALIDATE = "validate"
+    """The fetched prices have been validated."""
+    TRANSFORM = "transform"
+    """The study has been computed."""
+    PUBLISH_BEGIN = "publish:begin"
+    """The publish transaction is open, nothing written in it yet."""
+    PUBLISH_PRICES = "publish:prices"
+    """Prices written inside the open transaction."""
+    PUBLISH_RESULTS = "publish:results"
+    """month_end / signal_events / signal_summary written too."""
+    ALERTS = "alerts"
+    """The run's alerts delivered (inside the open transaction), their ledger rows not written yet."""
+    PUBLISH_LEDGER = "publish:ledger"
+    """The alerts ledger written too."""
+    COMMIT = "commit"
+    """Everything (incl. the run's row) written, COMMIT not yet sent (any transaction: a
+    migration, a publish or a failed run's record)."""
+    COMMITTED = "committed"
+    """Just after COMMIT returned."""
+    ARTIFACT = "artifact"
+    """After the Prefect artifact, before the flow returns."""
 
 
-def crash_point(name: str) -> None:
-    """SIGKILL this process when SURGEWATCH_CRASH_AT names this point (test hook)."""
-    if os.environ.get(CRASH_ENV) == name:
+_armed: Step | None = None
+
+
+def arm(step: Step | None) -> None:
+    """Make this process die by SIGKILL when it reaches `step` (None: disarm). Test harness only."""
+    global _armed
+    _armed = step
+
+
+def reach(step: Step) -> None:
+    """Mark that the refresh passed `step`; kills the process only when armed for it."""
+    if step is _armed:
         os.kill(os.getpid(), signal.SIGKILL)

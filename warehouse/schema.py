@@ -2,7 +2,7 @@
 that DuckLake cannot enforce (keys, allowed values) or that the code needs (lineage).
 
 DuckLake has no PRIMARY KEY, UNIQUE or CHECK constraints, only NOT NULL, so the keys and
-enumerations below are checked in Python before every write (see lake.Warehouse._stage).
+enumerations below are checked in Python before every write (see staging.py).
 Column lists for writes are read back from the catalog, so a migration that adds a column
 is picked up without touching the write code.
 """

@@ -12,7 +12,7 @@ import polars as pl
 
 from surgewatch.sources import RAW_SCHEMA
 from surgewatch.errors import WarehouseError
-from surgewatch.settings import Settings
+from tests.factories import open_read_only
 from tests.fake_providers import bars_from_closes, sessions
 from tests.receiver import Receiver
 from surgewatch.warehouse import Warehouse
@@ -63,12 +63,8 @@ def rows_lost(stored: pl.DataFrame, expected: pl.DataFrame) -> int:
     return expected.height - kept.height
 
 
-def settings_for(home: Path) -> Settings:
-    return Settings(_env_file=None, home=home)
-
-
 def read(home: Path, query: str, params: list | None = None) -> pl.DataFrame:
-    with Warehouse.open(settings_for(home), read_only=True) as wh:
+    with open_read_only(home) as wh:
         return wh.sql(query, params=params)
 
 

@@ -9,11 +9,14 @@ output files the test gives it. The launcher holds no threads when it forks (che
 so the children start clean.
 
     with Launcher(env) as launcher:
-        pid = launcher.start(["refresh", "--as-of", "2025-06-12"], env, out_path)
+        pid = launcher.start(["refresh", "--as-of", "2025-06-12"], env, out_path, crash_at=Step.COMMIT)
         code = launcher.wait(pid, timeout=120)     # -9 when killed by SIGKILL
 
+`crash_at` arms that step of surgewatch.faults in the child (only there, in-process),
+so the command dies by SIGKILL when it reaches it.
+
 Protocol (one JSON object per line): requests on stdin
-``{"id": n, "argv": [...], "env": {...}, "out": path}``; answers on stdout
+``{"id": n, "argv": [...], "env": {...}, "out": path, "crash_at": step value or null}``; answers on stdout
 ``{"id": n, "pid": p}`` when the child started and ``{"pid": p, "exit": code}`` when it ended.
 """
 
@@ -25,6 +28,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
+
+from surgewatch import faults
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,6 +48,8 @@ def _child(request: dict[str, Any]) -> None:
         os.dup2(null, 0)
         os.dup2(out, 1)
         os.dup2(out, 2)
+        if request.get("crash_at"):
+            faults.arm(faults.Step(request["crash_at"]))
         from surgewatch.cli import main
 
         code = main(request["argv"])
@@ -62,9 +69,9 @@ def _child(request: dict[str, Any]) -> None:
 
 
 def serve() -> None:
-    import flows.refresh  # noqa: F401  (the imports the children share)
-    import surgewatch.cli  # noqa: F401
-    import warehouse  # noqa: F401
+    import surgewatch.cli  # noqa: F401  (the imports the children share)
+    import surgewatch.flows.refresh  # noqa: F401
+    import surgewatch.warehouse  # noqa: F401
 
     assert threading.active_count() == 1, "the launcher must not fork with threads running"
     children: set[int] = set()
@@ -127,11 +134,13 @@ class Launcher:
                     self._started[message["id"]] = message["pid"]
                 self._lock.notify_all()
 
-    def start(self, argv: list[str], env: dict[str, str], out: Path) -> int:
+    def start(self, argv: list[str], env: dict[str, str], out: Path, crash_at: faults.Step | None = None) -> int:
+        """Start the command in a child; with `crash_at`, the child dies by SIGKILL at that step."""
+        request = {"argv": argv, "env": env, "out": str(out), "crash_at": crash_at.value if crash_at else None}
         with self._lock:
             self._next += 1
             ident = self._next
-            self._proc.stdin.write(json.dumps({"id": ident, "argv": argv, "env": env, "out": str(out)}) + "\n")
+            self._proc.stdin.write(json.dumps({"id": ident, **request}) + "\n")
             self._proc.stdin.flush()
             if not self._lock.wait_for(lambda: ident in self._started, timeout=60):
                 raise TimeoutError("the launcher did not start the command")

@@ -12,8 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from surgewatch.settings import Settings
-from surgewatch.warehouse import Warehouse
+from tests.factories import open_read_only
 
 # Between reads, so a 2-core machine still has room for the refreshes being read.
 PAUSE = 0.1
@@ -27,13 +26,12 @@ PICTURE = (
 
 def main(argv: list[str]) -> None:
     home, out, stop, limit = Path(argv[0]), Path(argv[1]), Path(argv[2]), float(argv[3])
-    settings = Settings(_env_file=None, home=home)
     deadline = time.monotonic() + limit
     with out.open("a", encoding="utf-8") as sink:
         while not stop.exists() and time.monotonic() < deadline:
             started = time.monotonic()
             try:
-                with Warehouse.open(settings, read_only=True) as wh:
+                with open_read_only(home) as wh:
                     row = wh.sql(PICTURE).row(0, named=True)
                 line = {"ok": True, **row}
             except Exception as exc:  # noqa: BLE001  (every error counts, whatever its kind)

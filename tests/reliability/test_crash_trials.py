@@ -5,7 +5,7 @@ its original path), runs the CROSSING night in a process of its own (the console
 script's entry point, forked by tests/reliability/launcher.py so that each run skips
 Python's 2 s of imports; against a real `prefect server`; csv source) and kills it:
 
-- at a named point (SURGEWATCH_CRASH_AT, see surgewatch/faults.py): during the fetch,
+- at a named step (a surgewatch.faults.Step, armed in the child by the launcher): during the fetch,
   after validation, after the study, after the alerts went out, at each step inside the
   publish transaction, just before and just after COMMIT, after the artifact;
 - or after a random delay within a clean run's duration.
@@ -16,8 +16,8 @@ rows), the writer lock must be free, and a re-run must exit 0 and leave exactly 
 clean CROSSING run's rows. Alerts (one provisional per ticker on CROSSING) are counted at
 a json:// receiver across the killed run and its re-run.
 
-Trials: SURGEWATCH_CRASH_TRIALS (default 12: 9 named points + 3 random delays; the
-full run is SURGEWATCH_CRASH_TRIALS=200, two thirds named points, one third random).
+Trials: SURGEWATCH_CRASH_TRIALS (default 12: 9 named steps + 3 random delays; the
+full run is SURGEWATCH_CRASH_TRIALS=200, two thirds named steps, one third random).
 The very first run of a warehouse (creating the catalog, migrating, first publish) is
 killed too: FIRST_RUN_TRIALS more (2 by default, a tenth of the count in a full run).
 """
@@ -36,43 +36,51 @@ import polars as pl
 import pytest
 
 from surgewatch.errors import WarehouseError
-from surgewatch.faults import CRASH_ENV, POINTS
+from surgewatch.faults import Step
 from tests.reliability.figures import FIGURES
 from tests.reliability.helpers import (
     BEFORE, CROSSING, CommitWatcher, StampedReceiver, content, expected_prices, orphan_files, restore, rows_lost,
-    same_content, settings_for, surge_bars, version_problems, write_csvs,
+    same_content, surge_bars, version_problems, write_csvs,
 )
 from tests.reliability.launcher import Launcher
-from surgewatch.warehouse import Warehouse
+from tests.factories import open_read_only
 
 TICKERS = ["AAA", "BBB"]
 TRIALS = int(os.environ.get("SURGEWATCH_CRASH_TRIALS", "12"))
 SEED = int(os.environ.get("SURGEWATCH_CRASH_SEED", "20250612"))
 RUN_TIMEOUT = 180
-# The named points a reduced run visits (the others are in every full run).
-REDUCED_POINTS = ("fetch", "transform", "alerts", "publish:begin", "publish:prices", "publish:results",
-                  "publish:ledger", "commit", "committed")
+# The named steps a reduced run visits (the others are in every full run).
+REDUCED_STEPS = (Step.FETCH, Step.TRANSFORM, Step.ALERTS, Step.PUBLISH_BEGIN, Step.PUBLISH_PRICES,
+                 Step.PUBLISH_RESULTS, Step.PUBLISH_LEDGER, Step.COMMIT, Step.COMMITTED)
 FIRST_RUN_TRIALS = max(2, TRIALS // 10)
 
 
-def first_run_plan(trials: int, seed: int) -> list[tuple[str, float | None]]:
+Trial = tuple[Step | None, float | None]
+"""(step, None) for a kill at a named step, (None, delay fraction) for a random kill."""
+
+
+def first_run_plan(trials: int, seed: int) -> list[Trial]:
     """The migration's COMMIT, the first publish, then random kills early in the run."""
     rng = random.Random(seed + 1)
-    named = [("commit", None), ("publish:prices", None)][:trials]
-    return named + [("random", rng.uniform(0.05, 0.6)) for _ in range(trials - len(named))]
+    named: list[Trial] = [(Step.COMMIT, None), (Step.PUBLISH_PRICES, None)][:trials]
+    return named + [(None, rng.uniform(0.05, 0.6)) for _ in range(trials - len(named))]
 
 
-def plan(trials: int, seed: int) -> list[tuple[str, float | None]]:
-    """(point, None) for a named point, ("random", delay fraction) for a random kill."""
+def plan(trials: int, seed: int) -> list[Trial]:
     rng = random.Random(seed)
+    steps = list(Step)
     if trials <= 12:
-        named = list(REDUCED_POINTS[: max(trials - 3, 1)])
+        named = list(REDUCED_STEPS[: max(trials - 3, 1)])
     else:
-        named = [POINTS[i % len(POINTS)] for i in range(trials * 2 // 3)]
-    randoms = [("random", rng.uniform(0.3, 1.05)) for _ in range(trials - len(named))]
-    trials_list = [(p, None) for p in named] + randoms
+        named = [steps[i % len(steps)] for i in range(trials * 2 // 3)]
+    randoms: list[Trial] = [(None, rng.uniform(0.3, 1.05)) for _ in range(trials - len(named))]
+    trials_list = [(s, None) for s in named] + randoms
     rng.shuffle(trials_list)
     return trials_list
+
+
+def _name(step: Step | None) -> str:
+    return "random" if step is None else step.value
 
 
 @dataclass
@@ -90,14 +98,14 @@ class Lab:
     window_ms: float = 0.0
     runs: int = 0
 
-    def refresh(self, night=CROSSING, crash_at: str | None = None, kill_after: float | None = None,
+    def refresh(self, night=CROSSING, crash_at: Step | None = None, kill_after: float | None = None,
                 home: Path | None = None) -> tuple[int, str, float]:
         """`surgewatch refresh` for the night in a process of its own; (exit code, output, seconds)."""
-        env = {**self.env, **({CRASH_ENV: crash_at} if crash_at else {}), **({"SURGEWATCH_HOME": str(home)} if home else {})}
+        env = {**self.env, **({"SURGEWATCH_HOME": str(home)} if home else {})}
         self.runs += 1
         out = self.logs / f"run-{self.runs:04d}.txt"
         started = time.monotonic()
-        pid = self.launcher.start(["refresh", "--tickers", ",".join(TICKERS), "--as-of", str(night)], env, out)
+        pid = self.launcher.start(["refresh", "--tickers", ",".join(TICKERS), "--as-of", str(night)], env, out, crash_at)
         if kill_after is not None and not self.launcher.exited_within(pid, kill_after):
             os.kill(pid, signal.SIGKILL)
         code = self.launcher.wait(pid, RUN_TIMEOUT)
@@ -117,7 +125,7 @@ def _lock_is_free(home: Path) -> bool:
 
 
 def _snapshot(home: Path) -> dict[str, pl.DataFrame]:
-    with Warehouse.open(settings_for(home), read_only=True) as wh:
+    with open_read_only(home) as wh:
         return content(wh)
 
 
@@ -155,22 +163,23 @@ def lab(prefect_server, tmp_path_factory) -> Iterator[Lab]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("point", "delay"), plan(TRIALS, SEED),
-                         ids=[f"{i:03d}-{p}" for i, (p, _) in enumerate(plan(TRIALS, SEED))])
-def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, point: str, delay: float | None):
+@pytest.mark.parametrize(("step", "delay"), plan(TRIALS, SEED),
+                         ids=[f"{i:03d}-{_name(s)}" for i, (s, _) in enumerate(plan(TRIALS, SEED))])
+def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, step: Step | None, delay: float | None):
     restore(lab.template, lab.home)
     lab.receiver.clear()
-    if point == "random":
+    point = _name(step)
+    if step is None:
         code, output, _ = lab.refresh(kill_after=delay * lab.clean_seconds)
     else:
-        code, output, _ = lab.refresh(crash_at=point)
+        code, output, _ = lab.refresh(crash_at=step)
     killed = code == -signal.SIGKILL
     trial = {"point": point, "delay_s": None if delay is None else round(delay * lab.clean_seconds, 2),
              "killed": killed, "exit": code, "state_after": None, "lock_released": None, "rerun_exit": None,
              "rows_lost": 0, "alerts_sent_before_kill": len(lab.receiver.messages), "alerts_duplicated": 0,
              "alerts_lost": 0, "in_delivery_window": False, "survived": False}
     FIGURES.crash_trials.append(trial)
-    if point != "random":
+    if step is not None:
         assert killed, f"{point}: the run was not killed at that point (exit {code}): {output[-2000:]}"
     else:
         assert code in (0, -signal.SIGKILL), output[-2000:]
@@ -178,7 +187,7 @@ def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, point:
     # The lock died with the process; the warehouse opens; its last version is whole.
     trial["lock_released"] = _lock_is_free(lab.home)
     assert trial["lock_released"]
-    with Warehouse.open(settings_for(lab.home), read_only=True) as wh:
+    with open_read_only(lab.home) as wh:
         assert version_problems(wh) == []
         now = content(wh)
     state = ("previous version" if not same_content(now, lab.base)
@@ -192,7 +201,7 @@ def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, point:
     code, output, _ = lab.refresh()
     trial["rerun_exit"] = code
     assert code == 0, output[-2000:]
-    with Warehouse.open(settings_for(lab.home), read_only=True) as wh:
+    with open_read_only(lab.home) as wh:
         assert version_problems(wh) == []
         final = content(wh)
         stored = wh.prices()
@@ -215,31 +224,32 @@ def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, point:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("point", "delay"), first_run_plan(FIRST_RUN_TRIALS, SEED),
-                         ids=[f"first-{i:03d}-{p}" for i, (p, _) in enumerate(first_run_plan(FIRST_RUN_TRIALS, SEED))])
-def test_sigkill_during_a_warehouse_s_first_run(lab: Lab, point: str, delay: float | None, tmp_path):
+@pytest.mark.parametrize(("step", "delay"), first_run_plan(FIRST_RUN_TRIALS, SEED),
+                         ids=[f"first-{i:03d}-{_name(s)}" for i, (s, _) in enumerate(first_run_plan(FIRST_RUN_TRIALS, SEED))])
+def test_sigkill_during_a_warehouse_s_first_run(lab: Lab, step: Step | None, delay: float | None, tmp_path):
     """Killed while it creates the catalog, migrates or first publishes: afterwards the
     warehouse either does not exist yet, says so ("run `surgewatch refresh` first"), or
     holds the whole first run; a re-run completes either way."""
     home = tmp_path / "fresh"
-    if point == "random":
+    point = _name(step)
+    if step is None:
         code, output, _ = lab.refresh(BEFORE, kill_after=delay * lab.first_run_seconds, home=home)
     else:
-        code, output, _ = lab.refresh(BEFORE, crash_at=point, home=home)
+        code, output, _ = lab.refresh(BEFORE, crash_at=step, home=home)
     killed = code == -signal.SIGKILL
     trial = {"point": f"first run: {point}", "delay_s": None if delay is None else round(delay * lab.first_run_seconds, 2),
              "killed": killed, "exit": code, "state_after": None, "lock_released": None, "rerun_exit": None,
              "rows_lost": 0, "alerts_sent_before_kill": 0, "alerts_duplicated": 0, "alerts_lost": 0,
              "in_delivery_window": False, "survived": False}
     FIGURES.crash_trials.append(trial)
-    assert killed or (point == "random" and code == 0), output[-2000:]
+    assert killed or (step is None and code == 0), output[-2000:]
     trial["lock_released"] = not (home / "refresh.lock").exists() or _lock_is_free(home)
     assert trial["lock_released"]
     if not (home / "catalog.sqlite").exists():
         trial["state_after"] = "no warehouse yet"
     else:
         try:
-            with Warehouse.open(settings_for(home), read_only=True) as wh:
+            with open_read_only(home) as wh:
                 assert version_problems(wh) == []
                 now = content(wh)
                 runs = wh.sql("SELECT count(*) AS n FROM runs")["n"].item()
@@ -256,6 +266,6 @@ def test_sigkill_during_a_warehouse_s_first_run(lab: Lab, point: str, delay: flo
     code, output, _ = lab.refresh(BEFORE, home=home)
     trial["rerun_exit"] = code
     assert code == 0, output[-2000:]
-    with Warehouse.open(settings_for(home), read_only=True) as wh:
+    with open_read_only(home) as wh:
         assert version_problems(wh) == [] and same_content(content(wh), lab.base) == []
     trial["survived"] = True

@@ -31,9 +31,9 @@ from tests.fake_providers import TEST_TOKEN, Fault, FakeProviders
 from tests.receiver import Receiver
 from tests.reliability.figures import FIGURES
 from tests.reliability.helpers import (
-    AFTER, BEFORE, CROSSING, DAYS, expected_prices, rows_lost, settings_for, surge_bars, version_problems,
+    AFTER, BEFORE, CROSSING, DAYS, expected_prices, rows_lost, surge_bars, version_problems,
 )
-from surgewatch.warehouse import Warehouse
+from tests.factories import open_read_only
 
 PROVIDERS = ("yahoo", "tiingo", "stooq")
 HEALTHY = "OK"
@@ -132,11 +132,11 @@ def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
                             ticker, script, _ = FAULTS[f]
                             fake.script(ticker, script)
                 result.reports[night] = refresh(tickers=tickers, as_of=day)
-                with Warehouse.open(settings_for(home), read_only=True) as wh:
+                with open_read_only(home) as wh:
                     result.versions[night] = wh.versions()["version"].max()
                     result.stored[night] = wh.prices()
                     result.results[night] = wh.sql("SELECT ticker, max(as_of) AS as_of, count(*) AS months FROM month_end GROUP BY ticker")
-            with Warehouse.open(settings_for(home), read_only=True) as wh:
+            with open_read_only(home) as wh:
                 result.runs = wh.sql("SELECT * FROM runs ORDER BY started_at")
                 result.problems = version_problems(wh)
         finally:

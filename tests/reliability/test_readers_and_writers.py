@@ -23,9 +23,9 @@ import pytest
 from tests.fake_providers import Fault, FakeProviders
 from tests.reliability.figures import FIGURES
 from tests.reliability.launcher import Launcher
-from tests.reliability.helpers import BEFORE, DAYS, read, surge_bars, version_problems, settings_for
+from tests.reliability.helpers import BEFORE, DAYS, read, surge_bars, version_problems
 from tests.reliability.reader import PICTURE
-from surgewatch.warehouse import Warehouse
+from tests.factories import open_read_only
 
 SURGEWATCH = str(Path(sys.executable).parent / "surgewatch")
 REPO = Path(__file__).resolve().parents[2]
@@ -130,5 +130,5 @@ def test_readers_see_only_whole_versions_and_one_writer_at_a_time(prefect_server
     assert incomplete == []
     assert len(reads) >= 30 and len(set(pictures)) >= 3, "the readers did not read across several versions"
     assert read(home, "SELECT count(*) AS n FROM runs")["n"].item() == 1 + len(NIGHTS)
-    with Warehouse.open(settings_for(home), read_only=True) as wh:
+    with open_read_only(home) as wh:
         assert version_problems(wh) == []

@@ -28,8 +28,8 @@ from surgewatch.cli import main
 from surgewatch.errors import SettingsError
 from surgewatch.settings import load_settings
 from tests.reliability.figures import FIGURES
-from tests.reliability.helpers import AFTER, BEFORE, CROSSING, RESULT_TABLES, StampedReceiver, settings_for, surge_bars
-from surgewatch.warehouse import Warehouse
+from tests.factories import open_read_only
+from tests.reliability.helpers import AFTER, BEFORE, CROSSING, RESULT_TABLES, StampedReceiver, surge_bars
 
 TOKEN = "tok-CANARY-7f3e9a1c5b"
 WRONG_TOKEN = "tok-CANARY-WRONG-55d2b8"
@@ -60,7 +60,7 @@ def _prefect_records() -> dict[str, str]:
 
 def _warehouse_records(home: Path) -> dict[str, str]:
     places = {}
-    with Warehouse.open(settings_for(home), read_only=True) as wh:
+    with open_read_only(home) as wh:
         versions = wh.versions()
         places["versions"] = versions.write_csv()
         for version in versions["version"]:

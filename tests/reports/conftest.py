@@ -14,6 +14,7 @@ import pytest
 from surgewatch.reports.data import HORIZON_COLUMNS, ReportData, RunInfo
 from surgewatch.calendar import nyse_sessions
 from surgewatch.study import StudyParams, run_study
+from tests.factories import price_frame
 
 RUN_ID = "0f1e2d3c-0000-4000-8000-000000000001"
 REFRESHED = dt.datetime(2024, 6, 14, 22, 15, tzinfo=dt.timezone.utc)
@@ -34,7 +35,7 @@ def synthetic_prices(as_of: dt.date = SYNTHETIC_AS_OF) -> pl.DataFrame:
             if ticker == "AAA" and day >= JUMP_ON:
                 close *= 1.2
             rows.append((ticker, day, close, close, close, close, close, 1000))
-    return pl.DataFrame(rows, schema=["ticker", "date", "open", "high", "low", "close", "adj_close", "volume"], orient="row")
+    return price_frame(rows)
 
 
 def _run(status: str = "published", **changes) -> RunInfo:

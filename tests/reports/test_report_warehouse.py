@@ -1,7 +1,6 @@
 """load_report_data and load_published_audit against a warehouse made by a real refresh."""
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -9,17 +8,11 @@ import pytest
 from surgewatch.reports import load_published_audit, load_report_data
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.published import audit_published
-from surgewatch.settings import Settings
 from surgewatch.study import StudyParams, run_study
 from tests.reports.conftest import REAL_AS_OF
-from surgewatch.warehouse import Warehouse
+from tests.factories import open_read_only
 
 AS_OF = dt.date.fromisoformat(REAL_AS_OF)
-
-
-def open_read_only(home: Path) -> Warehouse:
-    """The warehouse under home, whatever SURGEWATCH_* the developer's shell sets."""
-    return Warehouse.open(Settings(home=home, catalog=None, data_path=None, _env_file=None), read_only=True)
 
 
 @pytest.fixture(scope="module")

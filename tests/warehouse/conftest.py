@@ -1,5 +1,5 @@
-"""Fixtures for the warehouse tests: throwaway warehouses, small stage frames, and a real
-PostgreSQL server on loopback for the shared-catalog tests."""
+"""Fixtures for the warehouse tests: throwaway warehouses, the shared factories as `build`,
+and a real PostgreSQL server on loopback for the shared-catalog tests."""
 
 import os
 import pwd
@@ -7,103 +7,28 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from pathlib import Path
 
-import polars as pl
 import pytest
 
-from surgewatch.sources.base import RAW_SCHEMA
 from surgewatch.settings import Settings
 from tests.conftest import free_port
-from surgewatch.warehouse import RunRecord
-
-SESSIONS = [date(2026, 1, d) for d in (2, 5, 6, 7, 8, 9)]
-
-
-def make_settings(home: Path, catalog: str | None = None) -> Settings:
-    """Settings for a warehouse under home, ignoring the developer's env and .env."""
-    return Settings(home=home, catalog=catalog, data_path=None, _env_file=None)
+from tests.factories import SESSIONS, STUDY, make_prices, make_results, make_run, publish, settings_for
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "home")
-
-
-def make_run(run_id: str, status: str = "published", **fields) -> RunRecord:
-    return RunRecord(
-        run_id=run_id,
-        status=status,
-        started_at=datetime(2026, 1, 9, 22, 0, tzinfo=timezone.utc),
-        source="csv",
-        tickers=("AAA", "BBB"),
-        as_of=date(2026, 1, 9),
-        **fields,
-    )
-
-
-def make_prices(tickers=("AAA", "BBB"), sessions=SESSIONS, bump: dict | None = None) -> pl.DataFrame:
-    """Daily bars; bump={(ticker, date): new_close} changes single closes."""
-    rows = []
-    for t_index, ticker in enumerate(tickers):
-        for d_index, day in enumerate(sessions):
-            close = 100.0 + 10 * t_index + d_index
-            close = (bump or {}).get((ticker, day), close)
-            rows.append((ticker, day, close, close + 1, close - 1, close, close * 0.98, 1000 + d_index))
-    return pl.DataFrame(
-        rows,
-        schema=RAW_SCHEMA,
-        orient="row",
-    )
-
-
-def make_results(tickers=("AAA", "BBB"), move: float = 0.12) -> dict[str, pl.DataFrame]:
-    """month_end / events / summary / baseline frames shaped like the transforms' output
-    (UInt32 counts, an extra fwd_24m horizon, no fwd_6m/mdd_6m, no lineage columns)."""
-    month_end = pl.DataFrame(
-        {
-            "ticker": list(tickers),
-            "month": [date(2026, 1, 1)] * len(tickers),
-            "as_of": [date(2026, 1, 9)] * len(tickers),
-            "close": [105.0] * len(tickers),
-            "complete": [False] * len(tickers),
-            "sessions": pl.Series([6] * len(tickers), dtype=pl.UInt32),
-            "up_sessions": pl.Series([5] * len(tickers), dtype=pl.UInt32),
-            "prior_drawdown": [-0.05] * len(tickers),
-            "move": [move] * len(tickers),
-            "fwd_1m": [None] * len(tickers),
-            "fwd_3m": [None] * len(tickers),
-            "fwd_12m": [None] * len(tickers),
-            "fwd_24m": [0.3] * len(tickers),
-            "mdd_1m": [None] * len(tickers),
-        },
-        schema_overrides={"fwd_1m": pl.Float64, "fwd_3m": pl.Float64, "fwd_12m": pl.Float64, "mdd_1m": pl.Float64},
-    )
-    events = month_end.with_columns(first_crossed_on=pl.lit(date(2026, 1, 7)))
-    summary = pl.DataFrame(
-        {
-            "ticker": [t for t in tickers for _ in (1, 3)],
-            "horizon": [h for _ in tickers for h in (1, 3)],
-            "n": pl.Series([0, 0] * len(tickers), dtype=pl.UInt32),
-            "average": [None, None] * len(tickers),
-        },
-        schema_overrides={"average": pl.Float64},
-    )
-    return {"month_end": month_end, "events": events, "summary": summary, "baseline": summary}
-
-
-STUDY = {"threshold": 0.10, "direction": "up", "basis": "price"}
+    return settings_for(tmp_path / "home")
 
 
 class Builders:
-    """The builders above, handed to tests as the `build` fixture (so tests need not
-    import conftest, whatever pytest's import mode)."""
+    """tests.factories, handed to tests as the `build` fixture."""
 
-    settings = staticmethod(make_settings)
+    settings = staticmethod(settings_for)
     run = staticmethod(make_run)
     prices = staticmethod(make_prices)
     results = staticmethod(make_results)
+    publish = staticmethod(publish)
     study = STUDY
     sessions = SESSIONS
 
@@ -210,4 +135,4 @@ def postgres_settings(postgres_server: PostgresServer, tmp_path: Path, request) 
     """Settings whose catalog is a fresh database on the test server."""
     name = "sw_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
     conninfo = postgres_server.create_database(name)
-    return make_settings(tmp_path / "home", catalog=f"postgres:{conninfo}")
+    return settings_for(tmp_path / "home", catalog=f"postgres:{conninfo}")

@@ -10,28 +10,26 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+import polars as pl
 
-import polars as pl  # noqa: E402
-
-from conftest import Builders as build  # noqa: E402
-from surgewatch.warehouse import Warehouse  # noqa: E402
+from surgewatch.warehouse import Warehouse, writer
+from tests import factories
 
 
 def main() -> None:
     home, markers, hold = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
     catalog = sys.argv[4] if len(sys.argv) > 4 else None
-    with Warehouse.open(build.settings(home, catalog=catalog)) as wh:
-        insert_run = wh._insert_run
+    insert_run = writer.insert_run
 
-        def insert_run_then_hold(run, snapshot):
-            insert_run(run, snapshot)
-            (markers / "writing").touch()
-            time.sleep(hold)
+    def insert_run_then_hold(con, run, snapshot):
+        insert_run(con, run, snapshot)
+        (markers / "writing").touch()
+        time.sleep(hold)
 
-        wh._insert_run = insert_run_then_hold
-        prices = build.prices().with_columns(pl.col("close") + 1)
-        wh.publish(build.run("run-2"), prices=prices, **build.results(move=0.2), **build.study)
+    writer.insert_run = insert_run_then_hold
+    with Warehouse.open(factories.settings_for(home, catalog=catalog)) as wh:
+        prices = factories.make_prices().with_columns(pl.col("close") + 1)
+        factories.publish(wh, factories.make_run("run-2"), prices=prices, results=factories.make_results(move=0.2))
         (markers / "committed").touch()
 
 

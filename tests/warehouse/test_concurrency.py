@@ -12,7 +12,7 @@ import pytest
 
 from surgewatch.warehouse import RefreshInProgress, Warehouse
 from surgewatch.warehouse.catalog import Catalog
-from surgewatch.warehouse.lake import _retry_locked
+from surgewatch.warehouse.connection import retry_locked
 
 HOLD_WRITE = Path(__file__).with_name("hold_write.py")
 HOLD_SECONDS = 1.5
@@ -36,7 +36,7 @@ def _wait_for(path: Path, writer: subprocess.Popen, timeout: float = 60.0) -> No
 def test_readers_are_not_blocked_while_a_refresh_holds_its_transaction(any_settings, build, tmp_path, record_property):
     settings = any_settings
     with Warehouse.open(settings) as wh:
-        wh.publish(build.run("run-1"), prices=build.prices(), **build.results(), **build.study)
+        build.publish(wh, build.run("run-1"))
         old_total = wh.sql("SELECT sum(close) AS s FROM prices_daily")["s"][0]
     markers = tmp_path / "markers"
     markers.mkdir()
@@ -111,7 +111,7 @@ def test_writer_lock_is_exclusive_across_processes_and_reentrant_within_one(sett
 
     with Warehouse.writer_lock(settings):
         with Warehouse.open(settings) as wh:
-            wh.publish(build.run("run-1"), prices=build.prices(), **build.results(), **build.study)
+            build.publish(wh, build.run("run-1"))
         with Warehouse.open(settings, read_only=True) as reader:
             assert reader.sql("SELECT count(*) AS n FROM runs")["n"][0] == 1
         assert f"pid {os.getpid()}" in lock_file.read_text()
@@ -120,7 +120,7 @@ def test_writer_lock_is_exclusive_across_processes_and_reentrant_within_one(sett
 
 def test_reads_retry_while_a_sqlite_catalog_is_locked(settings, monkeypatch):
     sleeps = []
-    monkeypatch.setattr("surgewatch.warehouse.lake.time.sleep", sleeps.append)
+    monkeypatch.setattr("surgewatch.warehouse.connection.time.sleep", sleeps.append)
     answers = iter([duckdb.IOException("database is locked"), duckdb.IOException("database is locked"), 42])
 
     def read():
@@ -130,12 +130,12 @@ def test_reads_retry_while_a_sqlite_catalog_is_locked(settings, monkeypatch):
         return answer
 
     catalog = Catalog.from_settings(settings)
-    assert _retry_locked(catalog, read) == 42
+    assert retry_locked(catalog, read) == 42
     assert sleeps == [0.05, 0.1]
 
     def broken():
         raise duckdb.CatalogException("no such table")
 
     with pytest.raises(duckdb.CatalogException):
-        _retry_locked(catalog, broken)
+        retry_locked(catalog, broken)
     assert len(sleeps) == 2

@@ -39,7 +39,7 @@ def test_an_older_catalog_in_rollback_journal_mode_is_switched_to_wal(settings):
 
 def test_migration_upgrades_an_older_warehouse_keeping_its_data(settings, build, monkeypatch):
     with Warehouse.open(settings) as wh:
-        first = wh.publish(build.run("run-1"), prices=build.prices(), **build.results(), **build.study)
+        first = build.publish(wh, build.run("run-1"))
 
     head = MIGRATIONS[-1].version
     added = Migration(head + 1, "event notes", ("ALTER TABLE signal_events ADD COLUMN note VARCHAR",))
@@ -55,7 +55,7 @@ def test_migration_upgrades_an_older_warehouse_keeping_its_data(settings, build,
         assert kept.rows() == [("AAA", 0.12, None, "run-1"), ("BBB", 0.12, None, "run-1")]
         results = build.results(tickers=("AAA",))
         results["events"] = results["events"].with_columns(note=pl.lit("new column is written"))
-        wh.publish(build.run("run-2"), prices=build.prices(), **results, **build.study)
+        build.publish(wh, build.run("run-2"), results=results)
         assert wh.sql("SELECT note FROM signal_events WHERE ticker = 'AAA'")["note"].to_list() == ["new column is written"]
         # The version before the migration still reads with its old columns.
         assert "note" not in wh.sql("SELECT * FROM signal_events", snapshot=first).columns
@@ -70,7 +70,7 @@ def published(tmp_path_factory, build):
     """One published run, opened read-only, shared by the tests that only read."""
     settings = build.settings(tmp_path_factory.mktemp("published") / "home")
     with Warehouse.open(settings) as wh:
-        wh.publish(build.run("run-1"), prices=build.prices(), **build.results(), **build.study)
+        build.publish(wh, build.run("run-1"))
     with Warehouse.open(settings, read_only=True) as wh:
         yield settings, wh
 
@@ -134,7 +134,7 @@ def test_a_postgres_password_never_reaches_a_message(build, tmp_path):
 
 def test_shell_command_starts_the_duckdb_cli_on_the_warehouse(settings, build):
     with Warehouse.open(settings) as wh:
-        wh.publish(build.run("run-1"), prices=build.prices(), **build.results(), **build.study)
+        build.publish(wh, build.run("run-1"))
     with Warehouse.open(settings, read_only=True) as wh:
         argv = wh.shell_command()
     shell = subprocess.run(

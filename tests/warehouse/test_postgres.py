@@ -20,11 +20,9 @@ def test_publish_and_read_cycle_on_a_postgres_catalog(postgres_settings, build, 
         Warehouse.open(settings, read_only=True)
 
     with Warehouse.open(settings) as wh:
-        first = wh.publish(build.run("run-1"), prices=build.prices(), **build.results(), **build.study)
+        first = build.publish(wh, build.run("run-1"))
         day = build.sessions[-1]
-        second = wh.publish(
-            build.run("run-2"), prices=build.prices(bump={("AAA", day): 150.0}), **build.results(), **build.study
-        )
+        second = build.publish(wh, build.run("run-2"), prices=build.prices(bump={("AAA", day): 150.0}))
         failed = wh.record_run(build.run("run-3", status="failed", message="validation failed"))
         assert (first, second, failed) == (first, first + 1, first + 2)
 

@@ -7,18 +7,11 @@ import polars as pl
 import pytest
 
 from surgewatch.errors import WarehouseError
-from surgewatch.warehouse import PRICE_COLUMNS, Warehouse
+from surgewatch.warehouse import PRICE_COLUMNS, Warehouse, writer
 
 
-def publish(wh, build, run_id, *, prices=None, results=None, **kwargs):
-    results = results if results is not None else build.results()
-    return wh.publish(
-        build.run(run_id),
-        prices=build.prices() if prices is None else prices,
-        **results,
-        **build.study,
-        **kwargs,
-    )
+def publish(wh, build, run_id, **kwargs):
+    return build.publish(wh, build.run(run_id), **kwargs)
 
 
 def test_two_publishes_make_two_versions_with_time_travel_and_diff(settings, build):
@@ -83,12 +76,12 @@ def test_prices_upsert_replaces_the_incoming_range_and_restatement_the_history(s
         assert wh.prices(["AAA"]).filter(pl.col("date") == sessions[-1])["close"].to_list() == [99.0]
 
         # A restatement replaces the whole history of that ticker only.
-        publish(wh, build, "run-3", prices=build.prices(tickers=("AAA",), sessions=sessions[:3]), replace_prices_for={"AAA"})
+        publish(wh, build, "run-3", prices=build.prices(tickers=("AAA",), sessions=sessions[:3]), replace={"AAA"})
         last = wh.sql("SELECT ticker, max(date) AS last FROM prices_daily GROUP BY ticker ORDER BY ticker")
         assert last.rows() == [("AAA", sessions[2]), ("BBB", sessions[-1])]
 
         with pytest.raises(WarehouseError, match="refusing to replace the price history of BBB"):
-            publish(wh, build, "run-4", prices=build.prices(tickers=("AAA",)), replace_prices_for={"BBB"})
+            publish(wh, build, "run-4", prices=build.prices(tickers=("AAA",)), replace={"BBB"})
 
 
 def test_prices_reads_return_the_raw_frame(settings, build):
@@ -121,7 +114,7 @@ def test_results_are_replaced_per_ticker_and_missing_columns_filled(settings, bu
         assert wh.sql("SELECT ticker FROM signal_events")["ticker"].to_list() == ["BBB"]
 
 
-def test_a_publish_failing_midway_leaves_the_previous_version_intact(settings, build):
+def test_a_publish_failing_midway_leaves_the_previous_version_intact(settings, build, monkeypatch):
     changed = {"prices": build.prices(bump={("AAA", build.sessions[0]): 1.0}), "results": build.results(move=0.5)}
     with Warehouse.open(settings) as wh:
         first = publish(wh, build, "run-1")
@@ -129,19 +122,19 @@ def test_a_publish_failing_midway_leaves_the_previous_version_intact(settings, b
 
         # The run's own row is the last write of the transaction: fail there, once in
         # DuckDB (a NOT NULL violation) and once in Python, after everything else was written.
-        def violate_not_null(run, snapshot):
-            wh._con.execute("INSERT INTO runs (run_id, status) VALUES (NULL, 'failed')")
+        def violate_not_null(con, run, snapshot):
+            con.execute("INSERT INTO runs (run_id, status) VALUES (NULL, 'failed')")
 
-        def crash(run, snapshot):
+        def crash(con, run, snapshot):
             raise KeyboardInterrupt
 
-        wh._insert_run = violate_not_null
-        with pytest.raises(WarehouseError, match="publishing run run-2 failed, nothing was written: .*NOT NULL constraint failed: runs.run_id"):
-            publish(wh, build, "run-2", **changed)
-        wh._insert_run = crash
-        with pytest.raises(KeyboardInterrupt):
-            publish(wh, build, "run-3", **changed)
-        del wh._insert_run
+        with monkeypatch.context() as patched:
+            patched.setattr(writer, "insert_run", violate_not_null)
+            with pytest.raises(WarehouseError, match="publishing run run-2 failed, nothing was written: .*NOT NULL constraint failed: runs.run_id"):
+                publish(wh, build, "run-2", **changed)
+            patched.setattr(writer, "insert_run", crash)
+            with pytest.raises(KeyboardInterrupt):
+                publish(wh, build, "run-3", **changed)
 
         assert wh.versions()["version"].max() == first
         for table, rows in before.items():
@@ -190,3 +183,13 @@ def test_alerts_are_upserted_by_key(settings, build):
         assert stored.rows() == [(0.11, "sent", 1, "run-2", "run-1")]  # one row per key, the latest
         with pytest.raises(WarehouseError, match=r"alerts.kind must be one of"):
             publish(wh, build, "run-2", alerts=alert.with_columns(kind=pl.lit("maybe")))
+
+
+def test_a_run_written_with_only_a_note_is_one_version_with_that_message(settings, build):
+    with Warehouse.open(settings) as wh:
+        with wh.write(build.run("run-1", message="from the flow")) as tx:
+            tx.note("1 alert could not be sent")
+        assert wh.versions()["version"].max() == tx.snapshot
+        assert wh.sql("SELECT message, snapshot_id FROM runs").rows() == [("1 alert could not be sent", tx.snapshot)]
+    with Warehouse.open(settings, read_only=True) as wh, pytest.raises(WarehouseError, match="opened read-only"):
+        wh.write(build.run("run-2"))

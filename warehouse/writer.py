@@ -1,0 +1,192 @@
+"""Writing a run: one transaction (one snapshot) handing out typed operations.
+
+    with wh.write(run) as tx:
+        tx.prices(frame, replace={"IWM"})
+        tx.results(month_end=..., events=..., summary=..., baseline=..., threshold=0.1, ...)
+        ...                                 # e.g. deliver the run's alerts
+        tx.alerts(ledger)
+        tx.note("1 alert failed")           # the run row's message
+    tx.snapshot                             # the version the run became
+
+Leaving the block writes the run's `runs` row and commits; an exception anywhere in it
+rolls everything back, so the previous version stays current.
+"""
+
+import dataclasses
+import json
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import duckdb
+import polars as pl
+
+from surgewatch.errors import WarehouseError
+from surgewatch.faults import Step, reach
+from surgewatch.warehouse.connection import transaction
+from surgewatch.warehouse.extensions import one_line
+from surgewatch.warehouse.readers import PRICE_COLUMNS
+from surgewatch.warehouse.records import RunRecord
+from surgewatch.warehouse.staging import Stager, registered, table_name
+
+
+class Writer:
+    """The operations of one open run transaction (see the module docstring)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, stager: Stager, run: RunRecord, snapshot: int):
+        self._con = con
+        self._stager = stager
+        self.run = run
+        self.snapshot = snapshot
+        """The id of the version this run becomes when it commits."""
+
+    def prices(self, frame: pl.DataFrame | None, *, replace: Collection[str] = ()) -> None:
+        """Upsert daily prices by (ticker, date).
+
+        An incoming row replaces the stored row of its session and adds the sessions not
+        stored yet; stored sessions the frame does not mention stay (the flow passes only
+        the rows that changed, so a revision inside the overlap window must not take its
+        unchanged neighbours with it). For tickers in `replace` the whole stored history
+        is replaced (a restatement or --full). Rows already stored unchanged are left
+        alone, so re-publishing the same data writes no prices. source/fetched_at default
+        to run.source/run.started_at when the frame lacks them.
+        """
+        defaults = {"run_id": self.run.run_id, "source": self.run.source, "fetched_at": self.run.started_at}
+        staged = self._stager.stage("prices_daily", frame, defaults)
+        incoming = set(staged["ticker"]) if staged is not None else set()
+        empty = set(replace) - incoming
+        if empty:
+            raise WarehouseError(f"refusing to replace the price history of {', '.join(sorted(empty))} with no rows")
+        if staged is not None:
+            self._upsert_prices(staged, set(replace))
+        reach(Step.PUBLISH_PRICES)
+
+    def results(
+        self,
+        *,
+        month_end: pl.DataFrame | None,
+        events: pl.DataFrame | None,
+        summary: pl.DataFrame | None,
+        baseline: pl.DataFrame | None = None,
+        threshold: float | None = None,
+        direction: str | None = None,
+        basis: str | None = None,
+    ) -> None:
+        """Replace the study's results of every ticker in the frames.
+
+        A ticker that appears in any of month_end / events / summary (+ baseline, kind
+        'baseline') has all its rows in the three tables replaced; a ticker in none of
+        them (e.g. one that failed this run) keeps its previous results. threshold /
+        direction / basis fill those columns when the frames lack them.
+        """
+        defaults = {"run_id": self.run.run_id, "threshold": threshold, "direction": direction, "basis": basis}
+        summaries = [
+            frame if "kind" in frame.columns else frame.with_columns(kind=pl.lit(kind))
+            for frame, kind in ((summary, "events"), (baseline, "baseline"))
+            if frame is not None and frame.height
+        ]
+        staged = {
+            "month_end": self._stager.stage("month_end", month_end, defaults),
+            "signal_events": self._stager.stage("signal_events", events, defaults),
+            "signal_summary": self._stager.stage(
+                "signal_summary", pl.concat(summaries, how="diagonal_relaxed") if summaries else None, defaults
+            ),
+        }
+        tickers = sorted(set().union(*(set(f["ticker"]) for f in staged.values() if f is not None)))
+        for table, frame in staged.items():
+            if tickers:
+                self._con.execute(f"DELETE FROM {table_name(table)} WHERE list_contains(?, ticker)", [tickers])
+            if frame is not None:
+                with registered(self._con, "_sw_rows", frame):
+                    self._con.execute(f"INSERT INTO {table_name(table)} SELECT * FROM _sw_rows")
+        reach(Step.PUBLISH_RESULTS)
+
+    def alerts(self, frame: pl.DataFrame | None) -> None:
+        """Upsert alert ledger rows by (ticker, month, kind); status defaults to 'pending'."""
+        defaults = {"run_id": self.run.run_id, "status": "pending", "attempts": 0, "created_run": self.run.run_id}
+        staged = self._stager.stage("alerts", frame, defaults)
+        if staged is not None:
+            with registered(self._con, "_sw_alerts", staged):
+                self._con.execute(
+                    "DELETE FROM alerts AS a WHERE EXISTS (SELECT 1 FROM _sw_alerts AS s "
+                    "WHERE s.ticker = a.ticker AND s.month = a.month AND s.kind = a.kind)"
+                )
+                self._con.execute("INSERT INTO alerts SELECT * FROM _sw_alerts")
+        reach(Step.PUBLISH_LEDGER)
+
+    def note(self, message: str) -> None:
+        """Set the message of the run's `runs` row (e.g. alerts that could not be sent)."""
+        self.run = dataclasses.replace(self.run, message=message)
+
+    def _upsert_prices(self, staged: pl.DataFrame, replace: set[str]) -> None:
+        whole = pl.DataFrame({"ticker": sorted(replace)}, schema={"ticker": pl.String})
+        same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM p.{c}" for c in PRICE_COLUMNS)
+        with registered(self._con, "_sw_prices", staged), registered(self._con, "_sw_whole", whole):
+            # Only the sessions the frame brings (or, for a replaced history, all of the
+            # ticker's): deleting the frame's whole date range would drop the stored
+            # sessions in between that did not change.
+            self._con.execute(
+                "DELETE FROM prices_daily AS p "
+                "WHERE (EXISTS (SELECT 1 FROM _sw_whole AS w WHERE w.ticker = p.ticker) "
+                "       OR EXISTS (SELECT 1 FROM _sw_prices AS k WHERE k.ticker = p.ticker AND k.date = p.date)) "
+                f"AND NOT EXISTS (SELECT 1 FROM _sw_prices AS i WHERE {same})"
+            )
+            self._con.execute(
+                "INSERT INTO prices_daily SELECT * FROM _sw_prices AS i "
+                f"WHERE NOT EXISTS (SELECT 1 FROM prices_daily AS p WHERE {same})"
+            )
+
+
+def _message(run: RunRecord) -> tuple[str, dict[str, str]]:
+    return f"{run.status} run {run.run_id}", {"run_id": run.run_id, "status": run.status}
+
+
+@contextmanager
+def write(con: duckdb.DuckDBPyConnection, stager: Stager, run: RunRecord) -> Iterator[Writer]:
+    """Open the run's transaction, hand out its Writer, then write the run row and commit.
+
+    A DuckDB error anywhere inside becomes one WarehouseError; nothing is written then.
+    """
+    try:
+        with transaction(con, *_message(run)) as snapshot:
+            reach(Step.PUBLISH_BEGIN)
+            tx = Writer(con, stager, run, snapshot)
+            yield tx
+            insert_run(con, tx.run, snapshot)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"publishing run {run.run_id} failed, nothing was written: {one_line(exc)}") from None
+
+
+def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> int:
+    """Write only the run's `runs` row, for a run that publishes nothing (failed
+    validation, skipped). It is a snapshot of its own, holding no result rows, so the
+    failure stays visible in `surgewatch versions` and in SQL."""
+    try:
+        with transaction(con, *_message(run)) as snapshot:
+            insert_run(con, run, snapshot)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"recording run {run.run_id} failed: {one_line(exc)}") from None
+    return snapshot
+
+
+def insert_run(con: duckdb.DuckDBPyConnection, run: RunRecord, snapshot: int) -> None:
+    """The run's `runs` row, naming the snapshot it is written in."""
+    con.execute(
+        "INSERT INTO runs (run_id, started_at, finished_at, status, as_of, source, tickers, failed, "
+        "rows_ingested, restated, snapshot_id, message) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS JSON), CAST(? AS JSON), ?, ?, ?)",
+        [
+            run.run_id,
+            run.started_at,
+            run.finished_at or datetime.now(timezone.utc),
+            run.status,
+            run.as_of,
+            run.source,
+            list(run.tickers),
+            json.dumps(dict(run.failed), sort_keys=True),
+            json.dumps(dict(run.rows_ingested), sort_keys=True),
+            list(run.restated),
+            snapshot,
+            run.message,
+        ],
+    )
