@@ -10,7 +10,7 @@ keeps at least `settings.http_min_interval` seconds between requests to one host
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -20,7 +20,6 @@ from urllib3.util.retry import Retry
 
 from surgewatch import __version__
 from surgewatch.errors import SourceError
-from surgewatch.settings import Settings
 
 USER_AGENT = f"surgewatch/{__version__} (+https://github.com/surgewatch)"
 
@@ -68,7 +67,18 @@ class _PoliteAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def make_session(settings: Settings, *, backoff_factor: float = DEFAULT_BACKOFF) -> requests.Session:
+class HttpSettings(Protocol):
+    """What a session needs of the configuration (surgewatch.settings.Settings has it)."""
+
+    @property
+    def http_timeout(self) -> float: ...
+    @property
+    def http_retries(self) -> int: ...
+    @property
+    def http_min_interval(self) -> float: ...
+
+
+def make_session(settings: HttpSettings, *, backoff_factor: float = DEFAULT_BACKOFF) -> requests.Session:
     """A Session with retries, a default timeout, a per-host pace and surgewatch's User-Agent.
 
     `backoff_factor` scales the waits between retries (tests pass a tiny one); the

@@ -8,7 +8,7 @@ import polars as pl
 from surgewatch.sources.base import PriceSource
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import SourceError
-from surgewatch.transforms.ingest import merged_prices, new_prices, restated_prices
+from surgewatch.sources.ingest import merged_prices, new_prices, restated_prices
 
 # Re-fetching a week of sessions we already hold is how a restatement (a new dividend
 # moving adj_close, a split moving close) is noticed without downloading everything.

@@ -27,7 +27,6 @@ from pydantic import SecretStr
 from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
 from surgewatch.sources.http import fetch, one_line
 from surgewatch.errors import SettingsError, SourceError
-from surgewatch.settings import Settings
 
 NAME = "tiingo"
 _FIELDS = {
@@ -41,12 +40,12 @@ class TiingoSource:
 
     name = NAME
 
-    def __init__(self, settings: Settings, session: requests.Session):
-        if settings.tiingo_token is None or not settings.tiingo_token.get_secret_value().strip():
+    def __init__(self, base_url: str, token: SecretStr | None, session: requests.Session):
+        if token is None or not token.get_secret_value().strip():
             raise SettingsError("the tiingo source needs an API token: set SURGEWATCH_TIINGO_TOKEN")
         # Kept wrapped so no repr, vars() or pickle inspection of the source prints it.
-        self._token = SecretStr(settings.tiingo_token.get_secret_value().strip())
-        self._base = settings.tiingo_url
+        self._token = SecretStr(token.get_secret_value().strip())
+        self._base = base_url
         self._session = session
 
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:

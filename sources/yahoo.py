@@ -19,7 +19,6 @@ import requests
 from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
 from surgewatch.sources.http import fetch, one_line
 from surgewatch.errors import SourceError
-from surgewatch.settings import Settings
 
 NAME = "yahoo"
 EXCHANGE_TZ = "America/New_York"
@@ -30,8 +29,8 @@ class YahooSource:
 
     name = NAME
 
-    def __init__(self, settings: Settings, session: requests.Session):
-        self._base = settings.yahoo_url
+    def __init__(self, base_url: str, session: requests.Session):
+        self._base = base_url
         self._session = session
 
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     @classmethod
     def _apprise_urls(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
         if value:
-            from surgewatch.alerts.deliver import unusable_targets  # imports Apprise: only when targets are set
+            from surgewatch.targets import unusable_targets  # imports Apprise: only when targets are set
 
             bad = unusable_targets(value)
             if bad:

@@ -15,7 +15,7 @@ import surgewatch.transforms as tf
 from surgewatch.schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEvents, SignalSummary, validate
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import InputError
-from surgewatch.transforms._order import sorted_by_ticker
+from surgewatch.frames import sorted_by_ticker
 
 DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
 

@@ -3,7 +3,8 @@
 import numpy as np
 import polars as pl
 
-from surgewatch.transforms._order import sorted_by_ticker
+from surgewatch.frames import sorted_by_ticker
+from surgewatch.transforms._order import run_ids, sorted_with_runs
 from surgewatch.transforms.types import BASIS_COLUMN, Basis, Direction
 
 
@@ -24,8 +25,8 @@ def signal_events(
     first_crossed_on = the first session d of m with P[d] / C[m-1] - 1 past the threshold,
     P the daily basis price and C[m-1] the previous month-end close.
     """
-    months = sorted_by_ticker(monthly_returns, "month")
-    tid, close = pl.col("ticker").rle_id(), pl.col("close")
+    months, runs = sorted_with_runs(monthly_returns, "month")
+    tid, close = run_ids(runs), pl.col("close")
     months = months.with_columns(previous_close=pl.when(tid.shift(1) == tid).then(close.shift(1)))
     events = months.filter(_crossed(pl.col("move"), threshold, direction))
     prices = sorted_by_ticker(prices, "date")

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from surgewatch.transforms._order import in_order, ticker_runs
+from surgewatch.frames import in_order, ticker_runs
 
 
 def missing_sessions(prices: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:

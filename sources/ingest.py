@@ -1,4 +1,6 @@
-"""Stored prices + freshly fetched prices → what changed, and whether history was restated."""
+"""Stored prices + freshly fetched prices → what changed, and whether history was restated.
+
+The fetch's own bookkeeping (sources/incremental.py uses it), not a figure of the study."""
 
 import polars as pl
 
