@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from surgewatch.formats import percent, threshold_percent
 from surgewatch.reports import charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.published import TOLERANCE_PP
@@ -58,9 +59,9 @@ def fmt(value: object, kind: str = "pct") -> str:
     number = float(value)  # type: ignore[arg-type]
     match kind:
         case "pct":
-            return f"{round(number * 100, 2) + 0.0:+.2f}%"
+            return percent(number)
         case "share":
-            return f"{number * 100:.2f}%"
+            return percent(number, signed=False)
         case "ratio":
             return f"{number:.2f}"
         case "delta":
@@ -94,7 +95,7 @@ def _when(moment: datetime | None) -> str:
 
 def _study_phrase(threshold: float, direction: str) -> str:
     sign = "+" if direction == "up" else "−"
-    return f"{sign}{threshold * 100:g}% or {'more' if direction == 'up' else 'worse'}"
+    return f"{sign}{threshold_percent(threshold)} or {'more' if direction == 'up' else 'worse'}"
 
 
 def _ticker_table(data: ReportData, ticker: str) -> dict:

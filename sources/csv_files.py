@@ -20,9 +20,10 @@ import polars as pl
 from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame
 from surgewatch.errors import InputError, SettingsError, SourceError
 from surgewatch.tickers import normalize_ticker
+from surgewatch.vocabulary import BAR_COLUMNS
 
 NAME = "csv"
-COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
+COLUMNS = ("date", *BAR_COLUMNS)
 OPTIONAL = ("adj_close", "volume")
 _SHOW = 3
 

@@ -4,8 +4,10 @@ The fetch's own bookkeeping (sources/incremental.py uses it), not a figure of th
 
 import polars as pl
 
-KEY = ["ticker", "date"]
-VALUES = ["open", "high", "low", "close", "adj_close", "volume"]
+from surgewatch.vocabulary import BAR_COLUMNS, PRICE_KEY
+
+KEY = list(PRICE_KEY)
+VALUES = list(BAR_COLUMNS)
 # Providers re-send the overlap window as float32-rounded text; anything closer than
 # this is the same number, anything further is a restatement.
 RESTATEMENT_TOLERANCE = 1e-6

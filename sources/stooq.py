@@ -18,9 +18,9 @@ import polars as pl
 import requests
 
 from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame, malformed_answer
-from surgewatch.sources.http import fetch, one_line
+from surgewatch.sources.http import fetch
 from surgewatch.calendar import nyse_sessions
-from surgewatch.errors import SourceError
+from surgewatch.errors import SourceError, one_line
 
 NAME = "stooq"
 _HEADER = "Date,Open,High,Low,Close"

@@ -25,8 +25,8 @@ import requests
 from pydantic import SecretStr
 
 from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
-from surgewatch.sources.http import fetch, one_line
-from surgewatch.errors import SettingsError, SourceError
+from surgewatch.sources.http import DETAIL_CHARS, fetch
+from surgewatch.errors import SettingsError, SourceError, one_line
 
 NAME = "tiingo"
 _FIELDS = {
@@ -74,7 +74,7 @@ class TiingoSource:
 def _parse_prices(body: Any, symbol: str) -> pl.DataFrame:
     if isinstance(body, dict):
         # Tiingo explains refusals (unknown ticker, plan limits) in a {"detail": …} object.
-        raise SourceError(symbol, f"request refused (tiingo: {one_line(str(body.get('detail', body)))})")
+        raise SourceError(symbol, f"request refused (tiingo: {one_line(str(body.get('detail', body)), DETAIL_CHARS)})")
     if not isinstance(body, list):
         raise TypeError(f"expected a list of days, got {type(body).__name__}")
     if not body:

@@ -17,8 +17,8 @@ import polars as pl
 import requests
 
 from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
-from surgewatch.sources.http import fetch, one_line
-from surgewatch.errors import SourceError
+from surgewatch.sources.http import DETAIL_CHARS, fetch
+from surgewatch.errors import SourceError, one_line
 
 NAME = "yahoo"
 EXCHANGE_TZ = "America/New_York"
@@ -68,7 +68,7 @@ def _parse_chart(body: Any, symbol: str) -> pl.DataFrame | None:
     error = chart.get("error")
     if error:
         what = "unknown symbol" if error.get("code") == "Not Found" else "request refused"
-        detail = one_line(f"{error.get('code')}: {error.get('description')}")
+        detail = one_line(f"{error.get('code')}: {error.get('description')}", DETAIL_CHARS)
         raise SourceError(symbol, f"{what} (yahoo: {detail})")
     results = chart.get("result")
     if not results:

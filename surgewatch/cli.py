@@ -18,6 +18,7 @@ from surgewatch.settings import load_settings
 from surgewatch.output import render_rows, render_study, study_document
 from surgewatch.study import StudyParams, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
+from surgewatch.vocabulary import DEFAULT_HORIZONS
 
 app = typer.Typer(
     help="What usually happens after a month like this? Month-end surge signals and their forward returns.",
@@ -98,9 +99,9 @@ def parse_snapshot(raw: str | None) -> int | None:
 def study(
     ticker: Annotated[str, typer.Option(help="Symbol, e.g. IWM.")],
     prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
-    threshold: Annotated[str, typer.Option(help="Move that qualifies, as a fraction.")] = "0.10",
+    threshold: Annotated[Optional[str], typer.Option(help="Move that qualifies, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10).")] = None,
     direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
-    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = "1,3,6,12",
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(map(str, DEFAULT_HORIZONS)),
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
     fmt: FormatOpt = "table",
@@ -108,7 +109,7 @@ def study(
     """The event table and its summary and baseline for one ticker (SPEC §2)."""
     symbol = normalize_ticker(ticker)
     params = StudyParams(
-        threshold=parse_threshold(threshold),
+        threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),
         direction=direction,  # type: ignore[arg-type]
         horizons=parse_horizons(horizons),
         basis=basis,  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from surgewatch.errors import InputError, SettingsError
 from surgewatch.tickers import parse_tickers
+from surgewatch.vocabulary import DEFAULT_THRESHOLD
 
 Source = Literal["yahoo", "tiingo", "stooq", "csv"]
 
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
     tiingo_token: SecretStr | None = None
     stooq_url: str = "https://stooq.com"
     csv_dir: Path | None = None
-    threshold: float = Field(default=0.10, gt=0, allow_inf_nan=False)
+    threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, allow_inf_nan=False)
     alert_urls: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     http_timeout: float = Field(default=20.0, gt=0, allow_inf_nan=False)
     http_retries: int = Field(default=5, ge=0)

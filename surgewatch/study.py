@@ -16,15 +16,14 @@ from surgewatch.schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEven
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import InputError
 from surgewatch.frames import sorted_by_ticker
-
-DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
+from surgewatch.vocabulary import DEFAULT_HORIZONS, DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)
 class StudyParams:
     """What a study asks: threshold crossed in which direction, on which basis, how far ahead."""
 
-    threshold: float = 0.10
+    threshold: float = DEFAULT_THRESHOLD
     direction: tf.Direction = "up"
     horizons: tuple[int, ...] = DEFAULT_HORIZONS
     basis: tf.Basis = "price"

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from surgewatch.errors import WarehouseError
+from surgewatch.errors import one_line as one_line  # re-exported: lake.py imports it from here
 
 _CONFIG = {
     # Fail at once instead of trying the network when something needs an extension
@@ -27,13 +28,6 @@ def sql_literal(text: str) -> str:
     settings and paths, never for values a user typed into a query.
     """
     return "'" + text.replace("'", "''") + "'"
-
-
-def one_line(exc: BaseException) -> str:
-    """A DuckDB error on one line, without the "LINE 1: … ^" pointer that follows it
-    (the CLI prints errors as one line)."""
-    text = str(exc).split("\nLINE ")[0]
-    return " ".join(text.split()) or type(exc).__name__
 
 
 def extension_path(name: str) -> Path:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import duckdb
 
-from surgewatch.errors import WarehouseError
+from surgewatch.errors import WarehouseError, one_line
 from surgewatch.settings import Settings
 from surgewatch.warehouse.catalog import Catalog
-from surgewatch.warehouse.extensions import connect, one_line, sql_literal
+from surgewatch.warehouse.extensions import connect, sql_literal
 
 
 class RefreshInProgress(WarehouseError):
