@@ -47,6 +47,7 @@ def alert_message(
         lines.append(f"No earlier {signed_threshold} month in {ticker}'s history.")
     else:
         first, last = earlier["month"].min(), earlier["month"].max()
+        assert isinstance(first, dt.date) and isinstance(last, dt.date)  # a Date column of a non-empty frame
         lines.append(
             f"History: {earlier.height} earlier {signed_threshold} month(s) ({first:%Y-%m} to {last:%Y-%m}). What followed them:"
         )

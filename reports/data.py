@@ -75,7 +75,7 @@ class ReportData:
     @property
     def last_session(self) -> date | None:
         """The latest session held for any ticker."""
-        return self.lineage["last_session"].max() if self.lineage.height else None
+        return self.lineage["last_session"].max() if self.lineage.height else None  # type: ignore[return-value]  # max of a Date column
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def fmt(value: object, kind: str = "pct") -> str:
     differences ('pp'). Null: a dash."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return _DASH
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]  # templates pass numbers (or numeric strings) here
     match kind:
         case "pct":
             return percent(number)
@@ -196,6 +196,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     session). published: the audit against a published table, shown when given.
     """
     last_session = data.last_session
+    assert last_session is not None, "load_report_data refuses a warehouse with no results"
     since = since or charts.default_since(last_session)
     # One headline when every ticker was studied alike; each table names its own anyway.
     studies = set(data.studies.select("threshold", "direction", "basis").iter_rows())

@@ -34,7 +34,7 @@ def validate_each_ticker(
     if None in failures:
         message = f"{stage}: {failures[None]}"
         return frame.head(0), {t: message for t in frame["ticker"].unique().sort()}
-    failed = {ticker: f"{stage}: {message}" for ticker, message in failures.items()}
+    failed = {ticker: f"{stage}: {message}" for ticker, message in failures.items() if ticker is not None}
     kept = frame.filter(~pl.col("ticker").is_in(list(failed)))
     return kept, failed
 

@@ -7,6 +7,7 @@ picks the one named by SURGEWATCH_SOURCE.
 """
 
 from pathlib import Path
+from typing import Protocol
 
 import requests
 from pydantic import SecretStr
@@ -19,7 +20,7 @@ from surgewatch.sources.tiingo import TiingoSource
 from surgewatch.sources.yahoo import YahooSource
 
 
-class SourceSettings(HttpSettings):
+class SourceSettings(HttpSettings, Protocol):
     """The configuration the sources read (surgewatch.settings.Settings has it): the
     sources depend on these fields, not on the settings module."""
 

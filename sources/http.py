@@ -59,11 +59,11 @@ class _PoliteAdapter(HTTPAdapter):
         self._throttle = throttle
         super().__init__(max_retries=retry)
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # passes requests' own keyword arguments through unchanged
         # requests has no session-wide timeout; without one a silent server hangs us forever.
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        self._throttle.wait(urlsplit(request.url).netloc)
+        self._throttle.wait(urlsplit(str(request.url)).netloc)
         return super().send(request, **kwargs)
 
 
@@ -136,7 +136,7 @@ def fetch(
 
 def _describe_failure(exc: requests.RequestException, provider: str, adapter: BaseAdapter) -> str:
     root = _root_cause(exc)
-    total = getattr(adapter.max_retries, "total", 0)
+    total = getattr(getattr(adapter, "max_retries", None), "total", 0)
     attempts = (total if isinstance(total, int) else 0) + 1
     tries = f", {attempts} attempts" if attempts > 1 else ""
     if isinstance(exc, requests.Timeout) or isinstance(root, (TimeoutError, urllib3.exceptions.TimeoutError)):

@@ -50,7 +50,7 @@ def fetch_incremental(
 
     `stored` holds the ticker's stored rows (only the window's are compared).
     """
-    last = stored["date"].max() if stored.height else None
+    last: dt.date | None = stored["date"].max() if stored.height else None  # type: ignore[assignment]  # max of a Date column
     start = fetch_start(last, full=full)
     fetched = _not_empty(source, ticker, start, as_of, source.daily_prices(ticker, start, as_of))
     if start is None:

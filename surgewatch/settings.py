@@ -6,7 +6,7 @@ SecretStr so they never print.
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -44,14 +44,14 @@ class Settings(BaseSettings):
     @classmethod
     def _split_tickers(cls, value: object) -> tuple[str, ...]:
         try:
-            return tuple(parse_tickers(value if isinstance(value, (str, list)) else list(value)))
+            return tuple(parse_tickers(value if isinstance(value, (str, list)) else list(value)))  # type: ignore[call-overload]  # pydantic reports a value that is not iterable
         except InputError as exc:
             raise ValueError(str(exc)) from None
 
     @field_validator("alert_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> tuple[str, ...]:
-        return tuple(value.split()) if isinstance(value, str) else tuple(value)
+        return tuple(value.split()) if isinstance(value, str) else tuple(value)  # type: ignore[arg-type]  # pydantic reports a value that is not iterable
 
     @field_validator("alert_urls")
     @classmethod
@@ -121,7 +121,7 @@ class Settings(BaseSettings):
         return self.data_path or f"{self.home / 'lake'}/"
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; raise SettingsError naming each bad variable."""
     try:
         settings = Settings(**overrides)

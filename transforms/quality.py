@@ -11,8 +11,8 @@ def missing_sessions(prices: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFra
     and only their rows are read for it.
     """
     calendar = sessions["date"].sort()
-    runs = ticker_runs(prices)
-    runs = runs if in_order(prices, "date", runs) else None
+    all_runs = ticker_runs(prices)
+    runs = all_runs if in_order(prices, "date", all_runs) else None
     if runs is not None:  # spans from run boundaries: no hashing
         dates = prices["date"]
         spans = runs.select(

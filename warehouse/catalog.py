@@ -36,7 +36,7 @@ class Catalog:
             raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path> or postgres:<conninfo>, not {redact(settings.catalog_uri)!r}")
         if kind != "postgres":
             target = str(Path(target).expanduser().resolve())
-        return cls(kind, target, _absolute_location(settings.lake_path))
+        return cls(kind, target, _absolute_location(settings.lake_path))  # type: ignore[arg-type]  # kind checked just above
 
     @property
     def extensions(self) -> tuple[str, ...]:

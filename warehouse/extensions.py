@@ -13,7 +13,7 @@ import duckdb
 from surgewatch.errors import WarehouseError
 from surgewatch.errors import one_line as one_line  # re-exported: lake.py imports it from here
 
-_CONFIG = {
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     # Fail at once instead of trying the network when something needs an extension
     # we did not load ourselves.
     "autoinstall_known_extensions": "false",
@@ -39,7 +39,7 @@ def extension_path(name: str) -> Path:
     except ImportError:
         raise WarehouseError(f"DuckDB extension {name} is not installed: pip install {wheel}") from None
     path = (
-        Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+        Path(str(module.__file__)).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
     )
     if not path.is_file():
         raise WarehouseError(f"no {name} extension for DuckDB {duckdb.__version__} at {path}: pip install {wheel}")
