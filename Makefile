@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: refresh test bench system-deps
+.PHONY: refresh test lint bench system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ refresh: $(STAMP)
 system-deps:
 	bash .ci/install-system-deps.sh
 
-test: $(STAMP) system-deps
+# Lint and type-check the whole tree (settings in pyproject.toml); the layer contract
+# runs inside the suite (tests/test_architecture.py).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint $(STAMP) system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

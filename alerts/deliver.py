@@ -1,26 +1,18 @@
 """Sending: Apprise to every target URL. Credentials in URLs never reach a message we write,
-nor a log line Apprise (or urllib3 beneath it) writes while we use it."""
+nor a log line Apprise writes while we use it (surgewatch.targets scrubs them)."""
 
-import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from urllib.parse import parse_qsl, unquote, urlsplit
+from collections.abc import Sequence
 
 import apprise
 from pydantic import SecretStr
 
-log = logging.getLogger("surgewatch.alerts")
-
-# Apprise quotes URLs it cannot parse (password included) at ERROR level, and at DEBUG the
-# URLs, query strings and headers it loaded; urllib3 logs each request's path and query.
-_CHATTY_LOGGERS = ("apprise", "urllib3.connectionpool")
-_SHORTEST_SECRET = 3
+from surgewatch.targets import scrubbed
 
 
 def deliver(targets: Sequence[SecretStr], title: str, body: str) -> str | None:
     """Send to every target; None when all accepted it, else why not (naming targets by
     position, never by URL, since URLs carry credentials)."""
-    with _scrubbed(targets) as scrub:
+    with scrubbed(targets) as scrub:
         notifier = apprise.Apprise()
         for position, target in enumerate(targets, start=1):
             with scrub.withholding(f"alert target #{position}"):
@@ -29,75 +21,3 @@ def deliver(targets: Sequence[SecretStr], title: str, body: str) -> str | None:
         if not notifier.notify(title=title, body=body):
             return f"delivery failed for at least one of {len(targets)} alert target(s)"
     return None
-
-
-def unusable_targets(targets: Sequence[SecretStr]) -> list[int]:
-    """Positions (from 1) of the targets Apprise cannot load (checked at start-up)."""
-    bad = []
-    with _scrubbed(targets) as scrub:
-        for position, target in enumerate(targets, start=1):
-            with scrub.withholding(f"alert target #{position}"):
-                if apprise.Apprise.instantiate(target.get_secret_value(), suppress_exceptions=True) is None:
-                    bad.append(position)
-    return bad
-
-
-class _Scrub(logging.Filter):
-    """Blanks the targets' secret parts out of log records; while `withholding`, replaces
-    records whole (Apprise's "Unparseable URL …" shows a password's first and last
-    characters, which no blanking finds)."""
-
-    def __init__(self, fragments: list[str]):
-        super().__init__()
-        self._fragments = fragments
-        self._withheld: str | None = None
-
-    @contextmanager
-    def withholding(self, what: str) -> Iterator[None]:
-        self._withheld = what
-        try:
-            yield
-        finally:
-            self._withheld = None
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._withheld is not None:
-            record.msg, record.args = f"{self._withheld}: message withheld (it quotes the URL)", None
-            return True
-        text = record.getMessage()
-        clean = text
-        for fragment in self._fragments:
-            clean = clean.replace(fragment, "***")
-        if clean != text:
-            record.msg, record.args = clean, None
-        return True
-
-
-def _secret_parts(url: str) -> set[str]:
-    """What in a notification URL may be a credential: user and password, query and
-    header values (?token=…, ?+X-Key=…), path segments long enough to be a token."""
-    try:
-        parts = urlsplit(url)
-        found = {parts.username or "", parts.password or ""}
-    except ValueError:
-        return {url}
-    found |= {value for _, value in parse_qsl(parts.query, keep_blank_values=False)}
-    found |= {pair.split("=", 1)[1] for pair in parts.query.split("&") if "=" in pair}
-    found |= {segment for segment in parts.path.split("/") if len(segment) >= 6}
-    found |= {unquote(f) for f in found}
-    return {f for f in found if len(f) >= _SHORTEST_SECRET}
-
-
-@contextmanager
-def _scrubbed(targets: Sequence[SecretStr]) -> Iterator[_Scrub]:
-    urls = [t.get_secret_value() for t in targets]
-    fragments = sorted({f for url in urls for f in (url, *_secret_parts(url))}, key=len, reverse=True)
-    scrub = _Scrub(fragments)
-    loggers = [logging.getLogger(name) for name in _CHATTY_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(scrub)
-    try:
-        yield scrub
-    finally:
-        for logger in loggers:
-            logger.removeFilter(scrub)

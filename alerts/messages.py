@@ -4,6 +4,8 @@ import datetime as dt
 
 import polars as pl
 
+from surgewatch.formats import percent, threshold_percent
+
 _HEADLINES = {
     "provisional": "{ticker} is {move} month to date as of {as_of}: past the {threshold} threshold (provisional, {month} is not over)",
     "confirmed": "{ticker} closed {month} {move}: a {threshold} month, confirmed on {as_of}",
@@ -12,7 +14,7 @@ _HEADLINES = {
 
 
 def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:+.2f}%"
+    return "n/a" if value is None else percent(value)
 
 
 def _month_label(month: dt.date | str) -> str:
@@ -35,7 +37,7 @@ def alert_message(
     ticker, month = alert["ticker"], alert["month"]
     label = _month_label(month)
     move = alert["move"]
-    signed_threshold = f"{'+' if direction == 'up' else '-'}{threshold * 100:g}%"
+    signed_threshold = f"{'+' if direction == 'up' else '-'}{threshold_percent(threshold)}"
     headline = _HEADLINES[alert["kind"]].format(
         ticker=ticker, month=label, as_of=alert["as_of"], move=_pct(move), threshold=signed_threshold
     )
@@ -45,11 +47,12 @@ def alert_message(
         lines.append(f"No earlier {signed_threshold} month in {ticker}'s history.")
     else:
         first, last = earlier["month"].min(), earlier["month"].max()
+        assert isinstance(first, dt.date) and isinstance(last, dt.date)  # a Date column of a non-empty frame
         lines.append(
             f"History: {earlier.height} earlier {signed_threshold} month(s) ({first:%Y-%m} to {last:%Y-%m}). What followed them:"
         )
         rows = summary.filter(pl.col("ticker") == ticker).sort("horizon")
         for row in rows.iter_rows(named=True):
-            win = "n/a" if row["win_rate"] is None else f"{row['win_rate'] * 100:.0f}% up"
+            win = "n/a" if row["win_rate"] is None else f"{percent(row['win_rate'], signed=False, decimals=0)} up"
             lines.append(f"  {row['horizon']:>2}M: average {_pct(row['average'])}, {win}, n={row['n']}")
     return "\n".join(lines)

@@ -54,6 +54,6 @@ def settle_alerts(
         notes.append(f"{alert_title(alert)}: {problem} ({'will retry next run' if status == 'pending' else 'gave up'})")
         log.warning("%s", notes[-1])
         rows.append({**alert, "attempts": attempts, "status": status, "sent_run": None, "sent_at": None})
-    schema = {"month": pl.Date, "as_of": pl.Date, "attempts": pl.Int32, "sent_at": pl.Datetime("us", "UTC"), "move": pl.Float64}
-    frame = pl.DataFrame(rows, schema_overrides=schema) if rows else pl.DataFrame(schema={c: pl.Utf8 for c in LEDGER_COLUMNS} | schema)
+    schema: dict[str, pl.DataType] = {"month": pl.Date(), "as_of": pl.Date(), "attempts": pl.Int32(), "sent_at": pl.Datetime("us", "UTC"), "move": pl.Float64()}
+    frame = pl.DataFrame(rows, schema_overrides=schema) if rows else pl.DataFrame(schema={**dict.fromkeys(LEDGER_COLUMNS, pl.String()), **schema})
     return frame.select(LEDGER_COLUMNS), notes

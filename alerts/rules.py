@@ -10,15 +10,13 @@ have completed since the last run), so loading years of history sends no stale n
 
 import polars as pl
 
+from surgewatch.vocabulary import crossed
+
 KINDS = ("provisional", "confirmed", "did_not_hold")
 # A failed delivery is retried by the next run, once: two attempts in all.
 MAX_ATTEMPTS = 2
 LEDGER_KEY = ["ticker", "month", "kind"]
 _RECENT_MONTHS = 2
-
-
-def _past(move: pl.Expr, threshold: float, direction: str) -> pl.Expr:
-    return move >= threshold if direction == "up" else move <= -threshold
 
 
 def alerts_due(monthly: pl.DataFrame, ledger: pl.DataFrame, threshold: float, direction: str = "up") -> pl.DataFrame:
@@ -31,7 +29,7 @@ def alerts_due(monthly: pl.DataFrame, ledger: pl.DataFrame, threshold: float, di
         monthly.lazy()
         .filter(pl.col("move").is_not_null())
         .filter(pl.col("month").rank("ordinal", descending=True).over("ticker") <= _RECENT_MONTHS)
-        .with_columns(past=_past(pl.col("move"), threshold, direction))
+        .with_columns(past=crossed(pl.col("move"), threshold, direction))
     )
     sent = ledger.lazy().select(LEDGER_KEY)
     had_provisional = sent.filter(pl.col("kind") == "provisional").select("ticker", "month", was_provisional=pl.lit(True))

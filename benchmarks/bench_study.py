@@ -251,11 +251,11 @@ def _parent(args) -> int:
         print(f"universe: {rows:,} daily rows, {universe['date'].min()} … {universe['date'].max()}, "
               f"generated in {generated:.1f} s (not timed below), scratch folder {workdir}")
         subset_tickers = None
-        pandas_input, pandas_rows = full, rows
+        pandas_input = full
         if 0 < args.pandas_tickers < args.tickers:
             subset_tickers = universe["ticker"].unique().sort().head(args.pandas_tickers).to_list()
             subset = universe.filter(pl.col("ticker").is_in(subset_tickers))
-            pandas_input, pandas_rows = workdir / "universe_subset.parquet", subset.height
+            pandas_input = workdir / "universe_subset.parquet"
             subset.write_parquet(pandas_input)
             del subset
         del universe

@@ -7,6 +7,7 @@ sources/, schemas/, surgewatch.study and warehouse/.
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 from prefect import flow, get_run_logger, task
@@ -68,7 +69,7 @@ def _transient(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's hook s
 def fetch_ticker(source: PriceSource, ticker: str, stored: pl.DataFrame, as_of: dt.date | None, full: bool) -> Fetched:
     fetched = fetch_incremental(source, ticker, stored, as_of=as_of, full=full)
     logger = get_run_logger()
-    window = "full history" if fetched.full_history else f"from {fetched.prices['date'].min()}"
+    window = "full history" if fetched.full_history else f"from {fetched.prices['date'].min()!s}"
     logger.info("%s: %d rows (%s)", ticker, fetched.prices.height, window)
     if fetched.restated.height:
         logger.warning("%s: provider restated %d stored value(s); re-fetched the full history", ticker, fetched.restated.height)
@@ -165,7 +166,8 @@ def _refresh(
     by_ticker = stored.partition_by("ticker", as_dict=True)
     nothing = stored.head(0)
     futures = {t: fetch_ticker.submit(source, t, by_ticker.get((t,), nothing), as_of, full) for t in universe}
-    fetches, failed = [], {}
+    fetches: list[Fetched] = []
+    failed: dict[str, str] = {}
     for done, (ticker, future) in enumerate(futures.items(), start=1):
         outcome = future.result(raise_on_failure=False)
         report_progress("fetch", done, len(futures), ticker)
@@ -179,7 +181,7 @@ def _refresh(
     prices, invalid = validate_prices(ingest.prices)
     failed |= invalid
     healthy = tuple(t for t in universe if t not in failed)
-    record = dict(
+    record: dict[str, Any] = dict(
         run_id=run_id, started_at=started, source=source.name, tickers=tuple(universe), as_of=as_of,
         failed=failed, rows_ingested={t: ingest.rows_ingested.get(t, 0) for t in healthy}, restated=ingest.restated,
     )

@@ -14,9 +14,10 @@ import polars as pl
 from surgewatch.errors import InputError
 from surgewatch.published import Audit, audit_published, published_summary_beside
 from surgewatch.tickers import normalize_ticker
+from surgewatch.vocabulary import DEFAULT_HORIZONS, STATISTICS, forward_columns
 from surgewatch.warehouse import Warehouse
 
-HORIZON_COLUMNS = ("fwd_1m", "fwd_3m", "fwd_6m", "fwd_12m")
+HORIZON_COLUMNS = forward_columns(DEFAULT_HORIZONS)
 """The forward-return columns the warehouse stores (warehouse/schema.py)."""
 
 _EVENT_COLUMNS = (
@@ -24,7 +25,7 @@ _EVENT_COLUMNS = (
     "sessions", "up_sessions", "prior_drawdown", "first_crossed_on",
 )
 _MONTH_END_COLUMNS = ("ticker", "month", "as_of", "complete", "close", "move", *HORIZON_COLUMNS)
-_SUMMARY_COLUMNS = ("ticker", "kind", "horizon", "n", "average", "median", "win_rate", "sharpe", "max_drawdown")
+_SUMMARY_COLUMNS = ("ticker", "kind", "horizon", *STATISTICS)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class ReportData:
     @property
     def last_session(self) -> date | None:
         """The latest session held for any ticker."""
-        return self.lineage["last_session"].max() if self.lineage.height else None
+        return self.lineage["last_session"].max() if self.lineage.height else None  # type: ignore[return-value]  # max of a Date column
 
 
 @dataclass(frozen=True)

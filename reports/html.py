@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from surgewatch.formats import percent, threshold_percent
 from surgewatch.reports import charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.published import TOLERANCE_PP
@@ -55,12 +56,12 @@ def fmt(value: object, kind: str = "pct") -> str:
     differences ('pp'). Null: a dash."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return _DASH
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]  # templates pass numbers (or numeric strings) here
     match kind:
         case "pct":
-            return f"{round(number * 100, 2) + 0.0:+.2f}%"
+            return percent(number)
         case "share":
-            return f"{number * 100:.2f}%"
+            return percent(number, signed=False)
         case "ratio":
             return f"{number:.2f}"
         case "delta":
@@ -94,7 +95,7 @@ def _when(moment: datetime | None) -> str:
 
 def _study_phrase(threshold: float, direction: str) -> str:
     sign = "+" if direction == "up" else "−"
-    return f"{sign}{threshold * 100:g}% or {'more' if direction == 'up' else 'worse'}"
+    return f"{sign}{threshold_percent(threshold)} or {'more' if direction == 'up' else 'worse'}"
 
 
 def _ticker_table(data: ReportData, ticker: str) -> dict:
@@ -195,6 +196,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     session). published: the audit against a published table, shown when given.
     """
     last_session = data.last_session
+    assert last_session is not None, "load_report_data refuses a warehouse with no results"
     since = since or charts.default_since(last_session)
     # One headline when every ticker was studied alike; each table names its own anyway.
     studies = set(data.studies.select("threshold", "direction", "basis").iter_rows())

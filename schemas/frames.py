@@ -10,7 +10,7 @@ from pandera.api.polars.model_config import BaseConfig
 from pandera.api.polars.types import PolarsData
 
 from surgewatch.calendar import nyse_sessions
-from surgewatch.transforms._order import is_sorted_by_ticker
+from surgewatch.frames import is_sorted_by_ticker
 
 
 class _Strict(pa.DataFrameModel):

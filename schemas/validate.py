@@ -34,7 +34,7 @@ def validate_each_ticker(
     if None in failures:
         message = f"{stage}: {failures[None]}"
         return frame.head(0), {t: message for t in frame["ticker"].unique().sort()}
-    failed = {ticker: f"{stage}: {message}" for ticker, message in failures.items()}
+    failed = {ticker: f"{stage}: {message}" for ticker, message in failures.items() if ticker is not None}
     kept = frame.filter(~pl.col("ticker").is_in(list(failed)))
     return kept, failed
 
@@ -49,10 +49,11 @@ def _failures(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> dict[str |
     except pe.SchemaError as exc:
         return {None: str(exc)}
     index = cases["index"] if "index" in cases.columns else pl.Series([None] * cases.height)
-    if index.null_count() or "ticker" not in frame.columns:
+    if index.null_count() or "ticker" not in frame.columns or not {"date", "month", "horizon"} & set(frame.columns):
         return {None: "; ".join(f"rule {_rule(c, k)} broken by {v}" for c, k, v in
                                 cases.select("column", "check", pl.col("failure_case").cast(pl.Utf8)).iter_rows())}
-    key = "date" if "date" in frame.columns else "month"
+    # The row's other key: the day of prices, the month of the monthly stages, the summary's horizon.
+    key = next(c for c in ("date", "month", "horizon") if c in frame.columns)
     rows = (
         cases.select("column", "check", pl.col("index").cast(pl.UInt32))
         .join(frame.with_row_index("index").select("index", "ticker", key), on="index")

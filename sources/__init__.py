@@ -6,28 +6,52 @@ raises SourceError(ticker, …) when the provider fails for a ticker. `make_sour
 picks the one named by SURGEWATCH_SOURCE.
 """
 
+from pathlib import Path
+from typing import Protocol
+
 import requests
+from pydantic import SecretStr
 
 from surgewatch.sources.base import RAW_SCHEMA, PriceSource, empty_frame
 from surgewatch.sources.csv_files import CsvSource, read_price_csv
-from surgewatch.sources.http import USER_AGENT, make_session
+from surgewatch.sources.http import USER_AGENT, HttpSettings, make_session
 from surgewatch.sources.stooq import StooqSource
 from surgewatch.sources.tiingo import TiingoSource
 from surgewatch.sources.yahoo import YahooSource
-from surgewatch.settings import Settings
-
-_HTTP_SOURCES = {"yahoo": YahooSource, "tiingo": TiingoSource, "stooq": StooqSource}
 
 
-def make_source(settings: Settings, session: requests.Session | None = None) -> PriceSource:
+class SourceSettings(HttpSettings, Protocol):
+    """The configuration the sources read (surgewatch.settings.Settings has it): the
+    sources depend on these fields, not on the settings module."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def csv_dir(self) -> Path | None: ...
+    @property
+    def yahoo_url(self) -> str: ...
+    @property
+    def tiingo_url(self) -> str: ...
+    @property
+    def tiingo_token(self) -> SecretStr | None: ...
+    @property
+    def stooq_url(self) -> str: ...
+
+
+def make_source(settings: SourceSettings, session: requests.Session | None = None) -> PriceSource:
     """The source named by settings.source; HTTP sources share `session` (default: make_session).
 
     Raises SettingsError when the chosen source lacks a setting it needs (Tiingo's
     token, the csv folder).
     """
     if settings.source == "csv":
-        return CsvSource(settings)
-    return _HTTP_SOURCES[settings.source](settings, session or make_session(settings))
+        return CsvSource(settings.csv_dir)
+    session = session or make_session(settings)
+    if settings.source == "tiingo":
+        return TiingoSource(settings.tiingo_url, settings.tiingo_token, session)
+    if settings.source == "stooq":
+        return StooqSource(settings.stooq_url, session)
+    return YahooSource(settings.yahoo_url, session)
 
 
 __all__ = [
@@ -35,6 +59,7 @@ __all__ = [
     "USER_AGENT",
     "CsvSource",
     "PriceSource",
+    "SourceSettings",
     "StooqSource",
     "TiingoSource",
     "YahooSource",

@@ -8,9 +8,10 @@ from typing import Protocol
 
 import polars as pl
 
-from surgewatch.errors import SourceError
+from surgewatch.errors import SourceError, one_line
 from surgewatch.tickers import normalize_ticker
-from surgewatch.sources.http import one_line
+from surgewatch.vocabulary import BAR_COLUMNS
+from surgewatch.sources.http import DETAIL_CHARS
 
 log = logging.getLogger("surgewatch.sources")
 
@@ -27,7 +28,7 @@ RAW_SCHEMA = pl.Schema(
         "volume": pl.Int64,
     }
 )
-OHLC = ("open", "high", "low", "close")
+OHLC = BAR_COLUMNS[:4]
 # "Full history" for providers that need an explicit first day: earlier than any
 # listing they carry.
 EARLIEST = dt.date(1900, 1, 1)
@@ -72,7 +73,7 @@ def malformed_answer(ticker: str, provider: str) -> Iterator[None]:
         pl.exceptions.PolarsError,
     ) as exc:
         raise SourceError(
-            ticker, f"malformed answer ({provider}: {type(exc).__name__}: {one_line(str(exc))})"
+            ticker, f"malformed answer ({provider}: {type(exc).__name__}: {one_line(str(exc), DETAIL_CHARS)})"
         ) from exc
 
 

@@ -19,11 +19,11 @@ import polars as pl
 
 from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame
 from surgewatch.errors import InputError, SettingsError, SourceError
-from surgewatch.settings import Settings
 from surgewatch.tickers import normalize_ticker
+from surgewatch.vocabulary import BAR_COLUMNS
 
 NAME = "csv"
-COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
+COLUMNS = ("date", *BAR_COLUMNS)
 OPTIONAL = ("adj_close", "volume")
 _SHOW = 3
 
@@ -33,10 +33,10 @@ class CsvSource:
 
     name = NAME
 
-    def __init__(self, settings: Settings):
-        if settings.csv_dir is None:
+    def __init__(self, folder: Path | None):
+        if folder is None:
             raise SettingsError("the csv source needs a folder: set SURGEWATCH_CSV_DIR")
-        self._dir = settings.csv_dir
+        self._dir = folder
 
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
         """Bars for [start, end] from the ticker's file; see PriceSource."""

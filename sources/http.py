@@ -10,7 +10,7 @@ keeps at least `settings.http_min_interval` seconds between requests to one host
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -19,8 +19,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.util.retry import Retry
 
 from surgewatch import __version__
-from surgewatch.errors import SourceError
-from surgewatch.settings import Settings
+from surgewatch.errors import SourceError, one_line, redact
 
 USER_AGENT = f"surgewatch/{__version__} (+https://github.com/surgewatch)"
 
@@ -32,7 +31,7 @@ DEFAULT_BACKOFF = 0.5
 # longer would only delay the other tickers.
 RETRY_AFTER_MAX = 60
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-_DETAIL_CHARS = 200
+DETAIL_CHARS = 200
 
 
 class _HostThrottle:
@@ -60,15 +59,26 @@ class _PoliteAdapter(HTTPAdapter):
         self._throttle = throttle
         super().__init__(max_retries=retry)
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # passes requests' own keyword arguments through unchanged
         # requests has no session-wide timeout; without one a silent server hangs us forever.
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        self._throttle.wait(urlsplit(request.url).netloc)
+        self._throttle.wait(urlsplit(str(request.url)).netloc)
         return super().send(request, **kwargs)
 
 
-def make_session(settings: Settings, *, backoff_factor: float = DEFAULT_BACKOFF) -> requests.Session:
+class HttpSettings(Protocol):
+    """What a session needs of the configuration (surgewatch.settings.Settings has it)."""
+
+    @property
+    def http_timeout(self) -> float: ...
+    @property
+    def http_retries(self) -> int: ...
+    @property
+    def http_min_interval(self) -> float: ...
+
+
+def make_session(settings: HttpSettings, *, backoff_factor: float = DEFAULT_BACKOFF) -> requests.Session:
     """A Session with retries, a default timeout, a per-host pace and surgewatch's User-Agent.
 
     `backoff_factor` scales the waits between retries (tests pass a tiny one); the
@@ -117,22 +127,16 @@ def fetch(
         response = session.get(url, params=params, headers=headers)
     except requests.RequestException as exc:
         message = _describe_failure(exc, provider, session.get_adapter(url))
-        raise SourceError(ticker, _redact(message, secret), transient=True) from exc
+        raise SourceError(ticker, redact(message, secret), transient=True) from exc
     if response.ok:
         return response
     message = _describe_status(response, provider, detail_path)
-    raise SourceError(ticker, _redact(message, secret), transient=response.status_code in RETRY_STATUSES)
-
-
-def one_line(text: str, limit: int = _DETAIL_CHARS) -> str:
-    """Collapse text to one line of at most `limit` characters (for error messages)."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    raise SourceError(ticker, redact(message, secret), transient=response.status_code in RETRY_STATUSES)
 
 
 def _describe_failure(exc: requests.RequestException, provider: str, adapter: BaseAdapter) -> str:
     root = _root_cause(exc)
-    total = getattr(adapter.max_retries, "total", 0)
+    total = getattr(getattr(adapter, "max_retries", None), "total", 0)
     attempts = (total if isinstance(total, int) else 0) + 1
     tries = f", {attempts} attempts" if attempts > 1 else ""
     if isinstance(exc, requests.Timeout) or isinstance(root, (TimeoutError, urllib3.exceptions.TimeoutError)):
@@ -141,8 +145,8 @@ def _describe_failure(exc: requests.RequestException, provider: str, adapter: Ba
         return f"timed out ({provider}: no answer{within}{tries})"
     reason = root.strerror if isinstance(root, OSError) and root.strerror else str(root)
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return f"answer cut off ({provider}: {one_line(reason)})"
-    return f"connection failed ({provider}: {one_line(reason)}{tries})"
+        return f"answer cut off ({provider}: {one_line(reason, DETAIL_CHARS)})"
+    return f"connection failed ({provider}: {one_line(reason, DETAIL_CHARS)}{tries})"
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -166,7 +170,7 @@ def _describe_status(response: requests.Response, provider: str, detail_path: tu
     history = getattr(getattr(response.raw, "retries", None), "history", ())
     tries = f", {len(history) + 1} attempts" if history else ""
     detail = _error_detail(response, detail_path) or response.reason or "no explanation"
-    return f"{what} ({provider} HTTP {code}: {one_line(detail)}{tries})"
+    return f"{what} ({provider} HTTP {code}: {one_line(detail, DETAIL_CHARS)}{tries})"
 
 
 def _error_detail(response: requests.Response, path: tuple[str, ...]) -> str | None:
@@ -181,7 +185,3 @@ def _error_detail(response: requests.Response, path: tuple[str, ...]) -> str | N
     text = response.text.strip()
     # An HTML error page says nothing useful in one line; the status reason does.
     return None if not text or text.startswith("<") else text
-
-
-def _redact(message: str, secret: str | None) -> str:
-    return message.replace(secret, "***") if secret else message

@@ -8,7 +8,7 @@ import polars as pl
 from surgewatch.sources.base import PriceSource
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import SourceError
-from surgewatch.transforms.ingest import merged_prices, new_prices, restated_prices
+from surgewatch.sources.ingest import merged_prices, new_prices, restated_prices
 
 # Re-fetching a week of sessions we already hold is how a restatement (a new dividend
 # moving adj_close, a split moving close) is noticed without downloading everything.
@@ -50,7 +50,7 @@ def fetch_incremental(
 
     `stored` holds the ticker's stored rows (only the window's are compared).
     """
-    last = stored["date"].max() if stored.height else None
+    last: dt.date | None = stored["date"].max() if stored.height else None  # type: ignore[assignment]  # max of a Date column
     start = fetch_start(last, full=full)
     fetched = _not_empty(source, ticker, start, as_of, source.daily_prices(ticker, start, as_of))
     if start is None:

@@ -18,10 +18,9 @@ import polars as pl
 import requests
 
 from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame, malformed_answer
-from surgewatch.sources.http import fetch, one_line
+from surgewatch.sources.http import fetch
 from surgewatch.calendar import nyse_sessions
-from surgewatch.errors import SourceError
-from surgewatch.settings import Settings
+from surgewatch.errors import SourceError, one_line
 
 NAME = "stooq"
 _HEADER = "Date,Open,High,Low,Close"
@@ -32,8 +31,8 @@ class StooqSource:
 
     name = NAME
 
-    def __init__(self, settings: Settings, session: requests.Session):
-        self._base = settings.stooq_url
+    def __init__(self, base_url: str, session: requests.Session):
+        self._base = base_url
         self._session = session
 
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:

@@ -25,9 +25,8 @@ import requests
 from pydantic import SecretStr
 
 from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
-from surgewatch.sources.http import fetch, one_line
-from surgewatch.errors import SettingsError, SourceError
-from surgewatch.settings import Settings
+from surgewatch.sources.http import DETAIL_CHARS, fetch
+from surgewatch.errors import SettingsError, SourceError, one_line
 
 NAME = "tiingo"
 _FIELDS = {
@@ -41,12 +40,12 @@ class TiingoSource:
 
     name = NAME
 
-    def __init__(self, settings: Settings, session: requests.Session):
-        if settings.tiingo_token is None or not settings.tiingo_token.get_secret_value().strip():
+    def __init__(self, base_url: str, token: SecretStr | None, session: requests.Session):
+        if token is None or not token.get_secret_value().strip():
             raise SettingsError("the tiingo source needs an API token: set SURGEWATCH_TIINGO_TOKEN")
         # Kept wrapped so no repr, vars() or pickle inspection of the source prints it.
-        self._token = SecretStr(settings.tiingo_token.get_secret_value().strip())
-        self._base = settings.tiingo_url
+        self._token = SecretStr(token.get_secret_value().strip())
+        self._base = base_url
         self._session = session
 
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
@@ -75,7 +74,7 @@ class TiingoSource:
 def _parse_prices(body: Any, symbol: str) -> pl.DataFrame:
     if isinstance(body, dict):
         # Tiingo explains refusals (unknown ticker, plan limits) in a {"detail": …} object.
-        raise SourceError(symbol, f"request refused (tiingo: {one_line(str(body.get('detail', body)))})")
+        raise SourceError(symbol, f"request refused (tiingo: {one_line(str(body.get('detail', body)), DETAIL_CHARS)})")
     if not isinstance(body, list):
         raise TypeError(f"expected a list of days, got {type(body).__name__}")
     if not body:

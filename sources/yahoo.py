@@ -17,9 +17,8 @@ import polars as pl
 import requests
 
 from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
-from surgewatch.sources.http import fetch, one_line
-from surgewatch.errors import SourceError
-from surgewatch.settings import Settings
+from surgewatch.sources.http import DETAIL_CHARS, fetch
+from surgewatch.errors import SourceError, one_line
 
 NAME = "yahoo"
 EXCHANGE_TZ = "America/New_York"
@@ -30,8 +29,8 @@ class YahooSource:
 
     name = NAME
 
-    def __init__(self, settings: Settings, session: requests.Session):
-        self._base = settings.yahoo_url
+    def __init__(self, base_url: str, session: requests.Session):
+        self._base = base_url
         self._session = session
 
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
@@ -69,7 +68,7 @@ def _parse_chart(body: Any, symbol: str) -> pl.DataFrame | None:
     error = chart.get("error")
     if error:
         what = "unknown symbol" if error.get("code") == "Not Found" else "request refused"
-        detail = one_line(f"{error.get('code')}: {error.get('description')}")
+        detail = one_line(f"{error.get('code')}: {error.get('description')}", DETAIL_CHARS)
         raise SourceError(symbol, f"{what} (yahoo: {detail})")
     results = chart.get("result")
     if not results:

@@ -7,7 +7,7 @@ non-zero exit; a traceback means a bug.
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, cast, get_args
 
 import click
 import polars as pl
@@ -15,9 +15,10 @@ import typer
 
 from surgewatch.errors import InputError, SurgewatchError
 from surgewatch.settings import load_settings
-from surgewatch.output import render_rows, render_study, study_document
+from surgewatch.output import Format, render_rows, render_study, study_document
 from surgewatch.study import StudyParams, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
+from surgewatch.vocabulary import DEFAULT_HORIZONS
 
 app = typer.Typer(
     help="What usually happens after a month like this? Month-end surge signals and their forward returns.",
@@ -51,10 +52,10 @@ def parse_threshold(raw: str) -> float:
     return value
 
 
-def parse_format(raw: str) -> str:
-    if raw not in ("table", "csv", "json"):
+def parse_format(raw: str) -> Format:
+    if raw not in get_args(Format):
         raise InputError(f"--format must be table, csv or json, got {raw!r}")
-    return raw
+    return cast(Format, raw)
 
 
 def load_prices(ticker: str, prices: Path | None) -> pl.DataFrame:
@@ -98,9 +99,9 @@ def parse_snapshot(raw: str | None) -> int | None:
 def study(
     ticker: Annotated[str, typer.Option(help="Symbol, e.g. IWM.")],
     prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
-    threshold: Annotated[str, typer.Option(help="Move that qualifies, as a fraction.")] = "0.10",
+    threshold: Annotated[Optional[str], typer.Option(help="Move that qualifies, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10).")] = None,
     direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
-    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = "1,3,6,12",
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(map(str, DEFAULT_HORIZONS)),
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
     fmt: FormatOpt = "table",
@@ -108,17 +109,17 @@ def study(
     """The event table and its summary and baseline for one ticker (SPEC §2)."""
     symbol = normalize_ticker(ticker)
     params = StudyParams(
-        threshold=parse_threshold(threshold),
-        direction=direction,  # type: ignore[arg-type]
+        threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),
+        direction=direction,  # type: ignore[arg-type]  # StudyParams refuses anything but up/down, naming it
         horizons=parse_horizons(horizons),
-        basis=basis,  # type: ignore[arg-type]
+        basis=basis,  # type: ignore[arg-type]  # StudyParams refuses anything but price/total, naming it
     )
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
     result = run_study(load_prices(symbol, prices), params, as_of=cutoff)
     if not result.missing_sessions.is_empty():
         days = result.missing_sessions["date"]
         typer.echo(f"warning: {symbol} lacks {len(days)} NYSE session(s) inside its data, e.g. {days[0]}", err=True)
-    typer.echo(render_study(study_document(result, symbol), fmt))  # type: ignore[arg-type]
+    typer.echo(render_study(study_document(result, symbol), fmt))
 
 
 @app.command(
@@ -137,7 +138,7 @@ def check_published(
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
     audit = audit_published(load_prices(symbol, prices), table, summary or published_summary_beside(table))
-    typer.echo(render_rows(HEADER_AUDIT, audit.rows, fmt, title=f"{symbol}: published vs computed (tolerance {TOLERANCE_PP} pp)"))  # type: ignore[arg-type]
+    typer.echo(render_rows(HEADER_AUDIT, audit.rows, fmt, title=f"{symbol}: published vs computed (tolerance {TOLERANCE_PP} pp)"))
     if audit.flagged:
         typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
         raise typer.Exit(1)
@@ -222,7 +223,7 @@ def sql(
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.sql(query, snapshot=parse_snapshot(snapshot))
-    typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
+    typer.echo(render_rows(frame.columns, frame.rows(), fmt))
 
 
 @app.command(epilog="Example: surgewatch shell   (then: SELECT * FROM signal_events;)")
@@ -245,7 +246,7 @@ def versions(fmt: FormatOpt = "table") -> None:
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.versions()
-    typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
+    typer.echo(render_rows(frame.columns, frame.rows(), fmt))
 
 
 @app.command(epilog="Example: surgewatch diff 3 4")
@@ -259,8 +260,8 @@ def diff(
 
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
-        frame = wh.diff(parse_snapshot(a), parse_snapshot(b))  # type: ignore[arg-type]
-    typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
+        frame = wh.diff(parse_snapshot(a), parse_snapshot(b))  # type: ignore[arg-type]  # an argument is never None
+    typer.echo(render_rows(frame.columns, frame.rows(), fmt))
 
 
 @app.command(

@@ -1,8 +1,34 @@
 """The errors surgewatch raises on purpose.
 
 Each carries a one-line message a person can act on; the CLI prints it without a
-traceback. Anything else escaping is a bug.
+traceback. Anything else escaping is a bug. `one_line` and `redact` shape those messages.
 """
+
+import re
+
+# Passwords in connection strings (password=…) and URLs (scheme://user:secret@host).
+_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def one_line(what: str | BaseException, limit: int | None = None) -> str:
+    """Text (or an error's message) collapsed to one line, cut to `limit` characters.
+
+    An error's message stops before a "LINE 1: … ^" pointer (DuckDB adds one to SQL
+    errors); an error with no message is named by its type.
+    """
+    text = str(what)
+    if isinstance(what, BaseException):
+        text = text.split("\nLINE ")[0]
+    flat = " ".join(text.split()) or (type(what).__name__ if isinstance(what, BaseException) else "")
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def redact(text: str, secret: str | None = None) -> str:
+    """text with `secret` and any password in a connection string or URL shown as ***."""
+    if secret:
+        text = text.replace(secret, "***")
+    return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", text))
 
 
 class SurgewatchError(Exception):

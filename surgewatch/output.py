@@ -16,10 +16,11 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from surgewatch.formats import percent, threshold_percent
 from surgewatch.study import StudyResult
+from surgewatch.vocabulary import STATISTICS
 
 Format = Literal["table", "csv", "json"]
-STATISTICS = ("n", "average", "median", "win_rate", "sharpe", "max_drawdown")
 # Columns that hold fractions; everything else prints as it is.
 _RATIO_PREFIXES = ("move", "fwd_", "mdd_", "prior_drawdown", "average", "median", "win_rate", "max_drawdown")
 
@@ -105,7 +106,7 @@ def format_cell(column: str, value: object, label: object = None) -> str:
         if _is_ratio(column, label):
             # A share is not a return: no sign on it, and none on a flat zero.
             unsigned = "win_rate" in (column, label) or round(value * 100, 2) == 0
-            return f"{abs(value) * 100 if unsigned else value * 100:{'' if unsigned else '+'}.2f}%"
+            return percent(value, signed=not unsigned)
         return f"{round(value, 2) + 0.0:.2f}"
     return str(value)
 
@@ -143,6 +144,6 @@ def render_study(document: dict, fmt: Format) -> str:
     header, rows = study_table_rows(document)
     title = (
         f"{document['ticker']}: months {'+' if document['direction'] == 'up' else '-'}"
-        f"{document['threshold'] * 100:g}% or more ({document['basis']} basis), as of {document['as_of']}"
+        f"{threshold_percent(document['threshold'])} or more ({document['basis']} basis), as of {document['as_of']}"
     )
     return render_rows(header, rows, fmt, title=title)

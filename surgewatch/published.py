@@ -12,6 +12,7 @@ import polars as pl
 from surgewatch.errors import InputError
 from surgewatch.study import StudyParams, StudyResult, run_study
 import surgewatch.transforms as tf
+from surgewatch.vocabulary import DEFAULT_THRESHOLD
 TOLERANCE_PP = 0.05
 HEADER_AUDIT = ["check", "month", "column", "published", "computed", "difference", "flag"]
 _SUMMARY_STATS = {
@@ -59,7 +60,7 @@ def _horizons(columns: list[str]) -> tuple[int, ...]:
 
 
 def audit_published(
-    prices: pl.DataFrame, table_path: Path, summary_path: Path | None, threshold: float = 0.10
+    prices: pl.DataFrame, table_path: Path, summary_path: Path | None, threshold: float = DEFAULT_THRESHOLD
 ) -> Audit:
     """Compare a published event table (month, move_pct, fwd_<h>m_pct…) and optionally its
     summary (statistic, fwd_<h>m…) with the study computed from prices."""

@@ -6,7 +6,7 @@ SecretStr so they never print.
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from surgewatch.errors import InputError, SettingsError
 from surgewatch.tickers import parse_tickers
+from surgewatch.vocabulary import DEFAULT_THRESHOLD
 
 Source = Literal["yahoo", "tiingo", "stooq", "csv"]
 
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
     tiingo_token: SecretStr | None = None
     stooq_url: str = "https://stooq.com"
     csv_dir: Path | None = None
-    threshold: float = Field(default=0.10, gt=0, allow_inf_nan=False)
+    threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, allow_inf_nan=False)
     alert_urls: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     http_timeout: float = Field(default=20.0, gt=0, allow_inf_nan=False)
     http_retries: int = Field(default=5, ge=0)
@@ -43,20 +44,20 @@ class Settings(BaseSettings):
     @classmethod
     def _split_tickers(cls, value: object) -> tuple[str, ...]:
         try:
-            return tuple(parse_tickers(value if isinstance(value, (str, list)) else list(value)))
+            return tuple(parse_tickers(value if isinstance(value, (str, list)) else list(value)))  # type: ignore[call-overload]  # pydantic reports a value that is not iterable
         except InputError as exc:
             raise ValueError(str(exc)) from None
 
     @field_validator("alert_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> tuple[str, ...]:
-        return tuple(value.split()) if isinstance(value, str) else tuple(value)
+        return tuple(value.split()) if isinstance(value, str) else tuple(value)  # type: ignore[arg-type]  # pydantic reports a value that is not iterable
 
     @field_validator("alert_urls")
     @classmethod
     def _apprise_urls(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
         if value:
-            from surgewatch.alerts.deliver import unusable_targets  # imports Apprise: only when targets are set
+            from surgewatch.targets import unusable_targets  # imports Apprise: only when targets are set
 
             bad = unusable_targets(value)
             if bad:
@@ -120,7 +121,7 @@ class Settings(BaseSettings):
         return self.data_path or f"{self.home / 'lake'}/"
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; raise SettingsError naming each bad variable."""
     try:
         settings = Settings(**overrides)

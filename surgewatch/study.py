@@ -15,16 +15,15 @@ import surgewatch.transforms as tf
 from surgewatch.schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEvents, SignalSummary, validate
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import InputError
-from surgewatch.transforms._order import sorted_by_ticker
-
-DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
+from surgewatch.frames import sorted_by_ticker
+from surgewatch.vocabulary import DEFAULT_HORIZONS, DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)
 class StudyParams:
     """What a study asks: threshold crossed in which direction, on which basis, how far ahead."""
 
-    threshold: float = 0.10
+    threshold: float = DEFAULT_THRESHOLD
     direction: tf.Direction = "up"
     horizons: tuple[int, ...] = DEFAULT_HORIZONS
     basis: tf.Basis = "price"
@@ -55,7 +54,7 @@ class StudyResult:
     def as_of(self, ticker: str) -> dt.date | None:
         """The last session of ticker's data the study used."""
         dates = self.prices.filter(pl.col("ticker") == ticker)["date"]
-        return dates.max() if len(dates) else None
+        return dates.max() if len(dates) else None  # type: ignore[return-value]  # max of a Date column
 
 
 def parse_horizons(raw: str | Sequence[int]) -> tuple[int, ...]:
@@ -83,7 +82,7 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
         empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
         raise InputError(f"{price_column} is empty for {', '.join(empty)}; use --basis price")
     prices = validate(sorted_by_ticker(prices, "date"), DailyPrices, "prices")
-    sessions = nyse_sessions(prices["date"].min(), prices["date"].max())
+    sessions = nyse_sessions(prices["date"].min(), prices["date"].max())  # type: ignore[arg-type]  # dates of a non-empty frame
     month_end = validate(tf.month_ends(prices, sessions, params.basis), MonthEnd, "month_end")
     monthly = validate(tf.monthly_returns(month_end, params.horizons), MonthlyReturns, "monthly_returns")
     events = validate(

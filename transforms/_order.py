@@ -1,53 +1,13 @@
-"""Row order helpers. Frames usually arrive sorted by (ticker, key): check that in O(n)
-without hashing, and only sort when they are not; describe the ticker runs once so
-per-ticker work can run over integer ids instead of hashing ticker strings."""
+"""Integer encodings the transforms compute with: a row's ticker run number and its
+month number. The sorting helpers live in surgewatch.frames (the schemas need them too)."""
 
 import numpy as np
 import polars as pl
 
+# month_ends imports its sorting helper from here along with the encodings.
+from surgewatch.frames import sorted_with_runs
 
-def ticker_runs(frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per run of equal consecutive tickers: ticker, start (first row), rows."""
-    runs = frame.select(pl.col("ticker").rle()).unnest("ticker")
-    return runs.select(
-        pl.col("value").alias("ticker"),
-        (pl.col("len").cum_sum() - pl.col("len")).cast(pl.UInt32).alias("start"),
-        pl.col("len").cast(pl.UInt32).alias("rows"),
-    )
-
-
-def in_order(frame: pl.DataFrame, key: str, runs: pl.DataFrame) -> bool:
-    """Sorted by (ticker, key), key strictly rising per ticker, given frame's ticker runs:
-    run tickers strictly rising (each ticker one run, in order), and every step back of
-    key falls on a run start."""
-    if frame.height < 2:
-        return True
-    if frame[key].null_count():
-        return False
-    values = runs["ticker"]
-    if values.len() > 1 and not (values.slice(1) > values.slice(0, values.len() - 1)).all():
-        return False
-    steps_back = (frame[key].to_physical().diff() <= 0).arg_true()
-    return bool(steps_back.is_in(runs["start"].cast(steps_back.dtype).implode()).all())
-
-
-def sorted_with_runs(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(frame sorted by (ticker, key), its ticker runs); frame as is when already sorted."""
-    runs = ticker_runs(frame)
-    if in_order(frame, key, runs):
-        return frame, runs
-    frame = frame.sort("ticker", key)
-    return frame, ticker_runs(frame)
-
-
-def is_sorted_by_ticker(frame: pl.DataFrame, key: str) -> bool:
-    """True when frame is sorted by (ticker, key) with key strictly rising per ticker."""
-    return in_order(frame, key, ticker_runs(frame))
-
-
-def sorted_by_ticker(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """frame sorted by (ticker, key): as is when it already is, else sorted."""
-    return sorted_with_runs(frame, key)[0]
+__all__ = ["month_numbers", "run_ids", "sorted_with_runs"]
 
 
 def run_ids(runs: pl.DataFrame) -> pl.Series:
@@ -61,8 +21,8 @@ def month_numbers(dates: pl.Series) -> pl.Series:
     """year * 12 + month - 1 of each date (Int32), by lookup in a per-day table: a third
     of the cost of dt.year / dt.month on tens of millions of rows."""
     days = dates.to_physical()
-    lo, hi = days.min(), days.max()
-    if lo is None:
+    if days.is_empty():
         return pl.Series("_month", [], dtype=pl.Int32)
+    lo, hi = int(days.min()), int(days.max())  # type: ignore[arg-type]  # day numbers of a non-empty Date series
     table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
     return pl.Series("_month", table, dtype=pl.Int32).gather(days - lo)

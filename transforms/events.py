@@ -3,12 +3,10 @@
 import numpy as np
 import polars as pl
 
-from surgewatch.transforms._order import sorted_by_ticker
+from surgewatch.frames import sorted_by_ticker
+from surgewatch.transforms._order import run_ids, sorted_with_runs
 from surgewatch.transforms.types import BASIS_COLUMN, Basis, Direction
-
-
-def _crossed(value: pl.Expr, threshold: float, direction: Direction) -> pl.Expr:
-    return value >= threshold if direction == "up" else value <= -threshold
+from surgewatch.vocabulary import crossed
 
 
 def signal_events(
@@ -24,10 +22,10 @@ def signal_events(
     first_crossed_on = the first session d of m with P[d] / C[m-1] - 1 past the threshold,
     P the daily basis price and C[m-1] the previous month-end close.
     """
-    months = sorted_by_ticker(monthly_returns, "month")
-    tid, close = pl.col("ticker").rle_id(), pl.col("close")
+    months, runs = sorted_with_runs(monthly_returns, "month")
+    tid, close = run_ids(runs), pl.col("close")
     months = months.with_columns(previous_close=pl.when(tid.shift(1) == tid).then(close.shift(1)))
-    events = months.filter(_crossed(pl.col("move"), threshold, direction))
+    events = months.filter(crossed(pl.col("move"), threshold, direction))
     prices = sorted_by_ticker(prices, "date")
     rows = _month_rows(months, prices)
     if rows is None:  # months not built from exactly these rows: match by key instead
@@ -59,7 +57,7 @@ def _month_rows(months: pl.DataFrame, prices: pl.DataFrame) -> np.ndarray | None
 
 def _first_crossed_by_rows(events, months, starts, prices, threshold, direction, basis) -> pl.Series:
     """Each event month is a contiguous block of price rows: gather just those rows."""
-    position = months.with_row_index("_i").filter(_crossed(pl.col("move"), threshold, direction))["_i"]
+    position = months.with_row_index("_i").filter(crossed(pl.col("move"), threshold, direction))["_i"]
     position = position.to_numpy().astype(np.int64)
     begin, size = starts[position], events["sessions"].to_numpy().astype(np.int64)
     if size.sum() == 0:
@@ -69,7 +67,7 @@ def _first_crossed_by_rows(events, months, starts, prices, threshold, direction,
     price = prices[BASIS_COLUMN[basis]].gather(rows).to_numpy()
     reference = np.repeat(events["previous_close"].to_numpy(), size)
     move = price / reference - 1
-    hit = move >= threshold if direction == "up" else move <= -threshold
+    hit = crossed(move, threshold, direction)
     day = prices["date"].gather(rows).to_physical().to_numpy().astype(np.int64)
     never = np.iinfo(np.int64).max
     first = np.minimum.reduceat(np.where(hit, day, never), offsets)  # dates rise within a month
@@ -83,7 +81,7 @@ def _first_crossed_by_join(events, prices, threshold, direction, basis) -> pl.Se
         .select("ticker", "date", pl.col(BASIS_COLUMN[basis]).alias("price"))
         .with_columns(month=pl.col("date").dt.month_start())
         .join(events.lazy().select("ticker", "month", "previous_close"), on=["ticker", "month"])
-        .filter(_crossed(pl.col("price") / pl.col("previous_close") - 1, threshold, direction))
+        .filter(crossed(pl.col("price") / pl.col("previous_close") - 1, threshold, direction))
         .group_by("ticker", "month")
         .agg(pl.col("date").min().alias("first_crossed_on"))
     )

@@ -2,42 +2,34 @@
 
 import polars as pl
 
-from surgewatch.transforms._order import in_order, ticker_runs
+from surgewatch.frames import sorted_with_runs
 
 
 def missing_sessions(prices: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
     """(ticker, date) for every NYSE session between a ticker's first and last row that
     has no row. Counts are compared first so only short tickers pay for the anti-join,
-    and only their rows are read for it.
+    and only their rows are read for it; each ticker's rows are one slice of the frame
+    sorted by (ticker, date), so nothing is hashed until then.
     """
     calendar = sessions["date"].sort()
-    runs = ticker_runs(prices)
-    runs = runs if in_order(prices, "date", runs) else None
-    if runs is not None:  # spans from run boundaries: no hashing
-        dates = prices["date"]
-        spans = runs.select(
-            "ticker",
-            dates.gather(runs["start"]).alias("first"),
-            dates.gather(runs["start"] + runs["rows"] - 1).alias("last"),
-            pl.col("rows"),
-        )
-    else:
-        spans = prices.group_by("ticker").agg(
-            pl.col("date").min().alias("first"), pl.col("date").max().alias("last"), pl.len().alias("rows")
-        )
+    prices, runs = sorted_with_runs(prices, "date")
+    dates = prices["date"]
+    spans = runs.select(
+        "ticker",
+        dates.gather(runs["start"]).alias("first"),
+        dates.gather(runs["start"] + runs["rows"] - 1).alias("last"),
+        pl.col("rows"),
+    )
     expected = calendar.search_sorted(spans["last"], side="right") - calendar.search_sorted(
         spans["first"], side="left"
     )
     short = spans.filter(pl.Series(expected).cast(pl.UInt32) > pl.col("rows"))
     if short.is_empty():
         return pl.DataFrame(schema={"ticker": pl.Utf8, "date": pl.Date})
-    if runs is not None:  # only the short tickers' rows, sliced out
-        where = runs.join(short.select("ticker"), on="ticker", how="semi")
-        present = pl.concat(
-            [prices.select("ticker", "date").slice(start, rows) for start, rows in where.select("start", "rows").rows()]
-        ).lazy()
-    else:
-        present = prices.lazy().select("ticker", "date").filter(pl.col("ticker").is_in(short["ticker"].implode()))
+    where = runs.join(short.select("ticker"), on="ticker", how="semi")
+    present = pl.concat(
+        [prices.select("ticker", "date").slice(start, rows) for start, rows in where.select("start", "rows").rows()]
+    ).lazy()
     return (
         short.lazy()
         .join(sessions.lazy().select("date"), how="cross")

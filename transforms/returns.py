@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from surgewatch.transforms._order import sorted_by_ticker
+from surgewatch.transforms._order import month_numbers, run_ids, sorted_with_runs
 
 
 def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
@@ -23,13 +23,10 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     def ahead(expr: pl.Expr, k: int) -> pl.Expr:
         return pl.when((tid.shift(-k) == tid) & (number.shift(-k) == number + k)).then(expr.shift(-k))
 
+    month_end, runs = sorted_with_runs(month_end, "month")
     frame = (
-        sorted_by_ticker(month_end, "month")
-        .lazy()
-        .with_columns(
-            _tid=pl.col("ticker").rle_id(),
-            _number=pl.col("month").dt.year().cast(pl.Int32) * 12 + pl.col("month").dt.month().cast(pl.Int32),
-        )
+        month_end.lazy()
+        .with_columns(run_ids(runs), month_numbers(month_end["month"]).alias("_number"))
         .with_columns(
             move=pl.when((tid.shift(1) == tid) & (number.shift(1) == number - 1)).then(close / close.shift(1) - 1),
             _peak0=close,

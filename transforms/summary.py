@@ -4,6 +4,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from surgewatch.vocabulary import STATISTICS
+
 
 def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
     """Over the rows whose fwd_hm is not null, per ticker and horizon h:
@@ -31,7 +33,7 @@ def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> p
         per_horizon.append(stats)
     return (
         pl.concat(per_horizon)
-        .select("ticker", "horizon", "n", "average", "median", "win_rate", "sharpe", "max_drawdown")
+        .select("ticker", "horizon", *STATISTICS)
         .sort("ticker", "horizon")
         .collect()
     )

@@ -2,8 +2,11 @@
 
 from typing import Literal
 
+from surgewatch.vocabulary import Direction
+
+__all__ = ["BASIS_COLUMN", "Basis", "Direction"]
+
 Basis = Literal["price", "total"]
-Direction = Literal["up", "down"]
 
 # price: split-adjusted close as chart APIs return it; total: dividends reinvested.
 BASIS_COLUMN: dict[str, str] = {"price": "close", "total": "adj_close"}

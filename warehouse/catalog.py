@@ -1,25 +1,16 @@
 """The DuckLake catalog named by SURGEWATCH_CATALOG: how to attach it, and how to name it in
 messages without leaking a password."""
 
-import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from surgewatch.errors import WarehouseError
+from surgewatch.errors import WarehouseError, redact
 from surgewatch.settings import Settings
 from surgewatch.warehouse.extensions import sql_literal
 
 ALIAS = "lake"
-
-_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
-
-
-def _redact(text: str) -> str:
-    return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", text))
-
 
 def _absolute_location(location: str) -> str:
     """Local data paths are made absolute because DuckLake stores the path it was created
@@ -42,10 +33,10 @@ class Catalog:
         """Parse Settings.catalog_uri; file catalogs get absolute paths."""
         kind, _, target = settings.catalog_uri.partition(":")
         if kind not in ("sqlite", "postgres") or not target:
-            raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path> or postgres:<conninfo>, not {_redact(settings.catalog_uri)!r}")
+            raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path> or postgres:<conninfo>, not {redact(settings.catalog_uri)!r}")
         if kind != "postgres":
             target = str(Path(target).expanduser().resolve())
-        return cls(kind, target, _absolute_location(settings.lake_path))
+        return cls(kind, target, _absolute_location(settings.lake_path))  # type: ignore[arg-type]  # kind checked just above
 
     @property
     def extensions(self) -> tuple[str, ...]:
@@ -56,11 +47,11 @@ class Catalog:
     @property
     def display(self) -> str:
         """The catalog for messages: the path, or the conninfo with its password masked."""
-        return f"{self.kind}:{_redact(self.target)}"
+        return f"{self.kind}:{redact(self.target)}"
 
     def redact(self, text: str) -> str:
         """Mask the catalog's password in an error text (DuckDB echoes the conninfo)."""
-        return _redact(text.replace(self.target, _redact(self.target)))
+        return redact(text.replace(self.target, redact(self.target)))
 
     def is_missing_file(self) -> bool:
         """True when a file catalog does not exist (a server catalog cannot tell without

@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 
 from surgewatch.errors import WarehouseError
+from surgewatch.errors import one_line as one_line  # re-exported: lake.py imports it from here
 
-_CONFIG = {
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     # Fail at once instead of trying the network when something needs an extension
     # we did not load ourselves.
     "autoinstall_known_extensions": "false",
@@ -29,13 +30,6 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def one_line(exc: BaseException) -> str:
-    """A DuckDB error on one line, without the "LINE 1: … ^" pointer that follows it
-    (the CLI prints errors as one line)."""
-    text = str(exc).split("\nLINE ")[0]
-    return " ".join(text.split()) or type(exc).__name__
-
-
 def extension_path(name: str) -> Path:
     """The packaged extension file for this DuckDB version, e.g. name='ducklake'."""
     package = f"duckdb_extension_{name}"
@@ -45,7 +39,7 @@ def extension_path(name: str) -> Path:
     except ImportError:
         raise WarehouseError(f"DuckDB extension {name} is not installed: pip install {wheel}") from None
     path = (
-        Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+        Path(str(module.__file__)).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
     )
     if not path.is_file():
         raise WarehouseError(f"no {name} extension for DuckDB {duckdb.__version__} at {path}: pip install {wheel}")

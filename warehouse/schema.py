@@ -9,6 +9,15 @@ is picked up without touching the write code.
 
 from dataclasses import dataclass
 
+from surgewatch.vocabulary import BAR_COLUMNS, DEFAULT_HORIZONS, drawdown_columns, forward_columns
+
+_HORIZON_COLUMNS = (*forward_columns(DEFAULT_HORIZONS), *drawdown_columns(DEFAULT_HORIZONS))
+
+
+def _columns(names: tuple[str, ...], width: int) -> str:
+    """DDL lines `name  TYPE,` (DOUBLE but for volume), names padded to `width` as in the tables below."""
+    return "\n".join(f"        {name:<{width}}{'BIGINT' if name == 'volume' else 'DOUBLE'}," for name in names)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -27,22 +36,17 @@ _INITIAL = (
         applied_at  TIMESTAMPTZ NOT NULL
     )
     """,
-    """
+    f"""
     CREATE TABLE prices_daily (
         ticker      VARCHAR NOT NULL,
         date        DATE NOT NULL,
-        open        DOUBLE,
-        high        DOUBLE,
-        low         DOUBLE,
-        close       DOUBLE,
-        adj_close   DOUBLE,
-        volume      BIGINT,
+{_columns(BAR_COLUMNS, 12)}
         source      VARCHAR,
         fetched_at  TIMESTAMPTZ,
         run_id      VARCHAR NOT NULL
     )
     """,
-    """
+    f"""
     CREATE TABLE month_end (
         ticker          VARCHAR NOT NULL,
         month           DATE NOT NULL,
@@ -53,33 +57,19 @@ _INITIAL = (
         up_sessions     INTEGER,
         prior_drawdown  DOUBLE,
         move            DOUBLE,
-        fwd_1m          DOUBLE,
-        fwd_3m          DOUBLE,
-        fwd_6m          DOUBLE,
-        fwd_12m         DOUBLE,
-        mdd_1m          DOUBLE,
-        mdd_3m          DOUBLE,
-        mdd_6m          DOUBLE,
-        mdd_12m         DOUBLE,
+{_columns(_HORIZON_COLUMNS, 16)}
         basis           VARCHAR,
         run_id          VARCHAR NOT NULL
     )
     """,
-    """
+    f"""
     CREATE TABLE signal_events (
         ticker            VARCHAR NOT NULL,
         month             DATE NOT NULL,
         as_of             DATE,
         complete          BOOLEAN,
         move              DOUBLE,
-        fwd_1m            DOUBLE,
-        fwd_3m            DOUBLE,
-        fwd_6m            DOUBLE,
-        fwd_12m           DOUBLE,
-        mdd_1m            DOUBLE,
-        mdd_3m            DOUBLE,
-        mdd_6m            DOUBLE,
-        mdd_12m           DOUBLE,
+{_columns(_HORIZON_COLUMNS, 18)}
         sessions          INTEGER,
         up_sessions       INTEGER,
         prior_drawdown    DOUBLE,

@@ -39,6 +39,19 @@ class TestStudy:
         assert [s["horizon"] for s in doc["summary"]] == [1, 3, 6, 12]
         assert doc["baseline"][0]["n"] > doc["summary"][0]["n"]
 
+    def test_threshold_defaults_to_the_setting(self, capsys, prices_dir, monkeypatch, tmp_path):
+        """SURGEWATCH_THRESHOLD=0.12 is the study's threshold unless --threshold says otherwise."""
+        monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
+        iwm = str(prices_dir / "IWM.csv")
+        monkeypatch.setenv("SURGEWATCH_THRESHOLD", "0.12")
+        _, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", iwm, "--format", "json")
+        doc = json.loads(out)
+        assert doc["threshold"] == 0.12
+        assert doc["events"] and min(e["move"] for e in doc["events"]) >= 0.12
+        _, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", iwm, "--threshold", "0.10", "--format", "json")
+        told = json.loads(out)
+        assert told["threshold"] == 0.10 and len(told["events"]) > len(doc["events"])
+
     def test_table_shows_signed_percents(self, capsys, prices_dir):
         code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--as-of", "2026-07-31")
         assert code == 0

@@ -1,7 +1,5 @@
 """Exactly-once alerts, replaying IWM's April 2026 night by night through the real flow."""
 
-import polars as pl
-
 from surgewatch.flows.refresh import refresh
 from tests.flows.conftest import night, query
 

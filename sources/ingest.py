@@ -1,9 +1,13 @@
-"""Stored prices + freshly fetched prices → what changed, and whether history was restated."""
+"""Stored prices + freshly fetched prices → what changed, and whether history was restated.
+
+The fetch's own bookkeeping (sources/incremental.py uses it), not a figure of the study."""
 
 import polars as pl
 
-KEY = ["ticker", "date"]
-VALUES = ["open", "high", "low", "close", "adj_close", "volume"]
+from surgewatch.vocabulary import BAR_COLUMNS, PRICE_KEY
+
+KEY = list(PRICE_KEY)
+VALUES = list(BAR_COLUMNS)
 # Providers re-send the overlap window as float32-rounded text; anything closer than
 # this is the same number, anything further is a restatement.
 RESTATEMENT_TOLERANCE = 1e-6

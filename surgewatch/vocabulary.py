@@ -1,0 +1,44 @@
+"""The study's facts, defined once: what a bar holds, which horizons and threshold a study
+uses unless told otherwise, what a summary reports, and what "past the threshold" means.
+
+Ground floor: the transforms, schemas, sources, warehouse DDL, CLI and report read them
+from here.
+"""
+
+from typing import Literal, overload
+
+import numpy as np
+import polars as pl
+
+Direction = Literal["up", "down"]
+
+# Forward horizons in months, and the move that qualifies a month (a fraction).
+DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
+DEFAULT_THRESHOLD = 0.10
+
+# A daily bar's values, and a price row: a bar keyed by (ticker, date).
+BAR_COLUMNS = ("open", "high", "low", "close", "adj_close", "volume")
+PRICE_KEY = ("ticker", "date")
+PRICE_COLUMNS = (*PRICE_KEY, *BAR_COLUMNS)
+
+# The figures of a horizon summary, in the order every table shows them.
+STATISTICS = ("n", "average", "median", "win_rate", "sharpe", "max_drawdown")
+
+
+def forward_columns(horizons: tuple[int, ...] = DEFAULT_HORIZONS) -> tuple[str, ...]:
+    """fwd_{h}m: the forward return over h months, per horizon."""
+    return tuple(f"fwd_{h}m" for h in horizons)
+
+
+def drawdown_columns(horizons: tuple[int, ...] = DEFAULT_HORIZONS) -> tuple[str, ...]:
+    """mdd_{h}m: the worst drawdown within h months, per horizon."""
+    return tuple(f"mdd_{h}m" for h in horizons)
+
+
+@overload
+def crossed(move: pl.Expr, threshold: float, direction: Direction | str) -> pl.Expr: ...
+@overload
+def crossed(move: np.ndarray, threshold: float, direction: Direction | str) -> np.ndarray: ...
+def crossed(move: pl.Expr | np.ndarray, threshold: float, direction: Direction | str) -> pl.Expr | np.ndarray:
+    """Past the threshold: move >= threshold (up) or move <= -threshold (down)."""
+    return move >= threshold if direction == "up" else move <= -threshold
