@@ -14,7 +14,7 @@ import duckdb
 from surgewatch.errors import WarehouseError
 from surgewatch.faults import Step, reach
 from surgewatch.warehouse.catalog import ALIAS, Catalog
-from surgewatch.warehouse.extensions import one_line, sql_literal
+from surgewatch.warehouse.extensions import one_line, scalar, sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def attach(con: duckdb.DuckDBPyConnection, catalog: Catalog, *, read_only: bool,
 def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     """No file access beyond the lake's data files (so no ATTACH, COPY or reading other
     files) and no configuration changes from here on."""
-    data_path = con.execute("SELECT data_path FROM ducklake_settings(?)", [ALIAS]).fetchone()[0]
+    data_path = scalar(con, "SELECT data_path FROM ducklake_settings(?)", [ALIAS])
     con.execute(f"SET allowed_directories = [{sql_literal(data_path)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
@@ -80,7 +80,7 @@ def transaction(con: duckdb.DuckDBPyConnection, message: str, extra: dict[str, A
     writer lock, so no other commit can come in between."""
     con.execute("BEGIN")
     try:
-        predicted = con.execute(f"SELECT id FROM {ALIAS}.current_snapshot()").fetchone()[0] + 1
+        predicted = scalar(con, f"SELECT id FROM {ALIAS}.current_snapshot()") + 1
         yield predicted
         con.execute(
             "CALL ducklake_set_commit_message(?, ?, ?, extra_info => ?)",
@@ -95,6 +95,6 @@ def transaction(con: duckdb.DuckDBPyConnection, message: str, extra: dict[str, A
             pass  # a failed COMMIT has already rolled the transaction back
         raise
     reach(Step.COMMITTED)
-    committed = con.execute(f"SELECT id FROM {ALIAS}.last_committed_snapshot()").fetchone()[0]
+    committed = scalar(con, f"SELECT id FROM {ALIAS}.last_committed_snapshot()")
     if committed != predicted:
         log.warning("%s committed as version %s, recorded as %s: a writer bypassed the lock", message, committed, predicted)

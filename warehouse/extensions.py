@@ -6,6 +6,7 @@ so the extension files shipped in the duckdb-extension-* wheels are LOADed by pa
 
 import importlib
 import sys
+from typing import Any
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,14 @@ _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": "false",
     "autoload_known_extensions": "false",
 }
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The one value a one-row, one-column SELECT returns."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise WarehouseError(f"no row from {sql.split()[0]} ...: the catalog is not what this version expects")
+    return row[0]
 
 
 def sql_literal(text: str) -> str:

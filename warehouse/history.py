@@ -23,14 +23,16 @@ _CHANGE_WORDS = {
     "inlined_delete": "deleted",
 }
 
-_DIFF_SCHEMA = {"table": pl.String, "change": pl.String, "ticker": pl.String, "row": pl.String}
-_VERSIONS_SCHEMA = {
-    "version": pl.Int64,
-    "time": pl.Datetime("us", "UTC"),
-    "run_id": pl.String,
-    "message": pl.String,
-    "changes": pl.String,
-}
+_DIFF_SCHEMA = pl.Schema({"table": pl.String(), "change": pl.String(), "ticker": pl.String(), "row": pl.String()})
+_VERSIONS_SCHEMA = pl.Schema(
+    {
+        "version": pl.Int64(),
+        "time": pl.Datetime("us", "UTC"),
+        "run_id": pl.String(),
+        "message": pl.String(),
+        "changes": pl.String(),
+    }
+)
 
 
 def versions(reader: Reader) -> pl.DataFrame:
@@ -93,7 +95,7 @@ def diff(reader: Reader, a: int, b: int) -> pl.DataFrame:
             continue
         columns = [
             c
-            for c in (after or before)
+            for c in (after or before or [])
             if c not in schema.LINEAGE and (before is None or c in before) and (after is None or c in after)
         ]
         select = ", ".join(f'"{c}"' for c in columns)

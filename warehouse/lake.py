@@ -122,7 +122,7 @@ class Warehouse:
     # -- reading ---------------------------------------------------------------------
 
     def prices(self, tickers: Iterable[str] | None = None, as_of: date | None = None) -> pl.DataFrame:
-        """Stored daily prices as the raw frame (readers.PRICE_COLUMNS), sorted;
+        """Stored daily prices as the raw frame (vocabulary.PRICE_COLUMNS), sorted;
         optionally only some tickers and dates <= as_of."""
         return self._reader.prices(tickers, as_of)
 

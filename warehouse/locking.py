@@ -27,7 +27,7 @@ import duckdb
 from surgewatch.errors import WarehouseError, one_line
 from surgewatch.settings import Settings
 from surgewatch.warehouse.catalog import Catalog
-from surgewatch.warehouse.extensions import connect, sql_literal
+from surgewatch.warehouse.extensions import connect, scalar, sql_literal
 
 
 class RefreshInProgress(WarehouseError):
@@ -99,7 +99,7 @@ def _server_lock(catalog: Catalog) -> Iterator[None]:
             # unless a transaction is open, and a session-level lock would then outlive us
             # in the pool; a transaction-level lock inside an open transaction does not.
             con.execute("BEGIN")
-            got = con.execute(_ADVISORY).fetchone()[0]  # type: ignore[index]  # SELECT of one value: one row
+            got = scalar(con, _ADVISORY)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot lock the catalog {catalog.display}: {catalog.redact(one_line(exc))}") from None
         if not got:

@@ -12,18 +12,19 @@ from surgewatch.errors import WarehouseError
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import ALIAS, Catalog
 from surgewatch.warehouse.connection import no_warehouse, transaction
-from surgewatch.warehouse.extensions import one_line
+from surgewatch.warehouse.extensions import one_line, scalar
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The number of the last migration applied to this warehouse (0: none)."""
-    exists = con.execute(
+    exists = scalar(
+        con,
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' AND table_name = 'schema_version'",
         [ALIAS],
-    ).fetchone()[0]
+    )
     if not exists:
         return 0
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+    return int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version"))
 
 
 def _head() -> int:

@@ -9,11 +9,11 @@ import duckdb
 import polars as pl
 
 from surgewatch.errors import WarehouseError
+from surgewatch.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, retry_locked
 from surgewatch.warehouse.extensions import connect, one_line
 
-PRICE_COLUMNS = ("ticker", "date", "open", "high", "low", "close", "adj_close", "volume")
 """The raw daily frame (schemas.frames.DailyPrices) as prices() returns it."""
 
 _READ_STATEMENTS = {duckdb.StatementType.SELECT.name, duckdb.StatementType.EXPLAIN.name}

@@ -25,7 +25,7 @@ from surgewatch.errors import WarehouseError
 from surgewatch.faults import Step, reach
 from surgewatch.warehouse.connection import transaction
 from surgewatch.warehouse.extensions import one_line
-from surgewatch.warehouse.readers import PRICE_COLUMNS
+from surgewatch.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.records import RunRecord
 from surgewatch.warehouse.staging import Stager, registered, table_name
 
