@@ -7,7 +7,8 @@ from unittest import mock
 
 import numpy as np
 import polars as pl
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surgewatch.transforms._windows import trailing
 from tests.transforms.frames import sessions_for
