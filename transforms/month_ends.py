@@ -1,13 +1,19 @@
 """Daily prices → one row per (ticker, month): month-end close and the month's context."""
 
+import numpy as np
 import polars as pl
 
-from surgewatch.transforms._order import month_numbers, run_ids, sorted_with_runs
+from surgewatch.transforms._order import month_numbers, sorted_with_runs
+from surgewatch.transforms._windows import trailing
 from surgewatch.transforms.types import BASIS_COLUMN, Basis
 
 # SPEC §2 prior_drawdown: the 63-session low of the drawdown from the 252-session high.
 PEAK_WINDOW = 252
 LOOKBACK_WINDOW = 63
+# Rows of whole tickers handled at a time: arrays of 2 MB stay in cache and are reused
+# by the allocator; whole-column temporaries (176 MB each at 22M rows) cost more in
+# fresh pages than in arithmetic.
+CHUNK_ROWS = 1 << 18
 
 
 def month_ends(prices: pl.DataFrame, sessions: pl.DataFrame, basis: Basis = "price") -> pl.DataFrame:
@@ -17,52 +23,96 @@ def month_ends(prices: pl.DataFrame, sessions: pl.DataFrame, basis: Basis = "pri
     as_of = last session of m present; sessions / up_sessions = rows in m / rows whose
     close > the previous row's close (the previous row may lie in the month before);
     prior_drawdown = min over the 63 sessions ending on the last session before m of
-    P / max(P over the 252 sessions ending that day) - 1, with P the basis price.
+    P / max(P over the 252 sessions ending that day) - 1, with P the basis price
+    (near the start of a ticker's data: over the sessions that exist).
 
-    Runs over rows in (ticker, date) order (sorted here only if they are not) without
-    hashing a ticker or a month: per-ticker windows partition by integer run ids flagged
-    sorted (polars' fast path), and each month's row is its last session's row, found
-    by comparing each row's month number with the next row's.
+    Runs over rows in (ticker, date) order (sorted here only if they are not), as numpy
+    arrays over a chunk of whole tickers at a time (no window crosses a ticker), without
+    hashing a ticker or a month. The basis price has no nulls (run_study refuses them).
     """
     frame, runs = sorted_with_runs(prices, "date")
-    tid, month_number = pl.col("_tid"), pl.col("_month")
-    same_ticker_as_previous = tid == tid.shift(1)
-    last_of_month = ((tid != tid.shift(-1)) | (month_number != month_number.shift(-1))).fill_null(True)
-    row, ups = pl.col("_row").cast(pl.Int64), pl.col("_ups").cast(pl.Int64)
-    last_sessions = sessions.lazy().group_by(pl.col("date").dt.month_start().alias("month")).agg(
-        pl.col("date").max().alias("last_session")
+    starts = runs["start"].to_numpy().astype(np.int64)
+    price, dates = frame[BASIS_COLUMN[basis]], frame["date"]
+    days = dates.to_physical()
+    end_parts: list[np.ndarray] = []
+    up_sessions: list[np.ndarray] = []
+    lows: list[np.ndarray] = []
+    for lo, hi in _chunks(starts, frame.height):
+        # Slices: no copy of a whole column into one array, however many chunks it has.
+        chunk_ends, chunk_ups, chunk_lows = _chunk_months(
+            price.slice(lo, hi - lo).to_numpy(),
+            month_numbers(days.slice(lo, hi - lo).to_numpy()),
+            starts[(starts >= lo) & (starts < hi)] - lo,
+        )
+        end_parts.append(chunk_ends + lo)
+        up_sessions.append(chunk_ups)
+        lows.append(chunk_lows)
+    ends = np.concatenate(end_parts)
+    first_months = np.searchsorted(ends, starts)  # each ticker's first month: no month before it
+    data_ends = np.repeat(
+        starts + runs["rows"].to_numpy() - 1,
+        np.diff(np.append(first_months, len(ends))),
     )
-    daily = frame.select("ticker", "date", pl.col(BASIS_COLUMN[basis]).alias("price")).with_columns(
-        run_ids(runs), month_numbers(frame["date"])
-    )
-    # Eager steps: each window function sees _tid's sorted flag (a lazy plan loses it).
-    daily = daily.with_columns(
-        up=((pl.col("price") > pl.col("price").shift(1)) & same_ticker_as_previous).fill_null(False),
-        underwater=pl.col("price") / pl.col("price").rolling_max(PEAK_WINDOW, min_samples=1).over("_tid") - 1,
-    )
-    daily = daily.with_columns(
-        low_so_far=pl.col("underwater").rolling_min(LOOKBACK_WINDOW, min_samples=1).over("_tid"),
-        _row=pl.int_range(pl.len(), dtype=pl.UInt32),
-        _ups=pl.col("up").cum_sum(),
+    last_sessions = (
+        sessions.lazy()
+        .group_by(pl.col("date").dt.month_start().alias("month"))
+        .agg(pl.col("date").max().alias("last_session"))
     )
     return (
-        daily.filter(last_of_month)
+        pl.DataFrame(
+            {
+                "ticker": frame["ticker"].gather(ends),
+                "as_of": dates.gather(ends),
+                "close": price.gather(ends),
+                "sessions": np.diff(ends, prepend=-1).astype(np.uint32),
+                "up_sessions": np.concatenate(up_sessions),
+                "prior_drawdown": pl.Series(np.roll(np.concatenate(lows), 1)).scatter(first_months, None),
+                "_data_end": dates.gather(data_ends),
+            }
+        )
         .lazy()
+        .with_columns(month=pl.col("as_of").dt.month_start())
+        .join(last_sessions, on="month", how="left", maintain_order="left")
+        .with_columns(complete=(pl.col("_data_end") >= pl.col("last_session")).fill_null(False))
         .select(
             "ticker",
-            pl.col("date").dt.month_start().alias("month"),
-            pl.col("date").alias("as_of"),
-            pl.col("price").alias("close"),
-            # Rows and up rows since the previous month's last row (of this or the previous ticker).
-            (row - row.shift(1, fill_value=-1)).cast(pl.UInt32).alias("sessions"),
-            (ups - ups.shift(1, fill_value=0)).cast(pl.UInt32).alias("up_sessions"),
-            pl.when(same_ticker_as_previous).then(pl.col("low_so_far").shift(1)).alias("prior_drawdown"),
-            "_tid",
+            "month",
+            "as_of",
+            "close",
+            "complete",
+            "sessions",
+            "up_sessions",
+            "prior_drawdown",
         )
-        .join(last_sessions, on="month", how="left", maintain_order="left")
-        .with_columns(
-            complete=(pl.col("as_of").max().over("_tid") >= pl.col("last_session")).fill_null(False),
-        )
-        .select("ticker", "month", "as_of", "close", "complete", "sessions", "up_sessions", "prior_drawdown")
         .collect()
+    )
+
+
+def _chunks(starts: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """(first row, end row) of consecutive runs of whole tickers, about CHUNK_ROWS rows each
+    (one ticker with more rows is a chunk of its own); one empty chunk when rows = 0."""
+    cuts = starts[np.searchsorted(starts, np.arange(0, rows, CHUNK_ROWS), side="right") - 1]
+    bounds = np.unique(np.append(cuts, rows)) if rows else np.array([0, 0])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def _chunk_months(
+    price: np.ndarray, month: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of whole tickers (starts: each one's first row, from 0; month: each row's month
+    number) → per (ticker, month): its last row, its up sessions, and on its last row the
+    63-session low of P / 252-session high of P - 1."""
+    last_of_month = np.ones(len(price), dtype=bool)
+    np.not_equal(month[1:], month[:-1], out=last_of_month[:-1])
+    last_of_month[starts[1:] - 1] = True
+    ends = np.flatnonzero(last_of_month)
+    up = np.zeros(len(price), dtype=bool)
+    np.greater(price[1:], price[:-1], out=up[1:])
+    up[starts] = False  # a ticker's first row has no previous row
+    up_sessions = np.add.reduceat(up, ends - np.diff(ends, prepend=-1) + 1, dtype=np.uint32)
+    underwater = price / trailing(price, starts, PEAK_WINDOW, np.maximum) - 1
+    return (
+        ends,
+        up_sessions,
+        trailing(underwater, starts, LOOKBACK_WINDOW, np.minimum)[ends],
     )

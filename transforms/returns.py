@@ -26,7 +26,7 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     month_end, runs = sorted_with_runs(month_end, "month")
     frame = (
         month_end.lazy()
-        .with_columns(run_ids(runs), month_numbers(month_end["month"]).alias("_number"))
+        .with_columns(run_ids(runs), pl.Series("_number", month_numbers(month_end["month"].to_physical().to_numpy())))
         .with_columns(
             move=pl.when((tid.shift(1) == tid) & (number.shift(1) == number - 1)).then(close / close.shift(1) - 1),
             _peak0=close,
