@@ -49,10 +49,10 @@ def _failures(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> dict[str |
     except pe.SchemaError as exc:
         return {None: str(exc)}
     index = cases["index"] if "index" in cases.columns else pl.Series([None] * cases.height)
-    if index.null_count() or "ticker" not in frame.columns:
+    if index.null_count() or "ticker" not in frame.columns or not {"date", "month", "horizon"} & set(frame.columns):
         return {None: "; ".join(f"rule {_rule(c, k)} broken by {v}" for c, k, v in
                                 cases.select("column", "check", pl.col("failure_case").cast(pl.Utf8)).iter_rows())}
-    key = "date" if "date" in frame.columns else "month"
+    key = next(c for c in ("date", "month", "horizon") if c in frame.columns)
     rows = (
         cases.select("column", "check", pl.col("index").cast(pl.UInt32))
         .join(frame.with_row_index("index").select("index", "ticker", key), on="index")

@@ -51,6 +51,14 @@ def parse_threshold(raw: str) -> float:
     return value
 
 
+def parse_count(raw: str, option: str, least: int) -> int:
+    """A whole number >= least, e.g. --resamples 10000; InputError naming the option."""
+    text = raw.strip()
+    if not (text.isascii() and text.lstrip("-").isdigit()) or int(text) < least:
+        raise InputError(f"{option} must be a whole number >= {least}, got {raw!r}")
+    return int(text)
+
+
 def parse_format(raw: str) -> str:
     if raw not in ("table", "csv", "json"):
         raise InputError(f"--format must be table, csv or json, got {raw!r}")
@@ -103,15 +111,19 @@ def study(
     horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = "1,3,6,12",
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    resamples: Annotated[str, typer.Option(help="Resamples B of the bootstrap interval and the random-month test.")] = "10000",
+    seed: Annotated[str, typer.Option(help="Seed of the resamples: the same seed gives the same figures.")] = "0",
     fmt: FormatOpt = "table",
 ) -> None:
-    """The event table and its summary and baseline for one ticker (SPEC §2)."""
+    """The event table, its summary and baseline, and how sure that history is (SPEC §2, §2b)."""
     symbol = normalize_ticker(ticker)
     params = StudyParams(
         threshold=parse_threshold(threshold),
         direction=direction,  # type: ignore[arg-type]
         horizons=parse_horizons(horizons),
         basis=basis,  # type: ignore[arg-type]
+        resamples=parse_count(resamples, "--resamples", 1),
+        seed=parse_count(seed, "--seed", 0),
     )
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
     result = run_study(load_prices(symbol, prices), params, as_of=cutoff)

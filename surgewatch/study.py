@@ -1,4 +1,5 @@
-"""The study: daily prices → validated month-ends, events, summary and baseline.
+"""The study: daily prices → validated month-ends, events, summary, baseline and the
+signal-or-noise figures (SPEC §2b).
 
 A library function over the pure transforms, shared by the `study` command, the
 refresh flow and the benchmark. Each stage's output is validated before the next
@@ -12,7 +13,15 @@ from dataclasses import dataclass, field
 import polars as pl
 
 import surgewatch.transforms as tf
-from surgewatch.schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEvents, SignalSummary, validate
+from surgewatch.schemas import (
+    DailyPrices,
+    MonthEnd,
+    MonthlyReturns,
+    SignalEvents,
+    SignalStats,
+    SignalSummary,
+    validate,
+)
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import InputError
 from surgewatch.transforms._order import sorted_by_ticker
@@ -28,6 +37,8 @@ class StudyParams:
     direction: tf.Direction = "up"
     horizons: tuple[int, ...] = DEFAULT_HORIZONS
     basis: tf.Basis = "price"
+    resamples: int = 10_000  # B of SPEC §2b
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if not self.threshold > 0:
@@ -38,6 +49,10 @@ class StudyParams:
             raise InputError(f"basis must be price or total, got {self.basis!r}")
         if not self.horizons or any(not isinstance(h, int) or h < 1 for h in self.horizons):
             raise InputError(f"horizons must be positive whole months, got {list(self.horizons)}")
+        if isinstance(self.resamples, bool) or not isinstance(self.resamples, int) or self.resamples < 1:
+            raise InputError(f"resamples must be a whole number >= 1, got {self.resamples!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise InputError(f"seed must be a whole number >= 0, got {self.seed!r}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,7 @@ class StudyResult:
     events: pl.DataFrame
     summary: pl.DataFrame
     baseline: pl.DataFrame
+    stats: pl.DataFrame  # SPEC §2b, one row per (ticker, horizon)
     missing_sessions: pl.DataFrame = field(repr=False)
 
     def as_of(self, ticker: str) -> dt.date | None:
@@ -93,6 +109,9 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
     )
     summary = validate(tf.horizon_summary(events, params.horizons), SignalSummary, "signal_summary")
     baseline = validate(tf.horizon_summary(monthly, params.horizons), SignalSummary, "baseline")
+    stats = validate(
+        tf.signal_stats(monthly, events, params.horizons, params.resamples, params.seed), SignalStats, "signal_stats"
+    )
     return StudyResult(
         params=params,
         prices=prices,
@@ -100,5 +119,6 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
         events=events,
         summary=summary,
         baseline=baseline,
+        stats=stats,
         missing_sessions=tf.missing_sessions(prices, sessions),
     )
