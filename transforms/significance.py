@@ -90,7 +90,7 @@ def t_hac(pop: Population) -> np.ndarray:
     resid = pop.ret - np.where(pop.event, mean_event[pop.tid], mean_other[pop.tid])
     with np.errstate(invalid="ignore", divide="ignore"):
         z = resid * np.where(pop.event, 1 / n[pop.tid], -1 / (big_n - n)[pop.tid])
-        var = np.bincount(pop.tid, weights=z * z, minlength=pop.tickers)
+        var = np.bincount(pop.tid, weights=z * z, minlength=pop.tickers).astype(np.float64)  # int when A is empty
         for lag in range(1, lags + 1):
             same = pop.tid[lag:] == pop.tid[:-lag]
             cross = np.where(same, z[lag:] * z[:-lag], 0.0)

@@ -128,6 +128,12 @@ class TestExactFiguresSynthetic:
         assert row["T002"]["n_independent"] == 0
 
 
+    def test_horizon_without_any_complete_window(self):
+        monthly, events = synthetic(np.full((2, 3), np.nan), np.ones((2, 3), bool))
+        got = signal_stats(monthly.with_columns(pl.col("fwd_1m").fill_nan(None)), events, [1], resamples=20)
+        assert got["n"].to_list() == [0, 0] and got["t_hac"].null_count() == 2
+
+
 class TestRandomFigures:
     def test_placebo_p_uniform_under_null(self):
         rng = np.random.default_rng(11)
