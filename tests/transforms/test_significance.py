@@ -58,15 +58,16 @@ def iwm(prices_dir):
     return run_study(prices, StudyParams(horizons=HORIZONS), as_of=dt.date(2026, 7, 31))
 
 
-class TestIwmExactFigures:
-    # Hand-checked figures (rounded): n, n_independent, excess, win_p, t_hac per horizon.
-    PINNED = {
-        1: (15, 15, 0.013873, 0.793413, 1.132770),
-        3: (15, 14, 0.052198, 0.284010, 2.427888),
-        6: (14, 11, 0.059083, 0.099765, 1.599031),
-        12: (14, 9, 0.088369, 0.408697, 1.523074),
-    }
+# IWM's figures, rounded (the implementations above reproduce them): n, n_independent, excess, win_p, t_hac.
+PINNED = {
+    1: (15, 15, 0.013873, 0.793413, 1.132770),
+    3: (15, 14, 0.052198, 0.284010, 2.427888),
+    6: (14, 11, 0.059083, 0.099765, 1.599031),
+    12: (14, 9, 0.088369, 0.408697, 1.523074),
+}
 
+
+class TestIwmExactFigures:
     @pytest.mark.parametrize("h", HORIZONS)
     def test_against_independent_implementations(self, iwm, h):
         fwd = f"fwd_{h}m"
@@ -89,7 +90,7 @@ class TestIwmExactFigures:
     @pytest.mark.parametrize("h", HORIZONS)
     def test_pinned_values(self, iwm, h):
         row = iwm.stats.filter(pl.col("horizon") == h).row(0, named=True)
-        n, n_ind, excess, win, t = self.PINNED[h]
+        n, n_ind, excess, win, t = PINNED[h]
         assert (row["n"], row["n_independent"]) == (n, n_ind)
         assert (row["excess"], row["win_p"], row["t_hac"]) == (
             pytest.approx(excess, abs=5e-7), pytest.approx(win, abs=5e-7), pytest.approx(t, abs=5e-7))
@@ -185,20 +186,21 @@ class TestQValues:
 
 class TestSchemaAndParams:
     def row(self, **overrides) -> pl.DataFrame:
-        base = dict(ticker="A", horizon=1, n=5, n_independent=4, average_independent=0.1, excess=0.02, ci_low=0.01,
-                    ci_high=0.03, placebo_p=0.2, placebo_percentile=0.9, win_p=0.5, t_hac=1.0, q_value=0.3)
+        base = {"ticker": "A", "horizon": 1, "n": 5, "n_independent": 4, "average_independent": 0.1, "excess": 0.02,
+                "ci_low": 0.01, "ci_high": 0.03, "placebo_p": 0.2, "placebo_percentile": 0.9, "win_p": 0.5,
+                "t_hac": 1.0, "q_value": 0.3}
         frame = pl.DataFrame([{**base, **overrides}])
         return frame.with_columns(pl.col("n", "n_independent").cast(pl.UInt32), pl.col("horizon").cast(pl.Int64))
 
     def test_valid_row_passes(self):
         validate(self.row(), SignalStats, "signal_stats")
 
-    @pytest.mark.parametrize("bad", [dict(ci_low=0.05), dict(n_independent=6), dict(placebo_p=1.5), dict(q_value=-0.1)])
+    @pytest.mark.parametrize("bad", [{"ci_low": 0.05}, {"n_independent": 6}, {"placebo_p": 1.5}, {"q_value": -0.1}])
     def test_broken_rules_are_refused(self, bad):
         with pytest.raises(ValidationFailed, match="signal_stats"):
             validate(self.row(**bad), SignalStats, "signal_stats")
 
-    @pytest.mark.parametrize("bad", [dict(resamples=0), dict(resamples=-1), dict(resamples=1.5), dict(seed=-1), dict(seed="x")])
+    @pytest.mark.parametrize("bad", [{"resamples": 0}, {"resamples": -1}, {"resamples": 1.5}, {"seed": -1}, {"seed": "x"}])
     def test_params_refuse_bad_resamples_and_seed(self, bad):
         with pytest.raises(InputError):
             StudyParams(**bad)
