@@ -68,8 +68,9 @@ def bootstrap_ci(events: Returns, resamples: int, seed: int) -> tuple[np.ndarray
             taken = rng.integers(0, n, size=(rows, n)) + n * np.arange(rows)[:, None]
             counts[first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n)
         for block in np.array_split(tickers, -(-len(tickers) * resamples // _CELLS)):
-            means = counts @ events.matrix(block, n) / n
-            low[block], high[block] = np.quantile(means, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], axis=0)
+            # ticker × resample, so each ticker's B means are contiguous for the quantile
+            means = events.matrix(block, n).T @ counts.T / n
+            low[block], high[block] = np.quantile(means, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], axis=1)
     return low, high
 
 
