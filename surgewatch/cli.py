@@ -16,7 +16,7 @@ import typer
 from surgewatch.errors import InputError, SurgewatchError
 from surgewatch.settings import load_settings
 from surgewatch.output import render_rows, render_study, study_document
-from surgewatch.study import StudyParams, parse_horizons, run_study
+from surgewatch.study import MAX_RESAMPLES, StudyParams, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
 
 app = typer.Typer(
@@ -51,11 +51,13 @@ def parse_threshold(raw: str) -> float:
     return value
 
 
-def parse_count(raw: str, option: str, least: int) -> int:
-    """A whole number >= least, e.g. --resamples 10000; InputError naming the option."""
+def parse_count(raw: str, option: str, least: int, most: int | None = None) -> int:
+    """A whole number in [least, most], e.g. --resamples 10000; InputError naming the option."""
     text = raw.strip()
-    if not (text.isascii() and text.lstrip("-").isdigit()) or int(text) < least:
-        raise InputError(f"{option} must be a whole number >= {least}, got {raw!r}")
+    ok = text.isascii() and text.lstrip("-").isdigit()
+    if not ok or int(text) < least or (most is not None and int(text) > most):
+        bounds = f">= {least}" if most is None else f"from {least} to {most:,}"
+        raise InputError(f"{option} must be a whole number {bounds}, got {raw!r}")
     return int(text)
 
 
@@ -122,7 +124,7 @@ def study(
         direction=direction,  # type: ignore[arg-type]
         horizons=parse_horizons(horizons),
         basis=basis,  # type: ignore[arg-type]
-        resamples=parse_count(resamples, "--resamples", 1),
+        resamples=parse_count(resamples, "--resamples", 1, MAX_RESAMPLES),
         seed=parse_count(seed, "--seed", 0),
     )
     fmt, cutoff = parse_format(fmt), parse_date(as_of)

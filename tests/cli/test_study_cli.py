@@ -72,7 +72,7 @@ class TestStudy:
         assert float(rows["excess"]) == pytest.approx(0.052198, abs=5e-7)
         assert float(rows["ci_low"]) < float(rows["ci_high"]) and rows["n_independent"] == "14"
 
-    @pytest.mark.parametrize("option, value", [("--resamples", "0"), ("--resamples", "-3"), ("--resamples", "1.5"),
+    @pytest.mark.parametrize("option, value", [("--resamples", "0"), ("--resamples", "-3"), ("--resamples", "1.5"), ("--resamples", "10000000"),
                                                ("--seed", "x"), ("--seed", "2.5"), ("--seed", "-1")])
     def test_bad_resamples_or_seed_refused_in_one_line(self, capsys, prices_dir, option, value):
         code, out, err = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), option, value)

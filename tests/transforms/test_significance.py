@@ -200,7 +200,7 @@ class TestSchemaAndParams:
         with pytest.raises(ValidationFailed, match="signal_stats"):
             validate(self.row(**bad), SignalStats, "signal_stats")
 
-    @pytest.mark.parametrize("bad", [{"resamples": 0}, {"resamples": -1}, {"resamples": 1.5}, {"seed": -1}, {"seed": "x"}])
+    @pytest.mark.parametrize("bad", [{"resamples": 0}, {"resamples": -1}, {"resamples": 1.5}, {"resamples": 100_001}, {"seed": -1}, {"seed": "x"}])
     def test_params_refuse_bad_resamples_and_seed(self, bad):
         with pytest.raises(InputError):
             StudyParams(**bad)
