@@ -9,6 +9,7 @@ from surgewatch.schemas.frames import (
     MonthEnd,
     MonthlyReturns,
     SignalEvents,
+    SignalStats,
     SignalSummary,
 )
 from surgewatch.schemas.validate import validate, validate_each_ticker
@@ -18,6 +19,7 @@ __all__ = [
     "MonthEnd",
     "MonthlyReturns",
     "SignalEvents",
+    "SignalStats",
     "SignalSummary",
     "validate",
     "validate_each_ticker",

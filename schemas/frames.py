@@ -127,3 +127,33 @@ class SignalSummary(_Strict):
     class Config(BaseConfig):
         strict = False
         unique = ["ticker", "horizon"]
+
+
+class SignalStats(_Strict):
+    """Per (ticker, horizon): the signal-or-noise figures of SPEC §2b."""
+
+    ticker: str
+    horizon: pl.Int64 = pa.Field(gt=0)
+    n: pl.UInt32 = pa.Field(ge=0)
+    n_independent: pl.UInt32 = pa.Field(ge=0)
+    average_independent: float = pa.Field(nullable=True)
+    excess: float = pa.Field(nullable=True)
+    ci_low: float = pa.Field(nullable=True)
+    ci_high: float = pa.Field(nullable=True)
+    placebo_p: float = pa.Field(ge=0, le=1, nullable=True)
+    placebo_percentile: float = pa.Field(ge=0, le=1, nullable=True)
+    win_p: float = pa.Field(ge=0, le=1, nullable=True)
+    t_hac: float = pa.Field(nullable=True)
+    q_value: float = pa.Field(ge=0, le=1, nullable=True)
+
+    class Config(BaseConfig):
+        strict = False
+        unique = ["ticker", "horizon"]
+
+    @pa.dataframe_check(error="ci_low <= ci_high")
+    def interval_in_order(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("ci_low").is_null() | (pl.col("ci_low") <= pl.col("ci_high")))
+
+    @pa.dataframe_check(error="n_independent <= n")
+    def independent_within_n(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("n_independent") <= pl.col("n"))

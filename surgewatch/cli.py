@@ -16,7 +16,7 @@ import typer
 from surgewatch.errors import InputError, SurgewatchError
 from surgewatch.settings import load_settings
 from surgewatch.output import Format, render_rows, render_study, study_document
-from surgewatch.study import StudyParams, parse_horizons, run_study
+from surgewatch.study import MAX_RESAMPLES, StudyParams, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
 from surgewatch.vocabulary import DEFAULT_HORIZONS
 
@@ -50,6 +50,16 @@ def parse_threshold(raw: str) -> float:
     if not value > 0 or value != value:
         raise InputError(f"--threshold must be > 0 (a fraction, 0.10 for 10%), got {raw}")
     return value
+
+
+def parse_count(raw: str, option: str, least: int, most: int | None = None) -> int:
+    """A whole number in [least, most], e.g. --resamples 10000; InputError naming the option."""
+    text = raw.strip()
+    ok = text.isascii() and text.lstrip("-").isdigit()
+    if not ok or int(text) < least or (most is not None and int(text) > most):
+        bounds = f">= {least}" if most is None else f"from {least} to {most:,}"
+        raise InputError(f"{option} must be a whole number {bounds}, got {raw!r}")
+    return int(text)
 
 
 def parse_format(raw: str) -> Format:
@@ -104,15 +114,19 @@ def study(
     horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(map(str, DEFAULT_HORIZONS)),
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    resamples: Annotated[str, typer.Option(help="Resamples B of the bootstrap interval and the random-month test.")] = "10000",
+    seed: Annotated[str, typer.Option(help="Seed of the resamples: the same seed gives the same figures.")] = "0",
     fmt: FormatOpt = "table",
 ) -> None:
-    """The event table and its summary and baseline for one ticker (SPEC §2)."""
+    """The event table, its summary and baseline, and how sure that history is (SPEC §2, §2b)."""
     symbol = normalize_ticker(ticker)
     params = StudyParams(
         threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),
         direction=direction,  # type: ignore[arg-type]  # StudyParams refuses anything but up/down, naming it
         horizons=parse_horizons(horizons),
         basis=basis,  # type: ignore[arg-type]  # StudyParams refuses anything but price/total, naming it
+        resamples=parse_count(resamples, "--resamples", 1, MAX_RESAMPLES),
+        seed=parse_count(seed, "--seed", 0),
     )
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
     result = run_study(load_prices(symbol, prices), params, as_of=cutoff)

@@ -18,9 +18,26 @@ from rich.table import Table
 
 from surgewatch.formats import percent, threshold_percent
 from surgewatch.study import StudyResult
-from surgewatch.vocabulary import STATISTICS
+from surgewatch.vocabulary import SMALL_SAMPLE, STATISTICS
 
 Format = Literal["table", "csv", "json"]
+# Rows of §2b figures under the baseline: (label, how a cell is made from a stats row).
+_SIGNIFICANCE_ROWS = (
+    ("excess", lambda s: s["excess"]),
+    ("90% CI", lambda s: None if s["ci_low"] is None else f"{s['ci_low'] * 100:+.2f}% to {s['ci_high'] * 100:+.2f}%"),
+    ("vs random months (p)", lambda s: s["placebo_p"]),
+    ("HAC t", lambda s: s["t_hac"]),
+    ("independent episodes", lambda s: s["n_independent"]),
+    ("q", lambda s: s["q_value"]),
+    ("sample", lambda s: "small sample" if s["n"] < SMALL_SAMPLE else None),
+)
+# Raw fractions for csv: the interval as its two ends.
+_SIGNIFICANCE_CSV = ("excess", "ci_low", "ci_high", "placebo_p", "placebo_percentile", "win_p", "t_hac",
+                     "n_independent", "average_independent", "q_value")
+# Labels whose values are not fractions even under a forward-return column.
+_PLAIN_LABELS = ("n", "sharpe", "vs random months (p)", "HAC t", "q", "placebo_p", "placebo_percentile",
+                 "win_p", "t_hac", "q_value", "n_independent")
+_P_VALUES = ("vs random months (p)", "q", "placebo_p", "placebo_percentile", "win_p", "q_value")
 # Columns that hold fractions; everything else prints as it is.
 _RATIO_PREFIXES = ("move", "fwd_", "mdd_", "prior_drawdown", "average", "median", "win_rate", "max_drawdown")
 
@@ -68,12 +85,16 @@ def study_document(result: StudyResult, ticker: str) -> dict:
         "events": event_rows,
         "summary": summary_rows(result.summary),
         "baseline": summary_rows(result.baseline),
+        "stats": summary_rows(result.stats),
+        "resamples": p.resamples,
+        "seed": p.seed,
     }
 
 
-def study_table_rows(document: dict) -> tuple[list[str], list[list[object]]]:
-    """The article's shape: one row per event, then the summary and baseline statistics
-    laid out under the forward-return column of their horizon."""
+def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], list[list[object]]]:
+    """The article's shape: one row per event, then the summary, baseline and §2b
+    statistics laid out under the forward-return column of their horizon (csv: raw
+    fractions, the interval as its two ends)."""
     horizons = document["horizons"]
     fwd = [f"fwd_{h}m" for h in horizons]
     mdd = [f"mdd_{h}m" for h in horizons]
@@ -87,11 +108,38 @@ def study_table_rows(document: dict) -> tuple[list[str], list[list[object]]]:
         for stat in STATISTICS:
             values = [by_horizon.get(h, {}).get(stat) for h in horizons]
             rows.append([section, stat, None, None, None, *values, *([None] * (len(header) - 5 - len(fwd)))])
+    stats = {s["horizon"]: s for s in document["stats"]}
+    cells = _SIGNIFICANCE_ROWS if fmt == "table" else [(name, lambda s, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
+    for label, cell in cells:
+        values = [cell(stats[h]) if h in stats else None for h in horizons]
+        if label == "sample" and not any(values):
+            continue  # the mark only where some horizon has a small sample
+        rows.append(["stats", label, None, None, None, *values, *([None] * (len(header) - 5 - len(fwd)))])
     return header, rows
 
 
+def plain_words(document: dict) -> list[str]:
+    """One line per horizon: "3M: +5.22 pp over an ordinary month; random months do this
+    well 4% of the time; 14 independent episodes" (and "small sample" under n < 10)."""
+    lines = []
+    for s in document["stats"]:
+        head = f"{s['horizon']}M: "
+        if s["n"] == 0:
+            lines.append(head + "no event has a complete window yet")
+            continue
+        words = f"{s['excess'] * 100:+.2f} pp over an ordinary month; "
+        p = s["placebo_p"]
+        if p is None:
+            words += "every month is an event, so there is no random month to compare with; "
+        else:
+            words += f"random months do this well {'under 1%' if p < 0.005 else f'{p:.0%}'} of the time; "
+        words += f"{s['n_independent']} independent episode{'s' if s['n_independent'] != 1 else ''}"
+        lines.append(head + words + (f" (small sample: n = {s['n']})" if s["n"] < SMALL_SAMPLE else ""))
+    return lines
+
+
 def _is_ratio(column: str, label: object) -> bool:
-    if label in ("n", "sharpe"):
+    if label in _PLAIN_LABELS:
         return False
     return column.startswith(_RATIO_PREFIXES)
 
@@ -107,6 +155,8 @@ def format_cell(column: str, value: object, label: object = None) -> str:
             # A share is not a return: no sign on it, and none on a flat zero.
             unsigned = "win_rate" in (column, label) or round(value * 100, 2) == 0
             return percent(value, signed=not unsigned)
+        if label in _P_VALUES:
+            return f"{value:.3f}"
         return f"{round(value, 2) + 0.0:.2f}"
     return str(value)
 
@@ -141,9 +191,13 @@ def render_study(document: dict, fmt: Format) -> str:
     """A study document in the asked format; json is the SPEC §4 object itself."""
     if fmt == "json":
         return json.dumps(document, indent=2)
-    header, rows = study_table_rows(document)
+    header, rows = study_table_rows(document, fmt)
     title = (
         f"{document['ticker']}: months {'+' if document['direction'] == 'up' else '-'}"
         f"{threshold_percent(document['threshold'])} or more ({document['basis']} basis), as of {document['as_of']}"
     )
-    return render_rows(header, rows, fmt, title=title)
+    table = render_rows(header, rows, fmt, title=title)
+    if fmt == "csv":
+        return table
+    note = f"Signal or noise ({document['resamples']:,} resamples, seed {document['seed']}):"
+    return "\n".join([table, note, *(f"  {line}" for line in plain_words(document))])

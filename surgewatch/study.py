@@ -1,4 +1,5 @@
-"""The study: daily prices → validated month-ends, events, summary and baseline.
+"""The study: daily prices → validated month-ends, events, summary, baseline and the
+signal-or-noise figures (SPEC §2b).
 
 A library function over the pure transforms, shared by the `study` command, the
 refresh flow and the benchmark. Each stage's output is validated before the next
@@ -12,11 +13,21 @@ from dataclasses import dataclass, field
 import polars as pl
 
 import surgewatch.transforms as tf
-from surgewatch.schemas import DailyPrices, MonthEnd, MonthlyReturns, SignalEvents, SignalSummary, validate
+from surgewatch.schemas import (
+    DailyPrices,
+    MonthEnd,
+    MonthlyReturns,
+    SignalEvents,
+    SignalStats,
+    SignalSummary,
+    validate,
+)
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import InputError
 from surgewatch.frames import sorted_by_ticker
 from surgewatch.vocabulary import DEFAULT_HORIZONS, DEFAULT_THRESHOLD
+
+MAX_RESAMPLES = 100_000  # the draws hold B × N indices per shape: bound the memory a typo can ask for
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,8 @@ class StudyParams:
     direction: tf.Direction = "up"
     horizons: tuple[int, ...] = DEFAULT_HORIZONS
     basis: tf.Basis = "price"
+    resamples: int = 10_000  # B of SPEC §2b
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if not self.threshold > 0:
@@ -37,6 +50,10 @@ class StudyParams:
             raise InputError(f"basis must be price or total, got {self.basis!r}")
         if not self.horizons or any(not isinstance(h, int) or h < 1 for h in self.horizons):
             raise InputError(f"horizons must be positive whole months, got {list(self.horizons)}")
+        if isinstance(self.resamples, bool) or not isinstance(self.resamples, int) or not 1 <= self.resamples <= MAX_RESAMPLES:
+            raise InputError(f"resamples must be a whole number from 1 to {MAX_RESAMPLES:,}, got {self.resamples!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise InputError(f"seed must be a whole number >= 0, got {self.seed!r}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,7 @@ class StudyResult:
     events: pl.DataFrame
     summary: pl.DataFrame
     baseline: pl.DataFrame
+    stats: pl.DataFrame  # SPEC §2b, one row per (ticker, horizon)
     missing_sessions: pl.DataFrame = field(repr=False)
 
     def as_of(self, ticker: str) -> dt.date | None:
@@ -92,6 +110,9 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
     )
     summary = validate(tf.horizon_summary(events, params.horizons), SignalSummary, "signal_summary")
     baseline = validate(tf.horizon_summary(monthly, params.horizons), SignalSummary, "baseline")
+    stats = validate(
+        tf.signal_stats(monthly, events, params.horizons, params.resamples, params.seed), SignalStats, "signal_stats"
+    )
     return StudyResult(
         params=params,
         prices=prices,
@@ -99,5 +120,6 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
         events=events,
         summary=summary,
         baseline=baseline,
+        stats=stats,
         missing_sessions=tf.missing_sessions(prices, sessions),
     )

@@ -23,6 +23,8 @@ PRICE_COLUMNS = (*PRICE_KEY, *BAR_COLUMNS)
 
 # The figures of a horizon summary, in the order every table shows them.
 STATISTICS = ("n", "average", "median", "win_rate", "sharpe", "max_drawdown")
+# SPEC §2b: fewer events than this at a horizon is a small sample.
+SMALL_SAMPLE = 10
 
 
 def forward_columns(horizons: tuple[int, ...] = DEFAULT_HORIZONS) -> tuple[str, ...]:

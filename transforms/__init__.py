@@ -1,6 +1,6 @@
 """Pure polars transforms, one per figure of SPEC §2, in the order data flows.
 
-daily prices → month_ends → monthly_returns → signal_events → horizon_summary.
+daily prices → month_ends → monthly_returns → signal_events → horizon_summary → signal_stats.
 No I/O, no clocks, no globals: the trading calendar arrives as a frame argument.
 Every function takes many tickers at once (a ``ticker`` column) and stays vectorised.
 """
@@ -9,6 +9,7 @@ from surgewatch.transforms.events import signal_events
 from surgewatch.transforms.month_ends import month_ends
 from surgewatch.transforms.quality import missing_sessions
 from surgewatch.transforms.returns import monthly_returns
+from surgewatch.transforms.significance import signal_stats
 from surgewatch.transforms.summary import horizon_summary
 from surgewatch.transforms.types import BASIS_COLUMN, Basis, Direction
 
@@ -21,4 +22,5 @@ __all__ = [
     "month_ends",
     "monthly_returns",
     "signal_events",
+    "signal_stats",
 ]

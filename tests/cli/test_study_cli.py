@@ -30,7 +30,11 @@ class TestStudy:
                            "--as-of", "2026-07-31", "--format", "json")
         assert code == 0
         doc = json.loads(out)
-        assert set(doc) == {"ticker", "threshold", "direction", "basis", "horizons", "as_of", "events", "summary", "baseline"}
+        assert set(doc) == {"ticker", "threshold", "direction", "basis", "horizons", "as_of", "events", "summary", "baseline",
+                            "stats", "resamples", "seed"}
+        assert (doc["resamples"], doc["seed"]) == (10_000, 0)
+        assert list(doc["stats"][0]) == ["horizon", "n", "n_independent", "average_independent", "excess", "ci_low",
+                                         "ci_high", "placebo_p", "placebo_percentile", "win_p", "t_hac", "q_value"]
         assert (doc["ticker"], doc["threshold"], doc["direction"], doc["basis"], doc["as_of"]) == ("IWM", 0.1, "up", "price", "2026-07-31")
         first = doc["events"][0]
         assert first["month"] == "2003-04" and first["complete"] is True
@@ -56,6 +60,37 @@ class TestStudy:
         code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--as-of", "2026-07-31")
         assert code == 0
         assert "2003-04" in out and "+10.28%" in out and "win_rate" in out
+
+    def test_table_says_signal_or_noise(self, capsys, prices_dir):
+        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
+                           "--as-of", "2026-07-31", "--horizons", "1,3", "--resamples", "2000", "--seed", "1")
+        assert code == 0
+        for label in ("excess", "90% CI", "vs random months (p)", "HAC t", "independent episodes", "q"):
+            assert f"│ stats    │ {label} " in out
+        assert "+5.22%" in out and "small sample" not in out
+        assert "3M: +5.22 pp over an ordinary month; random months do this well" in out
+        assert "of the time; 14 independent episodes" in out and "(2,000 resamples, seed 1)" in out
+
+    def test_small_sample_is_marked(self, capsys, prices_dir):
+        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
+                           "--as-of", "2026-07-31", "--threshold", "0.15", "--horizons", "3", "--resamples", "500")
+        assert code == 0
+        assert "│ stats    │ sample " in out and "(small sample: n = " in out
+
+    def test_csv_has_raw_stats(self, capsys, prices_dir):
+        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
+                           "--as-of", "2026-07-31", "--format", "csv", "--horizons", "3", "--resamples", "500")
+        assert code == 0
+        rows = {line.split(",")[1]: line.split(",")[5] for line in out.splitlines() if line.startswith("stats,")}
+        assert float(rows["excess"]) == pytest.approx(0.052198, abs=5e-7)
+        assert float(rows["ci_low"]) < float(rows["ci_high"]) and rows["n_independent"] == "14"
+
+    @pytest.mark.parametrize("option, value", [("--resamples", "0"), ("--resamples", "-3"), ("--resamples", "1.5"), ("--resamples", "10000000"),
+                                               ("--seed", "x"), ("--seed", "2.5"), ("--seed", "-1")])
+    def test_bad_resamples_or_seed_refused_in_one_line(self, capsys, prices_dir, option, value):
+        code, out, err = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), option, value)
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1 and option in err and repr(value) in err
 
     def test_csv_keeps_fractions(self, capsys, prices_dir):
         code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),

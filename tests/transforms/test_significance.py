@@ -1,0 +1,206 @@
+"""SPEC §2b figures: exact ones against independent calculations, random ones by their
+statistical properties with fixed seeds."""
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats as sps
+
+from surgewatch.errors import InputError, ValidationFailed
+from surgewatch.schemas import SignalStats, validate
+from surgewatch.sources.csv_files import read_price_csv
+from surgewatch.study import StudyParams, run_study
+from surgewatch.transforms.significance import q_values, signal_stats
+
+sm = pytest.importorskip("statsmodels.api")
+
+HORIZONS = (1, 3, 6, 12)
+
+
+def synthetic(returns: np.ndarray, is_event: np.ndarray, horizon: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(monthly, events) for tickers T000… : row i of the (tickers × months) arrays is a
+    ticker, column j its month j (from 2000-01)."""
+    tickers, months = returns.shape
+    first = [dt.date(2000 + j // 12, j % 12 + 1, 1) for j in range(months)]
+    monthly = pl.DataFrame(
+        {
+            "ticker": np.repeat([f"T{i:03d}" for i in range(tickers)], months),
+            "month": first * tickers,
+            f"fwd_{horizon}m": returns.ravel(),
+        }
+    )
+    events = monthly.filter(pl.Series(is_event.ravel()))
+    return monthly, events
+
+
+def hac_t(ret: list[float], dummy: list[float], horizon: int) -> float:
+    """statsmodels' Newey–West t of the event dummy: the independent reference."""
+    x = sm.add_constant(np.array(dummy, dtype=float))
+    fit = sm.OLS(np.array(ret), x).fit(cov_type="HAC", cov_kwds={"maxlags": horizon - 1, "use_correction": False})
+    return float(fit.tvalues[1])
+
+
+def greedy_independent(months: list[int], rets: list[float], horizon: int) -> tuple[int, float | None]:
+    kept, last = [], None
+    for month, ret in zip(months, rets):
+        if last is None or month - last >= horizon:
+            kept.append(ret)
+            last = month
+    return len(kept), (sum(kept) / len(kept) if kept else None)
+
+
+@pytest.fixture(scope="module")
+def iwm(prices_dir):
+    """IWM as of 2026-07-31, threshold 0.10 up, price basis, seed 0, B = 10,000."""
+    prices = read_price_csv(prices_dir / "IWM.csv", "IWM")
+    return run_study(prices, StudyParams(horizons=HORIZONS), as_of=dt.date(2026, 7, 31))
+
+
+# IWM's figures, rounded (the implementations above reproduce them): n, n_independent, excess, win_p, t_hac.
+PINNED = {
+    1: (15, 15, 0.013873, 0.793413, 1.132770),
+    3: (15, 14, 0.052198, 0.284010, 2.427888),
+    6: (14, 11, 0.059083, 0.099765, 1.599031),
+    12: (14, 9, 0.088369, 0.408697, 1.523074),
+}
+
+
+class TestIwmExactFigures:
+    @pytest.mark.parametrize("h", HORIZONS)
+    def test_against_independent_implementations(self, iwm, h):
+        fwd = f"fwd_{h}m"
+        a = iwm.monthly.filter(pl.col(fwd).is_not_null()).sort("month")
+        event_months = set(iwm.events["month"])
+        ret = a[fwd].to_list()
+        dummy = [m in event_months for m in a["month"]]
+        r_e = [r for r, d in zip(ret, dummy) if d]
+        row = iwm.stats.filter(pl.col("horizon") == h).row(0, named=True)
+
+        assert row["n"] == len(r_e)
+        assert row["excess"] == pytest.approx(sum(r_e) / len(r_e) - sum(ret) / len(ret), rel=1e-12)
+        k, p0 = sum(r > 0 for r in r_e), sum(r > 0 for r in ret) / len(ret)
+        assert row["win_p"] == pytest.approx(sps.binomtest(k, len(r_e), p0).pvalue, rel=1e-9)
+        assert row["t_hac"] == pytest.approx(hac_t(ret, dummy, h), rel=1e-9)
+        months = [m.year * 12 + m.month for m, d in zip(a["month"], dummy) if d]
+        count, average = greedy_independent(months, r_e, h)
+        assert (row["n_independent"], row["average_independent"]) == (count, pytest.approx(average, rel=1e-12))
+
+    @pytest.mark.parametrize("h", HORIZONS)
+    def test_pinned_values(self, iwm, h):
+        row = iwm.stats.filter(pl.col("horizon") == h).row(0, named=True)
+        n, n_ind, excess, win, t = PINNED[h]
+        assert (row["n"], row["n_independent"]) == (n, n_ind)
+        assert (row["excess"], row["win_p"], row["t_hac"]) == (
+            pytest.approx(excess, abs=5e-7), pytest.approx(win, abs=5e-7), pytest.approx(t, abs=5e-7))
+
+    def test_random_figures_are_sane_and_valid(self, iwm):
+        frame = iwm.stats
+        assert (frame["ci_low"] < frame["ci_high"]).all()
+        average = iwm.summary["average"]
+        assert ((frame["ci_low"] <= average) & (average <= frame["ci_high"])).all()
+        assert frame["placebo_p"].is_between(1 / 10_001, 1).all()
+        assert frame["q_value"].ge(frame["placebo_p"]).all()
+
+
+class TestExactFiguresSynthetic:
+    def test_hac_and_binomial_many_tickers_at_once(self):
+        rng = np.random.default_rng(5)
+        returns = rng.normal(0.01, 0.05, size=(6, 80))
+        is_event = rng.random((6, 80)) < 0.2
+        for h in (1, 4):
+            monthly, events = synthetic(returns, is_event, h)
+            got = signal_stats(monthly, events, [h], resamples=50)
+            for i in range(6):
+                row = got.row(i, named=True)
+                assert row["t_hac"] == pytest.approx(hac_t(list(returns[i]), list(is_event[i]), h), rel=1e-9)
+                k, n = int((returns[i][is_event[i]] > 0).sum()), int(is_event[i].sum())
+                p0 = float((returns[i] > 0).mean())
+                assert row["win_p"] == pytest.approx(sps.binomtest(k, n, p0).pvalue, rel=1e-9)
+
+    def test_undefined_figures_are_null(self):
+        returns = np.array([[0.1, 0.2, 0.3], [0.1, -0.1, 0.2], [0.05, 0.02, 0.01]])
+        is_event = np.array([[True, True, True], [True, False, False], [False, False, False]])
+        row = {r["ticker"]: r for r in signal_stats(*synthetic(returns, is_event), [1], resamples=20).iter_rows(named=True)}
+        assert row["T000"]["placebo_p"] is None  # n = N: no random set differs
+        assert row["T001"]["ci_low"] is None and row["T001"]["t_hac"] is None  # n = 1
+        assert row["T002"]["n"] == 0 and row["T002"]["excess"] is None and row["T002"]["win_p"] is None
+        assert row["T002"]["n_independent"] == 0
+
+
+    def test_horizon_without_any_complete_window(self):
+        monthly, events = synthetic(np.full((2, 3), np.nan), np.ones((2, 3), bool))
+        got = signal_stats(monthly.with_columns(pl.col("fwd_1m").fill_nan(None)), events, [1], resamples=20)
+        assert got["n"].to_list() == [0, 0] and got["t_hac"].null_count() == 2
+
+
+class TestRandomFigures:
+    def test_placebo_p_uniform_under_null(self):
+        rng = np.random.default_rng(11)
+        returns = rng.normal(0, 0.05, size=(400, 120))
+        is_event = rng.random((400, 120)) < 0.1  # events chosen regardless of returns
+        got = signal_stats(*synthetic(returns, is_event), [1], resamples=999, seed=3)
+        p = got["placebo_p"].drop_nulls().to_numpy()
+        assert sps.kstest(p, "uniform").pvalue > 0.01
+        assert 0.02 < (p <= 0.05).mean() < 0.09
+
+    def test_ci_covers_the_true_mean_at_about_90_percent(self):
+        rng = np.random.default_rng(12)
+        returns = rng.normal(0.02, 0.05, size=(400, 60))
+        is_event = np.zeros((400, 60), bool)
+        is_event[:, ::2] = True  # n = 30 events per ticker
+        got = signal_stats(*synthetic(returns, is_event), [1], resamples=2_000, seed=4)
+        covered = ((got["ci_low"] <= 0.02) & (0.02 <= got["ci_high"])).mean()
+        assert 0.85 <= covered <= 0.95
+
+    def test_same_seed_same_figures_other_seed_other_random_figures(self):
+        rng = np.random.default_rng(13)
+        returns = rng.normal(0, 0.05, size=(5, 90))
+        is_event = rng.random((5, 90)) < 0.2
+        data = synthetic(returns, is_event, 3)
+        first, again = (signal_stats(*data, [3], resamples=500, seed=1) for _ in range(2))
+        other = signal_stats(*data, [3], resamples=500, seed=2)
+        assert first.equals(again)
+        exact = ["n", "n_independent", "average_independent", "excess", "win_p", "t_hac"]
+        assert first.select(exact).equals(other.select(exact))
+        for column in ("ci_low", "ci_high", "placebo_p"):
+            assert (first[column] != other[column]).any()
+
+    def test_a_tickers_figures_do_not_depend_on_the_others(self):
+        rng = np.random.default_rng(14)
+        returns = rng.normal(0, 0.05, size=(4, 90))
+        is_event = rng.random((4, 90)) < 0.2
+        together = signal_stats(*synthetic(returns, is_event), [1], resamples=300)
+        alone = signal_stats(*synthetic(returns[:1], is_event[:1]), [1], resamples=300)
+        assert together.head(1).equals(alone)
+
+
+class TestQValues:
+    def test_benjamini_hochberg_by_hand(self):
+        frame = pl.DataFrame({"ticker": ["A"] * 5 + ["B"] * 2, "placebo_p": [0.01, 0.04, 0.03, 0.20, None, 0.5, 0.02]})
+        # A: m = 4, sorted 0.01, 0.03, 0.04, 0.20 → 4·0.01, min(2·0.03, 4/3·0.04), 4/3·0.04, 0.20.
+        expected = [0.04, 4 / 3 * 0.04, 4 / 3 * 0.04, 0.20, None, 0.5, 0.04]
+        assert q_values(frame).to_list() == pytest.approx(expected)
+
+
+class TestSchemaAndParams:
+    def row(self, **overrides) -> pl.DataFrame:
+        base = {"ticker": "A", "horizon": 1, "n": 5, "n_independent": 4, "average_independent": 0.1, "excess": 0.02,
+                "ci_low": 0.01, "ci_high": 0.03, "placebo_p": 0.2, "placebo_percentile": 0.9, "win_p": 0.5,
+                "t_hac": 1.0, "q_value": 0.3}
+        frame = pl.DataFrame([{**base, **overrides}])
+        return frame.with_columns(pl.col("n", "n_independent").cast(pl.UInt32), pl.col("horizon").cast(pl.Int64))
+
+    def test_valid_row_passes(self):
+        validate(self.row(), SignalStats, "signal_stats")
+
+    @pytest.mark.parametrize("bad", [{"ci_low": 0.05}, {"n_independent": 6}, {"placebo_p": 1.5}, {"q_value": -0.1}])
+    def test_broken_rules_are_refused(self, bad):
+        with pytest.raises(ValidationFailed, match="signal_stats"):
+            validate(self.row(**bad), SignalStats, "signal_stats")
+
+    @pytest.mark.parametrize("bad", [{"resamples": 0}, {"resamples": -1}, {"resamples": 1.5}, {"resamples": 100_001}, {"seed": -1}, {"seed": "x"}])
+    def test_params_refuse_bad_resamples_and_seed(self, bad):
+        with pytest.raises(InputError):
+            StudyParams(**bad)

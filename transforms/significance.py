@@ -1,0 +1,204 @@
+"""Signal or noise (SPEC §2b): per ticker and horizon, how the events' forward returns
+compare with every month's, and how sure that history is.
+
+For horizon h, A = a ticker's months with a forward return (N of them, in month order),
+E = the events among them (n). Every figure is vectorised over tickers; the random ones
+live in transforms.resampling.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import polars.selectors as cs
+from scipy.stats import binom
+
+from surgewatch.transforms.resampling import Returns, bootstrap_ci, placebo
+
+STATS_COLUMNS = (
+    "n", "n_independent", "average_independent", "excess", "ci_low", "ci_high",
+    "placebo_p", "placebo_percentile", "win_p", "t_hac", "q_value",
+)
+_BINOM_RELATIVE = 1 + 1e-7  # scipy.stats.binomtest's tolerance for "as likely as k"
+
+
+@dataclass(frozen=True)
+class Population:
+    """A at one horizon for many tickers: rows sorted by ticker index, then month."""
+
+    horizon: int
+    tid: np.ndarray  # ticker index of each row (0 … tickers-1), non-decreasing
+    month: np.ndarray  # year * 12 + month of each row
+    ret: np.ndarray  # forward return R
+    event: np.ndarray  # D: the month is an event
+    tickers: int
+
+    @property
+    def big_n(self) -> np.ndarray:
+        return np.bincount(self.tid, minlength=self.tickers)
+
+    @property
+    def n(self) -> np.ndarray:
+        return np.bincount(self.tid, weights=self.event, minlength=self.tickers).astype(np.int64)
+
+    def mean(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per ticker mean of R over rows (default: all of A); NaN for none."""
+        rows = np.ones(self.tid.shape, bool) if rows is None else rows
+        total = np.bincount(self.tid[rows], weights=self.ret[rows], minlength=self.tickers)
+        count = np.bincount(self.tid[rows], minlength=self.tickers)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / count
+
+    def returns(self, rows: np.ndarray) -> Returns:
+        """The returns of `rows` (a mask) as a flat per-ticker Returns."""
+        size = np.bincount(self.tid[rows], minlength=self.tickers)
+        return Returns(self.ret[rows], np.cumsum(size) - size, size)
+
+
+def excess(pop: Population) -> np.ndarray:
+    """excess = mean(R_E) − mean(R_A); NaN when n = 0."""
+    return pop.mean(pop.event) - pop.mean()
+
+
+def win_p(pop: Population) -> np.ndarray:
+    """Exact two-sided binomial test of k = #{R_E > 0} in n trials against
+    p0 = share of R_A > 0: Σ P(i) over every i with P(i) ≤ P(k)·(1 + 1e-7), P the
+    Binomial(n, p0) mass (scipy.stats.binomtest's rule), capped at 1. NaN when n = 0."""
+    n = pop.n
+    k = np.bincount(pop.tid, weights=pop.event & (pop.ret > 0), minlength=pop.tickers)
+    p0 = np.bincount(pop.tid, weights=pop.ret > 0, minlength=pop.tickers) / np.maximum(pop.big_n, 1)
+    i = np.arange(n.max(initial=0) + 1)[None, :]
+    mass = np.where(i <= n[:, None], binom.pmf(i, n[:, None], p0[:, None]), np.nan)
+    at_k = binom.pmf(k, n, p0)[:, None]
+    total = np.where(mass <= at_k * _BINOM_RELATIVE, mass, 0.0).sum(axis=1)
+    return np.where(n > 0, np.minimum(total, 1.0), np.nan)
+
+
+def t_hac(pop: Population) -> np.ndarray:
+    """t = b / se(b) of the OLS R = a + b·D + e over A in month order, se from
+    Newey–West with L = h − 1 lags, Bartlett weights w_l = 1 − l/(L+1), no small-sample
+    correction: V = (X'X)⁻¹ S (X'X)⁻¹, S = Σ e_t² x_t x_t' + Σ_l w_l Σ_t e_t e_{t−l}
+    (x_t x_{t−l}' + x_{t−l} x_t'). NaN when n < 2 or N − n < 2.
+
+    Closed form: b = mean(R_E) − mean(R_not E); with z_t = e_t / n on event months and
+    −e_t / (N − n) elsewhere (the b-row of (X'X)⁻¹ times x_t e_t),
+    V_bb = Σ z_t² + 2 Σ_l w_l Σ_t z_t z_{t−l}.
+    """
+    n, big_n, lags = pop.n, pop.big_n, pop.horizon - 1
+    mean_event, mean_other = pop.mean(pop.event), pop.mean(~pop.event)
+    resid = pop.ret - np.where(pop.event, mean_event[pop.tid], mean_other[pop.tid])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = resid * np.where(pop.event, 1 / n[pop.tid], -1 / (big_n - n)[pop.tid])
+        var = np.bincount(pop.tid, weights=z * z, minlength=pop.tickers).astype(np.float64)  # int when A is empty
+        for lag in range(1, lags + 1):
+            same = pop.tid[lag:] == pop.tid[:-lag]
+            cross = np.where(same, z[lag:] * z[:-lag], 0.0)
+            var += 2 * (1 - lag / (lags + 1)) * np.bincount(pop.tid[lag:], weights=cross, minlength=pop.tickers)
+        t = (mean_event - mean_other) / np.sqrt(var)
+    return np.where((n >= 2) & (big_n - n >= 2) & (var > 0), t, np.nan)
+
+
+def independent(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Events whose forward windows do not overlap: walk a ticker's events in month
+    order, keep one when it lies at least h months after the last kept one.
+    Returns (n_independent, average_independent); the average is NaN for none.
+
+    Each event points at the first event h or more months later; the walk follows those
+    pointers from every ticker's first event at once.
+    """
+    rows = np.flatnonzero(pop.event)
+    tid, key = pop.tid[rows], pop.tid[rows] * (1 << 32) + pop.month[rows]
+    following = np.searchsorted(key, key + pop.horizon)
+    ends = np.searchsorted(tid, tid, side="right")  # one past each ticker's last event
+    following = np.where(following < ends, following, -1)
+    kept = np.zeros(len(rows), bool)
+    walk = np.flatnonzero(np.r_[True, tid[1:] != tid[:-1]]) if len(rows) else np.empty(0, np.int64)
+    while len(walk):
+        kept[walk] = True
+        walk = following[walk]
+        walk = walk[walk >= 0]
+    count = np.bincount(tid[kept], minlength=pop.tickers)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = np.bincount(tid[kept], weights=pop.ret[rows][kept], minlength=pop.tickers) / count
+    return count, average
+
+
+def q_values(stats: pl.DataFrame) -> pl.Series:
+    """Benjamini–Hochberg over each ticker's non-null placebo_p across horizons: with the
+    m p-values ascending, q_(i) = min_{j ≥ i} (m / j · p_(j)), capped at 1."""
+    ranked = (
+        stats.with_row_index("_row")
+        .filter(pl.col("placebo_p").is_not_null())
+        .sort("ticker", "placebo_p")
+        .with_columns(
+            (pl.len().over("ticker") / pl.int_range(1, pl.len() + 1).over("ticker") * pl.col("placebo_p")).alias("_q")
+        )
+        .with_columns(pl.col("_q").reverse().cum_min().reverse().over("ticker").clip(upper_bound=1.0))
+    )
+    joined = stats.with_row_index("_row").join(ranked.select("_row", "_q"), on="_row", how="left")
+    return joined.sort("_row")["_q"].alias("q_value")
+
+
+def population(monthly: pl.DataFrame, events: pl.DataFrame, tickers: pl.Series, horizon: int) -> Population:
+    """A at `horizon`: monthly rows with a forward return, D from the events' months."""
+    fwd = f"fwd_{horizon}m"
+    index = pl.DataFrame({"ticker": tickers, "_tid": pl.int_range(len(tickers), eager=True)})
+    rows = (
+        monthly.lazy()
+        .filter(pl.col(fwd).is_not_null())
+        .select("ticker", "month", fwd)
+        .join(events.lazy().select("ticker", "month", pl.lit(True).alias("_event")), on=["ticker", "month"], how="left")
+        .join(index.lazy(), on="ticker")
+        .sort("_tid", "month")
+        .select(
+            "_tid",
+            (pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month()).alias("_month"),
+            fwd,
+            pl.col("_event").fill_null(False),
+        )
+        .collect()
+    )
+    return Population(
+        horizon=horizon,
+        tid=rows["_tid"].to_numpy().astype(np.int64),
+        month=rows["_month"].to_numpy(),
+        ret=rows[fwd].to_numpy(),
+        event=rows["_event"].to_numpy(),
+        tickers=len(tickers),
+    )
+
+
+def signal_stats(
+    monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[int], resamples: int = 10_000, seed: int = 0
+) -> pl.DataFrame:
+    """One row per (ticker of monthly, horizon) with every §2b figure; null where a
+    figure is undefined. The random ones use `resamples` draws seeded by `seed`."""
+    tickers = monthly["ticker"].unique().sort()
+    parts = []
+    for h in horizons:
+        pop = population(monthly, events, tickers, h)
+        n, observed = pop.n, pop.mean(pop.event)
+        ci_low, ci_high = bootstrap_ci(pop.returns(pop.event), resamples, seed)
+        p_value, percentile = placebo(pop.returns(np.ones(pop.tid.shape, bool)), n, observed, resamples, seed)
+        n_independent, average_independent = independent(pop)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "ticker": tickers,
+                    "horizon": pl.Series(np.full(len(tickers), h), dtype=pl.Int64),
+                    "n": pl.Series(n, dtype=pl.UInt32),
+                    "n_independent": pl.Series(n_independent, dtype=pl.UInt32),
+                    "average_independent": average_independent,
+                    "excess": excess(pop),
+                    "ci_low": ci_low,
+                    "ci_high": ci_high,
+                    "placebo_p": p_value,
+                    "placebo_percentile": percentile,
+                    "win_p": win_p(pop),
+                    "t_hac": t_hac(pop),
+                }
+            ).with_columns(cs.float().fill_nan(None))
+        )
+    stats = pl.concat(parts).sort("ticker", "horizon")
+    return stats.with_columns(q_values(stats))
