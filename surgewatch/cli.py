@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import polars as pl
 import typer
+from typer._click import exceptions as click_errors  # the pinned typer raises its vendored click's
 
 from surgewatch.errors import InputError, SurgewatchError
-from surgewatch.settings import load_settings
+from surgewatch.settings import check_threshold, load_settings
 from surgewatch.output import render_rows, render_study, study_document
 from surgewatch.study import StudyParams, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
@@ -25,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
@@ -41,14 +42,15 @@ def parse_date(raw: str | None, option: str = "--as-of") -> dt.date | None:
 
 
 def parse_threshold(raw: str) -> float:
-    """A positive fraction such as 0.10."""
+    """A fraction such as 0.10; 10 is refused with a hint, not read as +1000%."""
     try:
         value = float(raw)
     except ValueError:
         raise InputError(f"--threshold: not a number: {raw!r}") from None
-    if not value > 0 or value != value:
-        raise InputError(f"--threshold must be > 0 (a fraction, 0.10 for 10%), got {raw}")
-    return value
+    try:
+        return check_threshold(value)
+    except ValueError as exc:
+        raise InputError(f"--threshold {exc}") from None
 
 
 def parse_format(raw: str) -> str:
@@ -220,8 +222,12 @@ def sql(
     from surgewatch.warehouse import Warehouse
 
     fmt = parse_format(fmt)
+    if not query.strip(" \t\r\n;"):
+        raise InputError('sql: the query is empty; e.g. surgewatch sql "SELECT * FROM signal_events LIMIT 5"')
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.sql(query, snapshot=parse_snapshot(snapshot))
+    if not frame.width:
+        raise InputError("sql: the query returned no result (only comments, or a statement without rows)")
     typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
 
 
@@ -296,18 +302,23 @@ def serve() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: one-line errors, documented exit codes."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="surgewatch", standalone_mode=False)
     except SurgewatchError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except click_errors.NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message())
+        return 0
+    except click_errors.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "surgewatch"
+        typer.echo(f"error: {exc.format_message()} (try `{command} --help`)", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click_errors.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         return 130
-    except click.exceptions.ClickException as exc:
-        typer.echo(f"error: {exc.format_message()} (see --help)", err=True)
-        return exc.exit_code
     return result if isinstance(result, int) else 0
 
 

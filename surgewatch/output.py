@@ -1,7 +1,8 @@
 """Render results for people (aligned tables, signed percents) and scripts (csv, json).
 
-Fractions stay fractions in csv and json (SPEC §2); tables show percent with two
-decimals and a sign.
+Fractions stay fractions in csv and json (SPEC §2). Tables format each cell by its type,
+and by its name only for the columns known to hold fractions: those show percent with two
+decimals and a sign (a win rate, a share, has none). Any other number prints in full.
 """
 
 import csv
@@ -9,7 +10,9 @@ import datetime as dt
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Literal
 
 import polars as pl
@@ -20,13 +23,20 @@ from surgewatch.study import StudyResult
 
 Format = Literal["table", "csv", "json"]
 STATISTICS = ("n", "average", "median", "win_rate", "sharpe", "max_drawdown")
-# Columns that hold fractions; everything else prints as it is.
-_RATIO_PREFIXES = ("move", "fwd_", "mdd_", "prior_drawdown", "average", "median", "win_rate", "max_drawdown")
+# The columns (and study statistic rows) that hold fractions, by exact name: a user's
+# `SELECT move * 100 AS move_pct` is not one of them.
+_PERCENT = re.compile(r"(move|prior_drawdown|average|median|win_rate|max_drawdown|(fwd|mdd)_\d+m)")
+_UNSIGNED = {"win_rate"}
+# Sharpe ratios, and check-published's figures (percent points already).
+_TWO_DECIMALS = {"sharpe", "published", "computed", "difference"}
 
 
 def _plain(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        # DuckDB's SUM of integers is a DECIMAL; json has no decimal type.
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -89,34 +99,39 @@ def study_table_rows(document: dict) -> tuple[list[str], list[list[object]]]:
     return header, rows
 
 
-def _is_ratio(column: str, label: object) -> bool:
-    if label in ("n", "sharpe"):
-        return False
-    return column.startswith(_RATIO_PREFIXES)
-
-
 def format_cell(column: str, value: object, label: object = None) -> str:
-    """Percent with sign and two decimals for fractions; blank for null."""
+    """One table cell: blank for null, true/false, and for a float by the name of its
+    column (or of its study statistic row, `label`): percent for the known fractions,
+    two decimals for a Sharpe ratio, every digit otherwise."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "partial"
-    if isinstance(value, float):
-        if _is_ratio(column, label):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        name = label if label in STATISTICS else column
+        if name in _TWO_DECIMALS:
+            return f"{value + 0.0:.2f}"
+        if isinstance(name, str) and _PERCENT.fullmatch(name):
             # A share is not a return: no sign on it, and none on a flat zero.
-            unsigned = "win_rate" in (column, label) or round(value * 100, 2) == 0
-            return f"{abs(value) * 100 if unsigned else value * 100:{'' if unsigned else '+'}.2f}%"
-        return f"{round(value, 2) + 0.0:.2f}"
+            if name in _UNSIGNED or round(value * 100, 2) == 0:
+                return f"{abs(value) * 100:.2f}%"
+            return f"{value * 100:+.2f}%"
     return str(value)
 
 
 def render_rows(
-    header: Sequence[str], rows: Iterable[Sequence[object]], fmt: Format, title: str | None = None
+    header: Sequence[str], rows: Iterable[Sequence[object]], fmt: Format, title: str | None = None,
+    label_column: int | None = None,
 ) -> str:
-    """Rows as an aligned table, csv (raw values) or a json list of objects."""
+    """Rows as an aligned table, csv (raw values) or a json list of objects.
+
+    label_column: the column whose value names the statistic a row holds (the study's
+    summary rows), so that its cells are formatted as that statistic.
+    """
     rows = list(rows)
     if fmt == "json":
-        return json.dumps([dict(zip(header, map(_plain, r))) for r in rows], indent=2)
+        # default=str: a user's query may return times, UUIDs, lists…
+        return json.dumps([dict(zip(header, map(_plain, r))) for r in rows], indent=2, default=str)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -125,10 +140,10 @@ def render_rows(
         return buffer.getvalue().rstrip("\n")
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(header):
-        numeric = any(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows)
+        numeric = any(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows)
         table.add_column(column, justify="right" if numeric else "left")
     for r in rows:
-        label = r[1] if len(r) > 1 else None
+        label = r[label_column] if label_column is not None else None
         table.add_row(*(format_cell(c, v, label) for c, v in zip(header, r)))
     # Wide enough that no cell is cut; a terminal narrower than the table wraps it instead.
     console = Console(width=1000, record=True, file=io.StringIO())
@@ -145,4 +160,4 @@ def render_study(document: dict, fmt: Format) -> str:
         f"{document['ticker']}: months {'+' if document['direction'] == 'up' else '-'}"
         f"{document['threshold'] * 100:g}% or more ({document['basis']} basis), as of {document['as_of']}"
     )
-    return render_rows(header, rows, fmt, title=title)
+    return render_rows(header, rows, fmt, title=title, label_column=1)

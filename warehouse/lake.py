@@ -33,6 +33,7 @@ from surgewatch.warehouse.catalog import ALIAS, Catalog
 from surgewatch.warehouse.extensions import cli_binary, connect, load_statements, one_line, sql_literal
 from surgewatch.warehouse.locking import writer_lock
 from surgewatch.warehouse.records import RunRecord
+from surgewatch.warehouse.results import result_frame
 
 log = logging.getLogger(__name__)
 
@@ -539,7 +540,7 @@ class Warehouse:
             if refused:
                 raise WarehouseError(f"surgewatch sql only reads the warehouse: {', '.join(refused)} statements are refused")
             result = _retry_locked(self._catalog, lambda: con.execute(query, params or []))
-            return result.pl() if result.description else pl.DataFrame()
+            return result_frame(result)
         except duckdb.Error as exc:
             text = self._catalog.redact(one_line(exc))
             if isinstance(exc, duckdb.PermissionException) or "read-only mode" in text:
