@@ -152,9 +152,10 @@ def refresh(
     tickers: Annotated[Optional[str], typer.Option(help="Comma-separated symbols (default: SURGEWATCH_TICKERS).")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date: replay a past night.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Fetch every ticker's full history.")] = False,
+    rewind: Annotated[bool, typer.Option("--rewind", help="Allow an --as-of before the stored sessions: republish every ticker as of that date.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures; the exit code tells the rest.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's report as one JSON object.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs instead of a progress bar.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs and the rows ingested per ticker.")] = False,
 ) -> None:
     """One run of the nightly flow: ingest → transform → validate → publish → alert.
 
@@ -163,34 +164,45 @@ def refresh(
     without writing and exits 0.
     """
     try:
-        report = _run_refresh(tickers, as_of, full, quiet=quiet, as_json=as_json, verbose=verbose)
+        report = _run_refresh(tickers, as_of, full, rewind, quiet=quiet, as_json=as_json, verbose=verbose)
     except SurgewatchError as exc:
         # Exit 2 means "published, some tickers failed" here, so a run that could not
         # even start (settings, warehouse) says 1: nothing published.
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    _print_refresh(report, quiet=quiet, as_json=as_json)
+    _print_refresh(report, quiet=quiet, as_json=as_json, verbose=verbose)
     raise typer.Exit(report.exit_code)
 
 
-def _run_refresh(tickers: str | None, as_of: str | None, full: bool, *, quiet: bool, as_json: bool, verbose: bool):
+def _run_refresh(tickers: str | None, as_of: str | None, full: bool, rewind: bool, *, quiet: bool, as_json: bool, verbose: bool):
     import os
 
     settings = load_settings()
     symbols = parse_tickers(tickers) if tickers else list(settings.tickers)
     cutoff = parse_date(as_of)
     bar = sys.stderr.isatty() and not (quiet or as_json or verbose)
-    if not verbose and (quiet or as_json or bar):
-        # Prefect's run logs still reach its API and UI; only the terminal is spared.
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # Set before Prefect is imported (it reads them then), and inherited by the temporary
+    # server it may start. Whatever the user set stays.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's 20 s for its temporary server to start is too short on a busy machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose:
+        # Only surgewatch's own lines on the terminal (its report names every failure);
+        # Prefect's run logs still reach its API and UI.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from surgewatch.flows.refresh import refresh as refresh_flow
+    from surgewatch.flows.schedule import running_server
     from surgewatch.progress import ProgressBar
 
-    with ProgressBar(enabled=bar):
-        return refresh_flow(tickers=symbols, as_of=cutoff, full=full)
+    # A server that answers spares the 4–6 s of starting a temporary one for this run.
+    api = running_server()
+    with temporary_settings({PREFECT_API_URL: api} if api else {}), ProgressBar(enabled=bar):
+        return refresh_flow(tickers=symbols, as_of=cutoff, full=full, rewind=rewind)
 
 
-def _print_refresh(report, *, quiet: bool, as_json: bool) -> None:
+def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None:
     import dataclasses
     import json
 
@@ -204,9 +216,17 @@ def _print_refresh(report, *, quiet: bool, as_json: bool) -> None:
     elif report.snapshot_id is None:
         typer.echo(f"nothing published: {report.message}", err=True)
     elif not quiet:
-        for ticker, rows in report.rows_ingested.items():
-            restated = " (history restated, re-fetched in full)" if ticker in report.restated else ""
-            typer.echo(f"{ticker}: {rows} row(s) ingested{restated}")
+        if verbose:
+            for ticker, rows in report.rows_ingested.items():
+                restated = " (history restated, re-fetched in full)" if ticker in report.restated else ""
+                typer.echo(f"{ticker}: {rows} row(s) ingested{restated}")
+        # One line for the universe, however large; the failures are named above.
+        healthy = len(report.rows_ingested)
+        failures = f", {len(report.failed)} failed ({_listing(sorted(report.failed))})" if report.failed else ""
+        restated = f"; history restated and re-fetched in full: {_listing(list(report.restated))}" if report.restated else ""
+        typer.echo(f"{sum(report.rows_ingested.values())} row(s) ingested for {healthy} ticker(s){failures}{restated}")
+        if report.message:
+            typer.echo(report.message)
         typer.echo(f"published version {report.snapshot_id} (run {report.run_id}); new events: {_listing(report.new_events)}")
         if report.alerts:
             typer.echo(f"alerts: {', '.join(report.alerts)}")

@@ -26,7 +26,7 @@ def result_frame(result: duckdb.DuckDBPyConnection | None) -> pl.DataFrame:
     empty frame when nothing ran (a query of only comments) or nothing returns rows."""
     if result is None or not result.description:
         return pl.DataFrame()
-    table = result.fetch_arrow_table()
+    table = result.to_arrow_table()
     for i, column in enumerate(table.schema):
         if pa.types.is_interval(column.type):
             text = [None if v is None else _interval_text(v.months, v.days, v.nanoseconds) for v in table.column(i).to_pylist()]
