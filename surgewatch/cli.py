@@ -15,7 +15,7 @@ from typer._click import exceptions as click_errors  # the pinned typer raises i
 
 from surgewatch.errors import InputError, SurgewatchError
 from surgewatch.settings import check_threshold, load_settings
-from surgewatch.output import render_rows, render_study, study_document
+from surgewatch.output import DIFF_HEADER, diff_rows, render_rows, render_study, study_document
 from surgewatch.study import StudyParams, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
 
@@ -280,13 +280,15 @@ def diff(
     b: Annotated[str, typer.Argument(help="The newer version.")],
     fmt: FormatOpt = "table",
 ) -> None:
-    """The rows of the result tables that differ between versions A and B."""
+    """What changed between versions A and B: per row key, each field old → new."""
     from surgewatch.warehouse import Warehouse
+
+    from surgewatch.warehouse.schema import KEYS
 
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.diff(parse_snapshot(a), parse_snapshot(b))  # type: ignore[arg-type]
-    typer.echo(render_rows(frame.columns, frame.rows(), fmt))  # type: ignore[arg-type]
+    typer.echo(render_rows(DIFF_HEADER, diff_rows(frame, KEYS, fmt), fmt))  # type: ignore[arg-type]
 
 
 @app.command(

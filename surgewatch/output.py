@@ -161,3 +161,30 @@ def render_study(document: dict, fmt: Format) -> str:
         f"{document['threshold'] * 100:g}% or more ({document['basis']} basis), as of {document['as_of']}"
     )
     return render_rows(header, rows, fmt, title=title, label_column=1)
+
+
+DIFF_HEADER = ["table", "key", "change", "field", "old", "new"]
+
+
+def diff_rows(diff: pl.DataFrame, keys: dict[str, tuple[str, ...]], fmt: Format) -> list[list[object]]:
+    """Warehouse.diff's added/removed rows (JSON) as one line per changed field, keyed by
+    the table's key: a row removed and added again under one key is a change of the
+    fields that differ, old → new. A row only added or only removed lists its fields.
+    In a table the values are formatted as their field (percent for fractions)."""
+    sides: dict[tuple[str, tuple], dict[str, dict]] = {}
+    for table, change, row in diff.select("table", "change", "row").iter_rows():
+        values = json.loads(row)
+        key = tuple(values[k] for k in keys[table])
+        sides.setdefault((table, key), {})[change] = values
+
+    def shown(field: str, value: object) -> object:
+        return format_cell(field, value) if fmt == "table" else value
+
+    out: list[list[object]] = []
+    for (table, key), side in sides.items():
+        old, new = side.get("removed", {}), side.get("added", {})
+        change = "changed" if old and new else "added" if new else "removed"
+        label = " ".join(map(str, key))
+        fields = [f for f in (new or old) if f not in keys[table] and old.get(f) != new.get(f)]
+        out += [[table, label, change, f, shown(f, old.get(f)), shown(f, new.get(f))] for f in fields]
+    return out

@@ -33,7 +33,7 @@ from surgewatch.warehouse.catalog import ALIAS, Catalog
 from surgewatch.warehouse.extensions import cli_binary, connect, load_statements, one_line, sql_literal
 from surgewatch.warehouse.locking import writer_lock
 from surgewatch.warehouse.records import RunRecord
-from surgewatch.warehouse.results import result_frame
+from surgewatch.warehouse.results import result_frame, statement_kind
 
 log = logging.getLogger(__name__)
 
@@ -536,7 +536,7 @@ class Warehouse:
         """
         con = self._sandbox(snapshot)
         try:
-            refused = sorted({s.type.name for s in con.extract_statements(query)} - _READ_STATEMENTS)
+            refused = sorted({statement_kind(s) for s in con.extract_statements(query)} - _READ_STATEMENTS)
             if refused:
                 raise WarehouseError(f"surgewatch sql only reads the warehouse: {', '.join(refused)} statements are refused")
             result = _retry_locked(self._catalog, lambda: con.execute(query, params or []))

@@ -1,12 +1,26 @@
-"""A DuckDB result as a polars frame, for any column type a user's query can return.
+"""A user's query: what kind of statement it is, and its result as a polars frame for
+any column type it can return.
 
 polars cannot import Arrow's month-day-nano INTERVAL (it raises ComputeError), so such
 columns arrive as text in DuckDB's own spelling ("1 year 2 months 3 days 04:05:06").
 """
 
+import re
+
 import duckdb
 import polars as pl
 import pyarrow as pa
+
+
+# DuckDB types INSTALL as a LOAD statement; a refusal should name what the user wrote.
+_INSTALL = re.compile(r"\s*(?:(?:/\*.*?\*/|--[^\n]*\n)\s*)*(?:FORCE\s+)?INSTALL\b", re.IGNORECASE | re.DOTALL)
+
+
+def statement_kind(statement: duckdb.Statement) -> str:
+    """The statement's type as the user would name it: INSTALL, LOAD, SELECT…"""
+    if statement.type.name == "LOAD" and _INSTALL.match(statement.query):
+        return "INSTALL"
+    return statement.type.name
 
 
 def _interval_text(months: int, days: int, nanoseconds: int) -> str:

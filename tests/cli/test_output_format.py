@@ -39,3 +39,28 @@ def test_sql_rows_are_not_read_as_statistics():
 def test_json_writes_decimals_as_numbers():
     out = render_rows(["ticker", "s", "avg"], [["IWM", Decimal("3482"), Decimal("1.25")]], "json")
     assert json.loads(out) == [{"ticker": "IWM", "s": 3482, "avg": 1.25}]
+
+
+def test_diff_shows_the_key_and_each_changed_field_old_to_new():
+    import polars as pl
+
+    from surgewatch.output import diff_rows
+
+    old = {"ticker": "IWM", "month": "2026-07-01", "as_of": "2026-07-15", "move": 0.02, "complete": False}
+    new = {**old, "as_of": "2026-07-31", "move": 0.0325, "complete": True}
+    added = {"ticker": "SPY", "month": "2026-08-01", "as_of": "2026-08-03", "move": 0.01, "complete": False}
+    diff = pl.DataFrame(
+        {"table": ["month_end"] * 3, "change": ["removed", "added", "added"], "ticker": ["IWM", "IWM", "SPY"],
+         "row": [json.dumps(old), json.dumps(new), json.dumps(added)]}
+    )
+    keys = {"month_end": ("ticker", "month")}
+    assert diff_rows(diff, keys, "csv") == [
+        ["month_end", "IWM 2026-07-01", "changed", "as_of", "2026-07-15", "2026-07-31"],
+        ["month_end", "IWM 2026-07-01", "changed", "move", 0.02, 0.0325],
+        ["month_end", "IWM 2026-07-01", "changed", "complete", False, True],
+        ["month_end", "SPY 2026-08-01", "added", "as_of", None, "2026-08-03"],
+        ["month_end", "SPY 2026-08-01", "added", "move", None, 0.01],
+        ["month_end", "SPY 2026-08-01", "added", "complete", None, False],
+    ]
+    table = diff_rows(diff, keys, "table")
+    assert table[1][3:] == ["move", "+2.00%", "+3.25%"]

@@ -28,3 +28,14 @@ def test_other_types_pass_through():
 def test_nothing_ran_is_an_empty_frame():
     con = duckdb.connect()
     assert result_frame(con.execute("/* only a comment */")).is_empty()
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind"),
+    [("INSTALL httpfs", "INSTALL"), ("/* x */ force install httpfs", "INSTALL"), ("-- c\nINSTALL httpfs", "INSTALL"),
+     ("LOAD httpfs", "LOAD"), ("SELECT 1", "SELECT")],
+)
+def test_statement_kind_names_what_the_user_wrote(sql, kind):
+    from surgewatch.warehouse.results import statement_kind
+
+    assert statement_kind(duckdb.connect().extract_statements(sql)[0]) == kind
