@@ -132,14 +132,18 @@ def check_published(
     table: Annotated[Path, typer.Option(help="Published table: month,move_pct,fwd_<h>m_pct…")],
     prices: Annotated[Optional[Path], typer.Option(help="CSV of daily prices; without it, the warehouse.")] = None,
     summary: Annotated[Optional[Path], typer.Option(help="Published summary (default: published_summary.csv beside the table, if any).")] = None,
+    flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Show only the flagged rows.")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Every published cell beside the computed one; exit 1 when any differs by more than 0.05 pp."""
+    """Every published cell beside the computed one, in percent (study prints fractions);
+    exit 1 when any differs by more than 0.05 pp."""
     from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
     audit = audit_published(load_prices(symbol, prices), table, summary or published_summary_beside(table))
-    typer.echo(render_rows(HEADER_AUDIT, audit.rows, fmt, title=f"{symbol}: published vs computed (tolerance {TOLERANCE_PP} pp)"))  # type: ignore[arg-type]
+    rows = [r for r in audit.rows if r[-1]] if flagged_only else audit.rows
+    title = f"{symbol}: published vs computed, in percent (`study` prints fractions); tolerance {TOLERANCE_PP} pp"
+    typer.echo(render_rows(HEADER_AUDIT, rows, fmt, title=title))  # type: ignore[arg-type]
     if audit.flagged:
         typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
         raise typer.Exit(1)
