@@ -19,6 +19,8 @@ PATH_MONTHS = 12
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 TICKER_COLORS = ("#1f5fbf", "#2e8b57", "#8e44ad", "#c0392b", "#b8860b", "#16a085", "#7f8c8d")
+# Six styles against seven colours: no two of the first 42 tickers look alike.
+TICKER_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 HIGHLIGHT = "#e8710a"
 PAST = "rgba(90, 100, 115, 0.35)"
 MEDIAN = "#202124"
@@ -31,6 +33,12 @@ _COLUMNS = 3
 def ticker_color(data: ReportData, ticker: str) -> str:
     """The colour a ticker has in every chart of the report."""
     return TICKER_COLORS[data.tickers.index(ticker) % len(TICKER_COLORS)]
+
+
+def ticker_dash(data: ReportData, ticker: str) -> str:
+    """The line style of a ticker's line: an index and its ETF (RUT, IWM) move almost as
+    one, and a dash lets the line drawn first show through the one drawn over it."""
+    return TICKER_DASHES[data.tickers.index(ticker) % len(TICKER_DASHES)]
 
 
 def _grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Figure, list[tuple[int, int]]]:
@@ -198,7 +206,7 @@ def performance_figure(data: ReportData, since: date) -> go.Figure:
         base = line["base_date"][0]
         fig.add_trace(go.Scatter(
             x=line["date"], y=line["value"], mode="lines", name=ticker, legendgroup=ticker,
-            line={"color": color, "width": 2},
+            line={"color": color, "width": 2, "dash": ticker_dash(data, ticker)},
             hovertemplate=f"{ticker}: %{{y:+.2%}} since {base:%Y-%m-%d}<extra></extra>",
         ))
         marks = (
