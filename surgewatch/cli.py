@@ -5,6 +5,7 @@ non-zero exit; a traceback means a bug.
 """
 
 import datetime as dt
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -192,8 +193,10 @@ def _run_refresh(tickers: str | None, as_of: str | None, full: bool, rewind: boo
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not verbose:
         # Only surgewatch's own lines on the terminal (its report names every failure);
-        # Prefect's run logs still reach its API and UI.
+        # Prefect's run logs still reach its API and UI. Libraries' warnings (e.g. a
+        # pandas PerformanceWarning inside exchange_calendars) go the same way.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+        logging.captureWarnings(True)
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from surgewatch.flows.refresh import refresh as refresh_flow
