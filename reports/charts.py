@@ -41,6 +41,16 @@ def ticker_dash(data: ReportData, ticker: str) -> str:
     return TICKER_DASHES[data.tickers.index(ticker) % len(TICKER_DASHES)]
 
 
+# Under ten events a median or a box says little: the panel's title says so.
+SMALL_SAMPLE = 10
+
+
+def panel_title(data: ReportData, ticker: str) -> str:
+    """'SPY · 4 events (small sample, n < 10)': the ticker and how many events its panel rests on."""
+    n = data.events.filter(pl.col("ticker") == ticker).height
+    return f"{ticker} · {n} events" + (f" (small sample, n < {SMALL_SAMPLE})" if n < SMALL_SAMPLE else "")
+
+
 def _grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Figure, list[tuple[int, int]]]:
     """Small multiples, one panel per ticker, at most three to a row."""
     cols = min(_COLUMNS, len(tickers))
@@ -121,8 +131,7 @@ def paths_figure(data: ReportData) -> go.Figure:
     median, and the latest (or provisional) event highlighted; month-to-date dotted."""
     paths = event_paths(data)
     latest = latest_events(data)
-    titles = [f"{t} · {data.events.filter(pl.col('ticker') == t).height} events" for t in data.tickers]
-    fig, cells = _grid(data.tickers, titles, shared_yaxes=True)
+    fig, cells = _grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
     hover = "%{customdata}: %{y:+.2%} after %{x} months<extra>%{fullData.name}</extra>"
     for i, (ticker, (row, col)) in enumerate(zip(data.tickers, cells)):
         mine = paths.filter(pl.col("ticker") == ticker)
@@ -232,7 +241,7 @@ def distribution_figure(data: ReportData) -> go.Figure:
     panel per ticker; boxes show the quartiles, the dashed line the mean."""
     horizons = data.horizons
     labels = {h: f"{h}M" for h in horizons}
-    fig, cells = _grid(data.tickers, list(data.tickers), shared_yaxes=True)
+    fig, cells = _grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
     for i, (ticker, (row, col)) in enumerate(zip(data.tickers, cells)):
         groups = (
             ("events", data.events, EVENTS, {"boxpoints": "all", "jitter": 0.35, "pointpos": 0,

@@ -24,3 +24,19 @@ def test_each_ticker_has_its_own_colour_and_line_style(synthetic):
     lines = [(t.line.color, t.line.dash) for t in figure.data if t.mode == "lines"]
     assert len(lines) == len(synthetic.tickers) == len(set(lines))
     assert len({dash for _, dash in lines}) == len(lines)
+
+
+def test_small_samples_are_marked_on_both_event_charts(synthetic):
+    import dataclasses
+
+    import polars as pl
+
+    # AAA keeps 4 of its events: a small sample; BBB keeps all of them.
+    aaa = synthetic.events.filter(pl.col("ticker") == "AAA").head(4)
+    data = dataclasses.replace(synthetic, events=pl.concat([aaa, synthetic.events.filter(pl.col("ticker") == "BBB")]))
+    n_bbb = data.events.filter(pl.col("ticker") == "BBB").height
+    assert n_bbb >= 10
+    for figure in (charts.paths_figure(data), charts.distribution_figure(data)):
+        titles = [a.text for a in figure.layout.annotations]
+        assert "AAA · 4 events (small sample, n < 10)" in titles
+        assert f"BBB · {n_bbb} events" in titles
