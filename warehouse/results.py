@@ -11,7 +11,6 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-
 # DuckDB types INSTALL as a LOAD statement; a refusal should name what the user wrote.
 _INSTALL = re.compile(r"\s*(?:(?:/\*.*?\*/|--[^\n]*\n)\s*)*(?:FORCE\s+)?INSTALL\b", re.IGNORECASE | re.DOTALL)
 

@@ -28,7 +28,7 @@ def newcomer(prefect_server, prices_dir, tmp_path):  # noqa: F811
     transcript: list[str] = []
 
     def run(*argv: str, **extra: str) -> tuple[int, str, str]:
-        done = subprocess.run([SURGEWATCH, *argv], env={**env, **extra}, capture_output=True, text=True, timeout=600)
+        done = subprocess.run([SURGEWATCH, *argv], check=False, env={**env, **extra}, capture_output=True, text=True, timeout=600)
         transcript.append(f"$ surgewatch {' '.join(argv)}\n{done.stdout}{done.stderr}")
         return done.returncode, done.stdout, done.stderr
 
@@ -91,7 +91,7 @@ def test_first_hour(newcomer, prices_dir):
 
 def test_refresh_turns_prefect_analytics_off_unless_set(monkeypatch, tmp_path, prices_dir):
     import surgewatch.flows.refresh as flow
-    import surgewatch.flows.schedule as schedule
+    from surgewatch.flows import schedule
 
     seen = {}
 

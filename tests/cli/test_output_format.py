@@ -37,7 +37,7 @@ def test_sql_rows_are_not_read_as_statistics():
 
 
 def test_json_writes_decimals_as_numbers():
-    out = render_rows(["ticker", "s", "avg"], [["IWM", Decimal("3482"), Decimal("1.25")]], "json")
+    out = render_rows(["ticker", "s", "avg"], [["IWM", Decimal(3482), Decimal("1.25")]], "json")
     assert json.loads(out) == [{"ticker": "IWM", "s": 3482, "avg": 1.25}]
 
 
