@@ -4,6 +4,7 @@ The flow only composes, retries, logs and publishes; what each step means lives 
 sources/, schemas/, surgewatch.study and warehouse/.
 """
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -138,8 +139,15 @@ def _event_keys(frame: pl.DataFrame) -> set[str]:
 
 
 @flow(name="surgewatch-refresh", timeout_seconds=FLOW_TIMEOUT_SECONDS, log_prints=True)
-def refresh(tickers: list[str] | None = None, as_of: dt.date | None = None, full: bool = False) -> RefreshReport:
-    """One nightly run: ingest → transform → validate → publish (SPEC §4 `surgewatch refresh`)."""
+def refresh(
+    tickers: list[str] | None = None, as_of: dt.date | None = None, full: bool = False, rewind: bool = False
+) -> RefreshReport:
+    """One nightly run: ingest → transform → validate → publish (SPEC §4 `surgewatch refresh`).
+
+    An `as_of` before the last stored session is refused (nothing written) unless
+    `rewind`: then every stored ticker, not only the asked ones, is cut back to `as_of`
+    and republished, so no version mixes dates.
+    """
     logger = get_run_logger()
     settings: Settings = load_settings()
     universe = list(tickers or settings.tickers)
@@ -147,19 +155,31 @@ def refresh(tickers: list[str] | None = None, as_of: dt.date | None = None, full
     started = dt.datetime.now(dt.timezone.utc)
     try:
         with Warehouse.writer_lock(settings), Warehouse.open(settings) as wh:
-            return _refresh(wh, settings, universe, as_of, full, run_id, started)
+            return _refresh(wh, settings, universe, as_of, full, rewind, run_id, started)
     except RefreshInProgress as exc:
         logger.warning("skipped: %s", exc)
         return RefreshReport(run_id=run_id, status="skipped", message=str(exc))
 
 
 def _refresh(
-    wh: Warehouse, settings: Settings, universe: list[str], as_of: dt.date | None, full: bool,
+    wh: Warehouse, settings: Settings, universe: list[str], as_of: dt.date | None, full: bool, rewind: bool,
     run_id: str, started: dt.datetime,
 ) -> RefreshReport:
     logger = get_run_logger()
     source = make_source(settings)
+    last_stored = wh.sql("SELECT max(date) AS last FROM prices_daily")["last"][0]
+    rewinding = as_of is not None and last_stored is not None and as_of < last_stored
+    if rewinding and not rewind:
+        message = (f"--as-of {as_of} is before the last stored session ({last_stored}): publishing it would mix "
+                   "dates in one version; pass --rewind to cut every ticker back to that date")
+        logger.error("refused: %s", message)
+        return RefreshReport(run_id=run_id, status="failed", message=message)
+    if rewinding:
+        held = wh.sql("SELECT DISTINCT ticker FROM prices_daily ORDER BY 1")["ticker"].to_list()
+        universe = universe + [t for t in held if t not in universe]
     stored = wh.prices(universe)
+    if rewinding:
+        stored = stored.filter(pl.col("date") <= as_of)
     known_events = _event_keys(wh.sql("SELECT ticker, month FROM signal_events"))
     logger.info("run %s: %d ticker(s) from %s%s", run_id, len(universe), source.name, f", as of {as_of}" if as_of else "")
 
@@ -178,6 +198,9 @@ def _refresh(
             logger.error("%s", failed[ticker])
     report_progress("validating prices")
     ingest = ingested(stored, fetches)
+    if rewinding:
+        # Each history is rewritten whole, so the sessions after as_of go.
+        ingest = dataclasses.replace(ingest, to_write=ingest.prices, replace_history=frozenset(universe))
     prices, invalid = validate_prices(ingest.prices)
     failed |= invalid
     healthy = tuple(t for t in universe if t not in failed)
@@ -187,6 +210,9 @@ def _refresh(
     )
     if not healthy:
         return _nothing_published(wh, record, "every ticker failed")
+    if rewinding and failed:
+        # A failed ticker would keep its later sessions beside the others' rewound ones.
+        return _nothing_published(wh, record, f"a rewind needs every ticker, and {', '.join(failed)} failed")
     report_progress("computing the study")
     try:
         study = compute_study(prices, StudyParams(threshold=settings.threshold), as_of)
@@ -205,6 +231,7 @@ def _refresh(
     report = RefreshReport(
         run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events,
         alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
+        message=f"rewound {', '.join(universe)} to {as_of} (stored sessions ran to {last_stored})" if rewinding else "",
     )
     _artifact(report)
     reach(Step.ARTIFACT)

@@ -16,6 +16,8 @@ import requests
 from prefect.schedules import Cron, Schedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from surgewatch.errors import SettingsError
+
 # 22:30 leaves providers time to publish the day's bar after the 16:00 close.
 NIGHTLY_CRON = "30 22 * * 1-5"
 TIMEZONE = "America/New_York"
@@ -36,25 +38,32 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
-@contextmanager
-def prefect_api(say: Callable[[str], None]) -> Iterator[str]:
-    """The Prefect API to schedule against: PREFECT_API_URL when it answers, else a
-    `prefect server` started here (and stopped on exit). Schedules need a server that
-    outlives one run; the temporary one Prefect starts for single runs does not."""
+def running_server() -> str | None:
+    """The API of a Prefect server that answers: PREFECT_API_URL's, else the local one
+    `surgewatch serve` keeps on 127.0.0.1:4200; None when there is none. A PREFECT_API_URL
+    that does not answer is an error: the user asked for that server."""
     configured = PREFECT_API_URL.value()
     if configured:
         if not _healthy(configured):
-            raise RuntimeError(f"PREFECT_API_URL is {configured} but no Prefect server answers there")
-        say(f"using the Prefect server at {configured} (PREFECT_API_URL)")
-        yield configured
+            raise SettingsError(f"PREFECT_API_URL is {configured} but no Prefect server answers there (unset it to run without one)")
+        return configured
+    local = "http://{}:{}/api".format(*LOCAL_SERVER)
+    return local if _healthy(local) else None
+
+
+@contextmanager
+def prefect_api(say: Callable[[str], None]) -> Iterator[str]:
+    """The Prefect API to schedule against: a running server (see running_server), else a
+    `prefect server` started here (and stopped on exit). Schedules need a server that
+    outlives one run; the temporary one Prefect starts for single runs does not."""
+    running = running_server()
+    if running:
+        say(f"using the Prefect server at {running}" + (" (PREFECT_API_URL)" if PREFECT_API_URL.value() else ""))
+        with temporary_settings({PREFECT_API_URL: running}):
+            yield running
         return
     host, port = LOCAL_SERVER
     api_url = f"http://{host}:{port}/api"
-    if _healthy(api_url):
-        say(f"using the Prefect server already running at {api_url}")
-        with temporary_settings({PREFECT_API_URL: api_url}):
-            yield api_url
-        return
     prefect = shutil.which("prefect", path=os.path.dirname(sys.executable)) or "prefect"
     say(f"starting a Prefect server at {api_url} (UI at http://{host}:{port}); it stops with this command")
     server = subprocess.Popen([prefect, "server", "start", "--host", host, "--port", str(port)],

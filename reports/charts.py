@@ -19,6 +19,8 @@ PATH_MONTHS = 12
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 TICKER_COLORS = ("#1f5fbf", "#2e8b57", "#8e44ad", "#c0392b", "#b8860b", "#16a085", "#7f8c8d")
+# Six styles against seven colours: no two of the first 42 tickers look alike.
+TICKER_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 HIGHLIGHT = "#e8710a"
 PAST = "rgba(90, 100, 115, 0.35)"
 MEDIAN = "#202124"
@@ -31,6 +33,22 @@ _COLUMNS = 3
 def ticker_color(data: ReportData, ticker: str) -> str:
     """The colour a ticker has in every chart of the report."""
     return TICKER_COLORS[data.tickers.index(ticker) % len(TICKER_COLORS)]
+
+
+def ticker_dash(data: ReportData, ticker: str) -> str:
+    """The line style of a ticker's line: an index and its ETF (RUT, IWM) move almost as
+    one, and a dash lets the line drawn first show through the one drawn over it."""
+    return TICKER_DASHES[data.tickers.index(ticker) % len(TICKER_DASHES)]
+
+
+# Under ten events a median or a box says little: the panel's title says so.
+SMALL_SAMPLE = 10
+
+
+def panel_title(data: ReportData, ticker: str) -> str:
+    """'SPY · 4 events (small sample, n < 10)': the ticker and how many events its panel rests on."""
+    n = data.events.filter(pl.col("ticker") == ticker).height
+    return f"{ticker} · {n} events" + (f" (small sample, n < {SMALL_SAMPLE})" if n < SMALL_SAMPLE else "")
 
 
 def _grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Figure, list[tuple[int, int]]]:
@@ -113,8 +131,7 @@ def paths_figure(data: ReportData) -> go.Figure:
     median, and the latest (or provisional) event highlighted; month-to-date dotted."""
     paths = event_paths(data)
     latest = latest_events(data)
-    titles = [f"{t} · {data.events.filter(pl.col('ticker') == t).height} events" for t in data.tickers]
-    fig, cells = _grid(data.tickers, titles, shared_yaxes=True)
+    fig, cells = _grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
     hover = "%{customdata}: %{y:+.2%} after %{x} months<extra>%{fullData.name}</extra>"
     for i, (ticker, (row, col)) in enumerate(zip(data.tickers, cells)):
         mine = paths.filter(pl.col("ticker") == ticker)
@@ -198,7 +215,7 @@ def performance_figure(data: ReportData, since: date) -> go.Figure:
         base = line["base_date"][0]
         fig.add_trace(go.Scatter(
             x=line["date"], y=line["value"], mode="lines", name=ticker, legendgroup=ticker,
-            line={"color": color, "width": 2},
+            line={"color": color, "width": 2, "dash": ticker_dash(data, ticker)},
             hovertemplate=f"{ticker}: %{{y:+.2%}} since {base:%Y-%m-%d}<extra></extra>",
         ))
         marks = (
@@ -224,7 +241,7 @@ def distribution_figure(data: ReportData) -> go.Figure:
     panel per ticker; boxes show the quartiles, the dashed line the mean."""
     horizons = data.horizons
     labels = {h: f"{h}M" for h in horizons}
-    fig, cells = _grid(data.tickers, list(data.tickers), shared_yaxes=True)
+    fig, cells = _grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
     for i, (ticker, (row, col)) in enumerate(zip(data.tickers, cells)):
         groups = (
             ("events", data.events, EVENTS, {"boxpoints": "all", "jitter": 0.35, "pointpos": 0,

@@ -53,7 +53,7 @@ def fmt(value: object, kind: str = "pct") -> str:
     """A figure as the report prints it: fractions as signed percent with two decimals
     ('pct'), shares unsigned ('share'), Sharpe ratios ('ratio') and their differences
     ('delta'), counts ('count'); audit figures already in percent ('pp_pct') and their
-    differences ('pp'). Null: a dash."""
+    differences ('pp'), shares already in percent ('pp_share'). Null: a dash."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return _DASH
     number = float(value)  # type: ignore[arg-type]  # templates pass numbers (or numeric strings) here
@@ -66,6 +66,8 @@ def fmt(value: object, kind: str = "pct") -> str:
             return f"{number:.2f}"
         case "delta":
             return f"{round(number, 2) + 0.0:+.2f}"
+        case "pp_share":
+            return f"{number:.2f}%"
         case "pp_pct":
             return f"{round(number, 2) + 0.0:+.2f}%"
         case "pp":
@@ -140,8 +142,9 @@ def _ticker_table(data: ReportData, ticker: str) -> dict:
 def _audit_context(published: PublishedAudit) -> dict:
     rows = []
     for check, month, column, pub, computed, difference, flag in published.audit.rows:
-        # Audit figures are percents, except a Sharpe ratio's (its "month" is the statistic).
-        kind = "ratio" if month == "sharpe" else "pp_pct"
+        # Audit figures are percents, except a Sharpe ratio's (its "month" is the statistic);
+        # a win rate is a share, printed without a sign.
+        kind = {"sharpe": "ratio", "win_rate": "pp_share"}.get(month, "pp_pct")
         rows.append({
             "check": check, "month": month, "column": column, "flag": flag, "kind": kind,
             "published": pub, "computed": computed, "difference": difference,

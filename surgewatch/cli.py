@@ -5,17 +5,18 @@ non-zero exit; a traceback means a bug.
 """
 
 import datetime as dt
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional, cast, get_args
 
-import click
 import polars as pl
 import typer
+from typer._click import exceptions as click_errors  # the pinned typer raises its vendored click's
 
 from surgewatch.errors import InputError, SurgewatchError
-from surgewatch.settings import load_settings
-from surgewatch.output import Format, render_rows, render_study, study_document
+from surgewatch.settings import check_threshold, load_settings
+from surgewatch.output import DIFF_HEADER, Format, diff_rows, render_rows, render_study, study_document
 from surgewatch.study import MAX_RESAMPLES, StudyParams, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
 from surgewatch.vocabulary import DEFAULT_HORIZONS
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
@@ -42,14 +44,15 @@ def parse_date(raw: str | None, option: str = "--as-of") -> dt.date | None:
 
 
 def parse_threshold(raw: str) -> float:
-    """A positive fraction such as 0.10."""
+    """A fraction such as 0.10; 10 is refused with a hint, not read as +1000%."""
     try:
         value = float(raw)
     except ValueError:
         raise InputError(f"--threshold: not a number: {raw!r}") from None
-    if not value > 0 or value != value:
-        raise InputError(f"--threshold must be > 0 (a fraction, 0.10 for 10%), got {raw}")
-    return value
+    try:
+        return check_threshold(value)
+    except ValueError as exc:
+        raise InputError(f"--threshold {exc}") from None
 
 
 def parse_count(raw: str, option: str, least: int, most: int | None = None) -> int:
@@ -145,14 +148,18 @@ def check_published(
     table: Annotated[Path, typer.Option(help="Published table: month,move_pct,fwd_<h>m_pct…")],
     prices: Annotated[Optional[Path], typer.Option(help="CSV of daily prices; without it, the warehouse.")] = None,
     summary: Annotated[Optional[Path], typer.Option(help="Published summary (default: published_summary.csv beside the table, if any).")] = None,
+    flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Show only the flagged rows.")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Every published cell beside the computed one; exit 1 when any differs by more than 0.05 pp."""
+    """Every published cell beside the computed one, in percent (study prints fractions);
+    exit 1 when any differs by more than 0.05 pp."""
     from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
     audit = audit_published(load_prices(symbol, prices), table, summary or published_summary_beside(table))
-    typer.echo(render_rows(HEADER_AUDIT, audit.rows, fmt, title=f"{symbol}: published vs computed (tolerance {TOLERANCE_PP} pp)"))
+    rows = [r for r in audit.rows if r[-1]] if flagged_only else audit.rows
+    title = f"{symbol}: published vs computed, in percent (`study` prints fractions); tolerance {TOLERANCE_PP} pp"
+    typer.echo(render_rows(HEADER_AUDIT, rows, fmt, title=title))
     if audit.flagged:
         typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
         raise typer.Exit(1)
@@ -165,9 +172,10 @@ def refresh(
     tickers: Annotated[Optional[str], typer.Option(help="Comma-separated symbols (default: SURGEWATCH_TICKERS).")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date: replay a past night.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Fetch every ticker's full history.")] = False,
+    rewind: Annotated[bool, typer.Option("--rewind", help="Allow an --as-of before the stored sessions: republish every ticker as of that date.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures; the exit code tells the rest.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's report as one JSON object.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs instead of a progress bar.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs and the rows ingested per ticker.")] = False,
 ) -> None:
     """One run of the nightly flow: ingest → transform → validate → publish → alert.
 
@@ -176,34 +184,47 @@ def refresh(
     without writing and exits 0.
     """
     try:
-        report = _run_refresh(tickers, as_of, full, quiet=quiet, as_json=as_json, verbose=verbose)
+        report = _run_refresh(tickers, as_of, full, rewind, quiet=quiet, as_json=as_json, verbose=verbose)
     except SurgewatchError as exc:
         # Exit 2 means "published, some tickers failed" here, so a run that could not
         # even start (settings, warehouse) says 1: nothing published.
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    _print_refresh(report, quiet=quiet, as_json=as_json)
+    _print_refresh(report, quiet=quiet, as_json=as_json, verbose=verbose)
     raise typer.Exit(report.exit_code)
 
 
-def _run_refresh(tickers: str | None, as_of: str | None, full: bool, *, quiet: bool, as_json: bool, verbose: bool):
+def _run_refresh(tickers: str | None, as_of: str | None, full: bool, rewind: bool, *, quiet: bool, as_json: bool, verbose: bool):
     import os
 
     settings = load_settings()
     symbols = parse_tickers(tickers) if tickers else list(settings.tickers)
     cutoff = parse_date(as_of)
     bar = sys.stderr.isatty() and not (quiet or as_json or verbose)
-    if not verbose and (quiet or as_json or bar):
-        # Prefect's run logs still reach its API and UI; only the terminal is spared.
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # Set before Prefect is imported (it reads them then), and inherited by the temporary
+    # server it may start. Whatever the user set stays.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's 20 s for its temporary server to start is too short on a busy machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose:
+        # Only surgewatch's own lines on the terminal (its report names every failure);
+        # Prefect's run logs still reach its API and UI. Libraries' warnings (e.g. a
+        # pandas PerformanceWarning inside exchange_calendars) go the same way.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+        logging.captureWarnings(True)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from surgewatch.flows.refresh import refresh as refresh_flow
+    from surgewatch.flows.schedule import running_server
     from surgewatch.progress import ProgressBar
 
-    with ProgressBar(enabled=bar):
-        return refresh_flow(tickers=symbols, as_of=cutoff, full=full)
+    # A server that answers spares the 4–6 s of starting a temporary one for this run.
+    api = running_server()
+    with temporary_settings({PREFECT_API_URL: api} if api else {}), ProgressBar(enabled=bar):
+        return refresh_flow(tickers=symbols, as_of=cutoff, full=full, rewind=rewind)
 
 
-def _print_refresh(report, *, quiet: bool, as_json: bool) -> None:
+def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None:
     import dataclasses
     import json
 
@@ -217,9 +238,17 @@ def _print_refresh(report, *, quiet: bool, as_json: bool) -> None:
     elif report.snapshot_id is None:
         typer.echo(f"nothing published: {report.message}", err=True)
     elif not quiet:
-        for ticker, rows in report.rows_ingested.items():
-            restated = " (history restated, re-fetched in full)" if ticker in report.restated else ""
-            typer.echo(f"{ticker}: {rows} row(s) ingested{restated}")
+        if verbose:
+            for ticker, rows in report.rows_ingested.items():
+                restated = " (history restated, re-fetched in full)" if ticker in report.restated else ""
+                typer.echo(f"{ticker}: {rows} row(s) ingested{restated}")
+        # One line for the universe, however large; the failures are named above.
+        healthy = len(report.rows_ingested)
+        failures = f", {len(report.failed)} failed ({_listing(sorted(report.failed))})" if report.failed else ""
+        restated = f"; history restated and re-fetched in full: {_listing(list(report.restated))}" if report.restated else ""
+        typer.echo(f"{sum(report.rows_ingested.values())} row(s) ingested for {healthy} ticker(s){failures}{restated}")
+        if report.message:
+            typer.echo(report.message)
         typer.echo(f"published version {report.snapshot_id} (run {report.run_id}); new events: {_listing(report.new_events)}")
         if report.alerts:
             typer.echo(f"alerts: {', '.join(report.alerts)}")
@@ -235,8 +264,12 @@ def sql(
     from surgewatch.warehouse import Warehouse
 
     fmt = parse_format(fmt)
+    if not query.strip(" \t\r\n;"):
+        raise InputError('sql: the query is empty; e.g. surgewatch sql "SELECT * FROM signal_events LIMIT 5"')
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.sql(query, snapshot=parse_snapshot(snapshot))
+    if not frame.width:
+        raise InputError("sql: the query returned no result (only comments, or a statement without rows)")
     typer.echo(render_rows(frame.columns, frame.rows(), fmt))
 
 
@@ -269,13 +302,15 @@ def diff(
     b: Annotated[str, typer.Argument(help="The newer version.")],
     fmt: FormatOpt = "table",
 ) -> None:
-    """The rows of the result tables that differ between versions A and B."""
+    """What changed between versions A and B: per row key, each field old → new."""
     from surgewatch.warehouse import Warehouse
+
+    from surgewatch.warehouse.schema import KEYS
 
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.diff(parse_snapshot(a), parse_snapshot(b))  # type: ignore[arg-type]  # an argument is never None
-    typer.echo(render_rows(frame.columns, frame.rows(), fmt))
+    typer.echo(render_rows(DIFF_HEADER, diff_rows(frame, KEYS, fmt), fmt))
 
 
 @app.command(
@@ -311,18 +346,23 @@ def serve() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: one-line errors, documented exit codes."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="surgewatch", standalone_mode=False)
     except SurgewatchError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except click_errors.NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message())
+        return 0
+    except click_errors.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "surgewatch"
+        typer.echo(f"error: {exc.format_message()} (try `{command} --help`)", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click_errors.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         return 130
-    except click.exceptions.ClickException as exc:
-        typer.echo(f"error: {exc.format_message()} (see --help)", err=True)
-        return exc.exit_code
     return result if isinstance(result, int) else 0
 
 

@@ -1,7 +1,8 @@
 """Render results for people (aligned tables, signed percents) and scripts (csv, json).
 
-Fractions stay fractions in csv and json (SPEC §2); tables show percent with two
-decimals and a sign.
+Fractions stay fractions in csv and json (SPEC §2). Tables format each cell by its type,
+and by its name only for the columns known to hold fractions: those show percent with two
+decimals and a sign (a win rate, a share, has none). Any other number prints in full.
 """
 
 import csv
@@ -9,7 +10,9 @@ import datetime as dt
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Literal
 
 import polars as pl
@@ -24,7 +27,7 @@ Format = Literal["table", "csv", "json"]
 # Rows of §2b figures under the baseline: (label, how a cell is made from a stats row).
 _SIGNIFICANCE_ROWS = (
     ("excess", lambda s: s["excess"]),
-    ("90% CI", lambda s: None if s["ci_low"] is None else f"{s['ci_low'] * 100:+.2f}% to {s['ci_high'] * 100:+.2f}%"),
+    ("90% CI", lambda s: None if s["ci_low"] is None else f"{percent(s['ci_low'])} to {percent(s['ci_high'])}"),
     ("vs random months (p)", lambda s: s["placebo_p"]),
     ("HAC t", lambda s: s["t_hac"]),
     ("independent episodes", lambda s: s["n_independent"]),
@@ -34,17 +37,24 @@ _SIGNIFICANCE_ROWS = (
 # Raw fractions for csv: the interval as its two ends.
 _SIGNIFICANCE_CSV = ("excess", "ci_low", "ci_high", "placebo_p", "placebo_percentile", "win_p", "t_hac",
                      "n_independent", "average_independent", "q_value")
-# Labels whose values are not fractions even under a forward-return column.
-_PLAIN_LABELS = ("n", "sharpe", "vs random months (p)", "HAC t", "q", "placebo_p", "placebo_percentile",
-                 "win_p", "t_hac", "q_value", "n_independent")
-_P_VALUES = ("vs random months (p)", "q", "placebo_p", "placebo_percentile", "win_p", "q_value")
-# Columns that hold fractions; everything else prints as it is.
-_RATIO_PREFIXES = ("move", "fwd_", "mdd_", "prior_drawdown", "average", "median", "win_rate", "max_drawdown")
+# The columns (and study statistic rows) that hold fractions, by exact name: a user's
+# `SELECT move * 100 AS move_pct` is not one of them.
+_PERCENT = re.compile(r"(move|prior_drawdown|average|median|win_rate|max_drawdown|(fwd|mdd)_\d+m|excess|ci_(low|high)|average_independent)")
+_UNSIGNED = {"win_rate"}
+# Sharpe ratios, and check-published's figures (percent points already).
+_TWO_DECIMALS = {"sharpe", "published", "computed", "difference", "t_hac", "HAC t"}
+# Probabilities and shares of resamples: three decimals.
+_P_VALUES = {"vs random months (p)", "q", "placebo_p", "placebo_percentile", "win_p", "q_value"}
+# Study rows whose label, not their column, says what a cell holds.
+_LABELLED = {*STATISTICS, *_P_VALUES, "excess", "HAC t"}
 
 
 def _plain(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        # DuckDB's SUM of integers is a DECIMAL; json has no decimal type.
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -138,36 +148,41 @@ def plain_words(document: dict) -> list[str]:
     return lines
 
 
-def _is_ratio(column: str, label: object) -> bool:
-    if label in _PLAIN_LABELS:
-        return False
-    return column.startswith(_RATIO_PREFIXES)
-
-
 def format_cell(column: str, value: object, label: object = None) -> str:
-    """Percent with sign and two decimals for fractions; blank for null."""
+    """One table cell: blank for null, true/false, and for a float by the name of its
+    column (or of its study statistic row, `label`): percent for the known fractions,
+    two decimals for a Sharpe ratio, every digit otherwise."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "partial"
-    if isinstance(value, float):
-        if _is_ratio(column, label):
-            # A share is not a return: no sign on it, and none on a flat zero.
-            unsigned = "win_rate" in (column, label) or round(value * 100, 2) == 0
-            return percent(value, signed=not unsigned)
-        if label in _P_VALUES:
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        name = label if label in _LABELLED else column
+        if name in _P_VALUES:
             return f"{value:.3f}"
-        return f"{round(value, 2) + 0.0:.2f}"
+        if name in _TWO_DECIMALS:
+            return f"{value + 0.0:.2f}"
+        if isinstance(name, str) and _PERCENT.fullmatch(name):
+            # A share is not a return: no sign on it, and none on a flat zero.
+            if name in _UNSIGNED or round(value * 100, 2) == 0:
+                return percent(value, signed=False)
+            return percent(value)
     return str(value)
 
 
 def render_rows(
-    header: Sequence[str], rows: Iterable[Sequence[object]], fmt: Format, title: str | None = None
+    header: Sequence[str], rows: Iterable[Sequence[object]], fmt: Format, title: str | None = None,
+    label_column: int | None = None,
 ) -> str:
-    """Rows as an aligned table, csv (raw values) or a json list of objects."""
+    """Rows as an aligned table, csv (raw values) or a json list of objects.
+
+    label_column: the column whose value names the statistic a row holds (the study's
+    summary rows), so that its cells are formatted as that statistic.
+    """
     rows = list(rows)
     if fmt == "json":
-        return json.dumps([dict(zip(header, map(_plain, r))) for r in rows], indent=2)
+        # default=str: a user's query may return times, UUIDs, lists…
+        return json.dumps([dict(zip(header, map(_plain, r))) for r in rows], indent=2, default=str)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -176,10 +191,10 @@ def render_rows(
         return buffer.getvalue().rstrip("\n")
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(header):
-        numeric = any(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in rows)
+        numeric = any(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows)
         table.add_column(column, justify="right" if numeric else "left")
     for r in rows:
-        label = r[1] if len(r) > 1 else None
+        label = r[label_column] if label_column is not None else None
         table.add_row(*(format_cell(c, v, label) for c, v in zip(header, r)))
     # Wide enough that no cell is cut; a terminal narrower than the table wraps it instead.
     console = Console(width=1000, record=True, file=io.StringIO())
@@ -196,8 +211,35 @@ def render_study(document: dict, fmt: Format) -> str:
         f"{document['ticker']}: months {'+' if document['direction'] == 'up' else '-'}"
         f"{threshold_percent(document['threshold'])} or more ({document['basis']} basis), as of {document['as_of']}"
     )
-    table = render_rows(header, rows, fmt, title=title)
+    table = render_rows(header, rows, fmt, title=title, label_column=1)
     if fmt == "csv":
         return table
     note = f"Signal or noise ({document['resamples']:,} resamples, seed {document['seed']}):"
     return "\n".join([table, note, *(f"  {line}" for line in plain_words(document))])
+
+
+DIFF_HEADER = ["table", "key", "change", "field", "old", "new"]
+
+
+def diff_rows(diff: pl.DataFrame, keys: dict[str, tuple[str, ...]], fmt: Format) -> list[list[object]]:
+    """Warehouse.diff's added/removed rows (JSON) as one line per changed field, keyed by
+    the table's key: a row removed and added again under one key is a change of the
+    fields that differ, old → new. A row only added or only removed lists its fields.
+    In a table the values are formatted as their field (percent for fractions)."""
+    sides: dict[tuple[str, tuple], dict[str, dict]] = {}
+    for table, change, row in diff.select("table", "change", "row").iter_rows():
+        values = json.loads(row)
+        key = tuple(values[k] for k in keys[table])
+        sides.setdefault((table, key), {})[change] = values
+
+    def shown(field: str, value: object) -> object:
+        return format_cell(field, value) if fmt == "table" else value
+
+    out: list[list[object]] = []
+    for (table, key), side in sides.items():
+        old, new = side.get("removed", {}), side.get("added", {})
+        change = "changed" if old and new else "added" if new else "removed"
+        label = " ".join(map(str, key))
+        fields = [f for f in (new or old) if f not in keys[table] and old.get(f) != new.get(f)]
+        out += [[table, label, change, f, shown(f, old.get(f)), shown(f, new.get(f))] for f in fields]
+    return out

@@ -19,6 +19,18 @@ from surgewatch.vocabulary import DEFAULT_THRESHOLD
 Source = Literal["yahoo", "tiingo", "stooq", "csv"]
 
 
+def check_threshold(value: float) -> float:
+    """A threshold is a fraction in (0, 1): 0.10 for 10%. ValueError otherwise.
+
+    A value of 1 or more is refused rather than read as +100% or more: it is almost
+    always a percent typed where a fraction belongs, and it would silently find nothing.
+    """
+    if not 0 < value < 1:
+        hint = f"; did you mean {value / 100:.2f}?" if value >= 1 else ""
+        raise ValueError(f"must be a fraction between 0 and 1 (0.10 for 10%), got {value:g}{hint}")
+    return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SURGEWATCH_", env_file=".env", extra="ignore", frozen=True
@@ -47,6 +59,11 @@ class Settings(BaseSettings):
             return tuple(parse_tickers(value if isinstance(value, (str, list)) else list(value)))  # type: ignore[call-overload]  # pydantic reports a value that is not iterable
         except InputError as exc:
             raise ValueError(str(exc)) from None
+
+    @field_validator("threshold")
+    @classmethod
+    def _fraction(cls, value: float) -> float:
+        return check_threshold(value)
 
     @field_validator("alert_urls", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from surgewatch.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, retry_locked
 from surgewatch.warehouse.extensions import connect, one_line
+from surgewatch.warehouse.results import result_frame, statement_kind
 
 """The raw daily frame (schemas.frames.DailyPrices) as prices() returns it."""
 
@@ -72,11 +73,11 @@ class Reader:
         """
         con = self._sandbox(snapshot)
         try:
-            refused = sorted({s.type.name for s in con.extract_statements(query)} - _READ_STATEMENTS)
+            refused = sorted({statement_kind(s) for s in con.extract_statements(query)} - _READ_STATEMENTS)
             if refused:
                 raise WarehouseError(f"surgewatch sql only reads the warehouse: {', '.join(refused)} statements are refused")
             result = retry_locked(self._catalog, lambda: con.execute(query, params or []))
-            return result.pl() if result.description else pl.DataFrame()
+            return result_frame(result)
         except duckdb.Error as exc:
             text = self._catalog.redact(one_line(exc))
             if isinstance(exc, duckdb.PermissionException) or "read-only mode" in text:

@@ -123,6 +123,16 @@ class TestCheckPublished:
         assert any(r["check"].startswith("summary") for r in rows)
         assert "flagged" in err
 
+    def test_flagged_only_and_units_in_the_header(self, capsys, prices_dir, reference_dir):
+        argv = ["check-published", "--ticker", "IWM", "--table", str(reference_dir / "published_table.csv"),
+                "--prices", str(prices_dir / "IWM.csv")]
+        code, out, _ = run(capsys, *argv, "--flagged-only", "--format", "json")
+        rows = json.loads(out)
+        assert code == 1 and rows and all(r["flag"] for r in rows)
+        assert ("missing", "2003-05") in {(r["check"], r["month"]) for r in rows}
+        _, table, _ = run(capsys, *argv)
+        assert "in percent (`study` prints fractions)" in table.splitlines()[0]
+
 
 def _bad(tmp_path, body):
     return write(tmp_path, body)
