@@ -21,7 +21,8 @@ from surgewatch.study import StudyResult
 Format = Literal["table", "csv", "json"]
 STATISTICS = ("n", "average", "median", "win_rate", "sharpe", "max_drawdown")
 # Columns that hold fractions; everything else prints as it is.
-_RATIO_PREFIXES = ("move", "fwd_", "mdd_", "prior_drawdown", "average", "median", "win_rate", "max_drawdown")
+_RATIO_PREFIXES = ("move", "fwd_", "mdd_", "prior_drawdown", "prior_12m", "up_share", "difference",
+                   "average", "median", "win_rate", "max_drawdown")
 
 
 def _plain(value: object) -> object:
@@ -47,6 +48,8 @@ def study_document(result: StudyResult, ticker: str) -> dict:
             "sessions": row["sessions"],
             "up_sessions": row["up_sessions"],
             "prior_drawdown": row["prior_drawdown"],
+            "prior_12m": row["prior_12m"],
+            "up_share": row["up_share"],
             "first_crossed_on": _plain(row["first_crossed_on"]),
         }
         for row in events.iter_rows(named=True)
@@ -77,7 +80,7 @@ def study_table_rows(document: dict) -> tuple[list[str], list[list[object]]]:
     fwd = [f"fwd_{h}m" for h in horizons]
     mdd = [f"mdd_{h}m" for h in horizons]
     header = ["section", "month", "complete", "as_of", "move", *fwd, *mdd,
-              "sessions", "up_sessions", "prior_drawdown", "first_crossed_on"]
+              "sessions", "up_sessions", "prior_drawdown", "prior_12m", "up_share", "first_crossed_on"]
     rows: list[list[object]] = [
         ["event", *(e[c] for c in header[1:])] for e in document["events"]
     ]
@@ -104,7 +107,7 @@ def format_cell(column: str, value: object, label: object = None) -> str:
     if isinstance(value, float):
         if _is_ratio(column, label):
             # A share is not a return: no sign on it, and none on a flat zero.
-            unsigned = "win_rate" in (column, label) or round(value * 100, 2) == 0
+            unsigned = bool({"win_rate", "up_share"} & {column, label}) or round(value * 100, 2) == 0
             return f"{abs(value) * 100 if unsigned else value * 100:{'' if unsigned else '+'}.2f}%"
         return f"{round(value, 2) + 0.0:.2f}"
     return str(value)
