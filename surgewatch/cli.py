@@ -15,8 +15,8 @@ import typer
 
 from surgewatch.errors import InputError, SurgewatchError
 from surgewatch.settings import load_settings
-from surgewatch.output import render_rows, render_study, study_document
-from surgewatch.study import StudyParams, parse_horizons, run_study
+from surgewatch.output import render_rows, render_studies, study_document
+from surgewatch.study import StudyParams, StudyResult, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
 
 app = typer.Typer(
@@ -57,20 +57,28 @@ def parse_format(raw: str) -> str:
     return raw
 
 
-def load_prices(ticker: str, prices: Path | None) -> pl.DataFrame:
-    """Daily prices of one ticker from a CSV file, or from the warehouse."""
+def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.DataFrame:
+    """Daily prices of one ticker from a CSV file, or of some tickers (None: every
+    ticker) from the warehouse."""
+    symbols = [tickers] if isinstance(tickers, str) else tickers
     if prices is not None:
         from surgewatch.sources.csv_files import read_price_csv
 
-        return read_price_csv(prices, ticker)
+        if symbols is None or len(symbols) != 1:
+            named = "every ticker" if symbols is None else ", ".join(symbols)
+            raise InputError(
+                f"--prices holds one ticker's prices, not {named}: drop --prices to read the warehouse, or name one ticker"
+            )
+        return read_price_csv(prices, symbols[0])
     from surgewatch.warehouse import Warehouse
 
     with Warehouse.open(load_settings(), read_only=True) as wh:
-        frame = wh.prices([ticker])
-        if frame.is_empty():
+        frame = wh.prices(symbols)
+        missing = sorted(set(symbols or []) - set(frame["ticker"].unique().to_list())) or ([] if len(frame) else ["any ticker"])
+        if missing:
             held = wh.sql("SELECT DISTINCT ticker FROM prices_daily ORDER BY 1")["ticker"].to_list()
             raise InputError(
-                f"{ticker} is not in the warehouse (it holds {', '.join(held) or 'no tickers'}); "
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in the warehouse (it holds {', '.join(held) or 'no tickers'}); "
                 "add it with `surgewatch refresh --tickers` or pass --prices FILE.csv"
             )
     return frame
@@ -84,6 +92,28 @@ def _listing(items: list[str], most: int = 8) -> str:
     return shown if len(items) <= most else f"{len(items)}: {shown} and {len(items) - most} more"
 
 
+def parse_count(raw: str, option: str, least: int) -> int:
+    """A whole number >= least, or InputError naming the option."""
+    text = raw.strip()
+    if not text.isdigit() or int(text) < least:
+        raise InputError(f"{option} must be a whole number >= {least}, got {raw!r}")
+    return int(text)
+
+
+def study_params(threshold: str, direction: str, horizons: str, basis: str) -> StudyParams:
+    return StudyParams(
+        threshold=parse_threshold(threshold),
+        direction=direction,  # type: ignore[arg-type]
+        horizons=parse_horizons(horizons),
+        basis=basis,  # type: ignore[arg-type]
+    )
+
+
+def warn_missing_sessions(result: StudyResult) -> None:
+    for ticker, days in result.missing_sessions.group_by("ticker", maintain_order=True):
+        typer.echo(f"warning: {ticker[0]} lacks {len(days)} NYSE session(s) inside its data, e.g. {days['date'][0]}", err=True)
+
+
 def parse_snapshot(raw: str | None) -> int | None:
     if raw is None:
         return None
@@ -93,32 +123,37 @@ def parse_snapshot(raw: str | None) -> int | None:
 
 
 @app.command(
-    epilog="Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --format json"
+    epilog='Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --when "prior_drawdown <= -0.10"'
 )
 def study(
-    ticker: Annotated[str, typer.Option(help="Symbol, e.g. IWM.")],
+    ticker: Annotated[str, typer.Option(help="Symbol, e.g. IWM; several comma separated (IWM,SPY,QQQ) from the warehouse.")],
     prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
     threshold: Annotated[str, typer.Option(help="Move that qualifies, as a fraction.")] = "0.10",
     direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
     horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = "1,3,6,12",
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    when: Annotated[Optional[str], typer.Option(help='Split the events by a condition, e.g. "prior_drawdown <= -0.10 and up_share > 0.6".')] = None,
+    resamples: Annotated[str, typer.Option(help="Random resamples behind every p-value and interval.")] = "10000",
+    seed: Annotated[str, typer.Option(help="Seed of those resamples: same inputs and seed, same figures.")] = "0",
     fmt: FormatOpt = "table",
 ) -> None:
-    """The event table and its summary and baseline for one ticker (SPEC §2)."""
-    symbol = normalize_ticker(ticker)
-    params = StudyParams(
-        threshold=parse_threshold(threshold),
-        direction=direction,  # type: ignore[arg-type]
-        horizons=parse_horizons(horizons),
-        basis=basis,  # type: ignore[arg-type]
-    )
+    """The event table and its summary and baseline, per ticker (SPEC §2, §2c)."""
+    from surgewatch.conditional import conditional_study
+    from surgewatch.conditions import parse_condition
+
+    symbols = parse_tickers(ticker)
+    params = study_params(threshold, direction, horizons, basis)
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
-    result = run_study(load_prices(symbol, prices), params, as_of=cutoff)
-    if not result.missing_sessions.is_empty():
-        days = result.missing_sessions["date"]
-        typer.echo(f"warning: {symbol} lacks {len(days)} NYSE session(s) inside its data, e.g. {days[0]}", err=True)
-    typer.echo(render_study(study_document(result, symbol), fmt))  # type: ignore[arg-type]
+    condition = parse_condition(when) if when is not None else None
+    draws, start = parse_count(resamples, "--resamples", 1), parse_count(seed, "--seed", 0)
+    result = run_study(load_prices(symbols, prices), params, as_of=cutoff)
+    warn_missing_sessions(result)
+    documents = [
+        study_document(result, s, conditional_study(result, s, condition, draws, start) if condition else None)
+        for s in symbols
+    ]
+    typer.echo(render_studies(documents, fmt))  # type: ignore[arg-type]
 
 
 @app.command(

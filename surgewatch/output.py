@@ -16,6 +16,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from surgewatch.conditional import ConditionalStudy, GroupFigures
 from surgewatch.study import StudyResult
 
 Format = Literal["table", "csv", "json"]
@@ -33,8 +34,31 @@ def _plain(value: object) -> object:
     return value
 
 
-def study_document(result: StudyResult, ticker: str) -> dict:
-    """The SPEC §4 JSON object for one ticker."""
+def _rows(frame: pl.DataFrame) -> list[dict]:
+    """A figures frame as JSON rows, without its ticker column."""
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.drop("ticker", strict=False).iter_rows(named=True)]
+
+
+def _group_document(group: GroupFigures) -> dict:
+    document = {"events": [m.strftime("%Y-%m") for m in group.events["month"]], "summary": _rows(group.summary)}
+    if group.stats is not None:
+        document["stats"] = _rows(group.stats)
+    return document
+
+
+def condition_document(split: ConditionalStudy) -> dict:
+    """The SPEC §4 keys a study gains with --when."""
+    return {
+        "condition": split.condition.text,
+        "when": _group_document(split.when),
+        "otherwise": _group_document(split.otherwise),
+        "baseline_when": _rows(split.baseline_when),
+        "diff": _rows(split.diff),
+    }
+
+
+def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | None = None) -> dict:
+    """The SPEC §4 JSON object for one ticker (with the §2c split when given one)."""
     p = result.params
     events = result.events.filter(pl.col("ticker") == ticker)
     horizon_cols = [f"fwd_{h}m" for h in p.horizons] + [f"mdd_{h}m" for h in p.horizons]
@@ -56,8 +80,7 @@ def study_document(result: StudyResult, ticker: str) -> dict:
     ]
 
     def summary_rows(frame: pl.DataFrame) -> list[dict]:
-        rows = frame.filter(pl.col("ticker") == ticker).drop("ticker").iter_rows(named=True)
-        return [{k: _plain(v) for k, v in row.items()} for row in rows]
+        return _rows(frame.filter(pl.col("ticker") == ticker))
 
     as_of = result.as_of(ticker)
     return {
@@ -70,12 +93,15 @@ def study_document(result: StudyResult, ticker: str) -> dict:
         "events": event_rows,
         "summary": summary_rows(result.summary),
         "baseline": summary_rows(result.baseline),
+        **(condition_document(split) if split is not None else {}),
     }
 
 
 def study_table_rows(document: dict) -> tuple[list[str], list[list[object]]]:
     """The article's shape: one row per event, then the summary and baseline statistics
-    laid out under the forward-return column of their horizon."""
+    laid out under the forward-return column of their horizon. With a condition, a
+    `when` column marks the events that meet it, and the when / otherwise /
+    baseline_when statistics and the diff rows follow."""
     horizons = document["horizons"]
     fwd = [f"fwd_{h}m" for h in horizons]
     mdd = [f"mdd_{h}m" for h in horizons]
@@ -84,16 +110,30 @@ def study_table_rows(document: dict) -> tuple[list[str], list[list[object]]]:
     rows: list[list[object]] = [
         ["event", *(e[c] for c in header[1:])] for e in document["events"]
     ]
-    for section in ("summary", "baseline"):
-        by_horizon = {s["horizon"]: s for s in document[section]}
-        for stat in STATISTICS:
+    sections = {"summary": document["summary"], "baseline": document["baseline"]}
+    if "condition" in document:
+        header.append("when")
+        met = set(document["when"]["events"])
+        rows = [[*row, "yes" if row[1] in met else "no"] for row in rows]
+        sections |= {"when": document["when"]["summary"], "otherwise": document["otherwise"]["summary"],
+                     "baseline_when": document["baseline_when"]}
+    padding = [None] * (len(header) - 5 - len(fwd))
+
+    def add(section: str, figures: list[dict], stats: Sequence[str]) -> None:
+        by_horizon = {s["horizon"]: s for s in figures}
+        for stat in stats:
             values = [by_horizon.get(h, {}).get(stat) for h in horizons]
-            rows.append([section, stat, None, None, None, *values, *([None] * (len(header) - 5 - len(fwd)))])
+            rows.append([section, stat, None, None, None, *values, *padding])
+
+    for section, figures in sections.items():
+        add(section, figures, STATISTICS)
+    if "condition" in document:
+        add("diff", document["diff"], ("difference", "diff_p"))
     return header, rows
 
 
 def _is_ratio(column: str, label: object) -> bool:
-    if label in ("n", "sharpe"):
+    if label in ("n", "sharpe", "diff_p"):
         return False
     return column.startswith(_RATIO_PREFIXES)
 
@@ -109,6 +149,8 @@ def format_cell(column: str, value: object, label: object = None) -> str:
             # A share is not a return: no sign on it, and none on a flat zero.
             unsigned = bool({"win_rate", "up_share"} & {column, label}) or round(value * 100, 2) == 0
             return f"{abs(value) * 100 if unsigned else value * 100:{'' if unsigned else '+'}.2f}%"
+        if str(label).endswith("_p"):  # a p-value near 0 must not print as 0.00
+            return f"{value:.4f}"
         return f"{round(value, 2) + 0.0:.2f}"
     return str(value)
 
@@ -148,4 +190,21 @@ def render_study(document: dict, fmt: Format) -> str:
         f"{document['ticker']}: months {'+' if document['direction'] == 'up' else '-'}"
         f"{document['threshold'] * 100:g}% or more ({document['basis']} basis), as of {document['as_of']}"
     )
+    if "condition" in document:
+        title += f"; when {document['condition']}"
     return render_rows(header, rows, fmt, title=title)
+
+
+def render_studies(documents: Sequence[dict], fmt: Format) -> str:
+    """One study as render_study prints it; several as {"studies": [...]} in json, one
+    csv with a leading ticker column, or one table per ticker."""
+    if len(documents) == 1:
+        return render_study(documents[0], fmt)
+    if fmt == "json":
+        return json.dumps({"studies": list(documents)}, indent=2)
+    if fmt == "csv":
+        blocks = [render_study(d, "csv").splitlines() for d in documents]
+        lines = ["ticker," + blocks[0][0]]
+        lines += [f"{d['ticker']},{line}" for d, block in zip(documents, blocks) for line in block[1:]]
+        return "\n".join(lines)
+    return "\n\n".join(render_study(d, fmt) for d in documents)
