@@ -156,6 +156,38 @@ def study(
     typer.echo(render_studies(documents, fmt))  # type: ignore[arg-type]
 
 
+@app.command(epilog="Example: surgewatch analogs --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-04-20")
+def analogs(
+    ticker: Annotated[str, typer.Option(help="Symbol whose month to match, e.g. IWM.")],
+    month: Annotated[Optional[str], typer.Option(help="Month to match, YYYY-MM (default: the latest in the data, complete or not).")] = None,
+    top: Annotated[str, typer.Option(help="How many nearest events to list.")] = "5",
+    universe: Annotated[bool, typer.Option("--universe", help="Candidates from every ticker in the warehouse, not only this one.")] = False,
+    prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    threshold: Annotated[str, typer.Option(help="Move that qualifies a candidate event, as a fraction.")] = "0.10",
+    direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = "1,3,6,12",
+    basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
+    fmt: FormatOpt = "table",
+) -> None:
+    """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c)."""
+    from surgewatch.analogs import analogs_document, find_analogs, parse_month, render_analogs
+
+    symbol = normalize_ticker(ticker)
+    params = study_params(threshold, direction, horizons, basis)
+    fmt, cutoff, target = parse_format(fmt), parse_date(as_of), parse_month(month)
+    count = parse_count(top, "--top", 1)
+    if universe and prices is not None:
+        raise InputError("--universe compares with every ticker in the warehouse: drop --prices (a file holds one ticker)")
+    frame = load_prices(None if universe else [symbol], prices)
+    if universe and symbol not in frame["ticker"].unique().to_list():
+        raise InputError(f"{symbol} is not in the warehouse; add it with `surgewatch refresh --tickers {symbol}`")
+    result = run_study(frame, params, as_of=cutoff)
+    warn_missing_sessions(result)
+    found = find_analogs(result, symbol, target, count, universe)
+    typer.echo(render_analogs(analogs_document(found), params.horizons, fmt))  # type: ignore[arg-type]
+
+
 @app.command(
     "check-published",
     epilog="Example: surgewatch check-published --ticker IWM --table ../shared/data/reference/published_table.csv --prices ../shared/data/prices/IWM.csv",

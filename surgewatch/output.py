@@ -34,15 +34,15 @@ def _plain(value: object) -> object:
     return value
 
 
-def _rows(frame: pl.DataFrame) -> list[dict]:
+def figure_rows(frame: pl.DataFrame) -> list[dict]:
     """A figures frame as JSON rows, without its ticker column."""
     return [{k: _plain(v) for k, v in row.items()} for row in frame.drop("ticker", strict=False).iter_rows(named=True)]
 
 
 def _group_document(group: GroupFigures) -> dict:
-    document = {"events": [m.strftime("%Y-%m") for m in group.events["month"]], "summary": _rows(group.summary)}
+    document = {"events": [m.strftime("%Y-%m") for m in group.events["month"]], "summary": figure_rows(group.summary)}
     if group.stats is not None:
-        document["stats"] = _rows(group.stats)
+        document["stats"] = figure_rows(group.stats)
     return document
 
 
@@ -52,8 +52,8 @@ def condition_document(split: ConditionalStudy) -> dict:
         "condition": split.condition.text,
         "when": _group_document(split.when),
         "otherwise": _group_document(split.otherwise),
-        "baseline_when": _rows(split.baseline_when),
-        "diff": _rows(split.diff),
+        "baseline_when": figure_rows(split.baseline_when),
+        "diff": figure_rows(split.diff),
     }
 
 
@@ -80,7 +80,7 @@ def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | N
     ]
 
     def summary_rows(frame: pl.DataFrame) -> list[dict]:
-        return _rows(frame.filter(pl.col("ticker") == ticker))
+        return figure_rows(frame.filter(pl.col("ticker") == ticker))
 
     as_of = result.as_of(ticker)
     return {
