@@ -35,11 +35,8 @@ def nearest_analogs(
     """
     complete = pl.all_horizontal(pl.col(f).is_not_null() & pl.col(f).is_not_nan() for f in features)
     kept = candidates.filter(complete)
-    used = tuple(
-        f
-        for f in features
-        if target.get(f) is not None and kept.height and (kept[f].std(ddof=0) or 0) > 0
-    )
+    # Equal values have deviation 0, though summing them can leave a few ulps of it.
+    used = tuple(f for f in features if target.get(f) is not None and kept.height and kept[f].min() != kept[f].max())
     if used:
         squares = [((pl.col(f) - target[f]) / kept[f].std(ddof=0)) ** 2 for f in used]
         distance = pl.sum_horizontal(squares).sqrt()
