@@ -35,7 +35,9 @@ def parse_month(raw: str | None) -> dt.date | None:
         raise InputError(f"--month: not a month (YYYY-MM): {raw!r}") from None
 
 
-def find_analogs(result: StudyResult, ticker: str, month: dt.date | None, top: int, universe: bool) -> AnalogsResult:
+def find_analogs(
+    result: StudyResult, ticker: str, month: dt.date | None, top: int, universe: bool
+) -> AnalogsResult:
     """The `top` past events nearest to ticker's month (default: its latest month, complete
     or not); candidates are the study's events before that month, of ticker only unless
     universe (then every ticker in the study)."""
@@ -44,7 +46,9 @@ def find_analogs(result: StudyResult, ticker: str, month: dt.date | None, top: i
     target = months.filter(pl.col("month") == target_month)
     if target.is_empty():
         span = f"{months['month'].min():%Y-%m} to {months['month'].max():%Y-%m}"
-        raise InputError(f"--month {target_month:%Y-%m} is not in {ticker}'s data (it runs {span})")
+        raise InputError(
+            f"--month {target_month:%Y-%m} is not in {ticker}'s data (it runs {span})"
+        )
     earlier = result.events.filter(pl.col("month") < target_month)
     candidates = earlier if universe else earlier.filter(pl.col("ticker") == ticker)
     found = nearest_analogs(target.row(0, named=True), candidates, top)
@@ -76,8 +80,13 @@ def analogs_document(result: AnalogsResult) -> dict:
         "candidates": result.found.candidates.height,
         "left_out": result.found.left_out,
         "analogs": [
-            {"ticker": row["ticker"], "month": f"{row['month']:%Y-%m}", "distance": row["distance"],
-             **{f: row[f] for f in FEATURES}, **{c: row[c] for c in fwd}}
+            {
+                "ticker": row["ticker"],
+                "month": f"{row['month']:%Y-%m}",
+                "distance": row["distance"],
+                **{f: row[f] for f in FEATURES},
+                **{c: row[c] for c in fwd},
+            }
             for row in result.found.nearest.iter_rows(named=True)
         ],
         "summary": figure_rows(result.summary),
@@ -94,7 +103,11 @@ def render_analogs(document: dict, horizons: tuple[int, ...], fmt: Format) -> st
         return json.dumps(document, indent=2)
     fwd = [f"fwd_{h}m" for h in horizons]
     header = ["row", "month", "ticker", "distance", *FEATURES, *fwd]
-    target = {"month": document["month"], "ticker": document["ticker"], **document["features"]}
+    target = {
+        "month": document["month"],
+        "ticker": document["ticker"],
+        **document["features"],
+    }
     rows: list[list[object]] = [["target", *(target.get(c) for c in header[1:])]]
     rows += [["analog", *(a[c] for c in header[1:])] for a in document["analogs"]]
     for section in ("summary", "summary_all"):

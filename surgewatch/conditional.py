@@ -24,13 +24,23 @@ class GroupFigures:
     stats: pl.DataFrame | None = None
 
 
-GroupFiguresFn = Callable[[pl.DataFrame, pl.DataFrame, StudyParams, int, int], GroupFigures]
+GroupFiguresFn = Callable[
+    [pl.DataFrame, pl.DataFrame, StudyParams, int, int], GroupFigures
+]
 """(group's events, the ticker's months (the §2b population A), params, resamples, seed) → figures."""
 
 
-def summarise_group(events: pl.DataFrame, months: pl.DataFrame, params: StudyParams, resamples: int, seed: int) -> GroupFigures:
+def summarise_group(
+    events: pl.DataFrame,
+    months: pl.DataFrame,
+    params: StudyParams,
+    resamples: int,
+    seed: int,
+) -> GroupFigures:
     """The SPEC §2 summary of a group of events (months, resamples and seed feed §2b)."""
-    summary = validate(tf.horizon_summary(events, params.horizons), SignalSummary, "group summary")
+    summary = validate(
+        tf.horizon_summary(events, params.horizons), SignalSummary, "group summary"
+    )
     return GroupFigures(events=events, summary=summary)
 
 
@@ -58,7 +68,11 @@ def conditional_study(
     events = result.events.filter(pl.col("ticker") == ticker)
     months = result.monthly.filter(pl.col("ticker") == ticker)
     when, otherwise = events.filter(met), events.filter(~met)
-    baseline_when = validate(tf.horizon_summary(months.filter(met), params.horizons), SignalSummary, "baseline_when")
+    baseline_when = validate(
+        tf.horizon_summary(months.filter(met), params.horizons),
+        SignalSummary,
+        "baseline_when",
+    )
     return ConditionalStudy(
         condition=condition,
         when=figures(when, months, params, resamples, seed),

@@ -23,7 +23,10 @@ class Analogs:
 
 
 def nearest_analogs(
-    target: dict[str, float | None], candidates: pl.DataFrame, top: int, features: Sequence[str] = FEATURES
+    target: dict[str, float | None],
+    candidates: pl.DataFrame,
+    top: int,
+    features: Sequence[str] = FEATURES,
 ) -> Analogs:
     """distance = sqrt(sum over features f of ((x_f - t_f) / sd_f)^2), x a candidate's
     feature, t the target's, sd the population standard deviation of f over the
@@ -33,14 +36,27 @@ def nearest_analogs(
     deviation is 0, or that the target lacks, is not used. The `top` nearest are kept,
     ties broken by month, then ticker.
     """
-    complete = pl.all_horizontal(pl.col(f).is_not_null() & pl.col(f).is_not_nan() for f in features)
+    complete = pl.all_horizontal(
+        pl.col(f).is_not_null() & pl.col(f).is_not_nan() for f in features
+    )
     kept = candidates.filter(complete)
     # Equal values have deviation 0, though summing them can leave a few ulps of it.
-    used = tuple(f for f in features if target.get(f) is not None and kept.height and kept[f].min() != kept[f].max())
+    used = tuple(
+        f
+        for f in features
+        if target.get(f) is not None and kept.height and kept[f].min() != kept[f].max()
+    )
     if used:
         squares = [((pl.col(f) - target[f]) / kept[f].std(ddof=0)) ** 2 for f in used]
         distance = pl.sum_horizontal(squares).sqrt()
     else:  # nothing to tell the candidates apart: all are equally near
         distance = pl.lit(0.0)
-    ranked = kept.with_columns(distance=distance.cast(pl.Float64)).sort("distance", "month", "ticker")
-    return Analogs(nearest=ranked.head(top), candidates=kept, left_out=candidates.height - kept.height, features=used)
+    ranked = kept.with_columns(distance=distance.cast(pl.Float64)).sort(
+        "distance", "month", "ticker"
+    )
+    return Analogs(
+        nearest=ranked.head(top),
+        candidates=kept,
+        left_out=candidates.height - kept.height,
+        features=used,
+    )

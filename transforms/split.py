@@ -11,7 +11,9 @@ import polars as pl
 _TIE = 1e-12
 
 
-def permutation_p(when: np.ndarray, otherwise: np.ndarray, resamples: int, seed: int) -> float | None:
+def permutation_p(
+    when: np.ndarray, otherwise: np.ndarray, resamples: int, seed: int
+) -> float | None:
     """Two-sided permutation test of d = mean(when) - mean(otherwise).
 
     Each of the B = resamples relabelings shuffles the pooled returns (numpy's
@@ -23,7 +25,9 @@ def permutation_p(when: np.ndarray, otherwise: np.ndarray, resamples: int, seed:
         return None
     pooled = np.concatenate([when, otherwise]).astype(np.float64)
     observed = abs(when.mean() - otherwise.mean())
-    shuffled = np.random.default_rng(seed).permuted(np.tile(pooled, (resamples, 1)), axis=1)
+    shuffled = np.random.default_rng(seed).permuted(
+        np.tile(pooled, (resamples, 1)), axis=1
+    )
     k = len(when)
     differences = shuffled[:, :k].mean(axis=1) - shuffled[:, k:].mean(axis=1)
     extreme = np.abs(differences) >= observed - _TIE * max(1.0, observed)
@@ -31,7 +35,11 @@ def permutation_p(when: np.ndarray, otherwise: np.ndarray, resamples: int, seed:
 
 
 def group_differences(
-    when: pl.DataFrame, otherwise: pl.DataFrame, horizons: Sequence[int], resamples: int, seed: int
+    when: pl.DataFrame,
+    otherwise: pl.DataFrame,
+    horizons: Sequence[int],
+    resamples: int,
+    seed: int,
 ) -> pl.DataFrame:
     """Per horizon h, over each group's non-null fwd_hm: difference = mean(when) -
     mean(otherwise) and diff_p = permutation_p (seeded by seed at every horizon, so a
@@ -39,7 +47,18 @@ def group_differences(
     has no return at h."""
     rows = []
     for h in horizons:
-        a, b = (frame[f"fwd_{h}m"].drop_nulls().to_numpy() for frame in (when, otherwise))
+        a, b = (
+            frame[f"fwd_{h}m"].drop_nulls().to_numpy() for frame in (when, otherwise)
+        )
         p = permutation_p(a, b, resamples, seed)
-        rows.append({"horizon": h, "difference": None if p is None else float(a.mean() - b.mean()), "diff_p": p})
-    return pl.DataFrame(rows, schema={"horizon": pl.Int64, "difference": pl.Float64, "diff_p": pl.Float64})
+        rows.append(
+            {
+                "horizon": h,
+                "difference": None if p is None else float(a.mean() - b.mean()),
+                "diff_p": p,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={"horizon": pl.Int64, "difference": pl.Float64, "diff_p": pl.Float64},
+    )
