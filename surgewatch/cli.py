@@ -74,7 +74,10 @@ def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.Data
 
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.prices(symbols)
-        missing = sorted(set(symbols or []) - set(frame["ticker"].unique().to_list())) or ([] if len(frame) else ["any ticker"])
+        if symbols is None and frame.is_empty():
+            raise InputError("the warehouse holds no prices yet; run `surgewatch refresh` or pass --prices FILE.csv")
+        present = set(frame["ticker"].unique().to_list())
+        missing = [s for s in symbols or [] if s not in present]
         if missing:
             held = wh.sql("SELECT DISTINCT ticker FROM prices_daily ORDER BY 1")["ticker"].to_list()
             raise InputError(
