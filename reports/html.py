@@ -144,7 +144,7 @@ def _audit_context(published: PublishedAudit) -> dict:
     for check, month, column, pub, computed, difference, flag in published.audit.rows:
         # Audit figures are percents, except a Sharpe ratio's (its "month" is the statistic);
         # a win rate is a share, printed without a sign.
-        kind = {"sharpe": "ratio", "win_rate": "pp_share"}.get(month, "pp_pct")
+        kind = {"sharpe": "ratio", "win_rate": "pp_share"}.get(str(month), "pp_pct")
         rows.append({
             "check": check, "month": month, "column": column, "flag": flag, "kind": kind,
             "published": pub, "computed": computed, "difference": difference,

@@ -74,6 +74,8 @@ class MonthEnd(_Strict):
     sessions: pl.UInt32 = pa.Field(gt=0)
     up_sessions: pl.UInt32 = pa.Field(ge=0)
     prior_drawdown: float = pa.Field(le=0, nullable=True)
+    prior_12m: float = pa.Field(gt=-1, nullable=True, description="C[m-1] / C[m-13] - 1")
+    up_share: float = pa.Field(ge=0, le=1, description="up_sessions / sessions")
 
     @pa.dataframe_check(error="one row per key (duplicate rows)")
     def one_row_per_ticker_month(cls, data: PolarsData) -> pl.LazyFrame | bool:

@@ -16,8 +16,9 @@ from typer._click import exceptions as click_errors  # the pinned typer raises i
 
 from surgewatch.errors import InputError, SurgewatchError
 from surgewatch.settings import check_threshold, load_settings
-from surgewatch.output import DIFF_HEADER, Format, diff_rows, render_rows, render_study, study_document
-from surgewatch.study import MAX_RESAMPLES, StudyParams, parse_horizons, run_study
+from surgewatch.documents import render_studies, study_document
+from surgewatch.output import DIFF_HEADER, Format, diff_rows, render_rows
+from surgewatch.study import MAX_RESAMPLES, StudyParams, StudyResult, parse_horizons, run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
 from surgewatch.vocabulary import DEFAULT_HORIZONS
 
@@ -71,20 +72,31 @@ def parse_format(raw: str) -> Format:
     return cast(Format, raw)
 
 
-def load_prices(ticker: str, prices: Path | None) -> pl.DataFrame:
-    """Daily prices of one ticker from a CSV file, or from the warehouse."""
+def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.DataFrame:
+    """Daily prices of one ticker from a CSV file, or of some tickers (None: every
+    ticker) from the warehouse."""
+    symbols = [tickers] if isinstance(tickers, str) else tickers
     if prices is not None:
         from surgewatch.sources.csv_files import read_price_csv
 
-        return read_price_csv(prices, ticker)
+        if symbols is None or len(symbols) != 1:
+            named = "every ticker" if symbols is None else ", ".join(symbols)
+            raise InputError(
+                f"--prices holds one ticker's prices, not {named}: drop --prices to read the warehouse, or name one ticker"
+            )
+        return read_price_csv(prices, symbols[0])
     from surgewatch.warehouse import Warehouse
 
     with Warehouse.open(load_settings(), read_only=True) as wh:
-        frame = wh.prices([ticker])
-        if frame.is_empty():
+        frame = wh.prices(symbols)
+        if symbols is None and frame.is_empty():
+            raise InputError("the warehouse holds no prices yet; run `surgewatch refresh` or pass --prices FILE.csv")
+        present = set(frame["ticker"].unique().to_list())
+        missing = [s for s in symbols or [] if s not in present]
+        if missing:
             held = wh.sql("SELECT DISTINCT ticker FROM prices_daily ORDER BY 1")["ticker"].to_list()
             raise InputError(
-                f"{ticker} is not in the warehouse (it holds {', '.join(held) or 'no tickers'}); "
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in the warehouse (it holds {', '.join(held) or 'no tickers'}); "
                 "add it with `surgewatch refresh --tickers` or pass --prices FILE.csv"
             )
     return frame
@@ -98,6 +110,25 @@ def _listing(items: list[str], most: int = 8) -> str:
     return shown if len(items) <= most else f"{len(items)}: {shown} and {len(items) - most} more"
 
 
+def study_params(
+    threshold: str | None, direction: str, horizons: str, basis: str, resamples: str = "10000", seed: str = "0"
+) -> StudyParams:
+    """The options every study-like command shares, parsed; the threshold defaults to the settings'."""
+    return StudyParams(
+        threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),
+        direction=direction,  # type: ignore[arg-type]  # StudyParams refuses anything but up/down, naming it
+        horizons=parse_horizons(horizons),
+        basis=basis,  # type: ignore[arg-type]  # StudyParams refuses anything but price/total, naming it
+        resamples=parse_count(resamples, "--resamples", 1, MAX_RESAMPLES),
+        seed=parse_count(seed, "--seed", 0),
+    )
+
+
+def warn_missing_sessions(result: StudyResult) -> None:
+    for ticker, days in result.missing_sessions.group_by("ticker", maintain_order=True):
+        typer.echo(f"warning: {ticker[0]} lacks {len(days)} NYSE session(s) inside its data, e.g. {days['date'][0]}", err=True)
+
+
 def parse_snapshot(raw: str | None) -> int | None:
     if raw is None:
         return None
@@ -107,36 +138,68 @@ def parse_snapshot(raw: str | None) -> int | None:
 
 
 @app.command(
-    epilog="Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --format json"
+    epilog='Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --when "prior_drawdown <= -0.10"'
 )
 def study(
-    ticker: Annotated[str, typer.Option(help="Symbol, e.g. IWM.")],
+    ticker: Annotated[str, typer.Option(help="Symbol, e.g. IWM; several comma separated (IWM,SPY,QQQ) from the warehouse.")],
     prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
     threshold: Annotated[Optional[str], typer.Option(help="Move that qualifies, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10).")] = None,
     direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
     horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(map(str, DEFAULT_HORIZONS)),
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
-    resamples: Annotated[str, typer.Option(help="Resamples B of the bootstrap interval and the random-month test.")] = "10000",
-    seed: Annotated[str, typer.Option(help="Seed of the resamples: the same seed gives the same figures.")] = "0",
+    when: Annotated[Optional[str], typer.Option(help='Split the events by a condition, e.g. "prior_drawdown <= -0.10 and up_share > 0.6".')] = None,
+    resamples: Annotated[str, typer.Option(help="Resamples B behind every p-value and interval (bootstrap, random months, permutations).")] = "10000",
+    seed: Annotated[str, typer.Option(help="Seed of those resamples: same inputs and seed, same figures.")] = "0",
     fmt: FormatOpt = "table",
 ) -> None:
-    """The event table, its summary and baseline, and how sure that history is (SPEC §2, §2b)."""
-    symbol = normalize_ticker(ticker)
-    params = StudyParams(
-        threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),
-        direction=direction,  # type: ignore[arg-type]  # StudyParams refuses anything but up/down, naming it
-        horizons=parse_horizons(horizons),
-        basis=basis,  # type: ignore[arg-type]  # StudyParams refuses anything but price/total, naming it
-        resamples=parse_count(resamples, "--resamples", 1, MAX_RESAMPLES),
-        seed=parse_count(seed, "--seed", 0),
-    )
+    """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c)."""
+    from surgewatch.conditional import conditional_study
+    from surgewatch.conditions import parse_condition
+
+    symbols = parse_tickers(ticker)
+    params = study_params(threshold, direction, horizons, basis, resamples, seed)
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
-    result = run_study(load_prices(symbol, prices), params, as_of=cutoff)
-    if not result.missing_sessions.is_empty():
-        days = result.missing_sessions["date"]
-        typer.echo(f"warning: {symbol} lacks {len(days)} NYSE session(s) inside its data, e.g. {days[0]}", err=True)
-    typer.echo(render_study(study_document(result, symbol), fmt))
+    condition = parse_condition(when) if when is not None else None
+    result = run_study(load_prices(symbols, prices), params, as_of=cutoff)
+    warn_missing_sessions(result)
+    documents = [
+        study_document(result, s, conditional_study(result, s, condition, params.resamples, params.seed) if condition else None)
+        for s in symbols
+    ]
+    typer.echo(render_studies(documents, fmt))
+
+
+@app.command(epilog="Example: surgewatch analogs --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-04-20")
+def analogs(
+    ticker: Annotated[str, typer.Option(help="Symbol whose month to match, e.g. IWM.")],
+    month: Annotated[Optional[str], typer.Option(help="Month to match, YYYY-MM (default: the latest in the data, complete or not).")] = None,
+    top: Annotated[str, typer.Option(help="How many nearest events to list.")] = "5",
+    universe: Annotated[bool, typer.Option("--universe", help="Candidates from every ticker in the warehouse, not only this one.")] = False,
+    prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    threshold: Annotated[Optional[str], typer.Option(help="Move that qualifies a candidate event, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10).")] = None,
+    direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(map(str, DEFAULT_HORIZONS)),
+    basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
+    fmt: FormatOpt = "table",
+) -> None:
+    """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c)."""
+    from surgewatch.analogs import analogs_document, find_analogs, parse_month, render_analogs
+
+    symbol = normalize_ticker(ticker)
+    params = study_params(threshold, direction, horizons, basis)
+    fmt, cutoff, target = parse_format(fmt), parse_date(as_of), parse_month(month)
+    count = parse_count(top, "--top", 1)
+    if universe and prices is not None:
+        raise InputError("--universe compares with every ticker in the warehouse: drop --prices (a file holds one ticker)")
+    frame = load_prices(None if universe else [symbol], prices)
+    if universe and symbol not in frame["ticker"].unique().to_list():
+        raise InputError(f"{symbol} is not in the warehouse; add it with `surgewatch refresh --tickers {symbol}`")
+    result = run_study(frame, params, as_of=cutoff)
+    warn_missing_sessions(result)
+    found = find_analogs(result, symbol, target, count, universe)
+    typer.echo(render_analogs(analogs_document(found), params.horizons, fmt))
 
 
 @app.command(

@@ -19,37 +19,30 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from surgewatch.formats import percent, threshold_percent
-from surgewatch.study import StudyResult
-from surgewatch.vocabulary import SMALL_SAMPLE, STATISTICS
+from surgewatch.formats import percent
 
 Format = Literal["table", "csv", "json"]
-# Rows of §2b figures under the baseline: (label, how a cell is made from a stats row).
-_SIGNIFICANCE_ROWS = (
-    ("excess", lambda s: s["excess"]),
-    ("90% CI", lambda s: None if s["ci_low"] is None else f"{percent(s['ci_low'])} to {percent(s['ci_high'])}"),
-    ("vs random months (p)", lambda s: s["placebo_p"]),
-    ("HAC t", lambda s: s["t_hac"]),
-    ("independent episodes", lambda s: s["n_independent"]),
-    ("q", lambda s: s["q_value"]),
-    ("sample", lambda s: "small sample" if s["n"] < SMALL_SAMPLE else None),
+# How a float prints in a table, by the name of its column: percent for the fractions
+# (by exact name: a user's `SELECT move * 100 AS move_pct` is not one), two decimals,
+# or three for probabilities. Anything else prints every digit.
+_PERCENT = re.compile(
+    r"(move|prior_drawdown|prior_12m|average|median|max_drawdown|(fwd|mdd)_\d+m|excess|ci_(low|high)|average_independent)"
 )
-# Raw fractions for csv: the interval as its two ends.
-_SIGNIFICANCE_CSV = ("excess", "ci_low", "ci_high", "placebo_p", "placebo_percentile", "win_p", "t_hac",
-                     "n_independent", "average_independent", "q_value")
-# The columns (and study statistic rows) that hold fractions, by exact name: a user's
-# `SELECT move * 100 AS move_pct` is not one of them.
-_PERCENT = re.compile(r"(move|prior_drawdown|average|median|win_rate|max_drawdown|(fwd|mdd)_\d+m|excess|ci_(low|high)|average_independent)")
-_UNSIGNED = {"win_rate"}
-# Sharpe ratios, and check-published's figures (percent points already).
-_TWO_DECIMALS = {"sharpe", "published", "computed", "difference", "t_hac", "HAC t"}
-# Probabilities and shares of resamples: three decimals.
-_P_VALUES = {"vs random months (p)", "q", "placebo_p", "placebo_percentile", "win_p", "q_value"}
-# Study rows whose label, not their column, says what a cell holds.
-_LABELLED = {*STATISTICS, *_P_VALUES, "excess", "HAC t"}
+_SHARES = {"win_rate", "up_share"}  # fractions without a sign: a share is not a return
+# Sharpe ratios, HAC t, analog distances, and check-published's figures (percent points already).
+_TWO_DECIMALS = {"sharpe", "t_hac", "distance", "published", "computed", "difference"}
+_P_VALUES = {"placebo_p", "placebo_percentile", "win_p", "q_value", "diff_p"}
+# The study's statistic rows: their label, not their column, says what a cell holds.
+_ROW_STYLES = {
+    **{name: "percent" for name in ("average", "median", "max_drawdown", "excess", "difference")},
+    "win_rate": "share",
+    "sharpe": "two",
+    "HAC t": "two",
+    **{name: "p" for name in ("vs random months (p)", "q", "diff_p")},
+}
 
 
-def _plain(value: object) -> object:
+def plain(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -60,114 +53,41 @@ def _plain(value: object) -> object:
     return value
 
 
-def study_document(result: StudyResult, ticker: str) -> dict:
-    """The SPEC §4 JSON object for one ticker."""
-    p = result.params
-    events = result.events.filter(pl.col("ticker") == ticker)
-    horizon_cols = [f"fwd_{h}m" for h in p.horizons] + [f"mdd_{h}m" for h in p.horizons]
-    event_rows = [
-        {
-            "month": row["month"].strftime("%Y-%m"),
-            "complete": row["complete"],
-            "as_of": row["as_of"].isoformat(),
-            "move": row["move"],
-            **{c: _plain(row[c]) for c in horizon_cols},
-            "sessions": row["sessions"],
-            "up_sessions": row["up_sessions"],
-            "prior_drawdown": row["prior_drawdown"],
-            "first_crossed_on": _plain(row["first_crossed_on"]),
-        }
-        for row in events.iter_rows(named=True)
-    ]
-
-    def summary_rows(frame: pl.DataFrame) -> list[dict]:
-        rows = frame.filter(pl.col("ticker") == ticker).drop("ticker").iter_rows(named=True)
-        return [{k: _plain(v) for k, v in row.items()} for row in rows]
-
-    as_of = result.as_of(ticker)
-    return {
-        "ticker": ticker,
-        "threshold": p.threshold,
-        "direction": p.direction,
-        "basis": p.basis,
-        "horizons": list(p.horizons),
-        "as_of": as_of.isoformat() if as_of else None,
-        "events": event_rows,
-        "summary": summary_rows(result.summary),
-        "baseline": summary_rows(result.baseline),
-        "stats": summary_rows(result.stats),
-        "resamples": p.resamples,
-        "seed": p.seed,
-    }
-
-
-def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], list[list[object]]]:
-    """The article's shape: one row per event, then the summary, baseline and §2b
-    statistics laid out under the forward-return column of their horizon (csv: raw
-    fractions, the interval as its two ends)."""
-    horizons = document["horizons"]
-    fwd = [f"fwd_{h}m" for h in horizons]
-    mdd = [f"mdd_{h}m" for h in horizons]
-    header = ["section", "month", "complete", "as_of", "move", *fwd, *mdd,
-              "sessions", "up_sessions", "prior_drawdown", "first_crossed_on"]
-    rows: list[list[object]] = [
-        ["event", *(e[c] for c in header[1:])] for e in document["events"]
-    ]
-    for section in ("summary", "baseline"):
-        by_horizon = {s["horizon"]: s for s in document[section]}
-        for stat in STATISTICS:
-            values = [by_horizon.get(h, {}).get(stat) for h in horizons]
-            rows.append([section, stat, None, None, None, *values, *([None] * (len(header) - 5 - len(fwd)))])
-    stats = {s["horizon"]: s for s in document["stats"]}
-    cells = _SIGNIFICANCE_ROWS if fmt == "table" else [(name, lambda s, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
-    for label, cell in cells:
-        values = [cell(stats[h]) if h in stats else None for h in horizons]
-        if label == "sample" and not any(values):
-            continue  # the mark only where some horizon has a small sample
-        rows.append(["stats", label, None, None, None, *values, *([None] * (len(header) - 5 - len(fwd)))])
-    return header, rows
-
-
-def plain_words(document: dict) -> list[str]:
-    """One line per horizon: "3M: +5.22 pp over an ordinary month; random months do this
-    well 4% of the time; 14 independent episodes" (and "small sample" under n < 10)."""
-    lines = []
-    for s in document["stats"]:
-        head = f"{s['horizon']}M: "
-        if s["n"] == 0:
-            lines.append(head + "no event has a complete window yet")
-            continue
-        words = f"{s['excess'] * 100:+.2f} pp over an ordinary month; "
-        p = s["placebo_p"]
-        if p is None:
-            words += "every month is an event, so there is no random month to compare with; "
-        else:
-            words += f"random months do this well {'under 1%' if p < 0.005 else f'{p:.0%}'} of the time; "
-        words += f"{s['n_independent']} independent episode{'s' if s['n_independent'] != 1 else ''}"
-        lines.append(head + words + (f" (small sample: n = {s['n']})" if s["n"] < SMALL_SAMPLE else ""))
-    return lines
+def _style(column: str, label: object) -> str:
+    if isinstance(label, str) and label in _ROW_STYLES:
+        return _ROW_STYLES[label]
+    if column in _SHARES:
+        return "share"
+    if _PERCENT.fullmatch(column):
+        return "percent"
+    if column in _TWO_DECIMALS:
+        return "two"
+    return "p" if column in _P_VALUES else "plain"
 
 
 def format_cell(column: str, value: object, label: object = None) -> str:
     """One table cell: blank for null, true/false, and for a float by the name of its
-    column (or of its study statistic row, `label`): percent for the known fractions,
-    two decimals for a Sharpe ratio, every digit otherwise."""
+    column (or of its study statistic row, `label`): percent for the known fractions
+    (unsigned for a share, and for a flat zero), two decimals for a Sharpe ratio or a t,
+    three for a probability, every digit otherwise."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and math.isfinite(value):
-        name = label if label in _LABELLED else column
-        if name in _P_VALUES:
-            return f"{value:.3f}"
-        if name in _TWO_DECIMALS:
+        style = _style(column, label)
+        if style in ("percent", "share"):
+            return percent(value, signed=style == "percent" and round(value * 100, 2) != 0)
+        if style == "two":
             return f"{value + 0.0:.2f}"
-        if isinstance(name, str) and _PERCENT.fullmatch(name):
-            # A share is not a return: no sign on it, and none on a flat zero.
-            if name in _UNSIGNED or round(value * 100, 2) == 0:
-                return percent(value, signed=False)
-            return percent(value)
+        if style == "p":
+            return f"{value:.3f}"
     return str(value)
+
+
+def figure_rows(frame: pl.DataFrame) -> list[dict]:
+    """A figures frame as JSON rows, without its ticker column."""
+    return [{k: plain(v) for k, v in row.items()} for row in frame.drop("ticker", strict=False).iter_rows(named=True)]
 
 
 def render_rows(
@@ -182,12 +102,12 @@ def render_rows(
     rows = list(rows)
     if fmt == "json":
         # default=str: a user's query may return times, UUIDs, lists…
-        return json.dumps([dict(zip(header, map(_plain, r))) for r in rows], indent=2, default=str)
+        return json.dumps([dict(zip(header, map(plain, r))) for r in rows], indent=2, default=str)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows([["" if v is None else _plain(v) for v in r] for r in rows])
+        writer.writerows([["" if v is None else plain(v) for v in r] for r in rows])
         return buffer.getvalue().rstrip("\n")
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(header):
@@ -200,22 +120,6 @@ def render_rows(
     console = Console(width=1000, record=True, file=io.StringIO())
     console.print(table)
     return console.export_text().rstrip("\n")
-
-
-def render_study(document: dict, fmt: Format) -> str:
-    """A study document in the asked format; json is the SPEC §4 object itself."""
-    if fmt == "json":
-        return json.dumps(document, indent=2)
-    header, rows = study_table_rows(document, fmt)
-    title = (
-        f"{document['ticker']}: months {'+' if document['direction'] == 'up' else '-'}"
-        f"{threshold_percent(document['threshold'])} or more ({document['basis']} basis), as of {document['as_of']}"
-    )
-    table = render_rows(header, rows, fmt, title=title, label_column=1)
-    if fmt == "csv":
-        return table
-    note = f"Signal or noise ({document['resamples']:,} resamples, seed {document['seed']}):"
-    return "\n".join([table, note, *(f"  {line}" for line in plain_words(document))])
 
 
 DIFF_HEADER = ["table", "key", "change", "field", "old", "new"]

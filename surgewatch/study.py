@@ -101,7 +101,7 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
         raise InputError(f"{price_column} is empty for {', '.join(empty)}; use --basis price")
     prices = validate(sorted_by_ticker(prices, "date"), DailyPrices, "prices")
     sessions = nyse_sessions(prices["date"].min(), prices["date"].max())  # type: ignore[arg-type]  # dates of a non-empty frame
-    month_end = validate(tf.month_ends(prices, sessions, params.basis), MonthEnd, "month_end")
+    month_end = validate(tf.context_fields(tf.month_ends(prices, sessions, params.basis)), MonthEnd, "month_end")
     monthly = validate(tf.monthly_returns(month_end, params.horizons), MonthlyReturns, "monthly_returns")
     events = validate(
         tf.signal_events(monthly, prices, params.threshold, params.direction, params.basis),

@@ -1,10 +1,12 @@
 """Pure polars transforms, one per figure of SPEC §2, in the order data flows.
 
-daily prices → month_ends → monthly_returns → signal_events → horizon_summary → signal_stats.
+daily prices → month_ends → context_fields → monthly_returns → signal_events → horizon_summary
+→ signal_stats.
 No I/O, no clocks, no globals: the trading calendar arrives as a frame argument.
 Every function takes many tickers at once (a ``ticker`` column) and stays vectorised.
 """
 
+from surgewatch.transforms.context import context_fields
 from surgewatch.transforms.events import signal_events
 from surgewatch.transforms.month_ends import month_ends
 from surgewatch.transforms.quality import missing_sessions
@@ -17,6 +19,7 @@ __all__ = [
     "BASIS_COLUMN",
     "Basis",
     "Direction",
+    "context_fields",
     "horizon_summary",
     "missing_sessions",
     "month_ends",

@@ -130,7 +130,18 @@ _INITIAL = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial tables", _INITIAL),)
+# SPEC §2 context fields prior_12m and up_share. Rows written before this step read
+# NULL in them until the next refresh recomputes those rows (a value change, so written).
+_CONTEXT_FIELDS = tuple(
+    f"ALTER TABLE {table} ADD COLUMN {column} DOUBLE"
+    for table in ("month_end", "signal_events")
+    for column in ("prior_12m", "up_share")
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial tables", _INITIAL),
+    Migration(2, "context fields prior_12m and up_share", _CONTEXT_FIELDS),
+)
 """Every schema step ever released, in order. Append, never edit a released one."""
 
 KEYS: dict[str, tuple[str, ...]] = {

@@ -63,7 +63,7 @@ def test_first_hour(newcomer, prices_dir):
     code, out, err = newcomer("refresh", "--tickers", "IWM,SPY", "--as-of", "2026-08-05")
     assert code == 0, out + err
     assert out.splitlines()[0] == "15022 row(s) ingested for 2 ticker(s)"
-    assert out.splitlines()[1].startswith("published version 2 ")
+    assert out.splitlines()[1].startswith("published version 3 ")
     assert len(out.splitlines()) == 2 and err == ""
 
     # SQL: a DECIMAL to json, an INTERVAL, an empty query, booleans and unknown doubles.
@@ -82,7 +82,7 @@ def test_first_hour(newcomer, prices_dir):
     code, _, err = newcomer("refresh", "--tickers", "IWM", "--as-of", "2026-07-15")
     assert code == 1 and "--rewind" in err and "2026-08-05" in err
     code, out, _ = newcomer("sql", "SELECT count(*) AS runs, max(snapshot_id) AS version FROM runs", "--format", "json")
-    assert json.loads(out) == [{"runs": 1, "version": 2}]
+    assert json.loads(out) == [{"runs": 1, "version": 3}]
     code, out, err = newcomer("refresh", "--tickers", "IWM", "--as-of", "2026-07-15", "--rewind")
     assert code == 0 and "rewound IWM, SPY to 2026-07-15" in out and err == "", out + err
     code, out, _ = newcomer("sql", "SELECT DISTINCT max(date) OVER (PARTITION BY ticker) AS last FROM prices_daily", "--format", "csv")

@@ -36,6 +36,8 @@ def month_end(**changes: object) -> pl.DataFrame:
         "sessions": 20,
         "up_sessions": 11,
         "prior_drawdown": -0.05,
+        "prior_12m": 0.04,
+        "up_share": 0.55,
     } | changes
     return pl.DataFrame([row], schema_overrides={"sessions": pl.UInt32, "up_sessions": pl.UInt32})
 

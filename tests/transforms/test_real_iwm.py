@@ -51,6 +51,9 @@ def test_article_april_2026_context(iwm, prices_dir):
     # The article says +11.54%; the data says 277.35 / 248.00 - 1.
     assert april["move"] == pytest.approx(277.350006 / 248.0 - 1)
     assert (april["sessions"], april["up_sessions"]) == (13, 12)
+    assert april["up_share"] == pytest.approx(12 / 13)
+    # The trend it came out of: March 2026's close over March 2025's.
+    assert april["prior_12m"] == pytest.approx(248.0 / 199.490005 - 1)
     # The correction: from the 2026-01-22 high to the 2026-03-30 low.
     assert april["prior_drawdown"] == pytest.approx(239.610001 / 269.790009 - 1)
     assert april["first_crossed_on"] == dt.date(2026, 4, 17)

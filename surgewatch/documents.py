@@ -1,0 +1,186 @@
+"""A study as a document: the SPEC §4 JSON object, and the same figures laid out as the
+article's table (events, then the summary, baseline, §2b and §2c rows) with plain words."""
+
+import json
+from collections.abc import Sequence
+
+import polars as pl
+
+from surgewatch.conditional import ConditionalStudy, GroupFigures
+from surgewatch.formats import percent, threshold_percent
+from surgewatch.output import Format, plain, figure_rows, render_rows
+from surgewatch.study import StudyResult
+from surgewatch.vocabulary import SMALL_SAMPLE, STATISTICS
+
+# Rows of §2b figures under the baseline: (label, how a cell is made from a stats row).
+_SIGNIFICANCE_ROWS = (
+    ("excess", lambda s: s["excess"]),
+    ("90% CI", lambda s: None if s["ci_low"] is None else f"{percent(s['ci_low'])} to {percent(s['ci_high'])}"),
+    ("vs random months (p)", lambda s: s["placebo_p"]),
+    ("HAC t", lambda s: s["t_hac"]),
+    ("independent episodes", lambda s: s["n_independent"]),
+    ("q", lambda s: s["q_value"]),
+    ("sample", lambda s: "small sample" if s["n"] < SMALL_SAMPLE else None),
+)
+# Raw fractions for csv: the interval as its two ends.
+_SIGNIFICANCE_CSV = ("excess", "ci_low", "ci_high", "placebo_p", "placebo_percentile", "win_p", "t_hac",
+                     "n_independent", "average_independent", "q_value")
+
+
+def _group_document(group: GroupFigures) -> dict:
+    document = {"events": [m.strftime("%Y-%m") for m in group.events["month"]], "summary": figure_rows(group.summary)}
+    if group.stats is not None:
+        document["stats"] = figure_rows(group.stats)
+    return document
+
+
+def condition_document(split: ConditionalStudy) -> dict:
+    """The SPEC §4 keys a study gains with --when."""
+    return {
+        "condition": split.condition.text,
+        "when": _group_document(split.when),
+        "otherwise": _group_document(split.otherwise),
+        "baseline_when": figure_rows(split.baseline_when),
+        "diff": figure_rows(split.diff),
+    }
+
+
+def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | None = None) -> dict:
+    """The SPEC §4 JSON object for one ticker (with the §2c split when given one)."""
+    p = result.params
+    events = result.events.filter(pl.col("ticker") == ticker)
+    horizon_cols = [f"fwd_{h}m" for h in p.horizons] + [f"mdd_{h}m" for h in p.horizons]
+    event_rows = [
+        {
+            "month": row["month"].strftime("%Y-%m"),
+            "complete": row["complete"],
+            "as_of": row["as_of"].isoformat(),
+            "move": row["move"],
+            **{c: plain(row[c]) for c in horizon_cols},
+            "sessions": row["sessions"],
+            "up_sessions": row["up_sessions"],
+            "prior_drawdown": row["prior_drawdown"],
+            "prior_12m": row["prior_12m"],
+            "up_share": row["up_share"],
+            "first_crossed_on": plain(row["first_crossed_on"]),
+        }
+        for row in events.iter_rows(named=True)
+    ]
+
+    def summary_rows(frame: pl.DataFrame) -> list[dict]:
+        return figure_rows(frame.filter(pl.col("ticker") == ticker))
+
+    as_of = result.as_of(ticker)
+    return {
+        "ticker": ticker,
+        "threshold": p.threshold,
+        "direction": p.direction,
+        "basis": p.basis,
+        "horizons": list(p.horizons),
+        "as_of": as_of.isoformat() if as_of else None,
+        "events": event_rows,
+        "summary": summary_rows(result.summary),
+        "baseline": summary_rows(result.baseline),
+        "stats": summary_rows(result.stats),
+        "resamples": p.resamples,
+        "seed": p.seed,
+        **(condition_document(split) if split is not None else {}),
+    }
+
+
+def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], list[list[object]]]:
+    """The article's shape: one row per event, then the summary, baseline and §2b
+    statistics laid out under the forward-return column of their horizon (csv: raw
+    fractions, the interval as its two ends). With a condition, a `when` column marks
+    the events that meet it, and the when / otherwise / baseline_when statistics and
+    the diff rows follow."""
+    horizons = document["horizons"]
+    fwd = [f"fwd_{h}m" for h in horizons]
+    mdd = [f"mdd_{h}m" for h in horizons]
+    header = ["section", "month", "complete", "as_of", "move", *fwd, *mdd,
+              "sessions", "up_sessions", "prior_drawdown", "prior_12m", "up_share", "first_crossed_on"]
+    rows: list[list[object]] = [
+        ["event", *(e[c] for c in header[1:])] for e in document["events"]
+    ]
+    sections = {"summary": document["summary"], "baseline": document["baseline"]}
+    if "condition" in document:
+        header.append("when")
+        met = set(document["when"]["events"])
+        rows = [[*row, "yes" if row[1] in met else "no"] for row in rows]
+        sections |= {"when": document["when"]["summary"], "otherwise": document["otherwise"]["summary"],
+                     "baseline_when": document["baseline_when"]}
+    padding = [None] * (len(header) - 5 - len(fwd))
+
+    def add(section: str, label: str, values: list[object]) -> None:
+        rows.append([section, label, None, None, None, *values, *padding])
+
+    def add_figures(section: str, figures: list[dict], names: Sequence[str]) -> None:
+        by_horizon = {s["horizon"]: s for s in figures}
+        for name in names:
+            add(section, name, [by_horizon.get(h, {}).get(name) for h in horizons])
+
+    for section, figures in sections.items():
+        add_figures(section, figures, STATISTICS)
+    stats = {s["horizon"]: s for s in document["stats"]}
+    cells = _SIGNIFICANCE_ROWS if fmt == "table" else [(name, lambda s, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
+    for label, cell in cells:
+        values = [cell(stats[h]) if h in stats else None for h in horizons]
+        if label == "sample" and not any(values):
+            continue  # the mark only where some horizon has a small sample
+        add("stats", label, values)
+    if "condition" in document:
+        add_figures("diff", document["diff"], ("difference", "diff_p"))
+    return header, rows
+
+
+def plain_words(document: dict) -> list[str]:
+    """One line per horizon: "3M: +5.22 pp over an ordinary month; random months do this
+    well 4% of the time; 14 independent episodes" (and "small sample" under n < 10)."""
+    lines = []
+    for s in document["stats"]:
+        head = f"{s['horizon']}M: "
+        if s["n"] == 0:
+            lines.append(head + "no event has a complete window yet")
+            continue
+        words = f"{s['excess'] * 100:+.2f} pp over an ordinary month; "
+        p = s["placebo_p"]
+        if p is None:
+            words += "every month is an event, so there is no random month to compare with; "
+        else:
+            words += f"random months do this well {'under 1%' if p < 0.005 else f'{p:.0%}'} of the time; "
+        words += f"{s['n_independent']} independent episode{'s' if s['n_independent'] != 1 else ''}"
+        lines.append(head + words + (f" (small sample: n = {s['n']})" if s["n"] < SMALL_SAMPLE else ""))
+    return lines
+
+
+def render_study(document: dict, fmt: Format) -> str:
+    """A study document in the asked format; json is the SPEC §4 object itself."""
+    if fmt == "json":
+        return json.dumps(document, indent=2)
+    header, rows = study_table_rows(document, fmt)
+    title = (
+        f"{document['ticker']}: months {'+' if document['direction'] == 'up' else '-'}"
+        f"{threshold_percent(document['threshold'])} or more ({document['basis']} basis), as of {document['as_of']}"
+    )
+    if "condition" in document:
+        title += f"; when {document['condition']}"
+    table = render_rows(header, rows, fmt, title=title, label_column=1)
+    if fmt == "csv":
+        return table
+    note = f"Signal or noise ({document['resamples']:,} resamples, seed {document['seed']}):"
+    return "\n".join([table, note, *(f"  {line}" for line in plain_words(document))])
+
+
+def render_studies(documents: Sequence[dict], fmt: Format) -> str:
+    """One study as render_study prints it; several as {"studies": [...]} in json, one
+    csv with a leading ticker column, or one table per ticker."""
+    if len(documents) == 1:
+        return render_study(documents[0], fmt)
+    if fmt == "json":
+        return json.dumps({"studies": list(documents)}, indent=2)
+    if fmt == "csv":
+        blocks = [render_study(d, "csv").splitlines() for d in documents]
+        lines = ["ticker," + blocks[0][0]]
+        lines += [f"{d['ticker']},{line}" for d, block in zip(documents, blocks) for line in block[1:]]
+        return "\n".join(lines)
+    return "\n\n".join(render_study(d, fmt) for d in documents)
