@@ -1,5 +1,6 @@
-"""The DuckLake catalog named by SURGEWATCH_CATALOG: how to attach it, and how to name it in
-messages without leaking a password."""
+"""The DuckLake catalog named by SURGEWATCH_CATALOG: how to connect to it (with the object
+store's secret for an s3:// DATA_PATH), attach it, and name it in messages without leaking
+a password."""
 
 import re
 import sqlite3
@@ -7,9 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import duckdb
+
 from surgewatch.errors import WarehouseError
 from surgewatch.settings import Settings
-from surgewatch.warehouse.extensions import sql_literal
+from surgewatch.warehouse.extensions import connect, load_statements, one_line, sql_literal
+from surgewatch.warehouse.storage import ObjectStore
 
 ALIAS = "lake"
 
@@ -31,11 +35,13 @@ def _absolute_location(location: str) -> str:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Where the DuckLake metadata lives (kind + path or libpq conninfo) and its data files."""
+    """Where the DuckLake metadata lives (kind + path or libpq conninfo) and its data files
+    (a local folder, or object storage reached through `store`)."""
 
     kind: Literal["sqlite", "postgres"]
     target: str
     data_path: str
+    store: ObjectStore | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Catalog":
@@ -45,13 +51,29 @@ class Catalog:
             raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path> or postgres:<conninfo>, not {_redact(settings.catalog_uri)!r}")
         if kind != "postgres":
             target = str(Path(target).expanduser().resolve())
-        return cls(kind, target, _absolute_location(settings.lake_path))
+        return cls(kind, target, _absolute_location(settings.lake_path), ObjectStore.from_settings(settings))
 
     @property
     def extensions(self) -> tuple[str, ...]:
         """The DuckDB extensions attaching this catalog needs."""
         scanner = {"sqlite": ("sqlite_scanner",), "postgres": ("postgres_scanner",)}
-        return ("ducklake", *scanner[self.kind])
+        return ("ducklake", *scanner[self.kind], *(("httpfs",) if self.store else ()))
+
+    def setup_statements(self) -> list[str]:
+        """What a fresh DuckDB runs before attaching: LOAD the extensions and, for object
+        storage, create the S3 secret (so the list holds a secret: execute it, never show it)."""
+        return [*load_statements(self.extensions), *([self.store.secret_sql()] if self.store else [])]
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB ready to attach this catalog."""
+        con = connect(self.extensions)
+        if self.store:
+            try:
+                con.execute(self.store.secret_sql())
+            except duckdb.Error as exc:
+                con.close()
+                raise WarehouseError(f"bad object storage settings (SURGEWATCH_S3_*): {self.redact(one_line(exc))}") from None
+        return con
 
     @property
     def display(self) -> str:
@@ -59,8 +81,10 @@ class Catalog:
         return f"{self.kind}:{_redact(self.target)}"
 
     def redact(self, text: str) -> str:
-        """Mask the catalog's password in an error text (DuckDB echoes the conninfo)."""
-        return _redact(text.replace(self.target, _redact(self.target)))
+        """Mask the catalog's password and the object store's secret in an error text
+        (DuckDB echoes the conninfo)."""
+        text = _redact(text.replace(self.target, _redact(self.target)))
+        return self.store.redact(text) if self.store else text
 
     def is_missing_file(self) -> bool:
         """True when a file catalog does not exist (a server catalog cannot tell without

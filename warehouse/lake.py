@@ -30,7 +30,7 @@ from surgewatch.faults import crash_point
 from surgewatch.settings import Settings
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import ALIAS, Catalog
-from surgewatch.warehouse.extensions import cli_binary, connect, load_statements, one_line, sql_literal
+from surgewatch.warehouse.extensions import cli_argv, one_line, sql_literal
 from surgewatch.warehouse.locking import writer_lock
 from surgewatch.warehouse.records import RunRecord
 
@@ -152,7 +152,7 @@ class Warehouse:
             else:
                 resources.enter_context(writer_lock(settings))
                 catalog.prepare_for_writer()
-            con = connect(catalog.extensions)
+            con = catalog.connect()
             resources.callback(con.close)
             _attach(con, catalog, read_only=read_only)
             warehouse = cls(con, catalog, read_only=read_only, resources=resources)
@@ -551,7 +551,7 @@ class Warehouse:
         # the warehouse's lifetime; without SNAPSHOT_VERSION it still reads the latest
         # version on every query.
         if snapshot not in self._sandboxes:
-            con = connect(self._catalog.extensions)
+            con = self._catalog.connect()
             self._resources.callback(con.close)
             _attach(con, self._catalog, read_only=True, snapshot=snapshot)
             _lock_down(con)
@@ -649,17 +649,8 @@ class Warehouse:
         extensions loaded from their wheels and the warehouse attached as `lake` (USE'd).
 
         The lake is attached READ_ONLY: snapshots are the audit trail of the runs, and a
-        shell write would bypass the writer lock. The statements are passed as
-        -cmd arguments, so no init file has to be written or cleaned up; for a PostgreSQL
-        catalog that means the conninfo is visible in the process list, so keep its
-        password in ~/.pgpass or PGPASSWORD rather than in SURGEWATCH_CATALOG.
+        shell write would bypass the writer lock. The statements (which may hold the S3
+        secret and the catalog's password) reach the CLI through a pipe, never the
+        command line or a file: see extensions.cli_argv.
         """
-        statements = [
-            *load_statements(self._catalog.extensions),
-            self._catalog.attach_sql(read_only=True),
-            f"USE {ALIAS}",
-        ]
-        argv = [str(cli_binary())]
-        for statement in statements:
-            argv += ["-cmd", statement]
-        return argv
+        return cli_argv([*self._catalog.setup_statements(), self._catalog.attach_sql(read_only=True), f"USE {ALIAS}"])
