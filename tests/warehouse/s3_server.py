@@ -7,6 +7,7 @@ and keeps buckets in memory, so every test starts from an empty store. MinIO is 
 packaged for Debian or PyPI (and is AGPL); LocalStack needs Docker.
 """
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,6 +69,9 @@ def s3_server() -> Iterator[S3Server]:
         if _ci():
             pytest.fail(f"moto[server] is not installed and CI is set: {exc}")
         pytest.skip(f"no S3 test server: {exc} (pip install -e '.[test]'); CI=true turns this into a failure")
+    # One log line per S3 request would bury the test output (Prefect's logging config
+    # turns werkzeug's request log on).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     try:
         server.start()
