@@ -38,13 +38,11 @@ def test_two_machines_refresh_one_warehouse_on_alternate_nights(postgres_server,
         **server_env,
         **s3_server.env(f"s3://{bucket}/lake/"),
         "SURGEWATCH_CATALOG": "postgres:" + postgres_server.create_database("sw_two_machines"),
-        "SURGEWATCH_SOURCE": "csv",
-        "SURGEWATCH_TICKERS": ",".join(TICKERS),
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
     bars = surge_bars()
     machines = [
-        {**shared, "SURGEWATCH_HOME": str(tmp_path / name / "home"),
+        {**shared, "SURGEWATCH_HOME": str(tmp_path / name / "home"), "SURGEWATCH_SOURCE": "csv", "SURGEWATCH_TICKERS": ",".join(TICKERS),
          "SURGEWATCH_CSV_DIR": str(write_csvs(tmp_path / name / "prices", TICKERS, bars))}
         for name in ("machine-a", "machine-b")
     ]
