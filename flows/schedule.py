@@ -83,9 +83,15 @@ def prefect_api(say: Callable[[str], None]) -> Iterator[str]:
 
 def serve_nightly(say: Callable[[str], None]) -> None:
     """Keep the nightly schedule running on this machine until interrupted: the refresh
-    flow served as a deployment, one run at a time."""
+    flow served as a deployment, one run at a time, with heartbeats and the automation
+    that marks a run Crashed when they stop (flows/heartbeats.py)."""
+    from surgewatch.flows.heartbeats import AUTOMATION_NAME, HEARTBEAT_SECONDS, HEARTBEAT_SETTING, ensure_crash_automation
     from surgewatch.flows.refresh import refresh
 
+    # The served runs start in subprocesses that inherit this; an operator's own value wins.
+    os.environ.setdefault(HEARTBEAT_SETTING, str(HEARTBEAT_SECONDS))
     with prefect_api(say):
+        if ensure_crash_automation(int(os.environ[HEARTBEAT_SETTING])):
+            say(f"created the automation '{AUTOMATION_NAME}'")
         say(f"serving '{refresh.name}/{DEPLOYMENT_NAME}': cron {NIGHTLY_CRON!r} in {TIMEZONE}; Ctrl-C stops")
         refresh.serve(name=DEPLOYMENT_NAME, schedules=[nightly_schedule()], global_limit=1, print_starting_message=False)

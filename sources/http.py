@@ -5,8 +5,15 @@ connection failures, read timeouts and 429/5xx answers (exponential backoff with
 jitter, honouring Retry-After), puts `settings.http_timeout` on every request and
 keeps at least `settings.http_min_interval` seconds between requests to one host.
 `fetch` turns whatever still goes wrong after that into one `SourceError` line.
+
+That pacing is per process. Workers on several machines share one request budget per
+provider through Prefect: when a Prefect server is configured (PREFECT_API_URL) and has a
+global concurrency limit named `surgewatch-<provider>` with a slot decay, every request
+first takes a slot of it (`prefect.concurrency.sync.rate_limit`), so all workers together
+stay within `slot_decay_per_second` requests a second.
 """
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -20,6 +27,8 @@ from urllib3.util.retry import Retry
 
 from surgewatch import __version__
 from surgewatch.errors import SourceError, one_line, redact
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"surgewatch/{__version__} (+https://github.com/surgewatch)"
 
@@ -53,16 +62,50 @@ class _HostThrottle:
         time.sleep(slot - now)
 
 
+def budget_name(provider: str) -> str:
+    """The Prefect global concurrency limit that paces one provider across workers."""
+    return f"surgewatch-{provider}"
+
+
+def shared_budget(provider: str) -> str | None:
+    """The provider's shared rate limit when the Prefect server in use has one (with a
+    slot decay, which rate_limit requires), else None: per-process pacing only."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        return None  # no shared server: a one-off run on this machine alone
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        with get_client(sync_client=True) as client:
+            limit = client.read_global_concurrency_limit_by_name(budget_name(provider))
+    except ObjectNotFound:
+        return None
+    except Exception as exc:  # noqa: BLE001  (an unreachable server: the flow will say so itself)
+        log.warning("no shared request budget for %s: %s", provider, exc)
+        return None
+    return limit.name if limit.slot_decay_per_second else None
+
+
 class _PoliteAdapter(HTTPAdapter):
-    def __init__(self, *, retry: Retry, timeout: float, throttle: _HostThrottle):
+    def __init__(self, *, retry: Retry, timeout: float, throttle: _HostThrottle, budget: str | None = None):
         self.timeout = timeout
         self._throttle = throttle
+        self._budget = budget
         super().__init__(max_retries=retry)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # passes requests' own keyword arguments through unchanged
         # requests has no session-wide timeout; without one a silent server hangs us forever.
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
+        if self._budget is not None:
+            from prefect.concurrency.sync import rate_limit
+
+            try:
+                rate_limit(self._budget, strict=True)
+            except Exception as exc:  # noqa: BLE001  (Prefect's errors vary; each means no slot)
+                raise requests.ConnectionError(f"no slot of the request budget {self._budget}: {exc}") from exc
         self._throttle.wait(urlsplit(str(request.url)).netloc)
         return super().send(request, **kwargs)
 
@@ -76,10 +119,13 @@ class HttpSettings(Protocol):
     def http_retries(self) -> int: ...
     @property
     def http_min_interval(self) -> float: ...
+    @property
+    def source(self) -> str: ...
 
 
 def make_session(settings: HttpSettings, *, backoff_factor: float = DEFAULT_BACKOFF) -> requests.Session:
-    """A Session with retries, a default timeout, a per-host pace and surgewatch's User-Agent.
+    """A Session with retries, a default timeout, a per-host pace (and the provider's
+    shared budget, see shared_budget) and surgewatch's User-Agent.
 
     `backoff_factor` scales the waits between retries (tests pass a tiny one); the
     jitter added to each wait is up to one more `backoff_factor`, so parallel runs
@@ -96,7 +142,10 @@ def make_session(settings: HttpSettings, *, backoff_factor: float = DEFAULT_BACK
         raise_on_status=False,
     )
     adapter = _PoliteAdapter(
-        retry=retry, timeout=settings.http_timeout, throttle=_HostThrottle(settings.http_min_interval)
+        retry=retry,
+        timeout=settings.http_timeout,
+        throttle=_HostThrottle(settings.http_min_interval),
+        budget=shared_budget(settings.source),
     )
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=20.0, gt=0, allow_inf_nan=False)
     http_retries: int = Field(default=5, ge=0)
     http_min_interval: float = Field(default=0.5, ge=0, allow_inf_nan=False)
+    # Object storage for an s3:// DATA_PATH (warehouse.storage); region, key and secret
+    # fall back to the standard AWS variables when these are unset.
+    s3_endpoint: str | None = None
+    s3_key_id: str | None = None
+    s3_secret: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    s3_url_style: Literal["vhost", "path"] = "vhost"
+    s3_use_ssl: bool = True
 
     @field_validator("tickers", mode="before")
     @classmethod
@@ -90,6 +98,15 @@ class Settings(BaseSettings):
         if not urlsplit(value).hostname:
             raise ValueError("names no host")
         return value.rstrip("/")
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        # DuckDB's S3 secret takes host[:port] and a separate USE_SSL; a URL here would be
+        # silently requested as https://http://…
+        if value is not None and ("://" in value or "/" in value.strip("/") or not value.strip()):
+            raise ValueError("must be host:port (no scheme or path; SURGEWATCH_S3_USE_SSL=false for plain HTTP)")
+        return value.strip("/") if value is not None else None
 
     @field_validator("catalog")
     @classmethod
@@ -155,4 +172,7 @@ def load_settings(**overrides: Any) -> Settings:
     token = settings.tiingo_token.get_secret_value().strip() if settings.tiingo_token else ""
     if settings.source == "tiingo" and not token:
         raise SettingsError("bad setting SURGEWATCH_TIINGO_TOKEN: the tiingo source needs an API token")
+    if (settings.s3_key_id is None) != (settings.s3_secret is None):
+        missing = "SURGEWATCH_S3_SECRET" if settings.s3_secret is None else "SURGEWATCH_S3_KEY_ID"
+        raise SettingsError(f"bad setting {missing}: SURGEWATCH_S3_KEY_ID and SURGEWATCH_S3_SECRET go together")
     return settings

@@ -6,9 +6,13 @@ clone where it is absent.
 
 import os
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.fake_providers import fake_providers  # noqa: F401  (fixtures for every test folder)
 from tests.receiver import receiver  # noqa: F401
@@ -47,3 +51,31 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory):
+    """A real `prefect server` on a free loopback port, for tests that run the CLI or a
+    worker in other processes; yields (api_url, environment for those processes)."""
+    tmp_path = tmp_path_factory.mktemp("prefect-server")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SURGEWATCH_", "PREFECT_"))}
+    env = {**inherited, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"{api}/health", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "prefect server did not start"
+            time.sleep(0.5)
+        yield api, env
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -47,6 +47,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -104,6 +105,7 @@ class Hit:
     end: dt.date | None  # the last day asked for (Yahoo: UTC date of period2 - 1 s)
     fault: str | None
     status: int | None  # None when no answer was sent (reset, stall)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (request budget tests)
 
 
 def synthetic_bars(

@@ -1,14 +1,18 @@
-"""The DuckLake catalog named by SURGEWATCH_CATALOG: how to attach it, and how to name it in
-messages without leaking a password."""
+"""The DuckLake catalog named by SURGEWATCH_CATALOG: how to connect to it (with the object
+store's secret for an s3:// DATA_PATH), attach it, and name it in messages without leaking
+a password."""
 
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import duckdb
+
 from surgewatch.errors import WarehouseError, redact
 from surgewatch.settings import Settings
-from surgewatch.warehouse.extensions import sql_literal
+from surgewatch.warehouse.extensions import connect, load_statements, one_line, sql_literal
+from surgewatch.warehouse.storage import ObjectStore
 
 ALIAS = "lake"
 
@@ -22,11 +26,13 @@ def _absolute_location(location: str) -> str:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Where the DuckLake metadata lives (kind + path or libpq conninfo) and its data files."""
+    """Where the DuckLake metadata lives (kind + path or libpq conninfo) and its data files
+    (a local folder, or object storage reached through `store`)."""
 
     kind: Literal["sqlite", "postgres"]
     target: str
     data_path: str
+    store: ObjectStore | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Catalog":
@@ -36,13 +42,30 @@ class Catalog:
             raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path> or postgres:<conninfo>, not {redact(settings.catalog_uri)!r}")
         if kind != "postgres":
             target = str(Path(target).expanduser().resolve())
-        return cls(kind, target, _absolute_location(settings.lake_path))  # type: ignore[arg-type]  # kind checked just above
+        store = ObjectStore.from_settings(settings)
+        return cls(kind, target, _absolute_location(settings.lake_path), store)  # type: ignore[arg-type]  # kind checked just above
 
     @property
     def extensions(self) -> tuple[str, ...]:
         """The DuckDB extensions attaching this catalog needs."""
         scanner = {"sqlite": ("sqlite_scanner",), "postgres": ("postgres_scanner",)}
-        return ("ducklake", *scanner[self.kind])
+        return ("ducklake", *scanner[self.kind], *(("httpfs",) if self.store else ()))
+
+    def setup_statements(self) -> list[str]:
+        """What a fresh DuckDB runs before attaching: LOAD the extensions and, for object
+        storage, create the S3 secret (so the list holds a secret: execute it, never show it)."""
+        return [*load_statements(self.extensions), *([self.store.secret_sql()] if self.store else [])]
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB ready to attach this catalog."""
+        con = connect(self.extensions)
+        if self.store:
+            try:
+                con.execute(self.store.secret_sql())
+            except duckdb.Error as exc:
+                con.close()
+                raise WarehouseError(f"bad object storage settings (SURGEWATCH_S3_*): {self.redact(one_line(exc))}") from None
+        return con
 
     @property
     def display(self) -> str:
@@ -50,8 +73,10 @@ class Catalog:
         return f"{self.kind}:{redact(self.target)}"
 
     def redact(self, text: str) -> str:
-        """Mask the catalog's password in an error text (DuckDB echoes the conninfo)."""
-        return redact(text.replace(self.target, redact(self.target)))
+        """Mask the catalog's password and the object store's secret in an error text
+        (DuckDB echoes the conninfo)."""
+        text = redact(text.replace(self.target, redact(self.target)))
+        return self.store.redact(text) if self.store else text
 
     def is_missing_file(self) -> bool:
         """True when a file catalog does not exist (a server catalog cannot tell without

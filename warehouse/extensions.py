@@ -5,6 +5,7 @@ so the extension files shipped in the duckdb-extension-* wheels are LOADed by pa
 """
 
 import importlib
+import os
 import sys
 from typing import Any
 from pathlib import Path
@@ -80,3 +81,25 @@ def cli_binary() -> Path:
     if not binary.is_file():
         raise WarehouseError(f"the duckdb-cli package has no bundled binary at {binary}")
     return binary
+
+
+def cli_argv(statements: list[str]) -> list[str]:
+    """The argv that starts the DuckDB CLI after running `statements`, ready for os.execv.
+
+    The statements may hold secrets (an S3 key, a catalog password), so they are not
+    passed as -cmd arguments, which anyone on the machine can read in the process list,
+    nor written to a file: they go through a pipe this process fills and the CLI reads
+    as its -init file (/dev/fd/N, inherited across exec). Init-file lines never enter
+    the shell's history, which only records what is typed.
+    """
+    # Their results (CREATE SECRET answers a "Success" table) are not the user's business.
+    script = ".output /dev/null\n" + "".join(statement + ";\n" for statement in statements) + ".output\n"
+    read_end, write_end = os.pipe()
+    try:
+        # A pipe holds 64 KiB before write() blocks; a few LOADs, a secret and an ATTACH
+        # are far below that.
+        os.write(write_end, script.encode())
+    finally:
+        os.close(write_end)
+    os.set_inheritable(read_end, True)
+    return [str(cli_binary()), "-init", f"/dev/fd/{read_end}"]

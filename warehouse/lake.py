@@ -29,7 +29,6 @@ from surgewatch.settings import Settings
 from surgewatch.warehouse import history, migrations, shell, writer
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, no_warehouse
-from surgewatch.warehouse.extensions import connect
 from surgewatch.warehouse.locking import writer_lock
 from surgewatch.warehouse.readers import Reader
 from surgewatch.warehouse.records import RunRecord
@@ -65,7 +64,7 @@ class Warehouse:
             else:
                 resources.enter_context(writer_lock(settings))
                 catalog.prepare_for_writer()
-            con = connect(catalog.extensions)
+            con = catalog.connect()
             resources.callback(con.close)
             attach(con, catalog, read_only=read_only)
             if read_only:

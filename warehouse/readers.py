@@ -12,7 +12,7 @@ from surgewatch.errors import WarehouseError
 from surgewatch.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, retry_locked
-from surgewatch.warehouse.extensions import connect, one_line
+from surgewatch.warehouse.extensions import one_line
 from surgewatch.warehouse.results import result_frame, statement_kind
 
 """The raw daily frame (schemas.frames.DailyPrices) as prices() returns it."""
@@ -86,7 +86,7 @@ class Reader:
 
     def _sandbox(self, snapshot: int | None) -> duckdb.DuckDBPyConnection:
         if snapshot not in self._sandboxes:
-            con = connect(self._catalog.extensions)
+            con = self._catalog.connect()
             self._resources.callback(con.close)
             attach(con, self._catalog, read_only=True, snapshot=snapshot)
             lock_down(con)

@@ -13,6 +13,7 @@ import pytest
 
 from surgewatch.settings import Settings
 from tests.conftest import free_port
+from tests.warehouse.s3_server import s3_server  # noqa: F401  (a fixture, shared by the S3 tests)
 from tests.factories import SESSIONS, STUDY, make_prices, make_results, make_run, publish, settings_for
 
 

@@ -1,6 +1,7 @@
 """Opening: creation, migrations, read-only refusals, the SQL sandbox and the shell."""
 
 import sqlite3
+import os
 import subprocess
 
 import polars as pl
@@ -137,12 +138,17 @@ def test_shell_command_starts_the_duckdb_cli_on_the_warehouse(settings, build):
         build.publish(wh, build.run("run-1"))
     with Warehouse.open(settings, read_only=True) as wh:
         argv = wh.shell_command()
-    shell = subprocess.run(
-        [*argv, "-batch", "-csv", "-noheader"],
-        input="SELECT count(*) FROM signal_events;\nINSERT INTO runs (run_id, status) VALUES ('x', 'failed');\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    init_fd = int(argv[argv.index("-init") + 1].rsplit("/", 1)[1])  # the pipe os.execv hands over
+    try:
+        shell = subprocess.run(
+            [*argv, "-batch", "-csv", "-noheader"],
+            input="SELECT count(*) FROM signal_events;\nINSERT INTO runs (run_id, status) VALUES ('x', 'failed');\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            pass_fds=(init_fd,),
+        )
+    finally:
+        os.close(init_fd)
     assert shell.stdout.strip() == "2"
     assert "read-only" in shell.stderr
