@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=20.0, gt=0, allow_inf_nan=False)
     http_retries: int = Field(default=5, ge=0)
     http_min_interval: float = Field(default=0.5, ge=0, allow_inf_nan=False)
+    keep_days: int = Field(default=90, ge=0)
 
     @field_validator("tickers", mode="before")
     @classmethod
