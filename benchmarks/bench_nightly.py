@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         year = simulate_year(workdir / "year", csv_dir, tickers, args.years, args.year_nights, args.keep_days,
                              env=refresh_env(workdir / "year", csv_dir, tickers))
 
-    next_long = [n for n in long["nights"][1:]]
+    next_long = long["nights"][1:]
     first = long["nights"][0]
     print("\n§4b targets (next nights: the worst of them; ratio: median wall, short ÷ long)")
     checks = [
@@ -281,9 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if year:
         ratio = year["lake_after_year"] / year["lake_fresh"]
-        checks.append((f"a year of nights keeps the lake <= {STORAGE_RATIO}× a fresh load", ratio <= STORAGE_RATIO,
-                       f"{ratio:.2f}× ({_mb(year['lake_after_year'])} vs {_mb(year['lake_fresh'])}; "
-                       f"without upkeep it would hold {_mb(year['lake_without_upkeep'])})"))
+        figure = (f"{ratio:.2f}× ({_mb(year['lake_after_year'])} vs {_mb(year['lake_fresh'])} after "
+                  f"{year['nights']} nights, {year['keep_versions']} versions kept; without upkeep "
+                  f"≈{_mb(year['lake_without_upkeep'])})")
+        checks.append((f"a year of nights keeps the lake <= {STORAGE_RATIO}× a fresh load", ratio <= STORAGE_RATIO, figure))
     for name, ok, figure in checks:
         print(f"  {_verdict(ok)}  {name:<58} {figure}")
     failed = any(n["exit"] not in (0,) for n in long["nights"] + (short["nights"] if short else []))
