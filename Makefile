@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: refresh test bench system-deps
+.PHONY: refresh test bench bench-nightly system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,7 @@ test: $(STAMP) system-deps
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_study $(ARGS)
+
+# The nightly job at scale (SPEC §4b): first load + next nights through the real flow.
+bench-nightly: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_nightly $(ARGS)
