@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: refresh test lint bench system-deps
+.PHONY: refresh test lint bench bench-nightly system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ test: lint $(STAMP) system-deps
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_study $(ARGS)
+
+# The nightly job at scale (SPEC §4b): first load + next nights through the real flow.
+bench-nightly: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_nightly $(ARGS)

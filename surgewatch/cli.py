@@ -14,7 +14,7 @@ import polars as pl
 import typer
 from typer._click import exceptions as click_errors  # the pinned typer raises its vendored click's
 
-from surgewatch.errors import InputError, SurgewatchError
+from surgewatch.errors import InputError, SurgewatchError, WarehouseError
 from surgewatch.settings import check_threshold, load_settings
 from surgewatch.documents import render_studies, study_document
 from surgewatch.output import DIFF_HEADER, Format, diff_rows, render_rows
@@ -326,14 +326,42 @@ def sql(
     """Read-only SQL against the warehouse, optionally as of an earlier version."""
     from surgewatch.warehouse import Warehouse
 
-    fmt = parse_format(fmt)
+    fmt, version, settings = parse_format(fmt), parse_snapshot(snapshot), load_settings()
     if not query.strip(" \t\r\n;"):
         raise InputError('sql: the query is empty; e.g. surgewatch sql "SELECT * FROM signal_events LIMIT 5"')
-    with Warehouse.open(load_settings(), read_only=True) as wh:
-        frame = wh.sql(query, snapshot=parse_snapshot(snapshot))
+    with Warehouse.open(settings, read_only=True) as wh:
+        try:
+            frame = wh.sql(query, snapshot=version)
+        except WarehouseError:
+            expired = _expired_version(wh, version, settings.keep_days)
+            if expired is None:
+                raise
+            raise WarehouseError(expired) from None
     if not frame.width:
         raise InputError("sql: the query returned no result (only comments, or a statement without rows)")
     typer.echo(render_rows(frame.columns, frame.rows(), fmt))
+
+
+def _expired_version(wh, version: int | None, keep_days: int) -> str | None:
+    """Why `--snapshot N` found no version N, when upkeep expired it."""
+    from surgewatch.warehouse.catalog import ALIAS
+    from surgewatch.warehouse.upkeep import expired_version
+
+    if version is None:
+        return None
+    oldest = wh.sql(f"SELECT min(snapshot_id) AS oldest FROM {ALIAS}.snapshots()")["oldest"][0]
+    return expired_version(oldest, version, keep_days)
+
+
+@app.command(epilog="Example: surgewatch upkeep --keep-days 30 --dry-run")
+def upkeep(
+    keep_days: Annotated[Optional[int], typer.Option("--keep-days", help="Keep versions younger than this many days (default: SURGEWATCH_KEEP_DAYS).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be reclaimed; change nothing.")] = False,
+) -> None:
+    """Expire versions older than the retention, merge small files, delete files no version uses."""
+    from surgewatch.warehouse.upkeep import upkeep as run_upkeep
+
+    typer.echo(run_upkeep(load_settings(), keep_days=keep_days, dry_run=dry_run).summary())
 
 
 @app.command(epilog="Example: surgewatch shell   (then: SELECT * FROM signal_events;)")

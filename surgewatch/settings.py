@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_url_style: Literal["vhost", "path"] = "vhost"
     s3_use_ssl: bool = True
+    keep_days: int = Field(default=90, ge=0)
 
     @field_validator("tickers", mode="before")
     @classmethod

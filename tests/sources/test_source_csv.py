@@ -140,3 +140,16 @@ def test_a_broken_file_fails_only_its_ticker(tmp_path):
 def test_the_csv_source_needs_a_folder(tmp_path):
     with pytest.raises(SettingsError, match="SURGEWATCH_CSV_DIR"):
         csv_source(None)
+
+
+def test_a_night_reads_only_the_rows_from_its_start(tmp_path):
+    # A bad value before the window is never parsed; one inside it is still refused.
+    path = write(tmp_path, HEADER, "2026-06-10,oops,1,1,1,1,1", *GOOD_ROWS)
+    with pytest.raises(InputError, match=r"line 2 \(2026-06-10\): open 'oops' is not a number"):
+        read_price_csv(path, "test")
+    window = read_price_csv(path, "test", since=dt.date(2026, 6, 12))
+    assert window["date"].to_list() == [dt.date(2026, 6, 12), dt.date(2026, 6, 15)]
+    assert_frame_equal(window, read_price_csv(write(tmp_path, HEADER, *GOOD_ROWS[1:], name="B.csv"), "test"))
+    assert csv_source(tmp_path).daily_prices("test", dt.date(2026, 6, 12), None)["date"].to_list() == window["date"].to_list()
+    with pytest.raises(InputError, match="line 3: date 'June 13' is not a YYYY-MM-DD date"):
+        read_price_csv(write(tmp_path, HEADER, GOOD_ROWS[0], "June 13,1,1,1,1,1,1", name="C.csv"), "test", since=dt.date(2026, 6, 12))
