@@ -26,6 +26,7 @@ system-deps:
 # runs inside the suite (tests/test_architecture.py).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: lint $(STAMP) system-deps

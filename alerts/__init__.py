@@ -11,4 +11,13 @@ from surgewatch.alerts.messages import alert_message, alert_title
 from surgewatch.alerts.outbox import settle_alerts
 from surgewatch.alerts.rules import KINDS, MAX_ATTEMPTS, alerts_due, retries_due
 
-__all__ = ["KINDS", "MAX_ATTEMPTS", "alert_message", "alert_title", "alerts_due", "deliver", "retries_due", "settle_alerts"]
+__all__ = [
+    "KINDS",
+    "MAX_ATTEMPTS",
+    "alert_message",
+    "alert_title",
+    "alerts_due",
+    "deliver",
+    "retries_due",
+    "settle_alerts",
+]

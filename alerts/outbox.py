@@ -14,7 +14,19 @@ from surgewatch.alerts.rules import MAX_ATTEMPTS
 
 log = logging.getLogger("surgewatch.alerts")
 
-LEDGER_COLUMNS = ["ticker", "month", "kind", "move", "as_of", "status", "attempts", "created_run", "sent_run", "sent_at", "message"]
+LEDGER_COLUMNS = [
+    "ticker",
+    "month",
+    "kind",
+    "move",
+    "as_of",
+    "status",
+    "attempts",
+    "created_run",
+    "sent_run",
+    "sent_at",
+    "message",
+]
 
 
 def settle_alerts(
@@ -36,10 +48,19 @@ def settle_alerts(
     delivery stays 'pending' for the next run's single retry, then becomes 'failed'.
     """
     fresh = [
-        {**row, "attempts": 0, "created_run": run_id, "message": alert_message(row, events, summary, threshold, direction)}
+        {
+            **row,
+            "attempts": 0,
+            "created_run": run_id,
+            "message": alert_message(row, events, summary, threshold, direction),
+        }
         for row in due.iter_rows(named=True)
     ]
-    queued = list(retries.select("ticker", "month", "kind", "move", "as_of", "attempts", "created_run", "message").iter_rows(named=True))
+    queued = list(
+        retries.select("ticker", "month", "kind", "move", "as_of", "attempts", "created_run", "message").iter_rows(
+            named=True
+        )
+    )
     rows, notes = [], []
     for alert in fresh + queued:
         if not targets:
@@ -54,6 +75,16 @@ def settle_alerts(
         notes.append(f"{alert_title(alert)}: {problem} ({'will retry next run' if status == 'pending' else 'gave up'})")
         log.warning("%s", notes[-1])
         rows.append({**alert, "attempts": attempts, "status": status, "sent_run": None, "sent_at": None})
-    schema: dict[str, pl.DataType] = {"month": pl.Date(), "as_of": pl.Date(), "attempts": pl.Int32(), "sent_at": pl.Datetime("us", "UTC"), "move": pl.Float64()}
-    frame = pl.DataFrame(rows, schema_overrides=schema) if rows else pl.DataFrame(schema={**dict.fromkeys(LEDGER_COLUMNS, pl.String()), **schema})
+    schema: dict[str, pl.DataType] = {
+        "month": pl.Date(),
+        "as_of": pl.Date(),
+        "attempts": pl.Int32(),
+        "sent_at": pl.Datetime("us", "UTC"),
+        "move": pl.Float64(),
+    }
+    frame = (
+        pl.DataFrame(rows, schema_overrides=schema)
+        if rows
+        else pl.DataFrame(schema={**dict.fromkeys(LEDGER_COLUMNS, pl.String()), **schema})
+    )
     return frame.select(LEDGER_COLUMNS), notes

@@ -32,7 +32,9 @@ def alerts_due(monthly: pl.DataFrame, ledger: pl.DataFrame, threshold: float, di
         .with_columns(past=crossed(pl.col("move"), threshold, direction))
     )
     sent = ledger.lazy().select(LEDGER_KEY)
-    had_provisional = sent.filter(pl.col("kind") == "provisional").select("ticker", "month", was_provisional=pl.lit(True))
+    had_provisional = sent.filter(pl.col("kind") == "provisional").select(
+        "ticker", "month", was_provisional=pl.lit(True)
+    )
     candidates = (
         recent.join(had_provisional, on=["ticker", "month"], how="left")
         .with_columns(

@@ -75,19 +75,23 @@ def night_dates(years: int, nights: int) -> list:
     """The first load's as-of date, then one per next night: the universe's last sessions."""
     from benchmarks.universe import session_grid
 
-    return [d.item() for d in session_grid(years)[-(nights + 1):]]
+    return [d.item() for d in session_grid(years)[-(nights + 1) :]]
 
 
 def refresh_env(home: Path, csv_dir: Path, tickers: list[str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURGEWATCH_")}
     env |= {
-        "SURGEWATCH_HOME": str(home), "SURGEWATCH_SOURCE": "csv", "SURGEWATCH_CSV_DIR": str(csv_dir),
-        "SURGEWATCH_TICKERS": ",".join(tickers), "PREFECT_HOME": str(home.parent / "prefect"),
+        "SURGEWATCH_HOME": str(home),
+        "SURGEWATCH_SOURCE": "csv",
+        "SURGEWATCH_CSV_DIR": str(csv_dir),
+        "SURGEWATCH_TICKERS": ",".join(tickers),
+        "PREFECT_HOME": str(home.parent / "prefect"),
         # The temporary server's first start creates its database; on a busy 2-core
         # machine that can take longer than Prefect's default 20 s wait.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-        "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
     return env
 
@@ -111,13 +115,20 @@ def rows_written(home: Path) -> dict[str, str]:
     try:
         con.execute(catalog.attach_sql(read_only=True))
         snapshot = con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()[0]
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' ORDER BY table_name").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' ORDER BY table_name"
+            ).fetchall()
+        ]
         out = {}
         for table in tables:
-            counts = dict(con.execute(
-                "SELECT change_type, count(*) FROM ducklake_table_changes('lake', 'main', ?, ?, ?) GROUP BY ALL",
-                [table, snapshot, snapshot]).fetchall())
+            counts = dict(
+                con.execute(
+                    "SELECT change_type, count(*) FROM ducklake_table_changes('lake', 'main', ?, ?, ?) GROUP BY ALL",
+                    [table, snapshot, snapshot],
+                ).fetchall()
+            )
             inserted, deleted = counts.get("insert", 0), counts.get("delete", 0)
             if inserted or deleted:
                 out[table] = f"+{inserted:,}/-{deleted:,}"
@@ -141,13 +152,21 @@ def run_night(home: Path, csv_dir: Path, tickers: list[str], as_of, label: str) 
     child.returncode = os.waitstatus_to_exitcode(status)
     stages = json.loads(report.read_text())["stages"] if report.is_file() else []
     night = {
-        "label": label, "as_of": str(as_of), "exit": child.returncode, "wall": wall,
-        "peak_rss": usage.ru_maxrss * 1024, "lake_added": folder_bytes(lake) - before[0],
-        "catalog_added": catalog_bytes(home) - before[1], "stages": stages,
+        "label": label,
+        "as_of": str(as_of),
+        "exit": child.returncode,
+        "wall": wall,
+        "peak_rss": usage.ru_maxrss * 1024,
+        "lake_added": folder_bytes(lake) - before[0],
+        "catalog_added": catalog_bytes(home) - before[1],
+        "stages": stages,
         "rows": rows_written(home) if child.returncode in (0, 2) else {},
     }
-    print(f"  {label:<12} as of {as_of}  exit {child.returncode}  {wall:7.1f} s  peak RSS {_gb(night['peak_rss'])}  "
-          f"lake +{_mb(night['lake_added'])}  catalog +{_mb(night['catalog_added'])}", flush=True)
+    print(
+        f"  {label:<12} as of {as_of}  exit {child.returncode}  {wall:7.1f} s  peak RSS {_gb(night['peak_rss'])}  "
+        f"lake +{_mb(night['lake_added'])}  catalog +{_mb(night['catalog_added'])}",
+        flush=True,
+    )
     return night
 
 
@@ -164,12 +183,18 @@ def results_equal_full(home: Path, as_of) -> list[str]:
         study = run_study(wh.prices(), StudyParams(), as_of=as_of)
         stored = {name: wh.sql(f"SELECT * FROM {name}") for name in ("month_end", "signal_events", "signal_summary")}
     computed = {
-        "month_end": study.monthly, "signal_events": study.events,
-        "signal_summary": pl.concat([study.summary.with_columns(kind=pl.lit("events")),
-                                     study.baseline.with_columns(kind=pl.lit("baseline"))], how="diagonal_relaxed"),
+        "month_end": study.monthly,
+        "signal_events": study.events,
+        "signal_summary": pl.concat(
+            [study.summary.with_columns(kind=pl.lit("events")), study.baseline.with_columns(kind=pl.lit("baseline"))],
+            how="diagonal_relaxed",
+        ),
     }
-    keys = {"month_end": ["ticker", "month"], "signal_events": ["ticker", "month"],
-            "signal_summary": ["ticker", "kind", "horizon"]}
+    keys = {
+        "month_end": ["ticker", "month"],
+        "signal_events": ["ticker", "month"],
+        "signal_summary": ["ticker", "kind", "horizon"],
+    }
     problems = []
     for name, frame in computed.items():
         common = [c for c in frame.columns if c in stored[name].columns]
@@ -196,19 +221,27 @@ def _verdict(ok: bool | None) -> str:
 
 def print_nights(title: str, nights: list[dict]) -> None:
     print(f"\n{title}")
-    print(f"{'night':<12}{'as of':>12}{'exit':>5}{'wall s':>9}{'peak RSS':>11}{'lake +':>11}{'catalog +':>11}  rows written (+inserted/-deleted)")
+    print(
+        f"{'night':<12}{'as of':>12}{'exit':>5}{'wall s':>9}{'peak RSS':>11}{'lake +':>11}{'catalog +':>11}  rows written (+inserted/-deleted)"
+    )
     for n in nights:
         rows = ", ".join(f"{t} {v}" for t, v in n["rows"].items())
-        print(f"{n['label']:<12}{n['as_of']:>12}{n['exit']:>5}{n['wall']:>9.1f}{_gb(n['peak_rss']):>11}"
-              f"{_mb(n['lake_added']):>11}{_mb(n['catalog_added']):>11}  {rows}")
+        print(
+            f"{n['label']:<12}{n['as_of']:>12}{n['exit']:>5}{n['wall']:>9.1f}{_gb(n['peak_rss']):>11}"
+            f"{_mb(n['lake_added']):>11}{_mb(n['catalog_added']):>11}  {rows}"
+        )
 
 
 def print_stages(night: dict) -> None:
     """Where a night's time goes: each timed stage, start/end since process start, RSS."""
-    print(f"\nstages of the {night['label']} night as of {night['as_of']} (s since the process started; RSS at the stage's end)")
+    print(
+        f"\nstages of the {night['label']} night as of {night['as_of']} (s since the process started; RSS at the stage's end)"
+    )
     for s in night["stages"]:
-        print(f"  {s['stage']:<40}{s['start']:>8.2f} → {s['end']:>7.2f}  ({s['end'] - s['start']:6.2f} s)  "
-              f"RSS {_gb(s['rss'])}  peak {_gb(s['peak_rss'])}")
+        print(
+            f"  {s['stage']:<40}{s['start']:>8.2f} → {s['end']:>7.2f}  ({s['end'] - s['start']:6.2f} s)  "
+            f"RSS {_gb(s['rss'])}  peak {_gb(s['peak_rss'])}"
+        )
 
 
 def run_universe(args, years: int, workdir: Path) -> dict:
@@ -245,8 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"bench-nightly: {args.tickers} tickers × {args.years} y (and × {args.short_years} y), {args.nights} next nights; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+    print(
+        f"bench-nightly: {args.tickers} tickers × {args.years} y (and × {args.short_years} y), {args.nights} next nights; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        flush=True,
+    )
 
     long = run_universe(args, args.years, workdir)
     short = run_universe(args, args.short_years, workdir) if args.short_years else None
@@ -257,23 +293,43 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== simulated year: {args.year_nights} nights on {args.year_tickers} × {args.years} y", flush=True)
         csv_dir = workdir / f"csv-{args.year_tickers}x{args.years}-s{args.seed}"
         tickers = write_universe(csv_dir, args.year_tickers, args.years, args.seed)
-        year = simulate_year(workdir / "year", csv_dir, tickers, args.years, args.year_nights, args.keep_days,
-                             env=refresh_env(workdir / "year", csv_dir, tickers))
+        year = simulate_year(
+            workdir / "year",
+            csv_dir,
+            tickers,
+            args.years,
+            args.year_nights,
+            args.keep_days,
+            env=refresh_env(workdir / "year", csv_dir, tickers),
+        )
 
     next_long = long["nights"][1:]
     first = long["nights"][0]
     print("\n§4b targets (next nights: the worst of them; ratio: median wall, short ÷ long)")
     checks = [
-        (f"next night wall <= {NIGHT_SECONDS:.0f} s", max(n["wall"] for n in next_long) <= NIGHT_SECONDS,
-         f"{max(n['wall'] for n in next_long):.1f} s"),
-        (f"next night peak RSS <= {NIGHT_RSS / GB:.1f} GB", max(n["peak_rss"] for n in next_long) <= NIGHT_RSS,
-         _gb(max(n["peak_rss"] for n in next_long))),
-        (f"next night adds <= {NIGHT_BYTES / MB:.0f} MB", max(n["lake_added"] + n["catalog_added"] for n in next_long) <= NIGHT_BYTES,
-         _mb(max(n["lake_added"] + n["catalog_added"] for n in next_long)) + " (data files + catalog)"),
+        (
+            f"next night wall <= {NIGHT_SECONDS:.0f} s",
+            max(n["wall"] for n in next_long) <= NIGHT_SECONDS,
+            f"{max(n['wall'] for n in next_long):.1f} s",
+        ),
+        (
+            f"next night peak RSS <= {NIGHT_RSS / GB:.1f} GB",
+            max(n["peak_rss"] for n in next_long) <= NIGHT_RSS,
+            _gb(max(n["peak_rss"] for n in next_long)),
+        ),
+        (
+            f"next night adds <= {NIGHT_BYTES / MB:.0f} MB",
+            max(n["lake_added"] + n["catalog_added"] for n in next_long) <= NIGHT_BYTES,
+            _mb(max(n["lake_added"] + n["catalog_added"] for n in next_long)) + " (data files + catalog)",
+        ),
     ]
     if short:
-        ratio = statistics.median(n["wall"] for n in short["nights"][1:]) / statistics.median(n["wall"] for n in next_long)
-        checks.append((f"cost does not grow with history (ratio >= {GROWTH_RATIO:.2f})", ratio >= GROWTH_RATIO, f"{ratio:.2f}"))
+        ratio = statistics.median(n["wall"] for n in short["nights"][1:]) / statistics.median(
+            n["wall"] for n in next_long
+        )
+        checks.append(
+            (f"cost does not grow with history (ratio >= {GROWTH_RATIO:.2f})", ratio >= GROWTH_RATIO, f"{ratio:.2f}")
+        )
     checks += [
         ("results equal a full recomputation", not long["problems"], "; ".join(long["problems"][:3]) or "equal"),
         (f"first load wall <= {FIRST_SECONDS:.0f} s", first["wall"] <= FIRST_SECONDS, f"{first['wall']:.1f} s"),
@@ -281,10 +337,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if year:
         ratio = year["lake_after_year"] / year["lake_fresh"]
-        figure = (f"{ratio:.2f}× ({_mb(year['lake_after_year'])} vs {_mb(year['lake_fresh'])} after "
-                  f"{year['nights']} nights, {year['keep_versions']} versions kept; without upkeep "
-                  f"≈{_mb(year['lake_without_upkeep'])})")
-        checks.append((f"a year of nights keeps the lake <= {STORAGE_RATIO}× a fresh load", ratio <= STORAGE_RATIO, figure))
+        figure = (
+            f"{ratio:.2f}× ({_mb(year['lake_after_year'])} vs {_mb(year['lake_fresh'])} after "
+            f"{year['nights']} nights, {year['keep_versions']} versions kept; without upkeep "
+            f"≈{_mb(year['lake_without_upkeep'])})"
+        )
+        checks.append(
+            (f"a year of nights keeps the lake <= {STORAGE_RATIO}× a fresh load", ratio <= STORAGE_RATIO, figure)
+        )
     for name, ok, figure in checks:
         print(f"  {_verdict(ok)}  {name:<58} {figure}")
     failed = any(n["exit"] not in (0,) for n in long["nights"] + (short["nights"] if short else []))

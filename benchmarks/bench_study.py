@@ -69,6 +69,7 @@ def _stage_timer(times: dict[str, float]):
     """Wrap run_study's transforms, calendar and validate calls to time each one."""
     import surgewatch.study as study
     import surgewatch.transforms as tf
+
     def timed(name, fn):
         def wrapper(*args, **kwargs):
             start = time.perf_counter()
@@ -79,8 +80,10 @@ def _stage_timer(times: dict[str, float]):
 
         return wrapper
 
-    originals = {name: getattr(tf, name) for name in
-                 ("month_ends", "monthly_returns", "signal_events", "horizon_summary", "missing_sessions")}
+    originals = {
+        name: getattr(tf, name)
+        for name in ("month_ends", "monthly_returns", "signal_events", "horizon_summary", "missing_sessions")
+    }
     original_validate, original_sessions = study.validate, study.nyse_sessions
     for name, fn in originals.items():
         setattr(tf, name, timed(f"transform {name}", fn))
@@ -191,8 +194,19 @@ def _child(args) -> None:
 
 def _spawn(phase: str, parquet: Path, workdir: Path, args) -> dict:
     command = [
-        sys.executable, "-m", "benchmarks.bench_study", "--phase", phase, "--input", str(parquet),
-        "--out", str(workdir), "--repeat", str(args.repeat), "--pandas-repeat", str(args.pandas_repeat),
+        sys.executable,
+        "-m",
+        "benchmarks.bench_study",
+        "--phase",
+        phase,
+        "--input",
+        str(parquet),
+        "--out",
+        str(workdir),
+        "--repeat",
+        str(args.repeat),
+        "--pandas-repeat",
+        str(args.pandas_repeat),
     ]
     load = os.getloadavg()[0]
     print(f"  running {phase} … (load average {load:.2f})", flush=True)
@@ -240,16 +254,20 @@ def _parent(args) -> int:
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="surgewatch-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        print(f"surgewatch study benchmark: {args.tickers:,} tickers × {args.years} years, seed {args.seed}, "
-              f"{os.cpu_count()} CPUs, polars {pl.__version__}")
+        print(
+            f"surgewatch study benchmark: {args.tickers:,} tickers × {args.years} years, seed {args.seed}, "
+            f"{os.cpu_count()} CPUs, polars {pl.__version__}"
+        )
         start = time.perf_counter()
         universe = generate_universe(args.tickers, args.years, seed=args.seed)
         generated = time.perf_counter() - start
         full = workdir / "universe.parquet"
         universe.write_parquet(full)
         rows = universe.height
-        print(f"universe: {rows:,} daily rows, {universe['date'].min()} … {universe['date'].max()}, "
-              f"generated in {generated:.1f} s (not timed below), scratch folder {workdir}")
+        print(
+            f"universe: {rows:,} daily rows, {universe['date'].min()} … {universe['date'].max()}, "
+            f"generated in {generated:.1f} s (not timed below), scratch folder {workdir}"
+        )
         subset_tickers = None
         pandas_input = full
         if 0 < args.pandas_tickers < args.tickers:
@@ -272,37 +290,51 @@ def _parent(args) -> int:
 
     best_engine, best_transforms = min(engine["runs"]), min(transforms["runs"])
     print()
-    print(f"study: {engine['tickers']:,} tickers, {rows:,} daily rows → {engine['months']:,} ticker-months, "
-          f"{engine['events']:,} events ({engine['provisional_events']} provisional), "
-          f"{engine['missing_sessions']:,} missing sessions reported; threshold {THRESHOLD} {DIRECTION}, "
-          f"horizons {list(HORIZONS)}, basis {BASIS}")
+    print(
+        f"study: {engine['tickers']:,} tickers, {rows:,} daily rows → {engine['months']:,} ticker-months, "
+        f"{engine['events']:,} events ({engine['provisional_events']} provisional), "
+        f"{engine['missing_sessions']:,} missing sessions reported; threshold {THRESHOLD} {DIRECTION}, "
+        f"horizons {list(HORIZONS)}, basis {BASIS}"
+    )
     print()
-    header = (f"{'phase':<44}{'rows':>12}{'best s':>9}{'cpu s':>8}{'cold s':>9}{'runs':>6}{'peak RSS':>11}"
-              f"{'input RSS':>11}{'load':>7}")
+    header = (
+        f"{'phase':<44}{'rows':>12}{'best s':>9}{'cpu s':>8}{'cold s':>9}{'runs':>6}{'peak RSS':>11}"
+        f"{'input RSS':>11}{'load':>7}"
+    )
     print(header)
     print("-" * len(header))
-    for label, stats in (("engine: run_study (incl. pandera validation)", engine),
-                         ("engine: transforms only (validation off)", transforms)):
-        print(f"{label:<44}{stats['rows']:>12,}{min(stats['runs']):>9.2f}{_best_cpu(stats):>8.2f}{stats['cold']:>9.2f}"
-              f"{len(stats['runs']):>6}{_gb(stats['peak_rss']):>11}{_gb(stats['rss_input']):>11}"
-              f"{stats['load_before']:>7.1f}")
+    for label, stats in (
+        ("engine: run_study (incl. pandera validation)", engine),
+        ("engine: transforms only (validation off)", transforms),
+    ):
+        print(
+            f"{label:<44}{stats['rows']:>12,}{min(stats['runs']):>9.2f}{_best_cpu(stats):>8.2f}{stats['cold']:>9.2f}"
+            f"{len(stats['runs']):>6}{_gb(stats['peak_rss']):>11}{_gb(stats['rss_input']):>11}"
+            f"{stats['load_before']:>7.1f}"
+        )
     if pandas:
         best_pandas = min(pandas["runs"])
         label = "pandas reference" + (f" ({pandas['tickers']:,} tickers)" if subset_tickers else "")
-        print(f"{label:<44}{pandas['rows']:>12,}{best_pandas:>9.2f}{_best_cpu(pandas):>8.2f}{'':>9}"
-              f"{len(pandas['runs']):>6}{_gb(pandas['peak_rss']):>11}{_gb(pandas['rss_input']):>11}"
-              f"{pandas['load_before']:>7.1f}")
+        print(
+            f"{label:<44}{pandas['rows']:>12,}{best_pandas:>9.2f}{_best_cpu(pandas):>8.2f}{'':>9}"
+            f"{len(pandas['runs']):>6}{_gb(pandas['peak_rss']):>11}{_gb(pandas['rss_input']):>11}"
+            f"{pandas['load_before']:>7.1f}"
+        )
         if subset_tickers:
             pandas_seconds = best_pandas * rows / pandas["rows"]
             print(f"{'pandas, scaled linearly by rows to ' + format(rows, ',') + ' rows':<56}{pandas_seconds:>9.2f}")
-            how = (f"pandas timed on a subset ({pandas['tickers']:,} of {args.tickers:,} tickers, "
-                   f"{pandas['rows']:,} rows) and scaled linearly by rows")
+            how = (
+                f"pandas timed on a subset ({pandas['tickers']:,} of {args.tickers:,} tickers, "
+                f"{pandas['rows']:,} rows) and scaled linearly by rows"
+            )
         else:
             pandas_seconds = best_pandas
             how = "pandas timed on the full universe (no scaling)"
-    print("best s = wall seconds of the fastest run, cpu s = its CPU seconds (all threads), cold s = the first run\n"
-          "in the process, input RSS = resident set right after loading the input, load = 1-minute load average\n"
-          "when the phase started (other work on the machine inflates wall times)")
+    print(
+        "best s = wall seconds of the fastest run, cpu s = its CPU seconds (all threads), cold s = the first run\n"
+        "in the process, input RSS = resident set right after loading the input, load = 1-minute load average\n"
+        "when the phase started (other work on the machine inflates wall times)"
+    )
     print()
     print("engine stages (one instrumented run_study, seconds):")
     stages = dict(engine["stages"])
@@ -315,17 +347,23 @@ def _parent(args) -> int:
     print(f"  validation share: {validation:.2f} s of {total:.2f} s")
     print()
     print("targets (engine = run_study incl. validation; transforms-only in brackets):")
-    print(f"  engine time <= {TARGET_SECONDS:.0f} s        : {_verdict(best_engine <= TARGET_SECONDS)}  "
-          f"{best_engine:.2f} s  [{_verdict(best_transforms <= TARGET_SECONDS)} {best_transforms:.2f} s]")
+    print(
+        f"  engine time <= {TARGET_SECONDS:.0f} s        : {_verdict(best_engine <= TARGET_SECONDS)}  "
+        f"{best_engine:.2f} s  [{_verdict(best_transforms <= TARGET_SECONDS)} {best_transforms:.2f} s]"
+    )
     if pandas:
         ratio, ratio_t = pandas_seconds / best_engine, pandas_seconds / best_transforms
-        print(f"  >= {TARGET_RATIO:.0f}x faster than pandas : {_verdict(ratio >= TARGET_RATIO)}  {ratio:.1f}x  "
-              f"[{_verdict(ratio_t >= TARGET_RATIO)} {ratio_t:.1f}x]   ({how})")
+        print(
+            f"  >= {TARGET_RATIO:.0f}x faster than pandas : {_verdict(ratio >= TARGET_RATIO)}  {ratio:.1f}x  "
+            f"[{_verdict(ratio_t >= TARGET_RATIO)} {ratio_t:.1f}x]   ({how})"
+        )
     else:
         print("  >= 20x faster than pandas : not measured (--pandas-tickers 0)")
     rss_ok, rss_t_ok = engine["peak_rss"] <= TARGET_RSS_GB * 1e9, transforms["peak_rss"] <= TARGET_RSS_GB * 1e9
-    print(f"  peak RSS <= {TARGET_RSS_GB:.0f} GB          : {_verdict(rss_ok)}  {_gb(engine['peak_rss'])}  "
-          f"[{_verdict(rss_t_ok)} {_gb(transforms['peak_rss'])}]")
+    print(
+        f"  peak RSS <= {TARGET_RSS_GB:.0f} GB          : {_verdict(rss_ok)}  {_gb(engine['peak_rss'])}  "
+        f"[{_verdict(rss_t_ok)} {_gb(transforms['peak_rss'])}]"
+    )
     print()
     if not pandas:
         print("equivalence: not checked (--pandas-tickers 0)")
@@ -335,8 +373,11 @@ def _parent(args) -> int:
         for line in problems:
             print("  " + line)
         return 1
-    print("equivalence: SAME NUMBERS (" + ", ".join(f"{name} {n:,} rows" for name, n in compared.items())
-          + "; floats within 1e-9 relative)")
+    print(
+        "equivalence: SAME NUMBERS ("
+        + ", ".join(f"{name} {n:,} rows" for name, n in compared.items())
+        + "; floats within 1e-9 relative)"
+    )
     return 0
 
 
@@ -345,8 +386,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickers", type=int, default=3000)
     parser.add_argument("--years", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--pandas-tickers", type=int, default=None,
-                        help="time pandas on the first N tickers and scale by rows (default: all; 0: skip pandas)")
+    parser.add_argument(
+        "--pandas-tickers",
+        type=int,
+        default=None,
+        help="time pandas on the first N tickers and scale by rows (default: all; 0: skip pandas)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="timed engine runs after the cold one (best is kept)")
     parser.add_argument("--pandas-repeat", type=int, default=1, help="timed pandas runs (best is kept)")
     parser.add_argument("--workdir", help="scratch folder (default: a temporary one, removed afterwards)")

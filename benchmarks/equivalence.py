@@ -22,9 +22,7 @@ KEYS = {
 }
 
 
-def compare_frames(
-    name: str, engine: pl.DataFrame, reference: pl.DataFrame, keys: Sequence[str]
-) -> list[str]:
+def compare_frames(name: str, engine: pl.DataFrame, reference: pl.DataFrame, keys: Sequence[str]) -> list[str]:
     """Every difference between two frames, one line each (empty list: identical)."""
     problems = []
     if set(engine.columns) != set(reference.columns):

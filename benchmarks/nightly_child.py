@@ -39,8 +39,15 @@ def _peak() -> int:
 
 def _record(stage: str, start: float, end: float) -> None:
     with _lock:
-        _stages.append({"stage": stage, "start": round(start - _T0, 3), "end": round(end - _T0, 3),
-                        "rss": _rss(), "peak_rss": _peak()})
+        _stages.append(
+            {
+                "stage": stage,
+                "start": round(start - _T0, 3),
+                "end": round(end - _T0, 3),
+                "rss": _rss(),
+                "peak_rss": _peak(),
+            }
+        )
 
 
 def _timed(owner: object, name: str, stage: str) -> None:
@@ -102,8 +109,11 @@ def main(argv: list[str]) -> int:
     _record("cli refresh (whole)", start, time.perf_counter())
     if progress.fetches:
         _record(f"fetch tasks ({len(progress.fetches)} done)", min(progress.fetches), max(progress.fetches))
-    document = {"exit_code": code, "seconds": round(time.perf_counter() - _T0, 3),
-                "stages": sorted(_stages, key=lambda s: (s["start"], s["end"]))}
+    document = {
+        "exit_code": code,
+        "seconds": round(time.perf_counter() - _T0, 3),
+        "stages": sorted(_stages, key=lambda s: (s["start"], s["end"])),
+    }
     with open(out, "w", encoding="utf-8") as sink:
         json.dump(document, sink)
     return code

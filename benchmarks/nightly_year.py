@@ -58,7 +58,7 @@ def main(argv: list[str]) -> None:
 
     workdir, years, nights, keep_days, out = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3]), Path(argv[4])
     keep_versions = max(1, round(keep_days * SESSIONS_PER_YEAR / 365))
-    dates = [d.item() for d in session_grid(years)[-(nights + 1):]]
+    dates = [d.item() for d in session_grid(years)[-(nights + 1) :]]
     home, fresh = workdir / "home-year", workdir / "home-fresh"
     _refresh(home, dates[0])
     reclaimed_files = reclaimed_bytes = 0
@@ -70,15 +70,20 @@ def main(argv: list[str]) -> None:
         print(f"    night {night}/{nights} as of {as_of}: lake {_lake_bytes(home) / 1e6:.1f} MB", flush=True)
     _refresh(fresh, dates[-1])
     result = {
-        "nights": nights, "keep_versions": keep_versions, "lake_after_year": _lake_bytes(home),
-        "lake_fresh": _lake_bytes(fresh), "lake_without_upkeep": _lake_bytes(home) + reclaimed_bytes,
-        "reclaimed_files": reclaimed_files, "reclaimed_bytes": reclaimed_bytes,
+        "nights": nights,
+        "keep_versions": keep_versions,
+        "lake_after_year": _lake_bytes(home),
+        "lake_fresh": _lake_bytes(fresh),
+        "lake_without_upkeep": _lake_bytes(home) + reclaimed_bytes,
+        "reclaimed_files": reclaimed_files,
+        "reclaimed_bytes": reclaimed_bytes,
     }
     out.write_text(json.dumps(result))
 
 
-def simulate_year(workdir: Path, csv_dir: Path, tickers: list[str], years: int, nights: int, keep_days: int,
-                  env: dict[str, str]) -> dict:
+def simulate_year(
+    workdir: Path, csv_dir: Path, tickers: list[str], years: int, nights: int, keep_days: int, env: dict[str, str]
+) -> dict:
     """Run main() in a process of its own (its env: the csv source over csv_dir)."""
     import shutil
     import subprocess
@@ -88,7 +93,16 @@ def simulate_year(workdir: Path, csv_dir: Path, tickers: list[str], years: int, 
     workdir.mkdir(parents=True)
     out = workdir / "year.json"
     env = env | {"PREFECT_LOGGING_LEVEL": "WARNING"}
-    argv = [sys.executable, "-m", "benchmarks.nightly_year", str(workdir), str(years), str(nights), str(keep_days), str(out)]
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks.nightly_year",
+        str(workdir),
+        str(years),
+        str(nights),
+        str(keep_days),
+        str(out),
+    ]
     with open(workdir / "year.log", "w") as log:
         subprocess.run(argv, env=env, cwd=workdir, stdout=sys.stdout, stderr=log, check=True)
     return json.loads(out.read_text())

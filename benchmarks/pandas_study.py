@@ -110,9 +110,7 @@ def pandas_study(
     for h in horizons:
         done = g["complete"].shift(-h).eq(True)
         monthly[f"fwd_{h}m"] = (g["close"].shift(-h) / monthly["close"] - 1).where(done)
-        path_dd = g["close"].transform(
-            lambda c, h=h: c.rolling(h + 1).apply(_path_drawdown, raw=True).shift(-h)
-        )
+        path_dd = g["close"].transform(lambda c, h=h: c.rolling(h + 1).apply(_path_drawdown, raw=True).shift(-h))
         monthly[f"mdd_{h}m"] = path_dd.where(done)
     monthly = monthly[monthly["sessions"] > 0].reset_index(drop=True)
 
@@ -125,8 +123,19 @@ def pandas_study(
     first_crossed = hits.groupby(["ticker", "month"])["date"].min().rename("first_crossed_on")
     events = events.merge(first_crossed, on=["ticker", "month"], how="left")
 
-    keep = ["ticker", "month", "as_of", "close", "complete", "sessions", "up_sessions", "prior_drawdown",
-            "move", *(f"fwd_{h}m" for h in horizons), *(f"mdd_{h}m" for h in horizons)]
+    keep = [
+        "ticker",
+        "month",
+        "as_of",
+        "close",
+        "complete",
+        "sessions",
+        "up_sessions",
+        "prior_drawdown",
+        "move",
+        *(f"fwd_{h}m" for h in horizons),
+        *(f"mdd_{h}m" for h in horizons),
+    ]
     return {
         "monthly": monthly[keep],
         "events": events[[*keep, "first_crossed_on"]],

@@ -136,8 +136,15 @@ def generate_universe(
         # Row-major flattening of the present cells = sorted by ticker, then date.
         rows = slice(int(ends[c0] - counts[c0]), int(ends[idx.stop - 1]))
         mask = present[idx]
-        for name, grid in (("date", np.broadcast_to(day_numbers, (k, s))), ("open", open_), ("high", high),
-                           ("low", low), ("close", close), ("adj_close", adj_close), ("volume", volume)):
+        for name, grid in (
+            ("date", np.broadcast_to(day_numbers, (k, s))),
+            ("open", open_),
+            ("high", high),
+            ("low", low),
+            ("close", close),
+            ("adj_close", adj_close),
+            ("volume", volume),
+        ):
             out[name][rows] = grid[mask]
 
     codes = np.repeat(np.arange(n, dtype=np.uint32), counts)

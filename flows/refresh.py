@@ -73,7 +73,9 @@ def fetch_ticker(source: PriceSource, ticker: str, stored: pl.DataFrame, as_of: 
     window = "full history" if fetched.full_history else f"from {fetched.prices['date'].min()!s}"
     logger.info("%s: %d rows (%s)", ticker, fetched.prices.height, window)
     if fetched.restated.height:
-        logger.warning("%s: provider restated %d stored value(s); re-fetched the full history", ticker, fetched.restated.height)
+        logger.warning(
+            "%s: provider restated %d stored value(s); re-fetched the full history", ticker, fetched.restated.height
+        )
     reach(Step.FETCH)
     return fetched
 
@@ -93,21 +95,37 @@ def compute_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | No
 
 
 @task(name="alerts", cache_policy=NO_CACHE)
-def send_alerts(ledger: pl.DataFrame, study: StudyResult, settings: Settings, run_id: str) -> tuple[pl.DataFrame, list[str]]:
+def send_alerts(
+    ledger: pl.DataFrame, study: StudyResult, settings: Settings, run_id: str
+) -> tuple[pl.DataFrame, list[str]]:
     p = study.params
     due = alerts_due(study.monthly, ledger, p.threshold, p.direction)
     retries = retries_due(ledger)
     if due.height or retries.height:
-        get_run_logger().info("alerts: %d due, %d to retry, %d target(s)", due.height, retries.height, len(settings.alert_urls))
+        get_run_logger().info(
+            "alerts: %d due, %d to retry, %d target(s)", due.height, retries.height, len(settings.alert_urls)
+        )
     return settle_alerts(
-        due, retries, events=study.events, summary=study.summary, threshold=p.threshold, direction=p.direction,
-        targets=settings.alert_urls, run_id=run_id, now=dt.datetime.now(dt.timezone.utc),
+        due,
+        retries,
+        events=study.events,
+        summary=study.summary,
+        threshold=p.threshold,
+        direction=p.direction,
+        targets=settings.alert_urls,
+        run_id=run_id,
+        now=dt.datetime.now(dt.timezone.utc),
     )
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish(
-    wh: Warehouse, run: RunRecord, ingest: Ingested, study: StudyResult, stored_alerts: pl.DataFrame, settings: Settings,
+    wh: Warehouse,
+    run: RunRecord,
+    ingest: Ingested,
+    study: StudyResult,
+    stored_alerts: pl.DataFrame,
+    settings: Settings,
 ) -> tuple[int, pl.DataFrame]:
     """Publish the run in one transaction and return its version and alert ledger.
 
@@ -123,8 +141,13 @@ def publish(
             replace=ingest.replace_history & set(run.tickers),
         )
         tx.results(
-            month_end=study.monthly, events=study.events, summary=study.summary, baseline=study.baseline,
-            threshold=p.threshold, direction=p.direction, basis=p.basis,
+            month_end=study.monthly,
+            events=study.events,
+            summary=study.summary,
+            baseline=study.baseline,
+            threshold=p.threshold,
+            direction=p.direction,
+            basis=p.basis,
         )
         ledger, notes = send_alerts(stored_alerts, study, settings, run.run_id)
         reach(Step.ALERTS)
@@ -162,16 +185,24 @@ def refresh(
 
 
 def _refresh(
-    wh: Warehouse, settings: Settings, universe: list[str], as_of: dt.date | None, full: bool, rewind: bool,
-    run_id: str, started: dt.datetime,
+    wh: Warehouse,
+    settings: Settings,
+    universe: list[str],
+    as_of: dt.date | None,
+    full: bool,
+    rewind: bool,
+    run_id: str,
+    started: dt.datetime,
 ) -> RefreshReport:
     logger = get_run_logger()
     source = make_source(settings)
     last_stored = wh.sql("SELECT max(date) AS last FROM prices_daily")["last"][0]
     rewinding = as_of is not None and last_stored is not None and as_of < last_stored
     if rewinding and not rewind:
-        message = (f"--as-of {as_of} is before the last stored session ({last_stored}): publishing it would mix "
-                   "dates in one version; pass --rewind to cut every ticker back to that date")
+        message = (
+            f"--as-of {as_of} is before the last stored session ({last_stored}): publishing it would mix "
+            "dates in one version; pass --rewind to cut every ticker back to that date"
+        )
         logger.error("refused: %s", message)
         return RefreshReport(run_id=run_id, status="failed", message=message)
     if rewinding:
@@ -181,7 +212,9 @@ def _refresh(
     if rewinding:
         stored = stored.filter(pl.col("date") <= as_of)
     known_events = _event_keys(wh.sql("SELECT ticker, month FROM signal_events"))
-    logger.info("run %s: %d ticker(s) from %s%s", run_id, len(universe), source.name, f", as of {as_of}" if as_of else "")
+    logger.info(
+        "run %s: %d ticker(s) from %s%s", run_id, len(universe), source.name, f", as of {as_of}" if as_of else ""
+    )
 
     by_ticker = stored.partition_by("ticker", as_dict=True)
     nothing = stored.head(0)
@@ -205,8 +238,14 @@ def _refresh(
     failed |= invalid
     healthy = tuple(t for t in universe if t not in failed)
     record: dict[str, Any] = dict(
-        run_id=run_id, started_at=started, source=source.name, tickers=tuple(universe), as_of=as_of,
-        failed=failed, rows_ingested={t: ingest.rows_ingested.get(t, 0) for t in healthy}, restated=ingest.restated,
+        run_id=run_id,
+        started_at=started,
+        source=source.name,
+        tickers=tuple(universe),
+        as_of=as_of,
+        failed=failed,
+        rows_ingested={t: ingest.rows_ingested.get(t, 0) for t in healthy},
+        restated=ingest.restated,
     )
     if not healthy:
         return _nothing_published(wh, record, "every ticker failed")
@@ -229,7 +268,13 @@ def _refresh(
         return _nothing_published(wh, record, str(exc))
     new_events = sorted(_event_keys(study.events) - known_events)
     report = RefreshReport(
-        run_id, status, snapshot, dict(run.rows_ingested), failed, ingest.restated, new_events,
+        run_id,
+        status,
+        snapshot,
+        dict(run.rows_ingested),
+        failed,
+        ingest.restated,
+        new_events,
         alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
         message=f"rewound {', '.join(universe)} to {as_of} (stored sessions ran to {last_stored})" if rewinding else "",
     )
@@ -253,10 +298,15 @@ def _artifact(report: RefreshReport) -> None:
         "",
         "| ticker | rows ingested | outcome |",
         "|---|---:|---|",
-        *(f"| {t} | {n} | ok{' (history restated)' if t in report.restated else ''} |" for t, n in report.rows_ingested.items()),
+        *(
+            f"| {t} | {n} | ok{' (history restated)' if t in report.restated else ''} |"
+            for t, n in report.rows_ingested.items()
+        ),
         *(f"| {t} | 0 | failed: {m} |" for t, m in report.failed.items()),
         "",
         f"New events: {', '.join(report.new_events) or 'none'}",
         f"Alerts: {', '.join(report.alerts) or 'none'}",
     ]
-    create_markdown_artifact("\n".join(lines), key="surgewatch-refresh", description="rows ingested, new events, version")
+    create_markdown_artifact(
+        "\n".join(lines), key="surgewatch-refresh", description="rows ingested, new events, version"
+    )

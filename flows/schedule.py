@@ -45,7 +45,9 @@ def running_server() -> str | None:
     configured = PREFECT_API_URL.value()
     if configured:
         if not _healthy(configured):
-            raise SettingsError(f"PREFECT_API_URL is {configured} but no Prefect server answers there (unset it to run without one)")
+            raise SettingsError(
+                f"PREFECT_API_URL is {configured} but no Prefect server answers there (unset it to run without one)"
+            )
         return configured
     local = "http://{}:{}/api".format(*LOCAL_SERVER)
     return local if _healthy(local) else None
@@ -66,8 +68,11 @@ def prefect_api(say: Callable[[str], None]) -> Iterator[str]:
     api_url = f"http://{host}:{port}/api"
     prefect = shutil.which("prefect", path=os.path.dirname(sys.executable)) or "prefect"
     say(f"starting a Prefect server at {api_url} (UI at http://{host}:{port}); it stops with this command")
-    server = subprocess.Popen([prefect, "server", "start", "--host", host, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--host", host, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + _SERVER_WAIT_SECONDS
         while not _healthy(api_url):
@@ -85,7 +90,12 @@ def serve_nightly(say: Callable[[str], None]) -> None:
     """Keep the nightly schedule running on this machine until interrupted: the refresh
     flow served as a deployment, one run at a time, with heartbeats and the automation
     that marks a run Crashed when they stop (flows/heartbeats.py)."""
-    from surgewatch.flows.heartbeats import AUTOMATION_NAME, HEARTBEAT_SECONDS, HEARTBEAT_SETTING, ensure_crash_automation
+    from surgewatch.flows.heartbeats import (
+        AUTOMATION_NAME,
+        HEARTBEAT_SECONDS,
+        HEARTBEAT_SETTING,
+        ensure_crash_automation,
+    )
     from surgewatch.flows.refresh import refresh
 
     # The served runs start in subprocesses that inherit this; an operator's own value wins.
@@ -94,4 +104,6 @@ def serve_nightly(say: Callable[[str], None]) -> None:
         if ensure_crash_automation(int(os.environ[HEARTBEAT_SETTING])):
             say(f"created the automation '{AUTOMATION_NAME}'")
         say(f"serving '{refresh.name}/{DEPLOYMENT_NAME}': cron {NIGHTLY_CRON!r} in {TIMEZONE}; Ctrl-C stops")
-        refresh.serve(name=DEPLOYMENT_NAME, schedules=[nightly_schedule()], global_limit=1, print_starting_message=False)
+        refresh.serve(
+            name=DEPLOYMENT_NAME, schedules=[nightly_schedule()], global_limit=1, print_starting_message=False
+        )

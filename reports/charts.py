@@ -55,8 +55,14 @@ def _grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Fi
     """Small multiples, one panel per ticker, at most three to a row."""
     cols = min(_COLUMNS, len(tickers))
     rows = math.ceil(len(tickers) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.05,
-                        vertical_spacing=0.16 if rows > 1 else 0.1, **options)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        horizontal_spacing=0.05,
+        vertical_spacing=0.16 if rows > 1 else 0.1,
+        **options,
+    )
     return fig, [(i // cols + 1, i % cols + 1) for i in range(len(tickers))]
 
 
@@ -83,8 +89,11 @@ def event_paths(data: ReportData, months: int = PATH_MONTHS) -> pl.DataFrame:
         entries.join(steps, how="cross")
         .with_columns(month=pl.col("event").dt.offset_by(pl.format("{}mo", pl.col("k"))))
         .join(closes, on=["ticker", "month"], how="inner")
-        .join(closes.select("ticker", pl.col("month").alias("event"), pl.col("close").alias("entry")),
-              on=["ticker", "event"], how="inner")
+        .join(
+            closes.select("ticker", pl.col("month").alias("event"), pl.col("close").alias("entry")),
+            on=["ticker", "event"],
+            how="inner",
+        )
         .with_columns(value=pl.col("close") / pl.col("entry") - 1)
         .select("ticker", "event", "k", "value", "complete", "as_of")
         .sort("ticker", "event", "k")
@@ -144,16 +153,35 @@ def paths_figure(data: ReportData) -> go.Figure:
         )
         first = i == 0
         traces = [
-            go.Scatter(**_polyline(past.filter(pl.col("complete"))), mode="lines", name="past events",
-                       legendgroup="past", showlegend=first, line={"color": PAST, "width": 1.2},
-                       hovertemplate=hover),
-            go.Scatter(**_polyline(_mtd_segments(past)), mode="lines", name="past events, month to date",
-                       legendgroup="past", showlegend=False, line={"color": PAST, "width": 1.2, "dash": "dot"},
-                       hovertemplate=hover),
-            go.Scatter(x=median["k"], y=median["value"], customdata=median["n"], mode="lines",
-                       name="median of events", legendgroup="median", showlegend=first,
-                       line={"color": MEDIAN, "width": 2, "dash": "dash"},
-                       hovertemplate="median of %{customdata} events: %{y:+.2%} after %{x} months<extra></extra>"),
+            go.Scatter(
+                **_polyline(past.filter(pl.col("complete"))),
+                mode="lines",
+                name="past events",
+                legendgroup="past",
+                showlegend=first,
+                line={"color": PAST, "width": 1.2},
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                **_polyline(_mtd_segments(past)),
+                mode="lines",
+                name="past events, month to date",
+                legendgroup="past",
+                showlegend=False,
+                line={"color": PAST, "width": 1.2, "dash": "dot"},
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                x=median["k"],
+                y=median["value"],
+                customdata=median["n"],
+                mode="lines",
+                name="median of events",
+                legendgroup="median",
+                showlegend=first,
+                line={"color": MEDIAN, "width": 2, "dash": "dash"},
+                hovertemplate="median of %{customdata} events: %{y:+.2%} after %{x} months<extra></extra>",
+            ),
         ]
         if newest is not None:
             # The legend is shared by the panels, so the entry names the ticker.
@@ -161,19 +189,32 @@ def paths_figure(data: ReportData) -> go.Figure:
             settled = highlighted.filter(pl.col("complete"))
             # A provisional event has no complete point yet: its month-to-date mark carries the legend entry.
             traces += [
-                go.Scatter(**_polyline(settled), mode="lines+markers", name=name,
-                           legendgroup=f"latest-{ticker}", showlegend=not settled.is_empty(),
-                           line={"color": HIGHLIGHT, "width": 3}, marker={"size": 7}, hovertemplate=hover),
-                go.Scatter(**_polyline(_mtd_segments(highlighted)), mode="lines+markers",
-                           name=name if settled.is_empty() else f"{ticker} month to date",
-                           legendgroup=f"latest-{ticker}", showlegend=settled.is_empty(),
-                           line={"color": HIGHLIGHT, "width": 3, "dash": "dot"},
-                           marker={"size": 10, "symbol": "circle-open", "line": {"width": 2.5}}, hovertemplate=hover),
+                go.Scatter(
+                    **_polyline(settled),
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=f"latest-{ticker}",
+                    showlegend=not settled.is_empty(),
+                    line={"color": HIGHLIGHT, "width": 3},
+                    marker={"size": 7},
+                    hovertemplate=hover,
+                ),
+                go.Scatter(
+                    **_polyline(_mtd_segments(highlighted)),
+                    mode="lines+markers",
+                    name=name if settled.is_empty() else f"{ticker} month to date",
+                    legendgroup=f"latest-{ticker}",
+                    showlegend=settled.is_empty(),
+                    line={"color": HIGHLIGHT, "width": 3, "dash": "dot"},
+                    marker={"size": 10, "symbol": "circle-open", "line": {"width": 2.5}},
+                    hovertemplate=hover,
+                ),
             ]
         for trace in traces:
             fig.add_trace(trace, row=row, col=col)
-        fig.update_xaxes(title_text="months after the event month", dtick=1, range=[-0.3, PATH_MONTHS + 0.3],
-                         row=row, col=col)
+        fig.update_xaxes(
+            title_text="months after the event month", dtick=1, range=[-0.3, PATH_MONTHS + 0.3], row=row, col=col
+        )
     fig.update_yaxes(**_PERCENT_AXIS)
     fig.update_yaxes(title_text="return since the event month's close", row=1, col=1)
     return _finish(fig, 380, rows=max(r for r, _ in cells))
@@ -191,9 +232,8 @@ def relative_performance(data: ReportData, since: date) -> pl.DataFrame:
     """Per ticker, `value` = price / base - 1 from the base session on, where the base is
     the last session on or before `since` (the first session when the data starts later)."""
     closes = data.closes.sort("ticker", "date")
-    base = (
-        closes.group_by("ticker")
-        .agg(base_date=pl.col("date").filter(pl.col("date") <= since).max().fill_null(pl.col("date").min()))
+    base = closes.group_by("ticker").agg(
+        base_date=pl.col("date").filter(pl.col("date") <= since).max().fill_null(pl.col("date").min())
     )
     return (
         closes.join(base, on="ticker")
@@ -213,23 +253,34 @@ def performance_figure(data: ReportData, since: date) -> go.Figure:
             continue
         color = ticker_color(data, ticker)
         base = line["base_date"][0]
-        fig.add_trace(go.Scatter(
-            x=line["date"], y=line["value"], mode="lines", name=ticker, legendgroup=ticker,
-            line={"color": color, "width": 2, "dash": ticker_dash(data, ticker)},
-            hovertemplate=f"{ticker}: %{{y:+.2%}} since {base:%Y-%m-%d}<extra></extra>",
-        ))
-        marks = (
-            data.events.filter(pl.col("ticker") == ticker)
-            .join(line, left_on=["ticker", "as_of"], right_on=["ticker", "date"], how="inner")
+        fig.add_trace(
+            go.Scatter(
+                x=line["date"],
+                y=line["value"],
+                mode="lines",
+                name=ticker,
+                legendgroup=ticker,
+                line={"color": color, "width": 2, "dash": ticker_dash(data, ticker)},
+                hovertemplate=f"{ticker}: %{{y:+.2%}} since {base:%Y-%m-%d}<extra></extra>",
+            )
+        )
+        marks = data.events.filter(pl.col("ticker") == ticker).join(
+            line, left_on=["ticker", "as_of"], right_on=["ticker", "date"], how="inner"
         )
         if marks.height:
-            fig.add_trace(go.Scatter(
-                x=marks["as_of"], y=marks["value"], mode="markers", name=f"{ticker} event month",
-                legendgroup=ticker, showlegend=False,
-                customdata=[[m.strftime("%Y-%m"), move] for m, move in zip(marks["month"], marks["move"])],
-                marker={"color": color, "size": 11, "symbol": "diamond", "line": {"color": "white", "width": 1.5}},
-                hovertemplate=f"{ticker} event %{{customdata[0]}}: month %{{customdata[1]:+.2%}}<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Scatter(
+                    x=marks["as_of"],
+                    y=marks["value"],
+                    mode="markers",
+                    name=f"{ticker} event month",
+                    legendgroup=ticker,
+                    showlegend=False,
+                    customdata=[[m.strftime("%Y-%m"), move] for m, move in zip(marks["month"], marks["move"])],
+                    marker={"color": color, "size": 11, "symbol": "diamond", "line": {"color": "white", "width": 1.5}},
+                    hovertemplate=f"{ticker} event %{{customdata[0]}}: month %{{customdata[1]:+.2%}}<extra></extra>",
+                )
+            )
     fig.update_yaxes(title_text=f"return since {since:%Y-%m-%d}", **_PERCENT_AXIS)
     fig.update_xaxes(title_text="session", showspikes=True, spikemode="across", spikethickness=1)
     fig.update_layout(hovermode="x unified")
@@ -244,8 +295,12 @@ def distribution_figure(data: ReportData) -> go.Figure:
     fig, cells = _grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
     for i, (ticker, (row, col)) in enumerate(zip(data.tickers, cells)):
         groups = (
-            ("events", data.events, EVENTS, {"boxpoints": "all", "jitter": 0.35, "pointpos": 0,
-                                             "marker": {"size": 5, "opacity": 0.8}}),
+            (
+                "events",
+                data.events,
+                EVENTS,
+                {"boxpoints": "all", "jitter": 0.35, "pointpos": 0, "marker": {"size": 5, "opacity": 0.8}},
+            ),
             ("baseline (every month)", data.month_end, BASELINE, {"boxpoints": False}),
         )
         for name, frame, color, points in groups:
@@ -256,13 +311,27 @@ def distribution_figure(data: ReportData) -> go.Figure:
                 values = mine[f"fwd_{h}m"].drop_nulls().to_list()
                 x += [labels[h]] * len(values)
                 y += values
-            fig.add_trace(go.Box(
-                # Without offsetgroup Plotly makes room for every panel's boxes in each panel.
-                x=x, y=y, name=name, legendgroup=name, offsetgroup=name, showlegend=i == 0, boxmean=True,
-                marker_color=color, line={"width": 1.5}, hoverinfo="y", **points,
-            ), row=row, col=col)
-        fig.update_xaxes(title_text="horizon", categoryorder="array", categoryarray=list(labels.values()),
-                         row=row, col=col)
+            fig.add_trace(
+                go.Box(
+                    # Without offsetgroup Plotly makes room for every panel's boxes in each panel.
+                    x=x,
+                    y=y,
+                    name=name,
+                    legendgroup=name,
+                    offsetgroup=name,
+                    showlegend=i == 0,
+                    boxmean=True,
+                    marker_color=color,
+                    line={"width": 1.5},
+                    hoverinfo="y",
+                    **points,
+                ),
+                row=row,
+                col=col,
+            )
+        fig.update_xaxes(
+            title_text="horizon", categoryorder="array", categoryarray=list(labels.values()), row=row, col=col
+        )
     fig.update_yaxes(**_PERCENT_AXIS)
     fig.update_yaxes(title_text="forward return", row=1, col=1)
     fig.update_layout(boxmode="group", boxgap=0.25, boxgroupgap=0.15)

@@ -21,8 +21,16 @@ HORIZON_COLUMNS = forward_columns(DEFAULT_HORIZONS)
 """The forward-return columns the warehouse stores (warehouse/schema.py)."""
 
 _EVENT_COLUMNS = (
-    "ticker", "month", "as_of", "complete", "move", *HORIZON_COLUMNS,
-    "sessions", "up_sessions", "prior_drawdown", "first_crossed_on",
+    "ticker",
+    "month",
+    "as_of",
+    "complete",
+    "move",
+    *HORIZON_COLUMNS,
+    "sessions",
+    "up_sessions",
+    "prior_drawdown",
+    "first_crossed_on",
 )
 _MONTH_END_COLUMNS = ("ticker", "month", "as_of", "complete", "close", "move", *HORIZON_COLUMNS)
 _SUMMARY_COLUMNS = ("ticker", "kind", "horizon", *STATISTICS)

@@ -104,18 +104,19 @@ def _ticker_table(data: ReportData, ticker: str) -> dict:
     study = data.studies.filter(pl.col("ticker") == ticker).row(0, named=True)
     events = []
     for e in data.events.filter(pl.col("ticker") == ticker).sort("month").iter_rows(named=True):
-        context = [f"{e['up_sessions']} of {e['sessions']} sessions up",
-                   f"prior drawdown {fmt(e['prior_drawdown'])}"]
+        context = [f"{e['up_sessions']} of {e['sessions']} sessions up", f"prior drawdown {fmt(e['prior_drawdown'])}"]
         if e["first_crossed_on"] is not None:
             context.append(f"first at the threshold on {e['first_crossed_on']:%Y-%m-%d}")
-        events.append({
-            "month": e["month"].strftime("%Y-%m"),
-            "partial": not e["complete"],
-            "as_of": e["as_of"],
-            "move": e["move"],
-            "forward": [e[f"fwd_{h}m"] for h in data.horizons],
-            "context": " · ".join(context),
-        })
+        events.append(
+            {
+                "month": e["month"].strftime("%Y-%m"),
+                "partial": not e["complete"],
+                "as_of": e["as_of"],
+                "move": e["move"],
+                "forward": [e[f"fwd_{h}m"] for h in data.horizons],
+                "context": " · ".join(context),
+            }
+        )
     summary = data.summary.filter(pl.col("ticker") == ticker)
     by_kind = {
         kind: {r["horizon"]: r for r in summary.filter(pl.col("kind") == kind).iter_rows(named=True)}
@@ -145,11 +146,19 @@ def _audit_context(published: PublishedAudit) -> dict:
         # Audit figures are percents, except a Sharpe ratio's (its "month" is the statistic);
         # a win rate is a share, printed without a sign.
         kind = {"sharpe": "ratio", "win_rate": "pp_share"}.get(str(month), "pp_pct")
-        rows.append({
-            "check": check, "month": month, "column": column, "flag": flag, "kind": kind,
-            "published": pub, "computed": computed, "difference": difference,
-            "difference_kind": "delta" if kind == "ratio" else "pp",
-        })
+        rows.append(
+            {
+                "check": check,
+                "month": month,
+                "column": column,
+                "flag": flag,
+                "kind": kind,
+                "published": pub,
+                "computed": computed,
+                "difference": difference,
+                "difference_kind": "delta" if kind == "ratio" else "pp",
+            }
+        )
     return {
         "ticker": published.ticker,
         "table": published.table,
@@ -188,8 +197,11 @@ def _lineage_rows(data: ReportData) -> list[dict]:
 
 def _chart(fig, chart_id: str) -> Markup:
     # Plotly's JSON encoder escapes "<" and "/", so no data value can close the script.
-    return Markup(pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=chart_id,
-                              config=_PLOTLY_CONFIG, default_width="100%"))
+    return Markup(
+        pio.to_html(
+            fig, include_plotlyjs=False, full_html=False, div_id=chart_id, config=_PLOTLY_CONFIG, default_width="100%"
+        )
+    )
 
 
 def build_report(data: ReportData, *, since: date | None = None, published: PublishedAudit | None = None) -> str:
@@ -205,9 +217,16 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     studies = set(data.studies.select("threshold", "direction", "basis").iter_rows())
     common = next(iter(studies)) if len(studies) == 1 else None
     latest = charts.latest_events(data)
-    figures = dict(zip(CHART_IDS, (
-        charts.paths_figure(data), charts.distribution_figure(data), charts.performance_figure(data, since),
-    )))
+    figures = dict(
+        zip(
+            CHART_IDS,
+            (
+                charts.paths_figure(data),
+                charts.distribution_figure(data),
+                charts.performance_figure(data, since),
+            ),
+        )
+    )
     last_run, latest_run = _run_context(data.last_published), _run_context(data.latest_run)
     return _env.get_template("report.html").render(
         plotly_js=Markup(get_plotlyjs()),

@@ -53,9 +53,7 @@ class DailyPrices(_Strict):
 
     @pa.dataframe_check(error="date is an NYSE session")
     def date_is_session(cls, data: PolarsData) -> pl.LazyFrame:
-        bounds = data.lazyframe.select(
-            pl.col("date").min().alias("lo"), pl.col("date").max().alias("hi")
-        ).collect()
+        bounds = data.lazyframe.select(pl.col("date").min().alias("lo"), pl.col("date").max().alias("hi")).collect()
         lo, hi = bounds.row(0)
         if lo is None:
             return data.lazyframe.select(pl.lit(True).alias("date"))
@@ -109,8 +107,7 @@ class SignalEvents(MonthlyReturns):
     @pa.dataframe_check(error="first_crossed_on falls inside month")
     def crossed_in_month(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
-            pl.col("first_crossed_on").is_null()
-            | (pl.col("first_crossed_on").dt.truncate("1mo") == pl.col("month"))
+            pl.col("first_crossed_on").is_null() | (pl.col("first_crossed_on").dt.truncate("1mo") == pl.col("month"))
         )
 
 

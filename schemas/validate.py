@@ -50,8 +50,12 @@ def _failures(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> dict[str |
         return {None: str(exc)}
     index = cases["index"] if "index" in cases.columns else pl.Series([None] * cases.height)
     if index.null_count() or "ticker" not in frame.columns or not {"date", "month", "horizon"} & set(frame.columns):
-        return {None: "; ".join(f"rule {_rule(c, k)} broken by {v}" for c, k, v in
-                                cases.select("column", "check", pl.col("failure_case").cast(pl.Utf8)).iter_rows())}
+        return {
+            None: "; ".join(
+                f"rule {_rule(c, k)} broken by {v}"
+                for c, k, v in cases.select("column", "check", pl.col("failure_case").cast(pl.Utf8)).iter_rows()
+            )
+        }
     # The row's other key: the day of prices, the month of the monthly stages, the summary's horizon.
     key = next(c for c in ("date", "month", "horizon") if c in frame.columns)
     rows = (

@@ -69,7 +69,13 @@ def malformed_answer(ticker: str, provider: str) -> Iterator[None]:
     # ArithmeticError: an overflow (a 20-digit timestamp); RecursionError: JSON nested
     # deeper than Python's parser goes. Both are answers we cannot use, not our bugs.
     except (
-        KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError,
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        ArithmeticError,
+        RecursionError,
         pl.exceptions.PolarsError,
     ) as exc:
         raise SourceError(
@@ -117,14 +123,19 @@ def finish_frame(
     if dropped.height:
         log.warning(
             "%s: %s sent %d bar(s) without a full open/high/low/close, dropped: %s",
-            ticker, provider, dropped.height, _dates(dropped),
+            ticker,
+            provider,
+            dropped.height,
+            _dates(dropped),
         )
     frame = frame.filter(usable).sort("date", maintain_order=True)
     repeated = frame.filter(pl.col("date").is_duplicated())
     if repeated.height:
         log.warning(
             "%s: %s sent several bars for %s, kept the last",
-            ticker, provider, _dates(repeated.unique("date", maintain_order=True)),
+            ticker,
+            provider,
+            _dates(repeated.unique("date", maintain_order=True)),
         )
         frame = frame.unique("date", keep="last", maintain_order=True)
     return frame.select(RAW_SCHEMA.names())

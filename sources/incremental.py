@@ -62,7 +62,9 @@ def fetch_incremental(
     return Fetched(ticker, history, True, restated, 2)
 
 
-def _not_empty(source: PriceSource, ticker: str, start: dt.date | None, end: dt.date | None, bars: pl.DataFrame) -> pl.DataFrame:
+def _not_empty(
+    source: PriceSource, ticker: str, start: dt.date | None, end: dt.date | None, bars: pl.DataFrame
+) -> pl.DataFrame:
     """The bars, or SourceError when a provider answered none for a range that must hold some.
 
     A full-history request always must; an incremental one starts on a stored session, so
@@ -115,8 +117,10 @@ def ingested(stored: pl.DataFrame, fetches: list[Fetched]) -> Ingested:
         after = pl.concat([merged_prices(kept_before, overlay), replaced]).sort(KEY)
     changed = new_prices(kept_before, overlay)
     # Even an empty right side costs a join's row encoding of the left: skip it then.
-    unchanged = empty if before.is_empty() else replaced.join(
-        before.select(*KEY, *VALUES), on=[*KEY, *VALUES], how="semi", nulls_equal=True
+    unchanged = (
+        empty
+        if before.is_empty()
+        else replaced.join(before.select(*KEY, *VALUES), on=[*KEY, *VALUES], how="semi", nulls_equal=True)
     )
     gone = empty if before.is_empty() else before.join(after, on=KEY, how="anti")
     counts: dict[str, int] = {}

@@ -24,7 +24,15 @@ import polars as pl
 import requests
 from pydantic import SecretStr
 
-from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
+from surgewatch.sources.base import (
+    EARLIEST,
+    OHLC,
+    check_request,
+    empty_frame,
+    finish_frame,
+    malformed_answer,
+    no_booleans,
+)
 from surgewatch.sources.http import DETAIL_CHARS, fetch
 from surgewatch.errors import SettingsError, SourceError, one_line
 
@@ -86,10 +94,10 @@ def _parse_prices(body: Any, symbol: str) -> pl.DataFrame:
     if not (factors.is_finite() & (factors > 0)).all():
         # Every adjusted price is divided by these: a zero, negative or infinite factor
         # would make up prices the provider never quoted.
-        raise ValueError(f"splitFactor must be a positive number, got {factors.filter(~(factors.is_finite() & (factors > 0)))[0]}")
-    later_splits = (
-        pl.col("splitFactor").fill_null(1.0).shift(-1, fill_value=1.0).reverse().cum_prod().reverse()
-    )
+        raise ValueError(
+            f"splitFactor must be a positive number, got {factors.filter(~(factors.is_finite() & (factors > 0)))[0]}"
+        )
+    later_splits = pl.col("splitFactor").fill_null(1.0).shift(-1, fill_value=1.0).reverse().cum_prod().reverse()
     return rows.select(
         # Tiingo stamps each day as midnight UTC of the session date: the date part is it.
         pl.col("date").str.slice(0, 10).str.to_date("%Y-%m-%d"),

@@ -16,7 +16,15 @@ from urllib.parse import quote
 import polars as pl
 import requests
 
-from surgewatch.sources.base import EARLIEST, OHLC, check_request, empty_frame, finish_frame, malformed_answer, no_booleans
+from surgewatch.sources.base import (
+    EARLIEST,
+    OHLC,
+    check_request,
+    empty_frame,
+    finish_frame,
+    malformed_answer,
+    no_booleans,
+)
 from surgewatch.sources.http import DETAIL_CHARS, fetch
 from surgewatch.errors import SourceError, one_line
 

@@ -36,9 +36,7 @@ def parse_month(raw: str | None) -> dt.date | None:
         raise InputError(f"--month: not a month (YYYY-MM): {raw!r}") from None
 
 
-def find_analogs(
-    result: StudyResult, ticker: str, month: dt.date | None, top: int, universe: bool
-) -> AnalogsResult:
+def find_analogs(result: StudyResult, ticker: str, month: dt.date | None, top: int, universe: bool) -> AnalogsResult:
     """The `top` past events nearest to ticker's month (default: its latest month, complete
     or not); candidates are the study's events before that month, of ticker only unless
     universe (then every ticker in the study)."""
@@ -48,9 +46,7 @@ def find_analogs(
     if target.is_empty():
         first, last = months["month"].min(), months["month"].max()
         span = f"{first:%Y-%m} to {last:%Y-%m}"  # type: ignore[str-bytes-safe]  # a month column's min/max are dates
-        raise InputError(
-            f"--month {target_month:%Y-%m} is not in {ticker}'s data (it runs {span})"
-        )
+        raise InputError(f"--month {target_month:%Y-%m} is not in {ticker}'s data (it runs {span})")
     earlier = result.events.filter(pl.col("month") < target_month)
     candidates = earlier if universe else earlier.filter(pl.col("ticker") == ticker)
     found = nearest_analogs(target.row(0, named=True), candidates, top)

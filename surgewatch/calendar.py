@@ -40,4 +40,3 @@ def nyse_sessions(start: dt.date, end: dt.date) -> pl.DataFrame:
     last = (end.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     sessions = _all_sessions()
     return pl.DataFrame(sessions.filter((sessions >= first) & (sessions <= last)))
-

@@ -126,7 +126,9 @@ def study_params(
 
 def warn_missing_sessions(result: StudyResult) -> None:
     for ticker, days in result.missing_sessions.group_by("ticker", maintain_order=True):
-        typer.echo(f"warning: {ticker[0]} lacks {len(days)} NYSE session(s) inside its data, e.g. {days['date'][0]}", err=True)
+        typer.echo(
+            f"warning: {ticker[0]} lacks {len(days)} NYSE session(s) inside its data, e.g. {days['date'][0]}", err=True
+        )
 
 
 def parse_snapshot(raw: str | None) -> int | None:
@@ -141,15 +143,31 @@ def parse_snapshot(raw: str | None) -> int | None:
     epilog='Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --when "prior_drawdown <= -0.10"'
 )
 def study(
-    ticker: Annotated[str, typer.Option(help="Symbol, e.g. IWM; several comma separated (IWM,SPY,QQQ) from the warehouse.")],
-    prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
-    threshold: Annotated[Optional[str], typer.Option(help="Move that qualifies, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10).")] = None,
+    ticker: Annotated[
+        str, typer.Option(help="Symbol, e.g. IWM; several comma separated (IWM,SPY,QQQ) from the warehouse.")
+    ],
+    prices: Annotated[
+        Optional[Path],
+        typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse."),
+    ] = None,
+    threshold: Annotated[
+        Optional[str],
+        typer.Option(help="Move that qualifies, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10)."),
+    ] = None,
     direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
-    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(map(str, DEFAULT_HORIZONS)),
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(
+        map(str, DEFAULT_HORIZONS)
+    ),
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
-    when: Annotated[Optional[str], typer.Option(help='Split the events by a condition, e.g. "prior_drawdown <= -0.10 and up_share > 0.6".')] = None,
-    resamples: Annotated[str, typer.Option(help="Resamples B behind every p-value and interval (bootstrap, random months, permutations).")] = "10000",
+    when: Annotated[
+        Optional[str],
+        typer.Option(help='Split the events by a condition, e.g. "prior_drawdown <= -0.10 and up_share > 0.6".'),
+    ] = None,
+    resamples: Annotated[
+        str,
+        typer.Option(help="Resamples B behind every p-value and interval (bootstrap, random months, permutations)."),
+    ] = "10000",
     seed: Annotated[str, typer.Option(help="Seed of those resamples: same inputs and seed, same figures.")] = "0",
     fmt: FormatOpt = "table",
 ) -> None:
@@ -164,23 +182,41 @@ def study(
     result = run_study(load_prices(symbols, prices), params, as_of=cutoff)
     warn_missing_sessions(result)
     documents = [
-        study_document(result, s, conditional_study(result, s, condition, params.resamples, params.seed) if condition else None)
+        study_document(
+            result, s, conditional_study(result, s, condition, params.resamples, params.seed) if condition else None
+        )
         for s in symbols
     ]
     typer.echo(render_studies(documents, fmt))
 
 
-@app.command(epilog="Example: surgewatch analogs --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-04-20")
+@app.command(
+    epilog="Example: surgewatch analogs --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-04-20"
+)
 def analogs(
     ticker: Annotated[str, typer.Option(help="Symbol whose month to match, e.g. IWM.")],
-    month: Annotated[Optional[str], typer.Option(help="Month to match, YYYY-MM (default: the latest in the data, complete or not).")] = None,
+    month: Annotated[
+        Optional[str], typer.Option(help="Month to match, YYYY-MM (default: the latest in the data, complete or not).")
+    ] = None,
     top: Annotated[str, typer.Option(help="How many nearest events to list.")] = "5",
-    universe: Annotated[bool, typer.Option("--universe", help="Candidates from every ticker in the warehouse, not only this one.")] = False,
-    prices: Annotated[Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")] = None,
+    universe: Annotated[
+        bool, typer.Option("--universe", help="Candidates from every ticker in the warehouse, not only this one.")
+    ] = False,
+    prices: Annotated[
+        Optional[Path],
+        typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse."),
+    ] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
-    threshold: Annotated[Optional[str], typer.Option(help="Move that qualifies a candidate event, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10).")] = None,
+    threshold: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Move that qualifies a candidate event, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10)."
+        ),
+    ] = None,
     direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
-    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(map(str, DEFAULT_HORIZONS)),
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(
+        map(str, DEFAULT_HORIZONS)
+    ),
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
     fmt: FormatOpt = "table",
 ) -> None:
@@ -192,7 +228,9 @@ def analogs(
     fmt, cutoff, target = parse_format(fmt), parse_date(as_of), parse_month(month)
     count = parse_count(top, "--top", 1)
     if universe and prices is not None:
-        raise InputError("--universe compares with every ticker in the warehouse: drop --prices (a file holds one ticker)")
+        raise InputError(
+            "--universe compares with every ticker in the warehouse: drop --prices (a file holds one ticker)"
+        )
     frame = load_prices(None if universe else [symbol], prices)
     if universe and symbol not in frame["ticker"].unique().to_list():
         raise InputError(f"{symbol} is not in the warehouse; add it with `surgewatch refresh --tickers {symbol}`")
@@ -210,7 +248,10 @@ def check_published(
     ticker: Annotated[str, typer.Option(help="Symbol the table is about.")],
     table: Annotated[Path, typer.Option(help="Published table: month,move_pct,fwd_<h>m_pct…")],
     prices: Annotated[Optional[Path], typer.Option(help="CSV of daily prices; without it, the warehouse.")] = None,
-    summary: Annotated[Optional[Path], typer.Option(help="Published summary (default: published_summary.csv beside the table, if any).")] = None,
+    summary: Annotated[
+        Optional[Path],
+        typer.Option(help="Published summary (default: published_summary.csv beside the table, if any)."),
+    ] = None,
     flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Show only the flagged rows.")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -232,13 +273,26 @@ def check_published(
     epilog="Example: SURGEWATCH_SOURCE=csv SURGEWATCH_CSV_DIR=../shared/data/prices surgewatch refresh --tickers IWM,SPY --as-of 2026-07-31"
 )
 def refresh(
-    tickers: Annotated[Optional[str], typer.Option(help="Comma-separated symbols (default: SURGEWATCH_TICKERS).")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date: replay a past night.")] = None,
+    tickers: Annotated[
+        Optional[str], typer.Option(help="Comma-separated symbols (default: SURGEWATCH_TICKERS).")
+    ] = None,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="Ignore data after this date: replay a past night.")
+    ] = None,
     full: Annotated[bool, typer.Option("--full", help="Fetch every ticker's full history.")] = False,
-    rewind: Annotated[bool, typer.Option("--rewind", help="Allow an --as-of before the stored sessions: republish every ticker as of that date.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures; the exit code tells the rest.")] = False,
+    rewind: Annotated[
+        bool,
+        typer.Option(
+            "--rewind", help="Allow an --as-of before the stored sessions: republish every ticker as of that date."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only failures; the exit code tells the rest.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's report as one JSON object.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs and the rows ingested per ticker.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs and the rows ingested per ticker.")
+    ] = False,
 ) -> None:
     """One run of the nightly flow: ingest → transform → validate → publish → alert.
 
@@ -257,7 +311,9 @@ def refresh(
     raise typer.Exit(report.exit_code)
 
 
-def _run_refresh(tickers: str | None, as_of: str | None, full: bool, rewind: bool, *, quiet: bool, as_json: bool, verbose: bool):
+def _run_refresh(
+    tickers: str | None, as_of: str | None, full: bool, rewind: bool, *, quiet: bool, as_json: bool, verbose: bool
+):
     import os
 
     settings = load_settings()
@@ -308,19 +364,32 @@ def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None
         # One line for the universe, however large; the failures are named above.
         healthy = len(report.rows_ingested)
         failures = f", {len(report.failed)} failed ({_listing(sorted(report.failed))})" if report.failed else ""
-        restated = f"; history restated and re-fetched in full: {_listing(list(report.restated))}" if report.restated else ""
+        restated = (
+            f"; history restated and re-fetched in full: {_listing(list(report.restated))}" if report.restated else ""
+        )
         typer.echo(f"{sum(report.rows_ingested.values())} row(s) ingested for {healthy} ticker(s){failures}{restated}")
         if report.message:
             typer.echo(report.message)
-        typer.echo(f"published version {report.snapshot_id} (run {report.run_id}); new events: {_listing(report.new_events)}")
+        typer.echo(
+            f"published version {report.snapshot_id} (run {report.run_id}); new events: {_listing(report.new_events)}"
+        )
         if report.alerts:
             typer.echo(f"alerts: {', '.join(report.alerts)}")
 
 
-@app.command(epilog='Example: surgewatch sql "SELECT ticker, month, move FROM signal_events ORDER BY move DESC LIMIT 5"')
+@app.command(
+    epilog='Example: surgewatch sql "SELECT ticker, month, move FROM signal_events ORDER BY move DESC LIMIT 5"'
+)
 def sql(
-    query: Annotated[str, typer.Argument(help="A read-only SQL query; tables: prices_daily, month_end, signal_events, signal_summary, runs, alerts.")],
-    snapshot: Annotated[Optional[str], typer.Option(help="Query the warehouse as of this version (see `surgewatch versions`).")] = None,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="A read-only SQL query; tables: prices_daily, month_end, signal_events, signal_summary, runs, alerts."
+        ),
+    ],
+    snapshot: Annotated[
+        Optional[str], typer.Option(help="Query the warehouse as of this version (see `surgewatch versions`).")
+    ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """Read-only SQL against the warehouse, optionally as of an earlier version."""
@@ -355,7 +424,10 @@ def _expired_version(wh, version: int | None, keep_days: int) -> str | None:
 
 @app.command(epilog="Example: surgewatch upkeep --keep-days 30 --dry-run")
 def upkeep(
-    keep_days: Annotated[Optional[int], typer.Option("--keep-days", help="Keep versions younger than this many days (default: SURGEWATCH_KEEP_DAYS).")] = None,
+    keep_days: Annotated[
+        Optional[int],
+        typer.Option("--keep-days", help="Keep versions younger than this many days (default: SURGEWATCH_KEEP_DAYS)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be reclaimed; change nothing.")] = False,
 ) -> None:
     """Expire versions older than the retention, merge small files, delete files no version uses."""
@@ -409,9 +481,22 @@ def diff(
 )
 def report(
     out: Annotated[Path, typer.Option(help="Where to write the HTML file.")] = Path("report.html"),
-    published: Annotated[Optional[Path], typer.Option(help="Published event table to audit (month,move_pct,fwd_<h>m_pct…); published_summary.csv beside it is used too.")] = None,
-    published_ticker: Annotated[Optional[str], typer.Option(help="Ticker the published table is about (default: the first of SURGEWATCH_TICKERS).")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Start of the relative-performance chart (YYYY-MM-DD; default: a year before the last session).")] = None,
+    published: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Published event table to audit (month,move_pct,fwd_<h>m_pct…); published_summary.csv beside it is used too."
+        ),
+    ] = None,
+    published_ticker: Annotated[
+        Optional[str],
+        typer.Option(help="Ticker the published table is about (default: the first of SURGEWATCH_TICKERS)."),
+    ] = None,
+    since: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Start of the relative-performance chart (YYYY-MM-DD; default: a year before the last session)."
+        ),
+    ] = None,
 ) -> None:
     """A self-contained HTML report: event tables, charts, the published audit, lineage."""
     from surgewatch.reports import build_report, load_published_audit, load_report_data
@@ -426,7 +511,9 @@ def report(
     typer.echo(f"wrote {out} (data through {data.last_session})")
 
 
-@app.command(epilog="Example: surgewatch serve   (leave it running; the refresh runs at 22:30 New York time, Monday to Friday)")
+@app.command(
+    epilog="Example: surgewatch serve   (leave it running; the refresh runs at 22:30 New York time, Monday to Friday)"
+)
 def serve() -> None:
     """Keep the nightly schedule running on this machine (starts or connects to a Prefect server)."""
     from surgewatch.flows.schedule import serve_nightly

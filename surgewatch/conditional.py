@@ -24,9 +24,7 @@ class GroupFigures:
     stats: pl.DataFrame | None = None
 
 
-GroupFiguresFn = Callable[
-    [pl.DataFrame, pl.DataFrame, StudyParams, int, int], GroupFigures
-]
+GroupFiguresFn = Callable[[pl.DataFrame, pl.DataFrame, StudyParams, int, int], GroupFigures]
 """(group's events, the ticker's months (the §2b population A), params, resamples, seed) → figures."""
 
 
@@ -38,9 +36,7 @@ def summarise_group(
     seed: int,
 ) -> GroupFigures:
     """The SPEC §2 summary of a group of events (months, resamples and seed feed §2b)."""
-    summary = validate(
-        tf.horizon_summary(events, params.horizons), SignalSummary, "group summary"
-    )
+    summary = validate(tf.horizon_summary(events, params.horizons), SignalSummary, "group summary")
     return GroupFigures(events=events, summary=summary)
 
 

@@ -23,8 +23,18 @@ _SIGNIFICANCE_ROWS = (
     ("sample", lambda s: "small sample" if s["n"] < SMALL_SAMPLE else None),
 )
 # Raw fractions for csv: the interval as its two ends.
-_SIGNIFICANCE_CSV = ("excess", "ci_low", "ci_high", "placebo_p", "placebo_percentile", "win_p", "t_hac",
-                     "n_independent", "average_independent", "q_value")
+_SIGNIFICANCE_CSV = (
+    "excess",
+    "ci_low",
+    "ci_high",
+    "placebo_p",
+    "placebo_percentile",
+    "win_p",
+    "t_hac",
+    "n_independent",
+    "average_independent",
+    "q_value",
+)
 
 
 def _group_document(group: GroupFigures) -> dict:
@@ -97,18 +107,32 @@ def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], 
     horizons = document["horizons"]
     fwd = [f"fwd_{h}m" for h in horizons]
     mdd = [f"mdd_{h}m" for h in horizons]
-    header = ["section", "month", "complete", "as_of", "move", *fwd, *mdd,
-              "sessions", "up_sessions", "prior_drawdown", "prior_12m", "up_share", "first_crossed_on"]
-    rows: list[list[object]] = [
-        ["event", *(e[c] for c in header[1:])] for e in document["events"]
+    header = [
+        "section",
+        "month",
+        "complete",
+        "as_of",
+        "move",
+        *fwd,
+        *mdd,
+        "sessions",
+        "up_sessions",
+        "prior_drawdown",
+        "prior_12m",
+        "up_share",
+        "first_crossed_on",
     ]
+    rows: list[list[object]] = [["event", *(e[c] for c in header[1:])] for e in document["events"]]
     sections = {"summary": document["summary"], "baseline": document["baseline"]}
     if "condition" in document:
         header.append("when")
         met = set(document["when"]["events"])
         rows = [[*row, "yes" if row[1] in met else "no"] for row in rows]
-        sections |= {"when": document["when"]["summary"], "otherwise": document["otherwise"]["summary"],
-                     "baseline_when": document["baseline_when"]}
+        sections |= {
+            "when": document["when"]["summary"],
+            "otherwise": document["otherwise"]["summary"],
+            "baseline_when": document["baseline_when"],
+        }
     padding = [None] * (len(header) - 5 - len(fwd))
 
     def add(section: str, label: str, values: list[object]) -> None:
@@ -122,7 +146,9 @@ def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], 
     for section, figures in sections.items():
         add_figures(section, figures, STATISTICS)
     stats = {s["horizon"]: s for s in document["stats"]}
-    cells = _SIGNIFICANCE_ROWS if fmt == "table" else [(name, lambda s, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
+    cells = (
+        _SIGNIFICANCE_ROWS if fmt == "table" else [(name, lambda s, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
+    )
     for label, cell in cells:
         values = [cell(stats[h]) if h in stats else None for h in horizons]
         if label == "sample" and not any(values):

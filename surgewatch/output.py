@@ -91,7 +91,10 @@ def figure_rows(frame: pl.DataFrame) -> list[dict]:
 
 
 def render_rows(
-    header: Sequence[str], rows: Iterable[Sequence[object]], fmt: Format, title: str | None = None,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    fmt: Format,
+    title: str | None = None,
     label_column: int | None = None,
 ) -> str:
     """Rows as an aligned table, csv (raw values) or a json list of objects.

@@ -25,16 +25,21 @@ class ProgressBar(logging.Handler):
         super().__init__(level=logging.INFO)
         self.enabled = enabled
         self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         self._task = self._progress.add_task("starting", total=None)
 
     def emit(self, record: logging.LogRecord) -> None:
         step, done, total = getattr(record, "step", ""), getattr(record, "done", 0), getattr(record, "total", 0)
         if step == "fetch":
-            self._progress.update(self._task, description=f"fetching {record.getMessage().split(' ', 1)[1]}",
-                                  completed=done, total=total)
+            self._progress.update(
+                self._task, description=f"fetching {record.getMessage().split(' ', 1)[1]}", completed=done, total=total
+            )
         else:
             self._progress.update(self._task, description=record.getMessage().strip())
 

@@ -13,6 +13,7 @@ from surgewatch.errors import InputError
 from surgewatch.study import StudyParams, StudyResult, run_study
 import surgewatch.transforms as tf
 from surgewatch.vocabulary import DEFAULT_THRESHOLD
+
 TOLERANCE_PP = 0.05
 HEADER_AUDIT = ["check", "month", "column", "published", "computed", "difference", "flag"]
 _SUMMARY_STATS = {
@@ -84,16 +85,34 @@ def audit_published(
         for column in ["move", *(f"fwd_{h}m" for h in horizons)]:
             rows.append(_cell("event", month, column, record.get(f"{column}_pct"), computed[column]))
         if computed["move"] is not None and computed["move"] < threshold:
-            rows.append(["event", month, "move", record["move_pct"], computed["move"] * 100, None,
-                         f"not a {threshold:.0%} month in the data"])
+            rows.append(
+                [
+                    "event",
+                    month,
+                    "move",
+                    record["move_pct"],
+                    computed["move"] * 100,
+                    None,
+                    f"not a {threshold:.0%} month in the data",
+                ]
+            )
 
     for event in result.events.iter_rows(named=True):
         month = event["month"].strftime("%Y-%m")
         if month not in published_months:
             later = " (after the table's last month)" if month > last_published else ""
             status = "" if event["complete"] else " (partial)"
-            rows.append(["missing", month, "move", None, event["move"] * 100, None,
-                         f"qualifying month not in the table{status}{later}"])
+            rows.append(
+                [
+                    "missing",
+                    month,
+                    "move",
+                    None,
+                    event["move"] * 100,
+                    None,
+                    f"qualifying month not in the table{status}{later}",
+                ]
+            )
 
     if summary_path is not None:
         rows += _summary_rows(result, summary_path, horizons, last_published)
@@ -124,7 +143,11 @@ def _summary_rows(
 
 
 def _cell(
-    check: str, month: str, column: str, published: float | None, computed: float | None,
+    check: str,
+    month: str,
+    column: str,
+    published: float | None,
+    computed: float | None,
     percent: bool = True,
 ) -> list[object]:
     ours = None if computed is None else computed * (100 if percent else 1)

@@ -32,9 +32,7 @@ def check_threshold(value: float) -> float:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="SURGEWATCH_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="SURGEWATCH_", env_file=".env", extra="ignore", frozen=True)
 
     home: Path = Path("./data")
     catalog: str | None = None
@@ -134,7 +132,12 @@ class Settings(BaseSettings):
     def _folder_or_nothing(cls, value: Path | str | None) -> Path | str | None:
         # Only a folder, or nothing yet (the first refresh creates it); an object-store
         # URL for DATA_PATH is not checked here.
-        if value is not None and "://" not in str(value) and Path(value).expanduser().exists() and not Path(value).expanduser().is_dir():
+        if (
+            value is not None
+            and "://" not in str(value)
+            and Path(value).expanduser().exists()
+            and not Path(value).expanduser().is_dir()
+        ):
             raise ValueError(f"{value} exists and is not a folder")
         return value
 

@@ -50,7 +50,11 @@ class StudyParams:
             raise InputError(f"basis must be price or total, got {self.basis!r}")
         if not self.horizons or any(not isinstance(h, int) or h < 1 for h in self.horizons):
             raise InputError(f"horizons must be positive whole months, got {list(self.horizons)}")
-        if isinstance(self.resamples, bool) or not isinstance(self.resamples, int) or not 1 <= self.resamples <= MAX_RESAMPLES:
+        if (
+            isinstance(self.resamples, bool)
+            or not isinstance(self.resamples, int)
+            or not 1 <= self.resamples <= MAX_RESAMPLES
+        ):
             raise InputError(f"resamples must be a whole number from 1 to {MAX_RESAMPLES:,}, got {self.resamples!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"seed must be a whole number >= 0, got {self.seed!r}")

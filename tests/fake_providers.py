@@ -108,9 +108,7 @@ class Hit:
     at: float = field(default_factory=time.monotonic)  # when it arrived (request budget tests)
 
 
-def synthetic_bars(
-    dates: Iterable[dt.date], *, first_close: float = 100.0, step: float = 0.5
-) -> pl.DataFrame:
+def synthetic_bars(dates: Iterable[dt.date], *, first_close: float = 100.0, step: float = 0.5) -> pl.DataFrame:
     """Deterministic bars on the given dates: close rises by `step` a day.
 
     Values are multiples of 1/8, exact in binary, so round trips compare with ==.

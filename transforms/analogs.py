@@ -36,24 +36,16 @@ def nearest_analogs(
     deviation is 0, or that the target lacks, is not used. The `top` nearest are kept,
     ties broken by month, then ticker.
     """
-    complete = pl.all_horizontal(
-        pl.col(f).is_not_null() & pl.col(f).is_not_nan() for f in features
-    )
+    complete = pl.all_horizontal(pl.col(f).is_not_null() & pl.col(f).is_not_nan() for f in features)
     kept = candidates.filter(complete)
     # Equal values have deviation 0, though summing them can leave a few ulps of it.
-    used = tuple(
-        f
-        for f in features
-        if target.get(f) is not None and kept.height and kept[f].min() != kept[f].max()
-    )
+    used = tuple(f for f in features if target.get(f) is not None and kept.height and kept[f].min() != kept[f].max())
     if used:
         squares = [((pl.col(f) - target[f]) / kept[f].std(ddof=0)) ** 2 for f in used]
         distance = pl.sum_horizontal(squares).sqrt()
     else:  # nothing to tell the candidates apart: all are equally near
         distance = pl.lit(0.0)
-    ranked = kept.with_columns(distance=distance.cast(pl.Float64)).sort(
-        "distance", "month", "ticker"
-    )
+    ranked = kept.with_columns(distance=distance.cast(pl.Float64)).sort("distance", "month", "ticker")
     return Analogs(
         nearest=ranked.head(top),
         candidates=kept,

@@ -15,9 +15,7 @@ def context_fields(month_end: pl.DataFrame) -> pl.DataFrame:
     by their number, so a gap in the data is never bridged. Both fields are known at
     the close of m: neither looks ahead.
     """
-    number = pl.col("month").dt.year().cast(pl.Int32) * 12 + pl.col(
-        "month"
-    ).dt.month().cast(pl.Int32)
+    number = pl.col("month").dt.year().cast(pl.Int32) * 12 + pl.col("month").dt.month().cast(pl.Int32)
     frame = sorted_by_ticker(month_end, "month").with_columns(_number=number)
     closes = frame.select("ticker", "_number", "close")
 
@@ -38,6 +36,5 @@ def context_fields(month_end: pl.DataFrame) -> pl.DataFrame:
     )
     return frame.with_columns(
         prior_12m=previous / year_before - 1,
-        up_share=pl.col("up_sessions").cast(pl.Float64)
-        / pl.col("sessions").cast(pl.Float64),
+        up_share=pl.col("up_sessions").cast(pl.Float64) / pl.col("sessions").cast(pl.Float64),
     ).drop("_number")

@@ -20,9 +20,7 @@ def missing_sessions(prices: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFra
         dates.gather(runs["start"] + runs["rows"] - 1).alias("last"),
         pl.col("rows"),
     )
-    expected = calendar.search_sorted(spans["last"], side="right") - calendar.search_sorted(
-        spans["first"], side="left"
-    )
+    expected = calendar.search_sorted(spans["last"], side="right") - calendar.search_sorted(spans["first"], side="left")
     short = spans.filter(pl.Series(expected).cast(pl.UInt32) > pl.col("rows"))
     if short.is_empty():
         return pl.DataFrame(schema={"ticker": pl.Utf8, "date": pl.Date})

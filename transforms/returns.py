@@ -36,20 +36,26 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     # Walk the path one month at a time: running peak, running drawdown, so every
     # horizon's drawdown falls out of one pass.
     for k in range(1, max(horizons) + 1):
-        frame = frame.with_columns(
-            ahead(close, k).alias(f"_c{k}"),
-            ahead(pl.col("complete"), k).fill_null(False).alias(f"_done{k}"),
-        ).with_columns(
-            pl.max_horizontal(f"_peak{k - 1}", f"_c{k}").alias(f"_peak{k}"),
-        ).with_columns(
-            pl.min_horizontal(f"_dd{k - 1}", pl.col(f"_c{k}") / pl.col(f"_peak{k}") - 1).alias(f"_dd{k}")
+        frame = (
+            frame.with_columns(
+                ahead(close, k).alias(f"_c{k}"),
+                ahead(pl.col("complete"), k).fill_null(False).alias(f"_done{k}"),
+            )
+            .with_columns(
+                pl.max_horizontal(f"_peak{k - 1}", f"_c{k}").alias(f"_peak{k}"),
+            )
+            .with_columns(pl.min_horizontal(f"_dd{k - 1}", pl.col(f"_c{k}") / pl.col(f"_peak{k}") - 1).alias(f"_dd{k}"))
         )
     if frame.select(((number.diff() > 1) & (tid.diff() == 0)).any()).collect().item():
         # With a gap inside the window, the row of month m+h is fewer than h rows ahead:
         # find it by its month number (a join, paid only by data that has gaps).
         for h in sorted(set(horizons)):
-            target = frame.select("_tid", (number - h).alias("_number"), close.alias(f"_end{h}"),
-                                  pl.col("complete").alias(f"_end_done{h}"))
+            target = frame.select(
+                "_tid",
+                (number - h).alias("_number"),
+                close.alias(f"_end{h}"),
+                pl.col("complete").alias(f"_end_done{h}"),
+            )
             frame = frame.join(target, on=["_tid", "_number"], how="left", maintain_order="left")
     else:
         frame = frame.with_columns(

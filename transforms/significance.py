@@ -17,8 +17,17 @@ from scipy.stats import binom
 from surgewatch.transforms.resampling import Returns, bootstrap_ci, placebo
 
 STATS_COLUMNS = (
-    "n", "n_independent", "average_independent", "excess", "ci_low", "ci_high",
-    "placebo_p", "placebo_percentile", "win_p", "t_hac", "q_value",
+    "n",
+    "n_independent",
+    "average_independent",
+    "excess",
+    "ci_low",
+    "ci_high",
+    "placebo_p",
+    "placebo_percentile",
+    "win_p",
+    "t_hac",
+    "q_value",
 )
 _BINOM_RELATIVE = 1 + 1e-7  # scipy.stats.binomtest's tolerance for "as likely as k"
 

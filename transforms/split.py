@@ -11,9 +11,7 @@ import polars as pl
 _TIE = 1e-12
 
 
-def permutation_p(
-    when: np.ndarray, otherwise: np.ndarray, resamples: int, seed: int
-) -> float | None:
+def permutation_p(when: np.ndarray, otherwise: np.ndarray, resamples: int, seed: int) -> float | None:
     """Two-sided permutation test of d = mean(when) - mean(otherwise).
 
     Each of the B = resamples relabelings shuffles the pooled returns (numpy's
@@ -25,9 +23,7 @@ def permutation_p(
         return None
     pooled = np.concatenate([when, otherwise]).astype(np.float64)
     observed = abs(when.mean() - otherwise.mean())
-    shuffled = np.random.default_rng(seed).permuted(
-        np.tile(pooled, (resamples, 1)), axis=1
-    )
+    shuffled = np.random.default_rng(seed).permuted(np.tile(pooled, (resamples, 1)), axis=1)
     k = len(when)
     differences = shuffled[:, :k].mean(axis=1) - shuffled[:, k:].mean(axis=1)
     extreme = np.abs(differences) >= observed - _TIE * max(1.0, observed)
@@ -47,9 +43,7 @@ def group_differences(
     has no return at h."""
     rows = []
     for h in horizons:
-        a, b = (
-            frame[f"fwd_{h}m"].drop_nulls().to_numpy() for frame in (when, otherwise)
-        )
+        a, b = (frame[f"fwd_{h}m"].drop_nulls().to_numpy() for frame in (when, otherwise))
         p = permutation_p(a, b, resamples, seed)
         rows.append(
             {

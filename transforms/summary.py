@@ -31,9 +31,4 @@ def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> p
             pl.col(f"mdd_{h}m").filter(known).min().alias("max_drawdown"),
         )
         per_horizon.append(stats)
-    return (
-        pl.concat(per_horizon)
-        .select("ticker", "horizon", *STATISTICS)
-        .sort("ticker", "horizon")
-        .collect()
-    )
+    return pl.concat(per_horizon).select("ticker", "horizon", *STATISTICS).sort("ticker", "horizon").collect()

@@ -16,6 +16,7 @@ from surgewatch.warehouse.storage import ObjectStore
 
 ALIAS = "lake"
 
+
 def _absolute_location(location: str) -> str:
     """Local data paths are made absolute because DuckLake stores the path it was created
     with; URLs (s3://…) are kept as given. Either way it ends with a slash."""
@@ -39,7 +40,9 @@ class Catalog:
         """Parse Settings.catalog_uri; file catalogs get absolute paths."""
         kind, _, target = settings.catalog_uri.partition(":")
         if kind not in ("sqlite", "postgres") or not target:
-            raise WarehouseError(f"SURGEWATCH_CATALOG must be sqlite:<path> or postgres:<conninfo>, not {redact(settings.catalog_uri)!r}")
+            raise WarehouseError(
+                f"SURGEWATCH_CATALOG must be sqlite:<path> or postgres:<conninfo>, not {redact(settings.catalog_uri)!r}"
+            )
         if kind != "postgres":
             target = str(Path(target).expanduser().resolve())
         store = ObjectStore.from_settings(settings)
@@ -64,7 +67,9 @@ class Catalog:
                 con.execute(self.store.secret_sql())
             except duckdb.Error as exc:
                 con.close()
-                raise WarehouseError(f"bad object storage settings (SURGEWATCH_S3_*): {self.redact(one_line(exc))}") from None
+                raise WarehouseError(
+                    f"bad object storage settings (SURGEWATCH_S3_*): {self.redact(one_line(exc))}"
+                ) from None
         return con
 
     @property

@@ -97,4 +97,6 @@ def transaction(con: duckdb.DuckDBPyConnection, message: str, extra: dict[str, A
     reach(Step.COMMITTED)
     committed = scalar(con, f"SELECT id FROM {ALIAS}.last_committed_snapshot()")
     if committed != predicted:
-        log.warning("%s committed as version %s, recorded as %s: a writer bypassed the lock", message, committed, predicted)
+        log.warning(
+            "%s committed as version %s, recorded as %s: a writer bypassed the lock", message, committed, predicted
+        )

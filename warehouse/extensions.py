@@ -48,9 +48,7 @@ def extension_path(name: str) -> Path:
         module = importlib.import_module(package)
     except ImportError:
         raise WarehouseError(f"DuckDB extension {name} is not installed: pip install {wheel}") from None
-    path = (
-        Path(str(module.__file__)).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
-    )
+    path = Path(str(module.__file__)).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
     if not path.is_file():
         raise WarehouseError(f"no {name} extension for DuckDB {duckdb.__version__} at {path}: pip install {wheel}")
     return path
@@ -76,7 +74,9 @@ def cli_binary() -> Path:
     try:
         import duckdb_cli
     except ImportError:
-        raise WarehouseError(f"the DuckDB shell is not installed: pip install duckdb-cli=={duckdb.__version__}") from None
+        raise WarehouseError(
+            f"the DuckDB shell is not installed: pip install duckdb-cli=={duckdb.__version__}"
+        ) from None
     binary = Path(duckdb_cli.__file__).parent / ("duckdb.exe" if sys.platform == "win32" else "duckdb")
     if not binary.is_file():
         raise WarehouseError(f"the duckdb-cli package has no bundled binary at {binary}")

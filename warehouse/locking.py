@@ -78,7 +78,9 @@ def _file_lock(path: Path) -> Iterator[None]:
     except BlockingIOError:
         holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown process"
         os.close(fd)
-        raise RefreshInProgress(f"another refresh is writing to the warehouse ({holder}); try again when it ends") from None
+        raise RefreshInProgress(
+            f"another refresh is writing to the warehouse ({holder}); try again when it ends"
+        ) from None
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC".encode(), 0)
@@ -101,9 +103,13 @@ def _server_lock(catalog: Catalog) -> Iterator[None]:
             con.execute("BEGIN")
             got = scalar(con, _ADVISORY)
         except duckdb.Error as exc:
-            raise WarehouseError(f"cannot lock the catalog {catalog.display}: {catalog.redact(one_line(exc))}") from None
+            raise WarehouseError(
+                f"cannot lock the catalog {catalog.display}: {catalog.redact(one_line(exc))}"
+            ) from None
         if not got:
-            raise RefreshInProgress(f"another refresh is writing to the catalog {catalog.display}; try again when it ends")
+            raise RefreshInProgress(
+                f"another refresh is writing to the catalog {catalog.display}; try again when it ends"
+            )
         yield
     finally:
         con.close()

@@ -75,7 +75,9 @@ class Reader:
         try:
             refused = sorted({statement_kind(s) for s in con.extract_statements(query)} - _READ_STATEMENTS)
             if refused:
-                raise WarehouseError(f"surgewatch sql only reads the warehouse: {', '.join(refused)} statements are refused")
+                raise WarehouseError(
+                    f"surgewatch sql only reads the warehouse: {', '.join(refused)} statements are refused"
+                )
             result = retry_locked(self._catalog, lambda: con.execute(query, params or []))
             return result_frame(result)
         except duckdb.Error as exc:

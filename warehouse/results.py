@@ -26,7 +26,11 @@ def _interval_text(months: int, days: int, nanoseconds: int) -> str:
     """DuckDB's rendering of an INTERVAL: years, months, days, then hh:mm:ss[.ffffff]."""
     sign = -1 if months < 0 else 1
     years, months = sign * (abs(months) // 12), sign * (abs(months) % 12)
-    parts = [f"{n} {unit}{'' if abs(n) == 1 else 's'}" for n, unit in ((years, "year"), (months, "month"), (days, "day")) if n]
+    parts = [
+        f"{n} {unit}{'' if abs(n) == 1 else 's'}"
+        for n, unit in ((years, "year"), (months, "month"), (days, "day"))
+        if n
+    ]
     if nanoseconds or not parts:
         seconds, micros = divmod(abs(nanoseconds) // 1000, 1_000_000)
         clock = f"{'-' if nanoseconds < 0 else ''}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
@@ -42,6 +46,9 @@ def result_frame(result: duckdb.DuckDBPyConnection | None) -> pl.DataFrame:
     table = result.to_arrow_table()
     for i, column in enumerate(table.schema):
         if pa.types.is_interval(column.type):
-            text = [None if v is None else _interval_text(v.months, v.days, v.nanoseconds) for v in table.column(i).to_pylist()]
+            text = [
+                None if v is None else _interval_text(v.months, v.days, v.nanoseconds)
+                for v in table.column(i).to_pylist()
+            ]
             table = table.set_column(i, column.name, pa.array(text, pa.string()))
     return pl.from_arrow(table)  # type: ignore[return-value]

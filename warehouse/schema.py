@@ -167,4 +167,3 @@ RESULT_TABLES = ("prices_daily", "month_end", "signal_events", "signal_summary",
 LINEAGE = frozenset({"run_id", "source", "fetched_at", "created_run", "sent_run"})
 """Where a row came from, not what it says: a diff ignores these, so re-running a night
 that changes no value shows no difference."""
-

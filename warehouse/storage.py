@@ -65,7 +65,9 @@ class ObjectStore:
         if "s3_region" not in settings.model_fields_set:
             region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or region
         scope = settings.lake_path if settings.lake_path.endswith("/") else settings.lake_path + "/"
-        return cls(scope, region, settings.s3_url_style, settings.s3_use_ssl, settings.s3_endpoint, key_id, secret, token)
+        return cls(
+            scope, region, settings.s3_url_style, settings.s3_use_ssl, settings.s3_endpoint, key_id, secret, token
+        )
 
     def secret_sql(self) -> str:
         """CREATE SECRET takes no bound parameters, so the values are quoted as literals;

@@ -113,14 +113,23 @@ def run_upkeep(
         expired = con.execute(
             "CALL ducklake_expire_snapshots(?, dry_run => ?, older_than => ?)", [ALIAS, dry_run, older_than]
         ).fetchall()
-        merged = [] if dry_run else con.execute(
-            "CALL ducklake_merge_adjacent_files(?, max_file_size => ?)", [ALIAS, MERGE_BELOW]
-        ).fetchall()
+        merged = (
+            []
+            if dry_run
+            else con.execute(
+                "CALL ducklake_merge_adjacent_files(?, max_file_size => ?)", [ALIAS, MERGE_BELOW]
+            ).fetchall()
+        )
         cutoff = now - grace
         paths = []
         for function in ("ducklake_cleanup_old_files", "ducklake_delete_orphaned_files"):
             # Sizes are read before the files go; the dry run lists exactly what the real call deletes.
-            listed = [r[0] for r in con.execute(f"CALL {function}(?, dry_run => true, older_than => ?)", [ALIAS, cutoff]).fetchall()]
+            listed = [
+                r[0]
+                for r in con.execute(
+                    f"CALL {function}(?, dry_run => true, older_than => ?)", [ALIAS, cutoff]
+                ).fetchall()
+            ]
             sizes = sum(_size(path) for path in listed)
             if not dry_run and listed:
                 con.execute(f"CALL {function}(?, dry_run => false, older_than => ?)", [ALIAS, cutoff]).fetchall()

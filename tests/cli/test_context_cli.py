@@ -46,9 +46,7 @@ def iwm_json(capsys, prices_dir: Path, *extra: str) -> dict:
 
 class TestConditionParser:
     def test_comparisons_joined_by_and(self):
-        condition = parse_condition(
-            "prior_drawdown <= -0.10 AND up_share>.6 and sessions != 21"
-        )
+        condition = parse_condition("prior_drawdown <= -0.10 AND up_share>.6 and sessions != 21")
         assert [(c.field, c.op, c.value) for c in condition.comparisons] == [
             ("prior_drawdown", "<=", -0.1),
             ("up_share", ">", 0.6),
@@ -62,12 +60,12 @@ class TestConditionParser:
 
     def test_null_does_not_meet_and_every_comparison_must_hold(self):
         frame = pl.DataFrame({"prior_12m": [None, -0.2, 0.3], "move": [0.2, 0.2, 0.2]})
-        assert frame.select(parse_condition("prior_12m != 0").expr())[
-            "literal"
-        ].to_list() == [False, True, True]
-        assert frame.select(parse_condition("prior_12m < 0 and move >= 0.2").expr())[
-            "literal"
-        ].to_list() == [False, True, False]
+        assert frame.select(parse_condition("prior_12m != 0").expr())["literal"].to_list() == [False, True, True]
+        assert frame.select(parse_condition("prior_12m < 0 and move >= 0.2").expr())["literal"].to_list() == [
+            False,
+            True,
+            False,
+        ]
 
     @pytest.mark.parametrize(
         ("text", "message"),
@@ -122,9 +120,7 @@ class TestStudyWhen:
         doc = iwm_json(capsys, prices_dir, "--when", "prior_drawdown <= -0.10")
         assert doc["condition"] == "prior_drawdown <= -0.10"
         assert doc["otherwise"]["events"] == ["2016-11", "2024-07"]
-        assert (
-            len(doc["when"]["events"]) == 13 and doc["when"]["events"][-1] == "2026-04"
-        )
+        assert len(doc["when"]["events"]) == 13 and doc["when"]["events"][-1] == "2026-04"
 
         def figures(rows, stat):
             return {r["horizon"]: r[stat] for r in rows}
@@ -160,9 +156,7 @@ class TestStudyWhen:
             rel=1e-12,
         )
         diff = {d["horizon"]: d for d in doc["diff"]}
-        assert diff[12]["difference"] == pytest.approx(
-            0.1930737432060602 - 0.07374829207678979, rel=1e-12
-        )
+        assert diff[12]["difference"] == pytest.approx(0.1930737432060602 - 0.07374829207678979, rel=1e-12)
         # seed 0, 10,000 relabelings: (1 + as extreme) / 10,001
         assert figures(doc["diff"], "diff_p") == {
             1: (1 + 6218) / 10001,
@@ -171,24 +165,16 @@ class TestStudyWhen:
             12: (1 + 5389) / 10001,
         }
 
-    def test_baseline_when_is_every_month_meeting_the_condition(
-        self, capsys, prices_dir
-    ):
-        doc = iwm_json(
-            capsys, prices_dir, "--when", "prior_drawdown <= -0.10", "--horizons", "12"
-        )
+    def test_baseline_when_is_every_month_meeting_the_condition(self, capsys, prices_dir):
+        doc = iwm_json(capsys, prices_dir, "--when", "prior_drawdown <= -0.10", "--horizons", "12")
         months = run_study(
             read_price_csv(prices_dir / "IWM.csv", "IWM"),
             StudyParams(horizons=(12,)),
             as_of=dt.date.fromisoformat(AS_OF),
         ).monthly
-        met = months.filter(
-            (pl.col("prior_drawdown") <= -0.10) & pl.col("fwd_12m").is_not_null()
-        )["fwd_12m"]
+        met = months.filter((pl.col("prior_drawdown") <= -0.10) & pl.col("fwd_12m").is_not_null())["fwd_12m"]
         assert doc["baseline_when"][0]["n"] == met.len()
-        assert doc["baseline_when"][0]["average"] == pytest.approx(
-            met.mean(), rel=1e-12
-        )
+        assert doc["baseline_when"][0]["average"] == pytest.approx(met.mean(), rel=1e-12)
 
     def test_resamples_and_seed_drive_diff_p(self, capsys, prices_dir):
         small = iwm_json(
@@ -201,9 +187,7 @@ class TestStudyWhen:
             "--seed",
             "7",
         )
-        assert all(
-            round(d["diff_p"] * 100, 9).is_integer() for d in small["diff"]
-        )  # (1 + k) / 100
+        assert all(round(d["diff_p"] * 100, 9).is_integer() for d in small["diff"])  # (1 + k) / 100
 
     def test_no_event_meets_it(self, capsys, prices_dir):
         doc = iwm_json(capsys, prices_dir, "--when", "move > 5")
@@ -277,12 +261,7 @@ class TestAnalogsCli:
             "2",
         )
         assert code == 0
-        assert (
-            "target" in out
-            and "all candidates" in out
-            and "4.71" in out
-            and "+11.83%" in out
-        )
+        assert "target" in out and "all candidates" in out and "4.71" in out and "+11.83%" in out
 
     def test_an_earlier_month_only_looks_further_back(self, capsys, prices_dir):
         code, out, _ = run(
@@ -330,9 +309,7 @@ class TestAnalogsCli:
 def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse holding IWM's and SPY's prices and study through AS_OF, written directly."""
     home = tmp_path_factory.mktemp("context-warehouse")
-    prices = pl.concat(
-        [read_price_csv(prices_dir / f"{t}.csv", t) for t in ("IWM", "SPY")]
-    )
+    prices = pl.concat([read_price_csv(prices_dir / f"{t}.csv", t) for t in ("IWM", "SPY")])
     prices = prices.filter(pl.col("date") <= dt.date.fromisoformat(AS_OF))
     result = run_study(prices, StudyParams())
     run_record = RunRecord(
@@ -343,9 +320,7 @@ def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         tickers=("IWM", "SPY"),
         as_of=dt.date.fromisoformat(AS_OF),
     )
-    with Warehouse.open(
-        Settings(home=home, catalog=None, data_path=None, _env_file=None)
-    ) as wh:
+    with Warehouse.open(Settings(home=home, catalog=None, data_path=None, _env_file=None)) as wh:
         with wh.write(run_record) as tx:
             tx.prices(prices)
             tx.results(
@@ -391,9 +366,7 @@ class TestSeveralTickers:
     def test_table_and_csv_hold_every_ticker(self, capsys, in_warehouse):
         code, table, _ = run(capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1")
         assert code == 0 and "IWM: months +10%" in table and "SPY: months +10%" in table
-        code, csv, _ = run(
-            capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1", "--format", "csv"
-        )
+        code, csv, _ = run(capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1", "--format", "csv")
         lines = csv.splitlines()
         assert lines[0].startswith("ticker,section,month")
         assert {line.split(",")[0] for line in lines[1:]} == {"IWM", "SPY"}

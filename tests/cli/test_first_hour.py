@@ -23,12 +23,19 @@ SURGEWATCH = str(Path(sys.executable).parent / "surgewatch")
 def newcomer(prefect_server, prices_dir, tmp_path):  # noqa: F811
     """Run `surgewatch ARGS` offline on the csv source; returns (exit code, stdout, stderr)."""
     _, env = prefect_server
-    env = {**env, "SURGEWATCH_HOME": str(tmp_path / "home"), "SURGEWATCH_SOURCE": "csv",
-           "SURGEWATCH_CSV_DIR": str(prices_dir), "COLUMNS": "200"}
+    env = {
+        **env,
+        "SURGEWATCH_HOME": str(tmp_path / "home"),
+        "SURGEWATCH_SOURCE": "csv",
+        "SURGEWATCH_CSV_DIR": str(prices_dir),
+        "COLUMNS": "200",
+    }
     transcript: list[str] = []
 
     def run(*argv: str, **extra: str) -> tuple[int, str, str]:
-        done = subprocess.run([SURGEWATCH, *argv], check=False, env={**env, **extra}, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [SURGEWATCH, *argv], check=False, env={**env, **extra}, capture_output=True, text=True, timeout=600
+        )
         transcript.append(f"$ surgewatch {' '.join(argv)}\n{done.stdout}{done.stderr}")
         return done.returncode, done.stdout, done.stderr
 
@@ -67,7 +74,9 @@ def test_first_hour(newcomer, prices_dir):
     assert len(out.splitlines()) == 2 and err == ""
 
     # SQL: a DECIMAL to json, an INTERVAL, an empty query, booleans and unknown doubles.
-    code, out, _ = newcomer("sql", "SELECT ticker, sum(up_sessions) AS up FROM month_end GROUP BY 1 ORDER BY 1", "--format", "json")
+    code, out, _ = newcomer(
+        "sql", "SELECT ticker, sum(up_sessions) AS up FROM month_end GROUP BY 1 ORDER BY 1", "--format", "json"
+    )
     assert code == 0 and [r["ticker"] for r in json.loads(out)] == ["IWM", "SPY"]
     code, out, _ = newcomer("sql", "SELECT INTERVAL 3 MONTH AS i, max(as_of) - min(as_of) AS days FROM month_end")
     assert code == 0 and "3 months" in out
@@ -85,7 +94,9 @@ def test_first_hour(newcomer, prices_dir):
     assert json.loads(out) == [{"runs": 1, "version": 3}]
     code, out, err = newcomer("refresh", "--tickers", "IWM", "--as-of", "2026-07-15", "--rewind")
     assert code == 0 and "rewound IWM, SPY to 2026-07-15" in out and err == "", out + err
-    code, out, _ = newcomer("sql", "SELECT DISTINCT max(date) OVER (PARTITION BY ticker) AS last FROM prices_daily", "--format", "csv")
+    code, out, _ = newcomer(
+        "sql", "SELECT DISTINCT max(date) OVER (PARTITION BY ticker) AS last FROM prices_daily", "--format", "csv"
+    )
     assert out.split() == ["last", "2026-07-15"]
 
 
@@ -96,8 +107,10 @@ def test_refresh_turns_prefect_analytics_off_unless_set(monkeypatch, tmp_path, p
     seen = {}
 
     def fake_flow(**kwargs):
-        seen.update(analytics=os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED"),
-                    console=os.environ.get("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"))
+        seen.update(
+            analytics=os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED"),
+            console=os.environ.get("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"),
+        )
         return RefreshReport(run_id="r", status="published", snapshot_id=7, rows_ingested={"IWM": 3})
 
     monkeypatch.setattr(flow, "refresh", fake_flow)
@@ -116,8 +129,13 @@ def test_refresh_turns_prefect_analytics_off_unless_set(monkeypatch, tmp_path, p
 def test_refresh_lists_tickers_only_when_verbose(monkeypatch, capsys):
     from surgewatch.cli import _print_refresh
 
-    report = RefreshReport(run_id="r", status="partial", snapshot_id=7,
-                           rows_ingested={f"T{i}": 2 for i in range(1000)}, failed={"BAD": "BAD: unknown symbol"})
+    report = RefreshReport(
+        run_id="r",
+        status="partial",
+        snapshot_id=7,
+        rows_ingested={f"T{i}": 2 for i in range(1000)},
+        failed={"BAD": "BAD: unknown symbol"},
+    )
     _print_refresh(report, quiet=False, as_json=False, verbose=False)
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == "2000 row(s) ingested for 1000 ticker(s), 1 failed (BAD)"

@@ -50,8 +50,12 @@ def test_diff_shows_the_key_and_each_changed_field_old_to_new():
     new = {**old, "as_of": "2026-07-31", "move": 0.0325, "complete": True}
     added = {"ticker": "SPY", "month": "2026-08-01", "as_of": "2026-08-03", "move": 0.01, "complete": False}
     diff = pl.DataFrame(
-        {"table": ["month_end"] * 3, "change": ["removed", "added", "added"], "ticker": ["IWM", "IWM", "SPY"],
-         "row": [json.dumps(old), json.dumps(new), json.dumps(added)]}
+        {
+            "table": ["month_end"] * 3,
+            "change": ["removed", "added", "added"],
+            "ticker": ["IWM", "IWM", "SPY"],
+            "row": [json.dumps(old), json.dumps(new), json.dumps(added)],
+        }
     )
     keys = {"month_end": ("ticker", "month")}
     assert diff_rows(diff, keys, "csv") == [

@@ -26,19 +26,68 @@ def write(tmp_path: Path, body: str, name: str = "p.csv") -> Path:
 
 class TestStudy:
     def test_json_shape(self, capsys, prices_dir):
-        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
-                           "--as-of", "2026-07-31", "--format", "json")
+        code, out, _ = run(
+            capsys,
+            "study",
+            "--ticker",
+            "IWM",
+            "--prices",
+            str(prices_dir / "IWM.csv"),
+            "--as-of",
+            "2026-07-31",
+            "--format",
+            "json",
+        )
         assert code == 0
         doc = json.loads(out)
-        assert set(doc) == {"ticker", "threshold", "direction", "basis", "horizons", "as_of", "events", "summary", "baseline",
-                            "stats", "resamples", "seed"}
+        assert set(doc) == {
+            "ticker",
+            "threshold",
+            "direction",
+            "basis",
+            "horizons",
+            "as_of",
+            "events",
+            "summary",
+            "baseline",
+            "stats",
+            "resamples",
+            "seed",
+        }
         assert (doc["resamples"], doc["seed"]) == (10_000, 0)
-        assert list(doc["stats"][0]) == ["horizon", "n", "n_independent", "average_independent", "excess", "ci_low",
-                                         "ci_high", "placebo_p", "placebo_percentile", "win_p", "t_hac", "q_value"]
-        assert (doc["ticker"], doc["threshold"], doc["direction"], doc["basis"], doc["as_of"]) == ("IWM", 0.1, "up", "price", "2026-07-31")
+        assert list(doc["stats"][0]) == [
+            "horizon",
+            "n",
+            "n_independent",
+            "average_independent",
+            "excess",
+            "ci_low",
+            "ci_high",
+            "placebo_p",
+            "placebo_percentile",
+            "win_p",
+            "t_hac",
+            "q_value",
+        ]
+        assert (doc["ticker"], doc["threshold"], doc["direction"], doc["basis"], doc["as_of"]) == (
+            "IWM",
+            0.1,
+            "up",
+            "price",
+            "2026-07-31",
+        )
         first = doc["events"][0]
         assert first["month"] == "2003-04" and first["complete"] is True
-        assert {"fwd_1m", "fwd_12m", "mdd_1m", "mdd_12m", "sessions", "up_sessions", "prior_drawdown", "first_crossed_on"} <= set(first)
+        assert {
+            "fwd_1m",
+            "fwd_12m",
+            "mdd_1m",
+            "mdd_12m",
+            "sessions",
+            "up_sessions",
+            "prior_drawdown",
+            "first_crossed_on",
+        } <= set(first)
         assert doc["events"][-1]["fwd_6m"] is None  # 2026-04 + 6 months is past the data
         assert [s["horizon"] for s in doc["summary"]] == [1, 3, 6, 12]
         assert doc["baseline"][0]["n"] > doc["summary"][0]["n"]
@@ -57,13 +106,29 @@ class TestStudy:
         assert told["threshold"] == 0.10 and len(told["events"]) > len(doc["events"])
 
     def test_table_shows_signed_percents(self, capsys, prices_dir):
-        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--as-of", "2026-07-31")
+        code, out, _ = run(
+            capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--as-of", "2026-07-31"
+        )
         assert code == 0
         assert "2003-04" in out and "+10.28%" in out and "win_rate" in out
 
     def test_table_says_signal_or_noise(self, capsys, prices_dir):
-        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
-                           "--as-of", "2026-07-31", "--horizons", "1,3", "--resamples", "2000", "--seed", "1")
+        code, out, _ = run(
+            capsys,
+            "study",
+            "--ticker",
+            "IWM",
+            "--prices",
+            str(prices_dir / "IWM.csv"),
+            "--as-of",
+            "2026-07-31",
+            "--horizons",
+            "1,3",
+            "--resamples",
+            "2000",
+            "--seed",
+            "1",
+        )
         assert code == 0
         for label in ("excess", "90% CI", "vs random months (p)", "HAC t", "independent episodes", "q"):
             assert f"│ stats    │ {label} " in out
@@ -72,37 +137,99 @@ class TestStudy:
         assert "of the time; 14 independent episodes" in out and "(2,000 resamples, seed 1)" in out
 
     def test_small_sample_is_marked(self, capsys, prices_dir):
-        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
-                           "--as-of", "2026-07-31", "--threshold", "0.15", "--horizons", "3", "--resamples", "500")
+        code, out, _ = run(
+            capsys,
+            "study",
+            "--ticker",
+            "IWM",
+            "--prices",
+            str(prices_dir / "IWM.csv"),
+            "--as-of",
+            "2026-07-31",
+            "--threshold",
+            "0.15",
+            "--horizons",
+            "3",
+            "--resamples",
+            "500",
+        )
         assert code == 0
         assert "│ stats    │ sample " in out and "(small sample: n = " in out
 
     def test_csv_has_raw_stats(self, capsys, prices_dir):
-        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
-                           "--as-of", "2026-07-31", "--format", "csv", "--horizons", "3", "--resamples", "500")
+        code, out, _ = run(
+            capsys,
+            "study",
+            "--ticker",
+            "IWM",
+            "--prices",
+            str(prices_dir / "IWM.csv"),
+            "--as-of",
+            "2026-07-31",
+            "--format",
+            "csv",
+            "--horizons",
+            "3",
+            "--resamples",
+            "500",
+        )
         assert code == 0
         rows = {line.split(",")[1]: line.split(",")[5] for line in out.splitlines() if line.startswith("stats,")}
         assert float(rows["excess"]) == pytest.approx(0.052198, abs=5e-7)
         assert float(rows["ci_low"]) < float(rows["ci_high"]) and rows["n_independent"] == "14"
 
-    @pytest.mark.parametrize("option, value", [("--resamples", "0"), ("--resamples", "-3"), ("--resamples", "1.5"), ("--resamples", "10000000"),
-                                               ("--seed", "x"), ("--seed", "2.5"), ("--seed", "-1")])
+    @pytest.mark.parametrize(
+        "option, value",
+        [
+            ("--resamples", "0"),
+            ("--resamples", "-3"),
+            ("--resamples", "1.5"),
+            ("--resamples", "10000000"),
+            ("--seed", "x"),
+            ("--seed", "2.5"),
+            ("--seed", "-1"),
+        ],
+    )
     def test_bad_resamples_or_seed_refused_in_one_line(self, capsys, prices_dir, option, value):
         code, out, err = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), option, value)
         assert code == 2 and out == ""
         assert err.count("\n") == 1 and option in err and repr(value) in err
 
     def test_csv_keeps_fractions(self, capsys, prices_dir):
-        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
-                           "--as-of", "2026-07-31", "--format", "csv", "--horizons", "1,3")
+        code, out, _ = run(
+            capsys,
+            "study",
+            "--ticker",
+            "IWM",
+            "--prices",
+            str(prices_dir / "IWM.csv"),
+            "--as-of",
+            "2026-07-31",
+            "--format",
+            "csv",
+            "--horizons",
+            "1,3",
+        )
         assert code == 0
         header, first = out.splitlines()[:2]
         assert header.startswith("section,month,complete,as_of,move,fwd_1m,fwd_3m,mdd_1m,mdd_3m")
         assert first.startswith("event,2003-04,True,2003-04-30,0.1027")
 
     def test_down_study_and_threshold(self, capsys, prices_dir):
-        code, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"),
-                           "--direction", "down", "--threshold", "0.15", "--format", "json")
+        code, out, _ = run(
+            capsys,
+            "study",
+            "--ticker",
+            "IWM",
+            "--prices",
+            str(prices_dir / "IWM.csv"),
+            "--direction",
+            "down",
+            "--threshold",
+            "0.15",
+            "--format",
+            "json",
+        )
         assert code == 0
         months = [e["month"] for e in json.loads(out)["events"]]
         assert "2008-10" in months and "2020-03" in months
@@ -110,8 +237,18 @@ class TestStudy:
 
 class TestCheckPublished:
     def test_flags_differences_and_missing_months(self, capsys, prices_dir, reference_dir):
-        code, out, err = run(capsys, "check-published", "--ticker", "IWM", "--table", str(reference_dir / "published_table.csv"),
-                             "--prices", str(prices_dir / "IWM.csv"), "--format", "json")
+        code, out, err = run(
+            capsys,
+            "check-published",
+            "--ticker",
+            "IWM",
+            "--table",
+            str(reference_dir / "published_table.csv"),
+            "--prices",
+            str(prices_dir / "IWM.csv"),
+            "--format",
+            "json",
+        )
         assert code == 1
         rows = json.loads(out)
         flagged = {(r["check"], r["month"], r["column"]) for r in rows if r["flag"]}
@@ -124,8 +261,15 @@ class TestCheckPublished:
         assert "flagged" in err
 
     def test_flagged_only_and_units_in_the_header(self, capsys, prices_dir, reference_dir):
-        argv = ["check-published", "--ticker", "IWM", "--table", str(reference_dir / "published_table.csv"),
-                "--prices", str(prices_dir / "IWM.csv")]
+        argv = [
+            "check-published",
+            "--ticker",
+            "IWM",
+            "--table",
+            str(reference_dir / "published_table.csv"),
+            "--prices",
+            str(prices_dir / "IWM.csv"),
+        ]
         code, out, _ = run(capsys, *argv, "--flagged-only", "--format", "json")
         rows = json.loads(out)
         assert code == 1 and rows and all(r["flag"] for r in rows)
@@ -182,7 +326,11 @@ def test_implausible_ticker_is_refused(capsys, tmp_path):
 
 def test_console_script_prints_no_traceback(tmp_path):
     exe = Path(sys.executable).parent / "surgewatch"
-    proc = subprocess.run([str(exe), "study", "--ticker", "IWM", "--prices", str(tmp_path / "missing.csv")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(exe), "study", "--ticker", "IWM", "--prices", str(tmp_path / "missing.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")

@@ -3,7 +3,16 @@
 from surgewatch.flows.refresh import refresh
 from tests.flows.conftest import night, query
 
-APRIL_NIGHTS = ["2026-04-14", "2026-04-15", "2026-04-16", "2026-04-17", "2026-04-20", "2026-04-29", "2026-04-30", "2026-05-01"]
+APRIL_NIGHTS = [
+    "2026-04-14",
+    "2026-04-15",
+    "2026-04-16",
+    "2026-04-17",
+    "2026-04-20",
+    "2026-04-29",
+    "2026-04-30",
+    "2026-05-01",
+]
 
 
 def titles(receiver) -> list[str]:
@@ -16,7 +25,7 @@ def test_april_2026_provisional_then_confirmed_once_each(env, prices_dir, receiv
     for day in APRIL_NIGHTS:
         report = refresh(tickers=["IWM"], as_of=night(day))
         assert report.status == "published"
-        sent_by_night[day] = titles(receiver)[len(sum(sent_by_night.values(), [])):]
+        sent_by_night[day] = titles(receiver)[len(sum(sent_by_night.values(), [])) :]
     assert sent_by_night["2026-04-14"] == sent_by_night["2026-04-15"] == sent_by_night["2026-04-16"] == []
     assert sent_by_night["2026-04-17"] == ["surgewatch: IWM 2026-04 provisional +11.20%"]
     assert sent_by_night["2026-04-20"] == sent_by_night["2026-04-29"] == []

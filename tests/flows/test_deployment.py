@@ -16,8 +16,9 @@ BIN = Path(sys.executable).parent
 
 
 def prefect(env, *args: str, timeout: float = 180) -> str:
-    proc = subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [str(BIN / "prefect"), "--no-prompt", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 
@@ -28,7 +29,12 @@ def test_deploy_schedules_nightly_in_new_york_and_a_worker_runs_it(prefect_serve
     prices = tmp_path / "prices"
     prices.mkdir()
     synthetic_bars(sessions(night("2024-01-02"), night("2025-06-30"))).write_csv(prices / "AAA.csv")
-    env = {**env, "SURGEWATCH_HOME": str(tmp_path / "home"), "SURGEWATCH_SOURCE": "csv", "SURGEWATCH_CSV_DIR": str(prices)}
+    env = {
+        **env,
+        "SURGEWATCH_HOME": str(tmp_path / "home"),
+        "SURGEWATCH_SOURCE": "csv",
+        "SURGEWATCH_CSV_DIR": str(prices),
+    }
 
     prefect(env, "work-pool", "create", "surgewatch", "--type", "process")
     prefect(env, "deploy", "--all")

@@ -23,8 +23,13 @@ def test_full_load_publishes_the_same_events_as_the_study(env, prices_dir):
     assert stored.equals(expected.select(stored.columns).cast(stored.schema))
     assert "IWM 2026-04" in report.new_events
     runs = query("SELECT status, snapshot_id, rows_ingested FROM runs")
-    assert runs.to_dicts() == [{"status": "published", "snapshot_id": report.snapshot_id,
-                                "rows_ingested": json.dumps({"IWM": 6583, "SPY": 8433})}]
+    assert runs.to_dicts() == [
+        {
+            "status": "published",
+            "snapshot_id": report.snapshot_id,
+            "rows_ingested": json.dumps({"IWM": 6583, "SPY": 8433}),
+        }
+    ]
 
 
 def test_rerun_adds_nothing_and_next_nights_fetch_only_the_overlap(env, prices_dir):
@@ -46,7 +51,9 @@ def test_rerun_adds_nothing_and_next_nights_fetch_only_the_overlap(env, prices_d
     versions = query("SELECT count(*) AS n FROM runs")["n"].item()
     assert versions == 5
     # Yesterday's version still answers as it was.
-    assert query("SELECT max(date) AS d FROM prices_daily", snapshot=report.snapshot_id - 1)["d"].item() == night("2026-08-04")
+    assert query("SELECT max(date) AS d FROM prices_daily", snapshot=report.snapshot_id - 1)["d"].item() == night(
+        "2026-08-04"
+    )
 
 
 def test_unknown_and_failing_tickers_fail_alone(env):

@@ -40,9 +40,15 @@ def test_entrypoint_is_the_refresh_flow():
     "start, utc_times",
     [
         # Spring forward on Sunday 2026-03-08: 22:30 EST is 03:30 UTC, 22:30 EDT is 02:30 UTC.
-        (dt.datetime(2026, 3, 5, 12, tzinfo=dt.timezone.utc), ["2026-03-06 03:30", "2026-03-07 03:30", "2026-03-10 02:30"]),
+        (
+            dt.datetime(2026, 3, 5, 12, tzinfo=dt.timezone.utc),
+            ["2026-03-06 03:30", "2026-03-07 03:30", "2026-03-10 02:30"],
+        ),
         # Fall back on Sunday 2026-11-01.
-        (dt.datetime(2026, 10, 29, 12, tzinfo=dt.timezone.utc), ["2026-10-30 02:30", "2026-10-31 02:30", "2026-11-03 03:30"]),
+        (
+            dt.datetime(2026, 10, 29, 12, tzinfo=dt.timezone.utc),
+            ["2026-10-30 02:30", "2026-10-31 02:30", "2026-11-03 03:30"],
+        ),
     ],
 )
 def test_runs_at_2230_new_york_across_dst(start, utc_times):

@@ -18,7 +18,9 @@ def _automation(api: str) -> list[dict]:
 
 
 def _ensure(env: dict) -> str:
-    done = subprocess.run([sys.executable, "-m", "surgewatch.flows.heartbeats"], env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "surgewatch.flows.heartbeats"], env=env, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -41,7 +41,9 @@ class Figures:
         self.fuzz[f"{kind}: {outcome}"] += 1
 
     def empty(self) -> bool:
-        return not any((self.faults, self.crash_trials, self.readers, self.writers, self.fuzz, self.refusals, self.secrets))
+        return not any(
+            (self.faults, self.crash_trials, self.readers, self.writers, self.fuzz, self.refusals, self.secrets)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,7 +92,8 @@ def summary(f: Figures) -> dict[str, Any]:
         "alerts_duplicated_outside_delivery_window": sum(x["alerts_duplicated"] for x in faults)
         + sum(c["alerts_duplicated"] for c in crashes if not c.get("in_delivery_window")),
         "alerts_duplicated_by_kills_in_delivery_window": sum(
-            c["alerts_duplicated"] for c in crashes if c.get("in_delivery_window")),
+            c["alerts_duplicated"] for c in crashes if c.get("in_delivery_window")
+        ),
         "delivery_to_commit_ms": f.notes.get("delivery_to_commit_ms"),
         "alerts_lost": sum(x["alerts_lost"] for x in faults) + sum(c["alerts_lost"] for c in crashes),
         "fuzz_examples": sum(f.fuzz.values()),
@@ -111,25 +114,56 @@ def table(data: dict[str, Any]) -> str:
         by_kind[fault["fault"]] += 1
     crash_points = Counter(c["point"] for c in data["crash_trials"])
     rows = [
-        ("Provider faults tried (kind × provider)", f"{s['provider_faults_tried']} ({len(by_kind)} kinds × yahoo/tiingo/stooq where they apply)"),
-        ("… survived", f"{s['provider_faults_survived']} ({s['provider_faults_recovered']} recovered within the retry budget, "
-                       f"{s['provider_faults_failed_cleanly']} failed that ticker with a named error)"),
-        ("Crash trials (SIGKILL)", f"{s['crash_trials']} ({s['crash_trials_killed']} killed mid-run; points: "
-                                   + ", ".join(f"{p}×{n}" for p, n in sorted(crash_points.items())) + ")"),
-        ("… warehouse opened, last version complete, re-run exit 0", f"{s['crash_trials_survived']} of {s['crash_trials']}"),
-        ("Readers during refreshes", f"{s['reader_processes']} processes, {s['reads']} reads, {s['read_errors']} errors, "
-                                     f"{s['incomplete_versions_seen']} incomplete versions seen"),
-        ("Refreshes started together", f"{s['concurrent_refreshes']}, both wrote: {s['concurrent_refreshes_both_wrote']}"),
+        (
+            "Provider faults tried (kind × provider)",
+            f"{s['provider_faults_tried']} ({len(by_kind)} kinds × yahoo/tiingo/stooq where they apply)",
+        ),
+        (
+            "… survived",
+            f"{s['provider_faults_survived']} ({s['provider_faults_recovered']} recovered within the retry budget, "
+            f"{s['provider_faults_failed_cleanly']} failed that ticker with a named error)",
+        ),
+        (
+            "Crash trials (SIGKILL)",
+            f"{s['crash_trials']} ({s['crash_trials_killed']} killed mid-run; points: "
+            + ", ".join(f"{p}×{n}" for p, n in sorted(crash_points.items()))
+            + ")",
+        ),
+        (
+            "… warehouse opened, last version complete, re-run exit 0",
+            f"{s['crash_trials_survived']} of {s['crash_trials']}",
+        ),
+        (
+            "Readers during refreshes",
+            f"{s['reader_processes']} processes, {s['reads']} reads, {s['read_errors']} errors, "
+            f"{s['incomplete_versions_seen']} incomplete versions seen",
+        ),
+        (
+            "Refreshes started together",
+            f"{s['concurrent_refreshes']}, both wrote: {s['concurrent_refreshes_both_wrote']}",
+        ),
         ("Rows lost (goal 0)", str(s["rows_lost"])),
-        ("Alerts duplicated (goal 0)", f"{s['alerts_duplicated_outside_delivery_window']} outside the delivery→commit window; "
-                                       f"{s['alerts_duplicated_by_kills_in_delivery_window']} re-sent after "
-                                       f"{s['crash_kills_in_delivery_window']} kill(s) placed inside it "
-                                       f"(window ≈ {s['delivery_to_commit_ms']} ms of a "
-                                       f"{data['notes'].get('clean_refresh_seconds')} s run)"),
+        (
+            "Alerts duplicated (goal 0)",
+            f"{s['alerts_duplicated_outside_delivery_window']} outside the delivery→commit window; "
+            f"{s['alerts_duplicated_by_kills_in_delivery_window']} re-sent after "
+            f"{s['crash_kills_in_delivery_window']} kill(s) placed inside it "
+            f"(window ≈ {s['delivery_to_commit_ms']} ms of a "
+            f"{data['notes'].get('clean_refresh_seconds')} s run)",
+        ),
         ("Alerts lost (goal 0)", str(s["alerts_lost"])),
-        ("Fuzzed inputs (CSV + provider parsers)", f"{s['fuzz_examples']}, crashes or wrong numbers: 0" if s["tests_failed"] == 0 else f"{s['fuzz_examples']}"),
-        ("Bad tickers and settings refused with a named message", f"{s['bad_inputs_refused']} of {s['bad_inputs_tried']}"),
-        ("Secret leaks (logs, artifacts, errors, runs/alerts tables)", f"{s['secret_leaks']} in {s['secret_places_searched']} places searched"),
+        (
+            "Fuzzed inputs (CSV + provider parsers)",
+            f"{s['fuzz_examples']}, crashes or wrong numbers: 0" if s["tests_failed"] == 0 else f"{s['fuzz_examples']}",
+        ),
+        (
+            "Bad tickers and settings refused with a named message",
+            f"{s['bad_inputs_refused']} of {s['bad_inputs_tried']}",
+        ),
+        (
+            "Secret leaks (logs, artifacts, errors, runs/alerts tables)",
+            f"{s['secret_leaks']} in {s['secret_places_searched']} places searched",
+        ),
         ("Reliability tests", f"{s['tests_passed']} passed, {s['tests_failed']} failed"),
     ]
     lines = ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), "", f"Re-run: `{data['rerun']}`"]
@@ -154,8 +188,14 @@ def main(argv: list[str]) -> int:
 def load(data: dict[str, Any]) -> Figures:
     """Figures from the JSON written by `write` (the summary is recomputed)."""
     return Figures(
-        faults=data["faults"], crash_trials=data["crash_trials"], readers=data["readers"], writers=data["writers"],
-        fuzz=Counter(data["fuzz"]), refusals=data["refusals"], secrets=data["secrets"], tests=Counter(data["tests"]),
+        faults=data["faults"],
+        crash_trials=data["crash_trials"],
+        readers=data["readers"],
+        writers=data["writers"],
+        fuzz=Counter(data["fuzz"]),
+        refusals=data["refusals"],
+        secrets=data["secrets"],
+        tests=Counter(data["tests"]),
         notes=data["notes"],
     )
 

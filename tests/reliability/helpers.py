@@ -36,7 +36,9 @@ def surge_bars(days: list[dt.date] = DAYS, crossing: dt.date = CROSSING) -> pl.D
     """
     closes = []
     for i, day in enumerate(days):
-        closes.append(100.0 + (i % 3) * 0.25 if day < crossing else 112.0 + 0.5 * sum(d > crossing for d in days[: i + 1]))
+        closes.append(
+            100.0 + (i % 3) * 0.25 if day < crossing else 112.0 + 0.5 * sum(d > crossing for d in days[: i + 1])
+        )
     return bars_from_closes(days, closes).select("date", *VALUE_COLUMNS)
 
 
@@ -108,7 +110,9 @@ def version_problems(wh: Warehouse, *, coherent: bool = True) -> list[str]:
         except WarehouseError:  # a version from before the tables existed
             continue
         if run_id is not None and runs.filter(pl.col("snapshot_id") == version).height != 1:
-            problems.append(f"version {version}: {runs.filter(pl.col('snapshot_id') == version).height} runs rows name it")
+            problems.append(
+                f"version {version}: {runs.filter(pl.col('snapshot_id') == version).height} runs rows name it"
+            )
         for table, column in (*((t, "run_id") for t in RESULT_TABLES), ("alerts", "created_run")):
             orphans = wh.sql(
                 f"SELECT count(*) AS n FROM {table}{at} WHERE {column} NOT IN (SELECT run_id FROM runs{at})"

@@ -115,8 +115,15 @@ class Launcher:
     """The test's handle on a launcher process (see the module docstring)."""
 
     def __init__(self, env: dict[str, str]):
-        self._proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.launcher"], cwd=REPO, env=env,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.launcher"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
         self._lock = threading.Condition()
         self._started: dict[int, int] = {}
         self._exits: dict[int, int] = {}

@@ -39,8 +39,19 @@ from surgewatch.errors import WarehouseError
 from surgewatch.faults import Step
 from tests.reliability.figures import FIGURES
 from tests.reliability.helpers import (
-    BEFORE, CROSSING, CommitWatcher, StampedReceiver, content, expected_prices, orphan_files, restore, rows_lost,
-    same_content, surge_bars, version_problems, write_csvs,
+    BEFORE,
+    CROSSING,
+    CommitWatcher,
+    StampedReceiver,
+    content,
+    expected_prices,
+    orphan_files,
+    restore,
+    rows_lost,
+    same_content,
+    surge_bars,
+    version_problems,
+    write_csvs,
 )
 from tests.reliability.launcher import Launcher
 from tests.factories import open_read_only
@@ -50,8 +61,17 @@ TRIALS = int(os.environ.get("SURGEWATCH_CRASH_TRIALS", "12"))
 SEED = int(os.environ.get("SURGEWATCH_CRASH_SEED", "20250612"))
 RUN_TIMEOUT = 180
 # The named steps a reduced run visits (the others are in every full run).
-REDUCED_STEPS = (Step.FETCH, Step.TRANSFORM, Step.ALERTS, Step.PUBLISH_BEGIN, Step.PUBLISH_PRICES,
-                 Step.PUBLISH_RESULTS, Step.PUBLISH_LEDGER, Step.COMMIT, Step.COMMITTED)
+REDUCED_STEPS = (
+    Step.FETCH,
+    Step.TRANSFORM,
+    Step.ALERTS,
+    Step.PUBLISH_BEGIN,
+    Step.PUBLISH_PRICES,
+    Step.PUBLISH_RESULTS,
+    Step.PUBLISH_LEDGER,
+    Step.COMMIT,
+    Step.COMMITTED,
+)
 FIRST_RUN_TRIALS = max(2, TRIALS // 10)
 
 
@@ -98,14 +118,17 @@ class Lab:
     window_ms: float = 0.0
     runs: int = 0
 
-    def refresh(self, night=CROSSING, crash_at: Step | None = None, kill_after: float | None = None,
-                home: Path | None = None) -> tuple[int, str, float]:
+    def refresh(
+        self, night=CROSSING, crash_at: Step | None = None, kill_after: float | None = None, home: Path | None = None
+    ) -> tuple[int, str, float]:
         """`surgewatch refresh` for the night in a process of its own; (exit code, output, seconds)."""
         env = {**self.env, **({"SURGEWATCH_HOME": str(home)} if home else {})}
         self.runs += 1
         out = self.logs / f"run-{self.runs:04d}.txt"
         started = time.monotonic()
-        pid = self.launcher.start(["refresh", "--tickers", ",".join(TICKERS), "--as-of", str(night)], env, out, crash_at)
+        pid = self.launcher.start(
+            ["refresh", "--tickers", ",".join(TICKERS), "--as-of", str(night)], env, out, crash_at
+        )
         if kill_after is not None and not self.launcher.exited_within(pid, kill_after):
             os.kill(pid, signal.SIGKILL)
         code = self.launcher.wait(pid, RUN_TIMEOUT)
@@ -137,8 +160,14 @@ def lab(prefect_server, tmp_path_factory) -> Iterator[Lab]:
     logs.mkdir()
     csv_dir = write_csvs(root / "csv", TICKERS, surge_bars())
     receiver = StampedReceiver()
-    env = {**server_env, "SURGEWATCH_HOME": str(home), "SURGEWATCH_SOURCE": "csv", "SURGEWATCH_CSV_DIR": str(csv_dir),
-           "SURGEWATCH_ALERT_URLS": receiver.url, "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env = {
+        **server_env,
+        "SURGEWATCH_HOME": str(home),
+        "SURGEWATCH_SOURCE": "csv",
+        "SURGEWATCH_CSV_DIR": str(csv_dir),
+        "SURGEWATCH_ALERT_URLS": receiver.url,
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
     try:
         with Launcher(env) as launcher:
             lab = Lab(home, template, env, receiver, launcher, logs)
@@ -163,8 +192,9 @@ def lab(prefect_server, tmp_path_factory) -> Iterator[Lab]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("step", "delay"), plan(TRIALS, SEED),
-                         ids=[f"{i:03d}-{_name(s)}" for i, (s, _) in enumerate(plan(TRIALS, SEED))])
+@pytest.mark.parametrize(
+    ("step", "delay"), plan(TRIALS, SEED), ids=[f"{i:03d}-{_name(s)}" for i, (s, _) in enumerate(plan(TRIALS, SEED))]
+)
 def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, step: Step | None, delay: float | None):
     restore(lab.template, lab.home)
     lab.receiver.clear()
@@ -174,10 +204,21 @@ def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, step: 
     else:
         code, output, _ = lab.refresh(crash_at=step)
     killed = code == -signal.SIGKILL
-    trial = {"point": point, "delay_s": None if delay is None else round(delay * lab.clean_seconds, 2),
-             "killed": killed, "exit": code, "state_after": None, "lock_released": None, "rerun_exit": None,
-             "rows_lost": 0, "alerts_sent_before_kill": len(lab.receiver.messages), "alerts_duplicated": 0,
-             "alerts_lost": 0, "in_delivery_window": False, "survived": False}
+    trial = {
+        "point": point,
+        "delay_s": None if delay is None else round(delay * lab.clean_seconds, 2),
+        "killed": killed,
+        "exit": code,
+        "state_after": None,
+        "lock_released": None,
+        "rerun_exit": None,
+        "rows_lost": 0,
+        "alerts_sent_before_kill": len(lab.receiver.messages),
+        "alerts_duplicated": 0,
+        "alerts_lost": 0,
+        "in_delivery_window": False,
+        "survived": False,
+    }
     FIGURES.crash_trials.append(trial)
     if step is not None:
         assert killed, f"{point}: the run was not killed at that point (exit {code}): {output[-2000:]}"
@@ -190,8 +231,13 @@ def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, step: 
     with open_read_only(lab.home) as wh:
         assert version_problems(wh) == []
         now = content(wh)
-    state = ("previous version" if not same_content(now, lab.base)
-             else "new version" if not same_content(now, lab.reference) else "INCOMPLETE")
+    state = (
+        "previous version"
+        if not same_content(now, lab.base)
+        else "new version"
+        if not same_content(now, lab.reference)
+        else "INCOMPLETE"
+    )
     trial["state_after"] = state
     assert state != "INCOMPLETE", f"after a kill at {point}: neither the old nor the new run's rows"
     trial["in_delivery_window"] = killed and state == "previous version" and trial["alerts_sent_before_kill"] > 0
@@ -205,7 +251,9 @@ def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, step: 
         assert version_problems(wh) == []
         final = content(wh)
         stored = wh.prices()
-    lost = sum(rows_lost(stored.filter(pl.col("ticker") == t), expected_prices(surge_bars(), t, CROSSING)) for t in TICKERS)
+    lost = sum(
+        rows_lost(stored.filter(pl.col("ticker") == t), expected_prices(surge_bars(), t, CROSSING)) for t in TICKERS
+    )
     trial["rows_lost"] = lost
     assert same_content(final, lab.reference) == [] and lost == 0
 
@@ -224,8 +272,11 @@ def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, step: 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("step", "delay"), first_run_plan(FIRST_RUN_TRIALS, SEED),
-                         ids=[f"first-{i:03d}-{_name(s)}" for i, (s, _) in enumerate(first_run_plan(FIRST_RUN_TRIALS, SEED))])
+@pytest.mark.parametrize(
+    ("step", "delay"),
+    first_run_plan(FIRST_RUN_TRIALS, SEED),
+    ids=[f"first-{i:03d}-{_name(s)}" for i, (s, _) in enumerate(first_run_plan(FIRST_RUN_TRIALS, SEED))],
+)
 def test_sigkill_during_a_warehouse_s_first_run(lab: Lab, step: Step | None, delay: float | None, tmp_path):
     """Killed while it creates the catalog, migrates or first publishes: afterwards the
     warehouse either does not exist yet, says so ("run `surgewatch refresh` first"), or
@@ -237,10 +288,21 @@ def test_sigkill_during_a_warehouse_s_first_run(lab: Lab, step: Step | None, del
     else:
         code, output, _ = lab.refresh(BEFORE, crash_at=step, home=home)
     killed = code == -signal.SIGKILL
-    trial = {"point": f"first run: {point}", "delay_s": None if delay is None else round(delay * lab.first_run_seconds, 2),
-             "killed": killed, "exit": code, "state_after": None, "lock_released": None, "rerun_exit": None,
-             "rows_lost": 0, "alerts_sent_before_kill": 0, "alerts_duplicated": 0, "alerts_lost": 0,
-             "in_delivery_window": False, "survived": False}
+    trial = {
+        "point": f"first run: {point}",
+        "delay_s": None if delay is None else round(delay * lab.first_run_seconds, 2),
+        "killed": killed,
+        "exit": code,
+        "state_after": None,
+        "lock_released": None,
+        "rerun_exit": None,
+        "rows_lost": 0,
+        "alerts_sent_before_kill": 0,
+        "alerts_duplicated": 0,
+        "alerts_lost": 0,
+        "in_delivery_window": False,
+        "survived": False,
+    }
     FIGURES.crash_trials.append(trial)
     assert killed or (step is None and code == 0), output[-2000:]
     trial["lock_released"] = not (home / "refresh.lock").exists() or _lock_is_free(home)

@@ -33,7 +33,11 @@ from tests.reliability.figures import FIGURES
 SESSIONS = sessions(dt.date(2025, 1, 2), dt.date(2025, 12, 31))
 PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close", "volume")
 # SURGEWATCH_FUZZ_EXAMPLES=2000 for a longer hunt; 150 per property keeps CI quick.
-FUZZ = settings(max_examples=int(os.environ.get("SURGEWATCH_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("SURGEWATCH_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -41,8 +45,11 @@ FUZZ = settings(max_examples=int(os.environ.get("SURGEWATCH_FUZZ_EXAMPLES", "150
 prices = st.floats(allow_nan=False, allow_infinity=False, width=64)
 volumes = st.integers(min_value=0, max_value=2**53)
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
 )
 json_values = st.recursive(
     json_scalars,
@@ -62,20 +69,32 @@ def bars(draw, min_size: int = 1, max_size: int = 8) -> list[dict[str, Any]]:
 
 
 def yahoo_body(rows: list[dict], symbol: str = "TEST") -> dict:
-    return {"chart": {"error": None, "result": [{
-        "meta": {"symbol": symbol, "currency": "USD"},
-        "timestamp": [yahoo_stamp(r["date"]) for r in rows],
-        "indicators": {
-            "quote": [{c: [r[c] for r in rows] for c in ("open", "high", "low", "close", "volume")}],
-            "adjclose": [{"adjclose": [r["adj_close"] for r in rows]}],
-        },
-    }]}}
+    return {
+        "chart": {
+            "error": None,
+            "result": [
+                {
+                    "meta": {"symbol": symbol, "currency": "USD"},
+                    "timestamp": [yahoo_stamp(r["date"]) for r in rows],
+                    "indicators": {
+                        "quote": [{c: [r[c] for r in rows] for c in ("open", "high", "low", "close", "volume")}],
+                        "adjclose": [{"adjclose": [r["adj_close"] for r in rows]}],
+                    },
+                }
+            ],
+        }
+    }
 
 
 def tiingo_body(rows: list[dict]) -> list[dict]:
     return [
-        {"date": f"{r['date']}T00:00:00.000Z", **{c: r[c] for c in ("open", "high", "low", "close", "volume")},
-         "adjClose": r["adj_close"], "splitFactor": 1.0, "divCash": 0.0}
+        {
+            "date": f"{r['date']}T00:00:00.000Z",
+            **{c: r[c] for c in ("open", "high", "low", "close", "volume")},
+            "adjClose": r["adj_close"],
+            "splitFactor": 1.0,
+            "divCash": 0.0,
+        }
         for r in rows
     ]
 
@@ -137,8 +156,13 @@ class StubSession:
         return None
 
 
-SETTINGS = Settings(_env_file=None, tiingo_token=TEST_TOKEN, yahoo_url="http://127.0.0.1:9",
-                    tiingo_url="http://127.0.0.1:9", stooq_url="http://127.0.0.1:9")
+SETTINGS = Settings(
+    _env_file=None,
+    tiingo_token=TEST_TOKEN,
+    yahoo_url="http://127.0.0.1:9",
+    tiingo_url="http://127.0.0.1:9",
+    stooq_url="http://127.0.0.1:9",
+)
 SOURCES = {"yahoo": YahooSource, "tiingo": TiingoSource, "stooq": StooqSource}
 
 
@@ -149,8 +173,11 @@ def parse(provider: str, body: bytes) -> pl.DataFrame:
 
 
 def encode(value: Any) -> bytes:
-    return json.dumps(value, allow_nan=True).encode() if not isinstance(value, (bytes, str)) else (
-        value if isinstance(value, bytes) else value.encode())
+    return (
+        json.dumps(value, allow_nan=True).encode()
+        if not isinstance(value, (bytes, str))
+        else (value if isinstance(value, bytes) else value.encode())
+    )
 
 
 def numbers_in(node: Any) -> set[float]:
@@ -195,19 +222,53 @@ def record(kind: str, outcome: str) -> None:
 # -- CSV ------------------------------------------------------------------------------------
 
 CSV_TOKENS = st.one_of(
-    prices.map(repr), volumes.map(str), st.sampled_from(
-        ["", " ", "nan", "NaN", "inf", "-inf", "1e400", "-1", "0", "0.0", "abc", "1,5", "1_000", "0x10", " 12.5 ",
-         "+3", "1e-320", "true", "None", "'", "\"", "2025-01-02", "\x00", "\u00a0"]),
+    prices.map(repr),
+    volumes.map(str),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "1e400",
+            "-1",
+            "0",
+            "0.0",
+            "abc",
+            "1,5",
+            "1_000",
+            "0x10",
+            " 12.5 ",
+            "+3",
+            "1e-320",
+            "true",
+            "None",
+            "'",
+            '"',
+            "2025-01-02",
+            "\x00",
+            "\u00a0",
+        ]
+    ),
     st.text(max_size=6),
 )
 
 
 @st.composite
 def csv_files(draw) -> tuple[str, list[list[str]]]:
-    header = draw(st.sampled_from([
-        "date,open,high,low,close,adj_close,volume", "Date,Open,High,Low,Close,Adj Close,Volume",
-        "date,open,high,low,close", "date,open,high,close", "date,close,open,low,high,volume,adj_close",
-    ]))
+    header = draw(
+        st.sampled_from(
+            [
+                "date,open,high,low,close,adj_close,volume",
+                "Date,Open,High,Low,Close,Adj Close,Volume",
+                "date,open,high,low,close",
+                "date,open,high,close",
+                "date,close,open,low,high,volume,adj_close",
+            ]
+        )
+    )
     columns = [c.strip().lower().replace(" ", "_") for c in header.split(",")]
     rows = []
     for day in sorted(draw(st.lists(st.sampled_from(SESSIONS), max_size=6))):
@@ -223,7 +284,9 @@ def expected_number(text: str | None) -> float | None:
 @FUZZ
 @given(case=csv_files())
 @example(case=("date,open,high,low,close", [["2025-01-02", "1", "2", "0.5", "1e400"]]))
-@example(case=("date,open,high,low,close", [["2025-01-02", "1", "2", "0.5", "1.5"], ["2025-01-02", "1", "2", "0.5", "1.5"]]))
+@example(
+    case=("date,open,high,low,close", [["2025-01-02", "1", "2", "0.5", "1.5"], ["2025-01-02", "1", "2", "0.5", "1.5"]])
+)
 def test_csv_rows_read_exactly_or_fail_with_one_clear_line(tmp_path_factory, case):
     header, rows = case
     path = tmp_path_factory.mktemp("csv") / "TEST.csv"
@@ -236,14 +299,19 @@ def test_csv_rows_read_exactly_or_fail_with_one_clear_line(tmp_path_factory, cas
         return
     check_output(frame, "csv")
     columns = [c.strip().lower().replace(" ", "_") for c in header.split(",")]
-    by_date = {dt.date.fromisoformat(r[columns.index("date")].strip()): dict(zip(columns, r)) for r in rows
-               if any(cell.strip() for cell in r)}
+    by_date = {
+        dt.date.fromisoformat(r[columns.index("date")].strip()): dict(zip(columns, r))
+        for r in rows
+        if any(cell.strip() for cell in r)
+    }
     assert sorted(by_date) == frame["date"].to_list()
     for row in frame.iter_rows(named=True):
         given_row = by_date[row["date"]]
         for column in PRICE_COLUMNS:
             want = expected_number(given_row.get(column))
-            assert row[column] == want, f"{column} on {row['date']}: read {row[column]!r} from {given_row.get(column)!r}"
+            assert row[column] == want, (
+                f"{column} on {row['date']}: read {row[column]!r} from {given_row.get(column)!r}"
+            )
     record("csv rows", "read exactly")
 
 
@@ -278,7 +346,15 @@ def test_a_well_formed_answer_parses_to_exactly_its_numbers(provider, rows):
 
 VALID = {"yahoo": lambda: yahoo_body(_SAMPLE), "tiingo": lambda: tiingo_body(_SAMPLE)}
 _SAMPLE = [
-    {"date": d, "open": 10.0 + i, "high": 11.0 + i, "low": 9.0 + i, "close": 10.5 + i, "adj_close": 10.25 + i, "volume": 1000 + i}
+    {
+        "date": d,
+        "open": 10.0 + i,
+        "high": 11.0 + i,
+        "low": 9.0 + i,
+        "close": 10.5 + i,
+        "adj_close": 10.25 + i,
+        "volume": 1000 + i,
+    }
     for i, d in enumerate(SESSIONS[:4])
 ]
 
@@ -351,7 +427,10 @@ def test_non_numbers_and_overflows_never_become_prices(provider, value):
     # A number spelled as a string may be read as that number; nothing else may be stored.
     spelled = float(value) if isinstance(value, str) else value
     assert SESSIONS[1] not in stored or (stored[SESSIONS[1]] == spelled and not isinstance(value, bool)), (
-        f"close {value!r} became {stored[SESSIONS[1]]!r}")
+        f"close {value!r} became {stored[SESSIONS[1]]!r}"
+    )
     volumes = dict(zip(frame["date"], frame["volume"]))
-    assert volumes.get(SESSIONS[2]) in (None, rows[2]["volume"]) or float(volumes[SESSIONS[2]]) == float(rows[2]["volume"])
+    assert volumes.get(SESSIONS[2]) in (None, rows[2]["volume"]) or float(volumes[SESSIONS[2]]) == float(
+        rows[2]["volume"]
+    )
     record("non-numbers", "dropped or kept exactly")

@@ -31,7 +31,14 @@ from tests.fake_providers import TEST_TOKEN, Fault, FakeProviders
 from tests.receiver import Receiver
 from tests.reliability.figures import FIGURES
 from tests.reliability.helpers import (
-    AFTER, BEFORE, CROSSING, DAYS, expected_prices, rows_lost, surge_bars, version_problems,
+    AFTER,
+    BEFORE,
+    CROSSING,
+    DAYS,
+    expected_prices,
+    rows_lost,
+    surge_bars,
+    version_problems,
 )
 from tests.factories import open_read_only
 
@@ -48,23 +55,35 @@ FAULTS = {
     "5xx beyond budget": ("FDOWN", ["503"] * 6, dict.fromkeys(PROVIDERS, ("failed", "HTTP 503"))),
     "connection reset": ("FRESET", ["reset"], dict.fromkeys(PROVIDERS, RECOVERS)),
     "stall past timeout": ("FSTALL", [Fault("stall", seconds=4)], dict.fromkeys(PROVIDERS, RECOVERS)),
-    "truncated body": ("FTRUNC", ["truncated"], {
-        "yahoo": ("failed", "malformed answer (yahoo: JSONDecodeError"),
-        "tiingo": ("failed", "malformed answer (tiingo: JSONDecodeError"),
-        "stooq": RECOVERS,  # "answer cut off": transient, the retry gets the whole answer
-    }),
+    "truncated body": (
+        "FTRUNC",
+        ["truncated"],
+        {
+            "yahoo": ("failed", "malformed answer (yahoo: JSONDecodeError"),
+            "tiingo": ("failed", "malformed answer (tiingo: JSONDecodeError"),
+            "stooq": RECOVERS,  # "answer cut off": transient, the retry gets the whole answer
+        },
+    ),
     "short body": ("FSHORT", ["short_body"], dict.fromkeys(PROVIDERS, RECOVERS)),
-    "empty result": ("FEMPTY", ["empty"], {
-        "yahoo": ("failed", "empty answer"),
-        "tiingo": ("failed", "empty answer"),
-        "stooq": ("failed", "stooq has no data"),
-    }),
+    "empty result": (
+        "FEMPTY",
+        ["empty"],
+        {
+            "yahoo": ("failed", "empty answer"),
+            "tiingo": ("failed", "empty answer"),
+            "stooq": ("failed", "stooq has no data"),
+        },
+    ),
     "null bars": ("FNULL", ["null_bars"], dict.fromkeys(PROVIDERS, RECOVERS)),
-    "error object (HTTP 200)": ("FERROR", ["error200"], {
-        "yahoo": ("failed", "request refused (yahoo"),
-        "tiingo": ("failed", "request refused (tiingo"),
-        "stooq": ("failed", "unexpected answer (stooq: Exceeded the daily hits limit)"),
-    }),
+    "error object (HTTP 200)": (
+        "FERROR",
+        ["error200"],
+        {
+            "yahoo": ("failed", "request refused (yahoo"),
+            "tiingo": ("failed", "request refused (tiingo"),
+            "stooq": ("failed", "unexpected answer (stooq: Exceeded the daily hits limit)"),
+        },
+    ),
     "unknown symbol": ("FGONE", ["404"], dict.fromkeys(PROVIDERS, ("failed", "unknown symbol"))),
     "wrong symbol": ("FWRONG", ["wrong_symbol"], {"yahoo": ("failed", "answer is for another symbol")}),
     # Not a fault but the night that lost rows before: the provider revises an earlier
@@ -105,16 +124,24 @@ def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
     bars = surge_bars()
     # The revision: CROSSING's answer carries a new volume for a session 3 back.
     revised = bars.with_columns(
-        volume=pl.when(pl.col("date") == DAYS[DAYS.index(CROSSING) - 3]).then(pl.lit(777, pl.Int64)).otherwise(pl.col("volume"))
+        volume=pl.when(pl.col("date") == DAYS[DAYS.index(CROSSING) - 3])
+        .then(pl.lit(777, pl.Int64))
+        .otherwise(pl.col("volume"))
     )
     tickers = _tickers(provider)
     result = Campaign(provider, home, bars, revised)
     receiver = Receiver()
     with FakeProviders(None, tiingo_token=TEST_TOKEN) as fake, pytest.MonkeyPatch.context() as mp:
         for name, value in {
-            "SURGEWATCH_HOME": str(home), "SURGEWATCH_SOURCE": provider, "SURGEWATCH_YAHOO_URL": fake.url,
-            "SURGEWATCH_TIINGO_URL": fake.url, "SURGEWATCH_STOOQ_URL": fake.url, "SURGEWATCH_TIINGO_TOKEN": TEST_TOKEN,
-            "SURGEWATCH_HTTP_TIMEOUT": "1", "SURGEWATCH_HTTP_RETRIES": "1", "SURGEWATCH_HTTP_MIN_INTERVAL": "0",
+            "SURGEWATCH_HOME": str(home),
+            "SURGEWATCH_SOURCE": provider,
+            "SURGEWATCH_YAHOO_URL": fake.url,
+            "SURGEWATCH_TIINGO_URL": fake.url,
+            "SURGEWATCH_STOOQ_URL": fake.url,
+            "SURGEWATCH_TIINGO_TOKEN": TEST_TOKEN,
+            "SURGEWATCH_HTTP_TIMEOUT": "1",
+            "SURGEWATCH_HTTP_RETRIES": "1",
+            "SURGEWATCH_HTTP_MIN_INTERVAL": "0",
             "SURGEWATCH_ALERT_URLS": receiver.url,
         }.items():
             mp.setenv(name, value)
@@ -135,7 +162,9 @@ def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
                 with open_read_only(home) as wh:
                     result.versions[night] = wh.versions()["version"].max()
                     result.stored[night] = wh.prices()
-                    result.results[night] = wh.sql("SELECT ticker, max(as_of) AS as_of, count(*) AS months FROM month_end GROUP BY ticker")
+                    result.results[night] = wh.sql(
+                        "SELECT ticker, max(as_of) AS as_of, count(*) AS months FROM month_end GROUP BY ticker"
+                    )
             with open_read_only(home) as wh:
                 result.runs = wh.sql("SELECT * FROM runs ORDER BY started_at")
                 result.problems = version_problems(wh)
@@ -155,8 +184,16 @@ def test_fault(campaign: Campaign, fault: str):
         pytest.skip(f"does not apply to {campaign.provider}: its answers do not name the symbol")
     expected_outcome, words = outcomes[campaign.provider]
     night = campaign.reports["crossing"]
-    figure = {"provider": campaign.provider, "fault": fault, "ticker": ticker, "outcome": "NOT SURVIVED",
-              "error": night.failed.get(ticker), "rows_lost": 0, "alerts_duplicated": 0, "alerts_lost": 0}
+    figure = {
+        "provider": campaign.provider,
+        "fault": fault,
+        "ticker": ticker,
+        "outcome": "NOT SURVIVED",
+        "error": night.failed.get(ticker),
+        "rows_lost": 0,
+        "alerts_duplicated": 0,
+        "alerts_lost": 0,
+    }
     FIGURES.faults.append(figure)
 
     # Every night published a whole version and the healthy ticker went through.

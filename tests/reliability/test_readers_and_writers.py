@@ -50,10 +50,14 @@ def _end_stalls(fake: FakeProviders) -> None:
 def _cli_reader(env: dict, stop: threading.Event, seen: list[dict]) -> None:
     deadline = time.monotonic() + READ_LIMIT_SECONDS
     while not stop.is_set() and time.monotonic() < deadline:
-        done = subprocess.run([SURGEWATCH, "sql", PICTURE, "--format", "csv"], env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [SURGEWATCH, "sql", PICTURE, "--format", "csv"], env=env, capture_output=True, text=True, timeout=120
+        )
         if done.returncode == 0:
             row = next(csv.DictReader(io.StringIO(done.stdout)))
-            seen.append({"ok": True, **{k: (int(v) if k in ("prices", "runs", "summary_rows") else v) for k, v in row.items()}})
+            seen.append(
+                {"ok": True, **{k: (int(v) if k in ("prices", "runs", "summary_rows") else v) for k, v in row.items()}}
+            )
         else:
             seen.append({"ok": False, "error": done.stderr.strip()})
 
@@ -67,21 +71,45 @@ def test_readers_see_only_whole_versions_and_one_writer_at_a_time(prefect_server
         fake = stack.enter_context(FakeProviders(None))
         for ticker in TICKERS:
             fake.add_prices(ticker, bars)
-        env = {**server_env, "SURGEWATCH_HOME": str(home), "SURGEWATCH_SOURCE": "yahoo", "SURGEWATCH_YAHOO_URL": fake.url,
-               "SURGEWATCH_HTTP_TIMEOUT": "30", "SURGEWATCH_HTTP_MIN_INTERVAL": "0", "PREFECT_LOGGING_LEVEL": "WARNING"}
+        env = {
+            **server_env,
+            "SURGEWATCH_HOME": str(home),
+            "SURGEWATCH_SOURCE": "yahoo",
+            "SURGEWATCH_YAHOO_URL": fake.url,
+            "SURGEWATCH_HTTP_TIMEOUT": "30",
+            "SURGEWATCH_HTTP_MIN_INTERVAL": "0",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
         launcher = stack.enter_context(Launcher(env))
-        code, output = launcher.run(["refresh", "--tickers", ",".join(TICKERS), "--as-of", str(BEFORE)], env, tmp_path / "base.txt")
+        code, output = launcher.run(
+            ["refresh", "--tickers", ",".join(TICKERS), "--as-of", str(BEFORE)], env, tmp_path / "base.txt"
+        )
         assert code == 0, output
 
         # What a complete version looks like: every ticker's prices through a published
         # night, and results computed from exactly those prices.
-        complete = {(sum(d <= night for d in DAYS) * len(TICKERS), str(night), str(night)) for night in [BEFORE, *NIGHTS]}
+        complete = {
+            (sum(d <= night for d in DAYS) * len(TICKERS), str(night), str(night)) for night in [BEFORE, *NIGHTS]
+        }
 
         stop = tmp_path / "stop"
         outputs = [tmp_path / f"reader-{i}.jsonl" for i in range(READERS)]
-        readers = [subprocess.Popen([sys.executable, "-m", "tests.reliability.reader", str(home), str(o), str(stop),
-                                     str(READ_LIMIT_SECONDS)], cwd=REPO, stderr=stack.enter_context(o.with_suffix(".err").open("w")))
-                   for o in outputs]
+        readers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.reliability.reader",
+                    str(home),
+                    str(o),
+                    str(stop),
+                    str(READ_LIMIT_SECONDS),
+                ],
+                cwd=REPO,
+                stderr=stack.enter_context(o.with_suffix(".err").open("w")),
+            )
+            for o in outputs
+        ]
         cli_seen: list[dict] = []
         cli_stop = threading.Event()
         cli = threading.Thread(target=_cli_reader, args=(env, cli_stop, cli_seen), daemon=True)
@@ -100,7 +128,8 @@ def test_readers_see_only_whole_versions_and_one_writer_at_a_time(prefect_server
                     assert launcher.poll(first) is None and time.monotonic() < deadline, first_out.read_text()
                     time.sleep(0.05)
                 second_code, second_text = launcher.run(
-                    ["refresh", "--tickers", ",".join(TICKERS), "--as-of", str(night)], env, second_out)
+                    ["refresh", "--tickers", ",".join(TICKERS), "--as-of", str(night)], env, second_out
+                )
                 _end_stalls(fake)
                 code = launcher.wait(first, 300)
                 outcomes.append((code, first_out.read_text(), second_code, second_text))
@@ -116,11 +145,23 @@ def test_readers_see_only_whole_versions_and_one_writer_at_a_time(prefect_server
     pictures = [(r["prices"], r["last"], r["results_through"]) for r in reads if r["ok"]]
     incomplete = [p for p in pictures if p not in complete]
     both_wrote = sum("published version" in second_out for _, _, _, second_out in outcomes)
-    FIGURES.readers.append({"processes": READERS + 1, "reads": len(reads), "errors": len(errors),
-                            "incomplete": len(incomplete), "versions_seen": len(set(pictures)),
-                            "max_read_seconds": max((r.get("seconds", 0) for r in reads), default=0)})
-    FIGURES.writers.append({"refreshes": 2 * len(outcomes), "both_wrote": both_wrote,
-                            "skipped": sum("skipped: another refresh is writing" in o for *_, o in outcomes)})
+    FIGURES.readers.append(
+        {
+            "processes": READERS + 1,
+            "reads": len(reads),
+            "errors": len(errors),
+            "incomplete": len(incomplete),
+            "versions_seen": len(set(pictures)),
+            "max_read_seconds": max((r.get("seconds", 0) for r in reads), default=0),
+        }
+    )
+    FIGURES.writers.append(
+        {
+            "refreshes": 2 * len(outcomes),
+            "both_wrote": both_wrote,
+            "skipped": sum("skipped: another refresh is writing" in o for *_, o in outcomes),
+        }
+    )
 
     for code, out, second_code, second_out in outcomes:
         assert code == 0 and "published version" in out, out

@@ -25,10 +25,35 @@ from tests.reliability.figures import FIGURES
 SURGEWATCH = str(Path(sys.executable).parent / "surgewatch")
 
 BAD_TICKERS = [
-    "IWM'; DROP TABLE prices_daily; --", "IWM\"", "IWM;", "A OR 1=1", "IWM -- x", "IWM/*", "I%WM", "IW_M*",
-    "../IWM", "IWM/../../etc/passwd", "..", "IWM\\x", "C:IWM", "/IWM", "~IWM",
-    "IW\x00M", "IW\nM", "IW\rM", "IW\tM", "IW\x1bM", "IW\x7fM", "IW\u202eM", "\x00IWM",
-    "IWM?x=1", "IWM#", "IWM&s=x", "IWM@host", "ÏWM", "",
+    "IWM'; DROP TABLE prices_daily; --",
+    'IWM"',
+    "IWM;",
+    "A OR 1=1",
+    "IWM -- x",
+    "IWM/*",
+    "I%WM",
+    "IW_M*",
+    "../IWM",
+    "IWM/../../etc/passwd",
+    "..",
+    "IWM\\x",
+    "C:IWM",
+    "/IWM",
+    "~IWM",
+    "IW\x00M",
+    "IW\nM",
+    "IW\rM",
+    "IW\tM",
+    "IW\x1bM",
+    "IW\x7fM",
+    "IW\u202eM",
+    "\x00IWM",
+    "IWM?x=1",
+    "IWM#",
+    "IWM&s=x",
+    "IWM@host",
+    "ÏWM",
+    "",
 ]
 
 
@@ -71,24 +96,44 @@ def test_bad_tickers_are_refused_everywhere(ticker, env, tmp_path, monkeypatch, 
 # (variable, bad value, source to select first); {file}, {dir} and {missing} stand for a
 # regular file, a folder and a path that does not exist; None: left unset.
 BAD_SETTINGS = [
-    ("SURGEWATCH_HOME", "{file}", ""), ("SURGEWATCH_HOME", "", ""),
-    ("SURGEWATCH_CATALOG", "mysql:db", ""), ("SURGEWATCH_CATALOG", "sqlite:", ""),
-    ("SURGEWATCH_CATALOG", "sqlite:{dir}", ""), ("SURGEWATCH_CATALOG", "postgres:", ""),
-    ("SURGEWATCH_DATA_PATH", "{file}", ""), ("SURGEWATCH_DATA_PATH", " ", ""),
-    ("SURGEWATCH_TICKERS", "", ""), ("SURGEWATCH_TICKERS", "IWM,SPY;", ""),
-    ("SURGEWATCH_SOURCE", "bloomberg", ""), ("SURGEWATCH_SOURCE", "", ""),
-    ("SURGEWATCH_YAHOO_URL", "ftp://example.com", ""), ("SURGEWATCH_YAHOO_URL", "http://", ""),
-    ("SURGEWATCH_TIINGO_URL", "api.tiingo.com", ""), ("SURGEWATCH_STOOQ_URL", "https:///q", ""),
-    ("SURGEWATCH_TIINGO_TOKEN", "", "tiingo"), ("SURGEWATCH_TIINGO_TOKEN", "   ", "tiingo"),
-    ("SURGEWATCH_CSV_DIR", "{missing}", ""), ("SURGEWATCH_CSV_DIR", "{file}", ""), ("SURGEWATCH_CSV_DIR", None, "csv"),
-    ("SURGEWATCH_THRESHOLD", "abc", ""), ("SURGEWATCH_THRESHOLD", "0", ""), ("SURGEWATCH_THRESHOLD", "-0.1", ""),
-    ("SURGEWATCH_THRESHOLD", "nan", ""), ("SURGEWATCH_THRESHOLD", "inf", ""),
-    ("SURGEWATCH_ALERT_URLS", "not-a-url", ""), ("SURGEWATCH_ALERT_URLS", "json://user:pw-0f-Secret@", ""),
+    ("SURGEWATCH_HOME", "{file}", ""),
+    ("SURGEWATCH_HOME", "", ""),
+    ("SURGEWATCH_CATALOG", "mysql:db", ""),
+    ("SURGEWATCH_CATALOG", "sqlite:", ""),
+    ("SURGEWATCH_CATALOG", "sqlite:{dir}", ""),
+    ("SURGEWATCH_CATALOG", "postgres:", ""),
+    ("SURGEWATCH_DATA_PATH", "{file}", ""),
+    ("SURGEWATCH_DATA_PATH", " ", ""),
+    ("SURGEWATCH_TICKERS", "", ""),
+    ("SURGEWATCH_TICKERS", "IWM,SPY;", ""),
+    ("SURGEWATCH_SOURCE", "bloomberg", ""),
+    ("SURGEWATCH_SOURCE", "", ""),
+    ("SURGEWATCH_YAHOO_URL", "ftp://example.com", ""),
+    ("SURGEWATCH_YAHOO_URL", "http://", ""),
+    ("SURGEWATCH_TIINGO_URL", "api.tiingo.com", ""),
+    ("SURGEWATCH_STOOQ_URL", "https:///q", ""),
+    ("SURGEWATCH_TIINGO_TOKEN", "", "tiingo"),
+    ("SURGEWATCH_TIINGO_TOKEN", "   ", "tiingo"),
+    ("SURGEWATCH_CSV_DIR", "{missing}", ""),
+    ("SURGEWATCH_CSV_DIR", "{file}", ""),
+    ("SURGEWATCH_CSV_DIR", None, "csv"),
+    ("SURGEWATCH_THRESHOLD", "abc", ""),
+    ("SURGEWATCH_THRESHOLD", "0", ""),
+    ("SURGEWATCH_THRESHOLD", "-0.1", ""),
+    ("SURGEWATCH_THRESHOLD", "nan", ""),
+    ("SURGEWATCH_THRESHOLD", "inf", ""),
+    ("SURGEWATCH_ALERT_URLS", "not-a-url", ""),
+    ("SURGEWATCH_ALERT_URLS", "json://user:pw-0f-Secret@", ""),
     ("SURGEWATCH_ALERT_URLS", "json://127.0.0.1/ok nosuchscheme://user:pw-0f-Secret@host/x", ""),
-    ("SURGEWATCH_HTTP_TIMEOUT", "0", ""), ("SURGEWATCH_HTTP_TIMEOUT", "-1", ""), ("SURGEWATCH_HTTP_TIMEOUT", "inf", ""),
+    ("SURGEWATCH_HTTP_TIMEOUT", "0", ""),
+    ("SURGEWATCH_HTTP_TIMEOUT", "-1", ""),
+    ("SURGEWATCH_HTTP_TIMEOUT", "inf", ""),
     ("SURGEWATCH_HTTP_TIMEOUT", "soon", ""),
-    ("SURGEWATCH_HTTP_RETRIES", "-1", ""), ("SURGEWATCH_HTTP_RETRIES", "1.5", ""), ("SURGEWATCH_HTTP_RETRIES", "many", ""),
-    ("SURGEWATCH_HTTP_MIN_INTERVAL", "-0.5", ""), ("SURGEWATCH_HTTP_MIN_INTERVAL", "nan", ""),
+    ("SURGEWATCH_HTTP_RETRIES", "-1", ""),
+    ("SURGEWATCH_HTTP_RETRIES", "1.5", ""),
+    ("SURGEWATCH_HTTP_RETRIES", "many", ""),
+    ("SURGEWATCH_HTTP_MIN_INTERVAL", "-0.5", ""),
+    ("SURGEWATCH_HTTP_MIN_INTERVAL", "nan", ""),
 ]
 
 
@@ -118,8 +163,14 @@ def test_a_bad_setting_stops_start_up_naming_it(variable, value, source, tmp_pat
     code = main(["refresh"])
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
-    refused = (code == 1 and out == "" and len(lines) == 1 and lines[0].startswith(f"error: bad setting {variable}")
-               and "Secret" not in err and not (tmp_path / "home").exists())
+    refused = (
+        code == 1
+        and out == ""
+        and len(lines) == 1
+        and lines[0].startswith(f"error: bad setting {variable}")
+        and "Secret" not in err
+        and not (tmp_path / "home").exists()
+    )
     _refusal(variable, value or "(unset)", refused, err.strip())
     assert refused, (code, out, err)
 
@@ -128,9 +179,15 @@ def test_a_bad_setting_stops_start_up_naming_it(variable, value, source, tmp_pat
 def test_the_console_script_stops_too(tmp_path):
     """The same through the installed `surgewatch` command, in a process of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURGEWATCH_")}
-    env |= {"SURGEWATCH_HOME": str(tmp_path / "home"), "SURGEWATCH_THRESHOLD": "ten percent",
-            "SURGEWATCH_TIINGO_TOKEN": TEST_TOKEN}
+    env |= {
+        "SURGEWATCH_HOME": str(tmp_path / "home"),
+        "SURGEWATCH_THRESHOLD": "ten percent",
+        "SURGEWATCH_TIINGO_TOKEN": TEST_TOKEN,
+    }
     done = subprocess.run([SURGEWATCH, "refresh"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr.strip() == "error: bad setting SURGEWATCH_THRESHOLD: Input should be a valid number, unable to parse string as a number"
+    assert (
+        done.stderr.strip()
+        == "error: bad setting SURGEWATCH_THRESHOLD: Input should be a valid number, unable to parse string as a number"
+    )
     assert not (tmp_path / "home").exists()

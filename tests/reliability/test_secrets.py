@@ -116,21 +116,32 @@ def test_no_secret_reaches_a_log_an_artifact_an_error_or_a_table(env, tmp_path, 
     out, err = capfd.readouterr()
     captured["stdout"], captured["stderr"] = out, err
     captured["python log records"] = "\n".join(
-        f"{r.name} {r.levelname} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+        f"{r.name} {r.levelname} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records
+    )
     captured.update(_prefect_records())
     captured.update(_warehouse_records(home))
 
     # The paths were really taken (else the search proves nothing).
     assert len(receiver.messages) >= 2, "no alert reached the receiver"
     assert "not authorised (tiingo HTTP 401" in err
-    assert "delivery failed" in captured["runs @ version %d" % max(
-        int(k.rsplit(" ", 1)[1]) for k in captured if k.startswith("runs @ version"))]
+    assert (
+        "delivery failed"
+        in captured[
+            "runs @ version %d" % max(int(k.rsplit(" ", 1)[1]) for k in captured if k.startswith("runs @ version"))
+        ]
+    )
     assert "SURGEWATCH_ALERT_URLS" in captured["settings error"]
     assert int(captured["prefect flow run count"]) >= 3 and captured["prefect artifacts"]
     assert any(r.name.startswith("apprise") for r in caplog.records), "Apprise's own logging was not captured"
 
     leaks = {place: [s for s in SECRETS if s in text] for place, text in captured.items()}
     leaks = {place: found for place, found in leaks.items() if found}
-    FIGURES.secrets.append({"places": len(captured), "hits": sum(len(f) for f in leaks.values()),
-                            "leaks": {p: f for p, f in leaks.items()}, "secrets": len(SECRETS)})
+    FIGURES.secrets.append(
+        {
+            "places": len(captured),
+            "hits": sum(len(f) for f in leaks.values()),
+            "leaks": {p: f for p, f in leaks.items()},
+            "secrets": len(SECRETS),
+        }
+    )
     assert leaks == {}, json.dumps(leaks, indent=1)

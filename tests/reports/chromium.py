@@ -64,17 +64,29 @@ class Chromium:
         self._profile.mkdir(parents=True, exist_ok=True)
         log = (self._profile / "chromium.log").open("wb")
         self._process = subprocess.Popen(
-            [self._binary, *FLAGS, f"--user-data-dir={self._profile}", f"--window-size={self._size[0]},{self._size[1]}",
-             "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [
+                self._binary,
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                f"--window-size={self._size[0]},{self._size[1]}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         try:
             self._socket = connect(self._page_socket_url(), max_size=None, open_timeout=self._timeout)
             for domain in ("Page", "Runtime", "Log", "Network"):
                 self.call(f"{domain}.enable")
-            self.call("Emulation.setDeviceMetricsOverride", width=self._size[0], height=self._size[1],
-                      deviceScaleFactor=1, mobile=False)
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=self._size[0],
+                height=self._size[1],
+                deviceScaleFactor=1,
+                mobile=False,
+            )
         except BaseException:
             self.__exit__()
             raise
@@ -97,7 +109,9 @@ class Chromium:
         deadline = time.monotonic() + self._timeout
         while not port_file.is_file() or not port_file.read_text().strip():
             if self._process.poll() is not None:
-                raise ChromiumError(f"chromium exited with {self._process.returncode}; see {self._profile / 'chromium.log'}")
+                raise ChromiumError(
+                    f"chromium exited with {self._process.returncode}; see {self._profile / 'chromium.log'}"
+                )
             if time.monotonic() > deadline:
                 raise ChromiumError("chromium did not open its DevTools port in time")
             time.sleep(0.05)
@@ -159,7 +173,9 @@ class Chromium:
         metrics = self.call("Page.getLayoutMetrics")
         size = metrics["cssContentSize"]
         data = self.call(
-            "Page.captureScreenshot", format="png", captureBeyondViewport=True,
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
             clip={"x": 0, "y": 0, "width": self._size[0], "height": size["height"], "scale": 1},
         )["data"]
         path.parent.mkdir(parents=True, exist_ok=True)

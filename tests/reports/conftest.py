@@ -40,8 +40,16 @@ def synthetic_prices(as_of: dt.date = SYNTHETIC_AS_OF) -> pl.DataFrame:
 
 def _run(status: str = "published", **changes) -> RunInfo:
     fields = dict(
-        run_id=RUN_ID, status=status, started_at=REFRESHED - dt.timedelta(minutes=1), finished_at=REFRESHED,
-        as_of=SYNTHETIC_AS_OF, source="csv", tickers=("AAA", "BBB"), snapshot_id=7, failed={}, message=None,
+        run_id=RUN_ID,
+        status=status,
+        started_at=REFRESHED - dt.timedelta(minutes=1),
+        finished_at=REFRESHED,
+        as_of=SYNTHETIC_AS_OF,
+        source="csv",
+        tickers=("AAA", "BBB"),
+        snapshot_id=7,
+        failed={},
+        message=None,
     )
     return RunInfo(**{**fields, **changes})
 
@@ -51,22 +59,45 @@ def synthetic_report_data(**run_changes) -> ReportData:
     synthetic_prices(); run_changes alter the latest run (e.g. status="failed")."""
     prices = synthetic_prices()
     result = run_study(prices, StudyParams())
-    summary = pl.concat([
-        result.summary.with_columns(kind=pl.lit("events")), result.baseline.with_columns(kind=pl.lit("baseline")),
-    ]).select("ticker", "kind", "horizon", "n", "average", "median", "win_rate", "sharpe", "max_drawdown")
+    summary = pl.concat(
+        [
+            result.summary.with_columns(kind=pl.lit("events")),
+            result.baseline.with_columns(kind=pl.lit("baseline")),
+        ]
+    ).select("ticker", "kind", "horizon", "n", "average", "median", "win_rate", "sharpe", "max_drawdown")
     tickers = ["AAA", "BBB"]
-    lineage = prices.group_by("ticker").agg(
-        first_session=pl.col("date").min(), last_session=pl.col("date").max(), sessions=pl.len(),
-    ).with_columns(
-        source=pl.lit("csv"), fetched_at=pl.lit(REFRESHED), prices_run=pl.lit(RUN_ID), results_run=pl.lit(RUN_ID),
-    ).sort("ticker")
+    lineage = (
+        prices.group_by("ticker")
+        .agg(
+            first_session=pl.col("date").min(),
+            last_session=pl.col("date").max(),
+            sessions=pl.len(),
+        )
+        .with_columns(
+            source=pl.lit("csv"),
+            fetched_at=pl.lit(REFRESHED),
+            prices_run=pl.lit(RUN_ID),
+            results_run=pl.lit(RUN_ID),
+        )
+        .sort("ticker")
+    )
     published = _run()
     return ReportData(
         tickers=tuple(tickers),
-        studies=pl.DataFrame({"ticker": tickers, "threshold": [0.10] * 2, "direction": ["up"] * 2, "basis": ["price"] * 2}),
+        studies=pl.DataFrame(
+            {"ticker": tickers, "threshold": [0.10] * 2, "direction": ["up"] * 2, "basis": ["price"] * 2}
+        ),
         events=result.events.select(
-            "ticker", "month", "as_of", "complete", "move", *HORIZON_COLUMNS,
-            "sessions", "up_sessions", "prior_drawdown", "first_crossed_on",
+            "ticker",
+            "month",
+            "as_of",
+            "complete",
+            "move",
+            *HORIZON_COLUMNS,
+            "sessions",
+            "up_sessions",
+            "prior_drawdown",
+            "first_crossed_on",
         ),
         summary=summary,
         month_end=result.monthly.select("ticker", "month", "as_of", "complete", "close", "move", *HORIZON_COLUMNS),
@@ -90,13 +121,20 @@ def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     home = tmp_path_factory.mktemp("report-warehouse")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURGEWATCH_")}
     env.update(
-        SURGEWATCH_HOME=str(home), SURGEWATCH_SOURCE="csv", SURGEWATCH_CSV_DIR=str(prices_dir),
-        DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        SURGEWATCH_HOME=str(home),
+        SURGEWATCH_SOURCE="csv",
+        SURGEWATCH_CSV_DIR=str(prices_dir),
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )
     # cwd is the temp folder so no developer's .env is read.
     done = subprocess.run(
         [sys.executable, "-m", "surgewatch.cli", "refresh", "--tickers", "IWM,SPY,QQQ", "--as-of", REAL_AS_OF],
-        cwd=home, env=env, capture_output=True, text=True, timeout=300,
+        cwd=home,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, f"refresh failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return home

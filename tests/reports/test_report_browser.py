@@ -22,7 +22,10 @@ from tests.reports.test_report_warehouse import open_read_only
 ARTIFACTS = REPO / "test-artifacts"
 
 # Per chart: plotted by Plotly, an SVG of real size, drawn marks, a legend and axis titles.
-CHARTS_STATE = "(" + json.dumps(list(CHART_IDS)) + """).map(id => {
+CHARTS_STATE = (
+    "("
+    + json.dumps(list(CHART_IDS))
+    + """).map(id => {
   const el = document.getElementById(id);
   const svg = el && el.querySelector('svg.main-svg');
   const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
@@ -31,6 +34,7 @@ CHARTS_STATE = "(" + json.dumps(list(CHART_IDS)) + """).map(id => {
           legend: el ? el.querySelectorAll('g.legend g.traces').length : 0,
           axis_titles: el ? [...el.querySelectorAll('.g-xtitle text, .g-ytitle text')].map(t => t.textContent) : []};
 })"""
+)
 ALL_DRAWN = f"{CHARTS_STATE}.every(c => c.plotted && c.marks > 0)"
 OVERFLOWING = "[...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.id)"
 
@@ -76,7 +80,9 @@ def test_every_chart_renders_offline_without_errors(report, chromium, tmp_path):
         states = browser.evaluate(CHARTS_STATE)
         browser.screenshot(path.with_suffix(".png"))
         overflowing = browser.evaluate(OVERFLOWING)
-        headline = browser.evaluate("document.querySelector('h1').textContent + ' | ' + document.getElementById('lineage-line').textContent")
+        headline = browser.evaluate(
+            "document.querySelector('h1').textContent + ' | ' + document.getElementById('lineage-line').textContent"
+        )
         errors, urls = browser.errors(), browser.requested_urls()
 
     assert drawn, f"not every chart rendered: {states}"

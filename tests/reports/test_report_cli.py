@@ -6,8 +6,19 @@ from surgewatch.cli import main
 def test_report_command_writes_one_self_contained_file(warehouse_home, reference_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SURGEWATCH_HOME", str(warehouse_home))
     out = tmp_path / "report.html"
-    code = main(["report", "--out", str(out), "--published", str(reference_dir / "published_table.csv"),
-                 "--published-ticker", "IWM", "--since", "2026-01-02"])
+    code = main(
+        [
+            "report",
+            "--out",
+            str(out),
+            "--published",
+            str(reference_dir / "published_table.csv"),
+            "--published-ticker",
+            "IWM",
+            "--since",
+            "2026-01-02",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert f"wrote {out}" in capsys.readouterr().out
     html = out.read_text()

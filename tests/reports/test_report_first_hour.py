@@ -6,13 +6,15 @@ from surgewatch.reports import PublishedAudit, build_report, charts
 
 
 def test_audit_counts_agree_and_win_rates_are_unsigned(synthetic):
-    audit = Audit([
-        ["event", "2020-04", "move", 13.85, 13.85, 0.0, ""],
-        ["summary ≤ 2024-11", "win_rate", "fwd_1m", 53.85, 64.29, 10.44, "differs by +10.44"],
-        ["missing", "2026-04", "move", None, 12.08, None, "qualifying month not in the table"],
-    ])
+    audit = Audit(
+        [
+            ["event", "2020-04", "move", 13.85, 13.85, 0.0, ""],
+            ["summary ≤ 2024-11", "win_rate", "fwd_1m", 53.85, 64.29, 10.44, "differs by +10.44"],
+            ["missing", "2026-04", "move", None, 12.08, None, "qualifying month not in the table"],
+        ]
+    )
     html = build_report(synthetic, published=PublishedAudit("AAA", "published_table.csv", audit))
-    section = html[html.index('<section id="audit"'):html.index('<section id="lineage"')]
+    section = html[html.index('<section id="audit"') : html.index('<section id="lineage"')]
     assert "<strong>2</strong> cells compared" in section
     assert "All 2 comparisons, and 1 row(s) with one side missing" in section
     assert "53.85%" in section and "+53.85%" not in section and "+64.29%" not in section

@@ -157,14 +157,16 @@ def test_partial_publish_names_the_failed_tickers():
 
 
 def test_audit_section_flags_differences(synthetic):
-    audit = Audit([
-        ["event", "2020-04", "move", 13.85, 13.85, 0.0, ""],
-        ["event", "2020-04", "fwd_1m", 6.59, 6.10, -0.49, "differs by -0.49"],
-        ["summary ≤ 2024-11", "sharpe", "fwd_1m", 0.28, 0.44, 0.16, "differs by +0.16"],
-        ["missing", "2026-04", "move", None, 12.08, None, "qualifying month not in the table"],
-    ])
+    audit = Audit(
+        [
+            ["event", "2020-04", "move", 13.85, 13.85, 0.0, ""],
+            ["event", "2020-04", "fwd_1m", 6.59, 6.10, -0.49, "differs by -0.49"],
+            ["summary ≤ 2024-11", "sharpe", "fwd_1m", 0.28, 0.44, 0.16, "differs by +0.16"],
+            ["missing", "2026-04", "move", None, 12.08, None, "qualifying month not in the table"],
+        ]
+    )
     html = build_report(synthetic, published=PublishedAudit("AAA", "published_table.csv", audit))
-    section = html[html.index('<section id="audit"'):html.index('<section id="lineage"')]
+    section = html[html.index('<section id="audit"') : html.index('<section id="lineage"')]
     assert "<strong>3</strong> cells compared" in section
     assert '<strong class="neg">3</strong> flagged' in section
     assert "-0.49 pp" in section and "+6.59%" in section and "+0.16<" in section
@@ -209,8 +211,12 @@ def test_default_since_is_a_year_before_the_last_session():
 def test_distribution_has_events_and_baseline_per_ticker(synthetic):
     figure = charts.distribution_figure(synthetic)
     boxes = [(t.name, t.xaxis) for t in figure.data]
-    assert boxes == [("events", "x"), ("baseline (every month)", "x"),
-                     ("events", "x2"), ("baseline (every month)", "x2")]
+    assert boxes == [
+        ("events", "x"),
+        ("baseline (every month)", "x"),
+        ("events", "x2"),
+        ("baseline (every month)", "x2"),
+    ]
     baseline_bbb = figure.data[3]
     expected = synthetic.month_end.filter(pl.col("ticker") == "BBB")["fwd_12m"].drop_nulls().to_list()
     assert [y for x, y in zip(baseline_bbb.x, baseline_bbb.y) if x == "12M"] == expected

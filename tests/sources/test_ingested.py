@@ -25,18 +25,28 @@ def test_full_histories_replace_incremental_fetches_overlay_and_counts_say_what_
     stored = pl.concat([bars("AAA", D[:3]), bars("BBB", D[:3]), bars("CCC", D[:3]), bars("ZZZ", D[:2])])
     fetches = [
         fetched("CCC", bars("CCC", D[1:]), full=False),  # overlap unchanged, one new session
-        fetched("BBB", pl.concat([bars("BBB", D[:1]), bars("BBB", D[1:2], close=11.0)]), full=True),  # restated, shorter
+        fetched(
+            "BBB", pl.concat([bars("BBB", D[:1]), bars("BBB", D[1:2], close=11.0)]), full=True
+        ),  # restated, shorter
         fetched("AAA", bars("AAA", D[:3]), full=True),  # re-fetched, nothing changed
         fetched("NEW", bars("NEW", D), full=True),  # first load of a ticker
     ]
     result = ingested(stored, fetches)
 
-    expected = pl.concat([
-        bars("AAA", D[:3]), bars("BBB", D[:1]), bars("BBB", D[1:2], close=11.0), bars("CCC", D), bars("NEW", D),
-    ])
+    expected = pl.concat(
+        [
+            bars("AAA", D[:3]),
+            bars("BBB", D[:1]),
+            bars("BBB", D[1:2], close=11.0),
+            bars("CCC", D),
+            bars("NEW", D),
+        ]
+    )
     assert_frame_equal(result.prices, expected)  # sorted by ticker, date; ZZZ was not fetched: not here
     written = result.to_write.sort("ticker", "date")
-    assert_frame_equal(written, pl.concat([expected.filter(pl.col("ticker") != "CCC"), bars("CCC", D[3:])]).sort("ticker", "date"))
+    assert_frame_equal(
+        written, pl.concat([expected.filter(pl.col("ticker") != "CCC"), bars("CCC", D[3:])]).sort("ticker", "date")
+    )
     assert result.replace_history == {"AAA", "BBB", "NEW"}
     # BBB: one changed close + one session gone; CCC: one new session; NEW: all four; AAA: none.
     assert result.rows_ingested == {"CCC": 1, "BBB": 2, "AAA": 0, "NEW": 4}

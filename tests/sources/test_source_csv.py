@@ -33,8 +33,16 @@ def csv_source(folder: Path | None):
 def test_reads_values_exactly_as_written(tmp_path):
     frame = read_price_csv(write(tmp_path, HEADER, *GOOD_ROWS), "test")
     assert frame.schema == RAW_SCHEMA
-    assert frame.row(0) == ("TEST", dt.date(2026, 6, 11), 284.44000244140625, 291.05999755859375,
-                            284.07000732421875, 290.4100036621094, 289.72100830078125, 41468800)
+    assert frame.row(0) == (
+        "TEST",
+        dt.date(2026, 6, 11),
+        284.44000244140625,
+        291.05999755859375,
+        284.07000732421875,
+        290.4100036621094,
+        289.72100830078125,
+        41468800,
+    )
     assert frame["adj_close"][1] is None
     assert frame["volume"][2] is None
 
@@ -62,22 +70,32 @@ def test_reads_the_shared_files(tmp_path):
         (None, r"TEST.csv: no such file$"),
         ([], r"TEST.csv: empty file \(expected a header date,open"),
         (["date,open,close,volume", "2026-06-11,1,2,3"], r"TEST.csv: missing column\(s\) high, low \(expected"),
-        ([HEADER, "2026-06-11,1,2,0.5,1.5,1.5,1", "11/06/2026,1,2,0.5,1.5,1.5,1"],
-         r"TEST.csv: line 3: date '11/06/2026' is not a YYYY-MM-DD date$"),
+        (
+            [HEADER, "2026-06-11,1,2,0.5,1.5,1.5,1", "11/06/2026,1,2,0.5,1.5,1.5,1"],
+            r"TEST.csv: line 3: date '11/06/2026' is not a YYYY-MM-DD date$",
+        ),
         ([HEADER, "2026-02-30,1,2,0.5,1.5,1.5,1"], r"TEST.csv: line 2: date '2026-02-30' is not a YYYY-MM-DD date$"),
         ([HEADER, ",1,2,0.5,1.5,1.5,1"], r"TEST.csv: line 2: date \(empty\) is not a YYYY-MM-DD date$"),
-        ([HEADER, "2026-06-11,1,2,0.5,abc,1.5,1", "2026-06-12,1,2,0.5,n/a,1.5,1"],
-         r"TEST.csv: line 2 \(2026-06-11\): close 'abc' is not a number \(and 1 more row\(s\)\)$"),
-        ([HEADER, "2026-06-11,1,2,0.5,1.5,1.5,lots"],
-         r"TEST.csv: line 2 \(2026-06-11\): volume 'lots' is not a number$"),
+        (
+            [HEADER, "2026-06-11,1,2,0.5,abc,1.5,1", "2026-06-12,1,2,0.5,n/a,1.5,1"],
+            r"TEST.csv: line 2 \(2026-06-11\): close 'abc' is not a number \(and 1 more row\(s\)\)$",
+        ),
+        (
+            [HEADER, "2026-06-11,1,2,0.5,1.5,1.5,lots"],
+            r"TEST.csv: line 2 \(2026-06-11\): volume 'lots' is not a number$",
+        ),
         ([HEADER, "2026-06-11,1,2,0.5,nan,1.5,1"], r"close 'nan' is not a number$"),
         ([HEADER, "2026-06-11,1,,0.5,1.5,1.5,1"], r"TEST.csv: line 2 \(2026-06-11\): high is empty$"),
-        ([HEADER, "2026-06-11,1,2,0.5,1.5,1.5,1", "2026-06-12,1,2,0,1.5,1.5,1"],
-         r"TEST.csv: line 3 \(2026-06-12\): low is 0, prices must be > 0$"),
+        (
+            [HEADER, "2026-06-11,1,2,0.5,1.5,1.5,1", "2026-06-12,1,2,0,1.5,1.5,1"],
+            r"TEST.csv: line 3 \(2026-06-12\): low is 0, prices must be > 0$",
+        ),
         ([HEADER, "2026-06-11,1,2,0.5,1.5,-1.5,1"], r"line 2 \(2026-06-11\): adj_close is -1.5, prices must be > 0$"),
         ([HEADER, "2026-06-11,1,2,0.5,1.5,1.5,-3"], r"line 2 \(2026-06-11\): volume is -3, must be >= 0$"),
-        ([HEADER, *[f"2026-06-1{d},1,2,0.5,1.5,1.5,1" for d in (1, 1, 2, 5, 2)]],
-         r"TEST.csv: duplicate dates 2026-06-11, 2026-06-12: one row per session expected$"),
+        (
+            [HEADER, *[f"2026-06-1{d},1,2,0.5,1.5,1.5,1" for d in (1, 1, 2, 5, 2)]],
+            r"TEST.csv: duplicate dates 2026-06-11, 2026-06-12: one row per session expected$",
+        ),
         ([HEADER, "2026-06-11,1,2,0.5,1.5,1.5,1,extra"], r"TEST.csv: not a readable CSV \("),
     ],
 )
@@ -106,8 +124,18 @@ def test_source_reads_the_tickers_file_for_the_window(tmp_path):
     source = csv_source(tmp_path)
     assert source.name == "csv"
     frame = source.daily_prices("test", dt.date(2026, 6, 12), dt.date(2026, 6, 12))
-    assert frame.rows() == [("TEST", dt.date(2026, 6, 12), 291.6300048828125, 295.7200012207031,
-                             290.30999755859375, 292.95001220703125, None, 34415200)]
+    assert frame.rows() == [
+        (
+            "TEST",
+            dt.date(2026, 6, 12),
+            291.6300048828125,
+            295.7200012207031,
+            290.30999755859375,
+            292.95001220703125,
+            None,
+            34415200,
+        )
+    ]
 
 
 def test_source_reads_the_shared_folder():
@@ -150,6 +178,13 @@ def test_a_night_reads_only_the_rows_from_its_start(tmp_path):
     window = read_price_csv(path, "test", since=dt.date(2026, 6, 12))
     assert window["date"].to_list() == [dt.date(2026, 6, 12), dt.date(2026, 6, 15)]
     assert_frame_equal(window, read_price_csv(write(tmp_path, HEADER, *GOOD_ROWS[1:], name="B.csv"), "test"))
-    assert csv_source(tmp_path).daily_prices("test", dt.date(2026, 6, 12), None)["date"].to_list() == window["date"].to_list()
+    assert (
+        csv_source(tmp_path).daily_prices("test", dt.date(2026, 6, 12), None)["date"].to_list()
+        == window["date"].to_list()
+    )
     with pytest.raises(InputError, match="line 3: date 'June 13' is not a YYYY-MM-DD date"):
-        read_price_csv(write(tmp_path, HEADER, GOOD_ROWS[0], "June 13,1,1,1,1,1,1", name="C.csv"), "test", since=dt.date(2026, 6, 12))
+        read_price_csv(
+            write(tmp_path, HEADER, GOOD_ROWS[0], "June 13,1,1,1,1,1,1", name="C.csv"),
+            "test",
+            since=dt.date(2026, 6, 12),
+        )

@@ -100,8 +100,11 @@ def test_index_symbols_are_refused_without_a_request(fake_providers):
     ("fault", "message"),
     [
         ("truncated", r"^TEST: malformed answer \(tiingo: JSONDecodeError: "),
-        (Fault("body", body=b'[1, 2]'), r"^TEST: malformed answer \(tiingo: "),
-        (Fault("body", body=b'[{"date": "March 2nd", "open": 1, "high": 1, "low": 1, "close": 1}]'), "malformed answer"),
+        (Fault("body", body=b"[1, 2]"), r"^TEST: malformed answer \(tiingo: "),
+        (
+            Fault("body", body=b'[{"date": "March 2nd", "open": 1, "high": 1, "low": 1, "close": 1}]'),
+            "malformed answer",
+        ),
         (
             Fault("body", body=b'{"detail": "You have run over your hourly request allocation."}'),
             r"request refused \(tiingo: You have run over",

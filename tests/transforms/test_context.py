@@ -30,32 +30,22 @@ def _month_end(ticker: str, months: list[str], closes: list[float]) -> pl.DataFr
 
 class TestContextFields:
     def test_prior_12m_compares_the_month_before_with_the_year_before_that(self):
-        months = [
-            f"{2023 + (i // 12)}-{i % 12 + 1:02d}" for i in range(15)
-        ]  # 2023-01 … 2024-03
-        frame = tf.context_fields(
-            _month_end("X", months, [100.0 + i for i in range(15)])
-        )
+        months = [f"{2023 + (i // 12)}-{i % 12 + 1:02d}" for i in range(15)]  # 2023-01 … 2024-03
+        frame = tf.context_fields(_month_end("X", months, [100.0 + i for i in range(15)]))
         prior = dict(zip(frame["month"].dt.strftime("%Y-%m"), frame["prior_12m"]))
         assert prior["2024-01"] is None  # needs 2022-12
-        assert prior["2024-02"] == pytest.approx(
-            112 / 100 - 1
-        )  # C[2024-01] / C[2023-01]
+        assert prior["2024-02"] == pytest.approx(112 / 100 - 1)  # C[2024-01] / C[2023-01]
         assert prior["2024-03"] == pytest.approx(113 / 101 - 1)
         assert frame["up_share"].to_list() == [0.75] * 15
 
     def test_a_missing_month_is_never_bridged_and_tickers_never_mix(self):
         months = [f"{2023 + (i // 12)}-{i % 12 + 1:02d}" for i in range(15)]
-        gap = _month_end("X", months, [100.0 + i for i in range(15)]).filter(
-            pl.col("month") != D("2023-02-01")
-        )
+        gap = _month_end("X", months, [100.0 + i for i in range(15)]).filter(pl.col("month") != D("2023-02-01"))
         other = _month_end("A", months[-2:], [50.0, 60.0])
         frame = tf.context_fields(pl.concat([other, gap]))
         only_x = frame.filter(pl.col("ticker") == "X")
         x = dict(zip(only_x["month"].dt.strftime("%Y-%m"), only_x["prior_12m"]))
-        assert (
-            x["2024-03"] is None
-        )  # C[2023-02] is missing, not replaced by a neighbour
+        assert x["2024-03"] is None  # C[2023-02] is missing, not replaced by a neighbour
         assert x["2024-02"] == pytest.approx(112 / 100 - 1)
         assert frame.filter(pl.col("ticker") == "A")["prior_12m"].to_list() == [
             None,
@@ -92,9 +82,7 @@ class TestAnalogs:
                 _candidate("2020-01", 0.10, 0.5),
                 _candidate("2021-01", 0.20, 0.7),
                 _candidate("2022-01", 0.12, 0.6),
-                _candidate(
-                    "2019-01", 0.15, 0.65, prior_12m=None
-                ),  # missing a feature: left out
+                _candidate("2019-01", 0.15, 0.65, prior_12m=None),  # missing a feature: left out
             ]
         )
         target = {
@@ -110,13 +98,9 @@ class TestAnalogs:
             "2022-01",
             "2021-01",
         ]
-        assert found.nearest["distance"].to_list() == pytest.approx(
-            [math.sqrt(6 / 7), math.sqrt(12 / 7)], rel=1e-12
-        )
+        assert found.nearest["distance"].to_list() == pytest.approx([math.sqrt(6 / 7), math.sqrt(12 / 7)], rel=1e-12)
         everyone = nearest_analogs(target, candidates, top=5)
-        assert everyone.nearest["distance"][-1] == pytest.approx(
-            math.sqrt(33 / 7), rel=1e-12
-        )
+        assert everyone.nearest["distance"][-1] == pytest.approx(math.sqrt(33 / 7), rel=1e-12)
 
     def test_ties_go_to_the_earlier_month_then_the_ticker(self):
         # Moves 0.125 either side of the target's, exact in binary: equally near.
@@ -135,9 +119,7 @@ class TestAnalogs:
             "up_share": 0.6,
         }
         found = nearest_analogs(target, candidates, top=4)
-        assert list(
-            zip(found.nearest["month"].dt.strftime("%Y-%m"), found.nearest["ticker"])
-        ) == [
+        assert list(zip(found.nearest["month"].dt.strftime("%Y-%m"), found.nearest["ticker"])) == [
             ("2019-01", "X"),
             ("2020-01", "X"),
             ("2021-01", "A"),
@@ -164,21 +146,13 @@ class TestPermutation:
         exact = _exact_p(when, otherwise)  # 126 relabelings
         p = permutation_p(np.array(when), np.array(otherwise), resamples=20_000, seed=0)
         assert p == pytest.approx(exact, abs=0.01)
-        assert p == permutation_p(
-            np.array(when), np.array(otherwise), resamples=20_000, seed=0
-        )
-        assert p != permutation_p(
-            np.array(when), np.array(otherwise), resamples=20_000, seed=1
-        )
+        assert p == permutation_p(np.array(when), np.array(otherwise), resamples=20_000, seed=0)
+        assert p != permutation_p(np.array(when), np.array(otherwise), resamples=20_000, seed=1)
 
     def test_counts_the_observed_labeling_and_has_no_value_for_an_empty_group(self):
         # Two values: the only other labeling swaps them, equally extreme: p = 1.
-        assert (
-            permutation_p(np.array([1.0]), np.array([0.0]), resamples=99, seed=0) == 1.0
-        )
-        assert (
-            permutation_p(np.array([]), np.array([0.1]), resamples=99, seed=0) is None
-        )
+        assert permutation_p(np.array([1.0]), np.array([0.0]), resamples=99, seed=0) == 1.0
+        assert permutation_p(np.array([]), np.array([0.1]), resamples=99, seed=0) is None
 
     def test_group_differences_per_horizon(self):
         when = pl.DataFrame(

@@ -24,8 +24,11 @@ def price_paths(draw) -> pl.DataFrame:
             closes.append(closes[-1] * (1 + r))
         frames.append(
             pl.DataFrame({"ticker": ticker, "date": SESSIONS[start : start + n], "close": closes}).with_columns(
-                open=pl.col("close"), high=pl.col("close"), low=pl.col("close"),
-                adj_close=pl.col("close"), volume=pl.lit(1, dtype=pl.Int64),
+                open=pl.col("close"),
+                high=pl.col("close"),
+                low=pl.col("close"),
+                adj_close=pl.col("close"),
+                volume=pl.lit(1, dtype=pl.Int64),
             )
         )
     return pl.concat(frames)
@@ -92,6 +95,9 @@ def test_first_crossing_fast_path_matches_the_join(prices: pl.DataFrame, p: Stud
     assert _month_rows(months, result.prices) is not None  # the fast path is the one taken
     joined = _first_crossed_by_join(
         result.events.join(months.select("ticker", "month", "previous_close"), on=["ticker", "month"], how="left"),
-        result.prices, p.threshold, p.direction, p.basis,
+        result.prices,
+        p.threshold,
+        p.direction,
+        p.basis,
     )
     assert result.events["first_crossed_on"].to_list() == joined.to_list()

@@ -9,8 +9,23 @@ from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.study import StudyParams, run_study
 
 # SOURCES.md: "IWM months at +10% or more in this data (close)".
-IWM_UP_MONTHS = ["2003-04", "2003-05", "2009-04", "2010-09", "2011-10", "2016-11", "2019-01", "2020-04",
-                 "2020-11", "2022-07", "2022-10", "2023-12", "2024-07", "2024-11", "2026-04"]
+IWM_UP_MONTHS = [
+    "2003-04",
+    "2003-05",
+    "2009-04",
+    "2010-09",
+    "2011-10",
+    "2016-11",
+    "2019-01",
+    "2020-04",
+    "2020-11",
+    "2022-07",
+    "2022-10",
+    "2023-12",
+    "2024-07",
+    "2024-11",
+    "2026-04",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +45,8 @@ def test_every_plus_ten_percent_month_since_2000(iwm):
 
 
 @pytest.mark.parametrize(
-    "month, move", [("2003-04", 0.1028), ("2009-04", 0.1539), ("2020-11", 0.1824), ("2024-11", 0.1107), ("2026-04", 0.1208)]
+    "month, move",
+    [("2003-04", 0.1028), ("2009-04", 0.1539), ("2020-11", 0.1824), ("2024-11", 0.1107), ("2026-04", 0.1208)],
 )
 def test_moves_match_the_sanity_table(iwm, month, move):
     events = run_study(iwm, StudyParams(), as_of=dt.date(2026, 7, 31)).events

@@ -93,7 +93,10 @@ class TestIwmExactFigures:
         n, n_ind, excess, win, t = PINNED[h]
         assert (row["n"], row["n_independent"]) == (n, n_ind)
         assert (row["excess"], row["win_p"], row["t_hac"]) == (
-            pytest.approx(excess, abs=5e-7), pytest.approx(win, abs=5e-7), pytest.approx(t, abs=5e-7))
+            pytest.approx(excess, abs=5e-7),
+            pytest.approx(win, abs=5e-7),
+            pytest.approx(t, abs=5e-7),
+        )
 
     def test_random_figures_are_sane_and_valid(self, iwm):
         frame = iwm.stats
@@ -122,12 +125,13 @@ class TestExactFiguresSynthetic:
     def test_undefined_figures_are_null(self):
         returns = np.array([[0.1, 0.2, 0.3], [0.1, -0.1, 0.2], [0.05, 0.02, 0.01]])
         is_event = np.array([[True, True, True], [True, False, False], [False, False, False]])
-        row = {r["ticker"]: r for r in signal_stats(*synthetic(returns, is_event), [1], resamples=20).iter_rows(named=True)}
+        row = {
+            r["ticker"]: r for r in signal_stats(*synthetic(returns, is_event), [1], resamples=20).iter_rows(named=True)
+        }
         assert row["T000"]["placebo_p"] is None  # n = N: no random set differs
         assert row["T001"]["ci_low"] is None and row["T001"]["t_hac"] is None  # n = 1
         assert row["T002"]["n"] == 0 and row["T002"]["excess"] is None and row["T002"]["win_p"] is None
         assert row["T002"]["n_independent"] == 0
-
 
     def test_horizon_without_any_complete_window(self):
         monthly, events = synthetic(np.full((2, 3), np.nan), np.ones((2, 3), bool))
@@ -186,9 +190,21 @@ class TestQValues:
 
 class TestSchemaAndParams:
     def row(self, **overrides) -> pl.DataFrame:
-        base = {"ticker": "A", "horizon": 1, "n": 5, "n_independent": 4, "average_independent": 0.1, "excess": 0.02,
-                "ci_low": 0.01, "ci_high": 0.03, "placebo_p": 0.2, "placebo_percentile": 0.9, "win_p": 0.5,
-                "t_hac": 1.0, "q_value": 0.3}
+        base = {
+            "ticker": "A",
+            "horizon": 1,
+            "n": 5,
+            "n_independent": 4,
+            "average_independent": 0.1,
+            "excess": 0.02,
+            "ci_low": 0.01,
+            "ci_high": 0.03,
+            "placebo_p": 0.2,
+            "placebo_percentile": 0.9,
+            "win_p": 0.5,
+            "t_hac": 1.0,
+            "q_value": 0.3,
+        }
         frame = pl.DataFrame([{**base, **overrides}])
         return frame.with_columns(pl.col("n", "n_independent").cast(pl.UInt32), pl.col("horizon").cast(pl.Int64))
 
@@ -200,7 +216,10 @@ class TestSchemaAndParams:
         with pytest.raises(ValidationFailed, match="signal_stats"):
             validate(self.row(**bad), SignalStats, "signal_stats")
 
-    @pytest.mark.parametrize("bad", [{"resamples": 0}, {"resamples": -1}, {"resamples": 1.5}, {"resamples": 100_001}, {"seed": -1}, {"seed": "x"}])
+    @pytest.mark.parametrize(
+        "bad",
+        [{"resamples": 0}, {"resamples": -1}, {"resamples": 1.5}, {"resamples": 100_001}, {"seed": -1}, {"seed": "x"}],
+    )
     def test_params_refuse_bad_resamples_and_seed(self, bad):
         with pytest.raises(InputError):
             StudyParams(**bad)

@@ -41,8 +41,10 @@ class TestMonthEnds:
         assert (feb["sessions"], feb["up_sessions"]) == (3, 1)
 
     def test_prior_drawdown_is_the_worst_fall_from_the_running_high_before_the_month(self):
-        prices = daily("X", {"2024-01-30": 100.0, "2024-01-31": 120.0, "2024-02-01": 90.0,
-                             "2024-02-29": 108.0, "2024-03-01": 130.0})
+        prices = daily(
+            "X",
+            {"2024-01-30": 100.0, "2024-01-31": 120.0, "2024-02-01": 90.0, "2024-02-29": 108.0, "2024-03-01": 130.0},
+        )
         frame = tf.month_ends(prices, sessions_for(prices))
         assert _one(frame, "2024-01")["prior_drawdown"] is None  # no session before the data
         assert _one(frame, "2024-02")["prior_drawdown"] == 0.0
@@ -58,8 +60,7 @@ class TestMonthEnds:
         assert _one(frame, "2024-05")["prior_drawdown"] == 0.0
 
     def test_total_basis_reads_adj_close(self):
-        prices = daily("X", {"2024-01-31": 100.0, "2024-02-29": 100.0},
-                       adj={"2024-01-31": 50.0, "2024-02-29": 60.0})
+        prices = daily("X", {"2024-01-31": 100.0, "2024-02-29": 100.0}, adj={"2024-01-31": 50.0, "2024-02-29": 60.0})
         feb = _one(tf.month_ends(prices, sessions_for(prices), basis="total"), "2024-02")
         assert feb["close"] == 60.0
 
@@ -194,8 +195,10 @@ class TestValidation:
         with pytest.raises(ValidationFailed, match=r"high >= max\(open, close\) broken by IWM"):
             run_study(prices, StudyParams())
 
-    @pytest.mark.parametrize("kwargs", [{"threshold": 0}, {"threshold": -0.1}, {"horizons": (0,)},
-                                        {"direction": "sideways"}, {"basis": "adjusted"}])
+    @pytest.mark.parametrize(
+        "kwargs",
+        [{"threshold": 0}, {"threshold": -0.1}, {"horizons": (0,)}, {"direction": "sideways"}, {"basis": "adjusted"}],
+    )
     def test_bad_params_are_refused(self, kwargs):
         with pytest.raises(InputError):
             StudyParams(**kwargs)

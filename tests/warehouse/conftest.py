@@ -107,13 +107,37 @@ def postgres_server():
     )
     try:
         subprocess.run(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"],
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
             check=True,
             capture_output=True,
             **as_user,
         )
         subprocess.run(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-t", "30", "-o", server_options, "start"],
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(root / "server.log"),
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                server_options,
+                "start",
+            ],
             check=True,
             capture_output=True,
             **as_user,

@@ -100,7 +100,9 @@ def test_writer_lock_is_exclusive_across_processes_and_reentrant_within_one(sett
     os.write(other, b"pid 4242 since earlier")
     fcntl.flock(other, fcntl.LOCK_EX)
     try:
-        with pytest.raises(RefreshInProgress, match=r"another refresh is writing to the warehouse \(pid 4242 since earlier\)"):
+        with pytest.raises(
+            RefreshInProgress, match=r"another refresh is writing to the warehouse \(pid 4242 since earlier\)"
+        ):
             Warehouse.open(settings)
         with pytest.raises(RefreshInProgress):
             with Warehouse.writer_lock(settings):

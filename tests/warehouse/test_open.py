@@ -14,7 +14,9 @@ from surgewatch.warehouse.catalog import Catalog
 
 
 def test_read_only_open_of_a_missing_warehouse_says_run_refresh(settings):
-    with pytest.raises(WarehouseError, match=r"no warehouse at sqlite:.*catalog\.sqlite; run `surgewatch refresh` first"):
+    with pytest.raises(
+        WarehouseError, match=r"no warehouse at sqlite:.*catalog\.sqlite; run `surgewatch refresh` first"
+    ):
         Warehouse.open(settings, read_only=True)
     assert not (settings.home / "catalog.sqlite").exists()
 
@@ -23,7 +25,15 @@ def test_writable_open_creates_home_catalog_and_tables(settings):
     with Warehouse.open(settings) as wh:
         assert wh.schema_version() == MIGRATIONS[-1].version
         tables = set(wh.sql("SHOW TABLES")["name"])
-    assert {"prices_daily", "month_end", "signal_events", "signal_summary", "runs", "alerts", "schema_version"} <= tables
+    assert {
+        "prices_daily",
+        "month_end",
+        "signal_events",
+        "signal_summary",
+        "runs",
+        "alerts",
+        "schema_version",
+    } <= tables
     assert (settings.home / "lake").is_dir()
     with sqlite3.connect(settings.home / "catalog.sqlite") as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -46,7 +56,9 @@ def test_migration_upgrades_an_older_warehouse_keeping_its_data(settings, build,
     added = Migration(head + 1, "event notes", ("ALTER TABLE signal_events ADD COLUMN note VARCHAR",))
     monkeypatch.setattr(schema, "MIGRATIONS", (*MIGRATIONS, added))
 
-    with pytest.raises(WarehouseError, match=f"schema version {head}, this surgewatch expects {head + 1}; run `surgewatch refresh`"):
+    with pytest.raises(
+        WarehouseError, match=f"schema version {head}, this surgewatch expects {head + 1}; run `surgewatch refresh`"
+    ):
         Warehouse.open(settings, read_only=True)
 
     with Warehouse.open(settings) as wh:
@@ -57,7 +69,9 @@ def test_migration_upgrades_an_older_warehouse_keeping_its_data(settings, build,
         results = build.results(tickers=("AAA",))
         results["events"] = results["events"].with_columns(note=pl.lit("new column is written"))
         build.publish(wh, build.run("run-2"), results=results)
-        assert wh.sql("SELECT note FROM signal_events WHERE ticker = 'AAA'")["note"].to_list() == ["new column is written"]
+        assert wh.sql("SELECT note FROM signal_events WHERE ticker = 'AAA'")["note"].to_list() == [
+            "new column is written"
+        ]
         # The version before the migration still reads with its old columns.
         assert "note" not in wh.sql("SELECT * FROM signal_events", snapshot=first).columns
 
@@ -118,14 +132,18 @@ def test_unknown_versions_and_bad_sql_are_clear_errors(settings):
 def test_a_different_data_path_for_an_existing_warehouse_is_refused(settings, build, tmp_path):
     Warehouse.open(settings).close()
     moved = build.settings(settings.home).model_copy(update={"data_path": str(tmp_path / "elsewhere")})
-    with pytest.raises(WarehouseError, match="SURGEWATCH_DATA_PATH is .*elsewhere/ but this warehouse keeps its files elsewhere"):
+    with pytest.raises(
+        WarehouseError, match="SURGEWATCH_DATA_PATH is .*elsewhere/ but this warehouse keeps its files elsewhere"
+    ):
         Warehouse.open(moved)
     with Warehouse.open(moved, read_only=True) as wh:  # readers use the stored path
         assert wh.sql("SELECT count(*) AS n FROM runs")["n"][0] == 0
 
 
 def test_a_postgres_password_never_reaches_a_message(build, tmp_path):
-    settings = build.settings(tmp_path, catalog="postgres:host=127.0.0.1 port=1 dbname=x password=s3cret connect_timeout=2")
+    settings = build.settings(
+        tmp_path, catalog="postgres:host=127.0.0.1 port=1 dbname=x password=s3cret connect_timeout=2"
+    )
     assert "s3cret" not in Catalog.from_settings(settings).display
     with pytest.raises(WarehouseError) as error:
         Warehouse.open(settings, read_only=True)

@@ -34,7 +34,9 @@ def test_publish_and_read_cycle_on_a_postgres_catalog(postgres_settings, build, 
         last = wh.sql("SELECT ticker, max(date) AS last FROM prices_daily GROUP BY ticker ORDER BY ticker")
         assert last.rows() == [("AAA", day), ("BBB", day)]
         assert wh.prices(["AAA"]).filter(pl.col("date") == day)["close"].to_list() == [150.0]
-        then = wh.sql("SELECT close FROM prices_daily WHERE ticker = 'AAA' AND date = DATE '2026-01-09'", snapshot=first)
+        then = wh.sql(
+            "SELECT close FROM prices_daily WHERE ticker = 'AAA' AND date = DATE '2026-01-09'", snapshot=first
+        )
         assert then["close"].to_list() == [105.0]
         diff = wh.diff(first, second)
         assert diff["table"].unique().to_list() == ["prices_daily"]

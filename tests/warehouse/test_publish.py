@@ -99,13 +99,19 @@ def test_results_are_replaced_per_ticker_and_missing_columns_filled(settings, bu
     with Warehouse.open(settings) as wh:
         publish(wh, build, "run-1")
         # BBB failed this run: only AAA's results are given, BBB keeps run-1's.
-        publish(wh, build, "run-2", prices=build.prices(tickers=("AAA",)), results=build.results(tickers=("AAA",), move=0.3))
-        events = wh.sql("SELECT ticker, move, run_id, threshold, direction, basis, fwd_6m, sessions FROM signal_events ORDER BY ticker")
+        publish(
+            wh, build, "run-2", prices=build.prices(tickers=("AAA",)), results=build.results(tickers=("AAA",), move=0.3)
+        )
+        events = wh.sql(
+            "SELECT ticker, move, run_id, threshold, direction, basis, fwd_6m, sessions FROM signal_events ORDER BY ticker"
+        )
         assert events.rows() == [
             ("AAA", 0.3, "run-2", 0.10, "up", "price", None, 6),
             ("BBB", 0.12, "run-1", 0.10, "up", "price", None, 6),
         ]
-        kinds = wh.sql("SELECT kind, count(*) AS n FROM signal_summary WHERE ticker = 'AAA' GROUP BY kind ORDER BY kind")
+        kinds = wh.sql(
+            "SELECT kind, count(*) AS n FROM signal_summary WHERE ticker = 'AAA' GROUP BY kind ORDER BY kind"
+        )
         assert kinds.rows() == [("baseline", 2), ("events", 2)]
         # A ticker with month_end rows but no events any more loses its old events.
         results = build.results(tickers=("AAA",))
@@ -118,7 +124,10 @@ def test_a_publish_failing_midway_leaves_the_previous_version_intact(settings, b
     changed = {"prices": build.prices(bump={("AAA", build.sessions[0]): 1.0}), "results": build.results(move=0.5)}
     with Warehouse.open(settings) as wh:
         first = publish(wh, build, "run-1")
-        before = {t: wh.sql(f"SELECT * FROM {t} ORDER BY ALL") for t in ("prices_daily", "month_end", "signal_events", "signal_summary", "runs")}
+        before = {
+            t: wh.sql(f"SELECT * FROM {t} ORDER BY ALL")
+            for t in ("prices_daily", "month_end", "signal_events", "signal_summary", "runs")
+        }
 
         # The run's own row is the last write of the transaction: fail there, once in
         # DuckDB (a NOT NULL violation) and once in Python, after everything else was written.
@@ -130,7 +139,10 @@ def test_a_publish_failing_midway_leaves_the_previous_version_intact(settings, b
 
         with monkeypatch.context() as patched:
             patched.setattr(writer, "insert_run", violate_not_null)
-            with pytest.raises(WarehouseError, match="publishing run run-2 failed, nothing was written: .*NOT NULL constraint failed: runs.run_id"):
+            with pytest.raises(
+                WarehouseError,
+                match="publishing run run-2 failed, nothing was written: .*NOT NULL constraint failed: runs.run_id",
+            ):
                 publish(wh, build, "run-2", **changed)
             patched.setattr(writer, "insert_run", crash)
             with pytest.raises(KeyboardInterrupt):
@@ -163,7 +175,9 @@ def test_bad_frames_are_refused_before_writing(settings, build):
 
 def test_record_run_writes_only_the_run_row(settings, build):
     with Warehouse.open(settings) as wh:
-        version = wh.record_run(build.run("run-bad", status="failed", failed={"AAA": "schema: close <= 0"}, message="validation failed"))
+        version = wh.record_run(
+            build.run("run-bad", status="failed", failed={"AAA": "schema: close <= 0"}, message="validation failed")
+        )
         row = wh.sql("SELECT status, failed, snapshot_id, message FROM runs")
         assert row.rows() == [("failed", '{"AAA": "schema: close <= 0"}', version, "validation failed")]
         assert wh.versions().filter(pl.col("version") == version)["changes"][0] == "inserted: runs"
@@ -171,13 +185,23 @@ def test_record_run_writes_only_the_run_row(settings, build):
 
 
 def test_alerts_are_upserted_by_key(settings, build):
-    alert = pl.DataFrame({"ticker": ["AAA"], "month": [date(2026, 1, 1)], "kind": ["provisional"], "move": [0.11], "as_of": [date(2026, 1, 7)]})
+    alert = pl.DataFrame(
+        {
+            "ticker": ["AAA"],
+            "month": [date(2026, 1, 1)],
+            "kind": ["provisional"],
+            "move": [0.11],
+            "as_of": [date(2026, 1, 7)],
+        }
+    )
     with Warehouse.open(settings) as wh:
         publish(wh, build, "run-1", alerts=alert)
         stored = wh.sql("SELECT ticker, month, kind, status, attempts, created_run FROM alerts")
         assert stored.rows() == [("AAA", date(2026, 1, 1), "provisional", "pending", 0, "run-1")]
 
-        sent = alert.with_columns(status=pl.lit("sent"), attempts=pl.lit(1), created_run=pl.lit("run-1"), sent_run=pl.lit("run-2"))
+        sent = alert.with_columns(
+            status=pl.lit("sent"), attempts=pl.lit(1), created_run=pl.lit("run-1"), sent_run=pl.lit("run-2")
+        )
         publish(wh, build, "run-2", alerts=sent)
         stored = wh.sql("SELECT move, status, attempts, sent_run, created_run FROM alerts")
         assert stored.rows() == [(0.11, "sent", 1, "run-2", "run-1")]  # one row per key, the latest

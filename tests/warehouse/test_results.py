@@ -6,9 +6,17 @@ import pytest
 from surgewatch.warehouse.results import result_frame
 
 INTERVALS = [
-    "INTERVAL 3 MONTH", "INTERVAL 14 MONTH", "INTERVAL 2 DAY", "INTERVAL 0 DAY", "-INTERVAL 14 MONTH",
-    "-INTERVAL 1 HOUR", "INTERVAL '1 hour 2 minutes 3.5 seconds'", "INTERVAL '1 month 2 days 3 hours'",
-    "INTERVAL 1 YEAR", "INTERVAL '25 hours'", "INTERVAL '1 microsecond'",
+    "INTERVAL 3 MONTH",
+    "INTERVAL 14 MONTH",
+    "INTERVAL 2 DAY",
+    "INTERVAL 0 DAY",
+    "-INTERVAL 14 MONTH",
+    "-INTERVAL 1 HOUR",
+    "INTERVAL '1 hour 2 minutes 3.5 seconds'",
+    "INTERVAL '1 month 2 days 3 hours'",
+    "INTERVAL 1 YEAR",
+    "INTERVAL '25 hours'",
+    "INTERVAL '1 microsecond'",
 ]
 
 
@@ -32,8 +40,13 @@ def test_nothing_ran_is_an_empty_frame():
 
 @pytest.mark.parametrize(
     ("sql", "kind"),
-    [("INSTALL httpfs", "INSTALL"), ("/* x */ force install httpfs", "INSTALL"), ("-- c\nINSTALL httpfs", "INSTALL"),
-     ("LOAD httpfs", "LOAD"), ("SELECT 1", "SELECT")],
+    [
+        ("INSTALL httpfs", "INSTALL"),
+        ("/* x */ force install httpfs", "INSTALL"),
+        ("-- c\nINSTALL httpfs", "INSTALL"),
+        ("LOAD httpfs", "LOAD"),
+        ("SELECT 1", "SELECT"),
+    ],
 )
 def test_statement_kind_names_what_the_user_wrote(sql, kind):
     from surgewatch.warehouse.results import statement_kind

@@ -17,7 +17,9 @@ from tests.warehouse.s3_server import SECRET
 
 
 def s3_settings(home: Path, server, bucket: str, **changes) -> Settings:
-    values = {name.removeprefix("SURGEWATCH_").lower(): value for name, value in server.env(f"s3://{bucket}/lake/").items()}
+    values = {
+        name.removeprefix("SURGEWATCH_").lower(): value for name, value in server.env(f"s3://{bucket}/lake/").items()
+    }
     return Settings(home=home, catalog=None, _env_file=None, **{**values, **changes})
 
 
@@ -86,12 +88,20 @@ def test_a_secret_never_reaches_an_error(s3_server, build, tmp_path):
 
 
 def test_the_secret_comes_from_surgewatch_settings_else_the_aws_variables(tmp_path):
-    aws = {"AWS_ACCESS_KEY_ID": "AKIAAWS", "AWS_SECRET_ACCESS_KEY": "aws-secret", "AWS_SESSION_TOKEN": "tok",
-           "AWS_REGION": "eu-west-3"}
+    aws = {
+        "AWS_ACCESS_KEY_ID": "AKIAAWS",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret",
+        "AWS_SESSION_TOKEN": "tok",
+        "AWS_REGION": "eu-west-3",
+    }
     base = Settings(home=tmp_path, data_path="s3://b/p", _env_file=None)
     store = ObjectStore.from_settings(base, aws)
     assert (store.key_id, store.secret, store.session_token, store.region) == (
-        "AKIAAWS", SecretStr("aws-secret"), SecretStr("tok"), "eu-west-3")
+        "AKIAAWS",
+        SecretStr("aws-secret"),
+        SecretStr("tok"),
+        "eu-west-3",
+    )
     assert (store.scope, store.url_style, store.use_ssl, store.endpoint) == ("s3://b/p/", "vhost", True, None)
     sql = store.secret_sql()
     assert "KEY_ID 'AKIAAWS'" in sql and "SECRET 'aws-secret'" in sql and "SESSION_TOKEN 'tok'" in sql
@@ -99,7 +109,12 @@ def test_the_secret_comes_from_surgewatch_settings_else_the_aws_variables(tmp_pa
     own = base.model_copy(update={"s3_key_id": "mine", "s3_secret": SecretStr("my-secret"), "s3_region": "us-west-2"})
     own = Settings(**{**own.model_dump(), "_env_file": None})  # as if read from SURGEWATCH_S3_*
     store = ObjectStore.from_settings(own, aws)
-    assert (store.key_id, store.secret, store.session_token, store.region) == ("mine", SecretStr("my-secret"), None, "us-west-2")
+    assert (store.key_id, store.secret, store.session_token, store.region) == (
+        "mine",
+        SecretStr("my-secret"),
+        None,
+        "us-west-2",
+    )
     assert ObjectStore.from_settings(base, {}).key_id is None  # anonymous: a public bucket
     assert ObjectStore.from_settings(base, {}).region == "us-east-1"
     assert ObjectStore.from_settings(Settings(home=tmp_path, _env_file=None), aws) is None  # a local lake
@@ -108,7 +123,10 @@ def test_the_secret_comes_from_surgewatch_settings_else_the_aws_variables(tmp_pa
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"SURGEWATCH_S3_ENDPOINT": "http://127.0.0.1:9000"}, "bad setting SURGEWATCH_S3_ENDPOINT: .*must be host:port"),
+        (
+            {"SURGEWATCH_S3_ENDPOINT": "http://127.0.0.1:9000"},
+            "bad setting SURGEWATCH_S3_ENDPOINT: .*must be host:port",
+        ),
         ({"SURGEWATCH_S3_KEY_ID": "k"}, "bad setting SURGEWATCH_S3_SECRET: .* go together"),
         ({"SURGEWATCH_S3_SECRET": "s3-CANARY-x"}, "bad setting SURGEWATCH_S3_KEY_ID: .* go together"),
         ({"SURGEWATCH_S3_URL_STYLE": "virtual"}, "bad setting SURGEWATCH_S3_URL_STYLE"),

@@ -19,7 +19,17 @@ import pytest
 
 from surgewatch.settings import Settings
 from surgewatch.warehouse import Warehouse
-from tests.reliability.helpers import AFTER, BEFORE, CROSSING, DAYS, expected_prices, rows_lost, surge_bars, version_problems, write_csvs
+from tests.reliability.helpers import (
+    AFTER,
+    BEFORE,
+    CROSSING,
+    DAYS,
+    expected_prices,
+    rows_lost,
+    surge_bars,
+    version_problems,
+    write_csvs,
+)
 from tests.reliability.reader import PICTURE
 from tests.warehouse.s3_server import SECRET
 
@@ -30,7 +40,9 @@ NIGHTS = [BEFORE, CROSSING, AFTER, DAYS[DAYS.index(AFTER) + 1]]
 
 
 @pytest.mark.slow
-def test_two_machines_refresh_one_warehouse_on_alternate_nights(postgres_server, s3_server, prefect_server, tmp_path, record_property):
+def test_two_machines_refresh_one_warehouse_on_alternate_nights(
+    postgres_server, s3_server, prefect_server, tmp_path, record_property
+):
     _, server_env = prefect_server
     bucket = s3_server.bucket("sw-two-machines")
     shared = {
@@ -41,8 +53,13 @@ def test_two_machines_refresh_one_warehouse_on_alternate_nights(postgres_server,
     }
     bars = surge_bars()
     machines = [
-        {**shared, "SURGEWATCH_HOME": str(tmp_path / name / "home"), "SURGEWATCH_SOURCE": "csv", "SURGEWATCH_TICKERS": ",".join(TICKERS),
-         "SURGEWATCH_CSV_DIR": str(write_csvs(tmp_path / name / "prices", TICKERS, bars))}
+        {
+            **shared,
+            "SURGEWATCH_HOME": str(tmp_path / name / "home"),
+            "SURGEWATCH_SOURCE": "csv",
+            "SURGEWATCH_TICKERS": ",".join(TICKERS),
+            "SURGEWATCH_CSV_DIR": str(write_csvs(tmp_path / name / "prices", TICKERS, bars)),
+        }
         for name in ("machine-a", "machine-b")
     ]
     reader_home = tmp_path / "reader" / "home"
@@ -56,13 +73,29 @@ def test_two_machines_refresh_one_warehouse_on_alternate_nights(postgres_server,
             order = [machines[i % 2], machines[(i + 1) % 2]]
             outs = [tmp_path / f"{night}-{k}.txt" for k in range(2)]
             with outs[0].open("w") as first, outs[1].open("w") as second:
-                procs = [subprocess.Popen([SURGEWATCH, "refresh", "--as-of", str(night)], env=env, stdout=sink,
-                                          stderr=subprocess.STDOUT) for env, sink in zip(order, (first, second))]
+                procs = [
+                    subprocess.Popen(
+                        [SURGEWATCH, "refresh", "--as-of", str(night)], env=env, stdout=sink, stderr=subprocess.STDOUT
+                    )
+                    for env, sink in zip(order, (first, second))
+                ]
                 codes = [proc.wait(timeout=600) for proc in procs]
             outcomes.append([(code, out.read_text(errors="replace")) for code, out in zip(codes, outs)])
             if reader is None:  # from the first version on, a reader reads all along
-                reader = subprocess.Popen([sys.executable, "-m", "tests.reliability.reader", str(reader_home), str(reads_out),
-                                           str(stop), "1200"], cwd=REPO, env=reader_env, stderr=subprocess.DEVNULL)
+                reader = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.reliability.reader",
+                        str(reader_home),
+                        str(reads_out),
+                        str(stop),
+                        "1200",
+                    ],
+                    cwd=REPO,
+                    env=reader_env,
+                    stderr=subprocess.DEVNULL,
+                )
     finally:
         stop.touch()
         if reader is not None:
@@ -80,7 +113,10 @@ def test_two_machines_refresh_one_warehouse_on_alternate_nights(postgres_server,
     pictures = [(r["prices"], r["last"], r["results_through"]) for r in reads if r["ok"]]
     complete = {(sum(d <= n for d in DAYS) * len(TICKERS), str(n), str(n)) for n in NIGHTS}
 
-    settings = Settings(_env_file=None, **{k.removeprefix("SURGEWATCH_").lower(): v for k, v in reader_env.items() if k.startswith("SURGEWATCH_")})
+    settings = Settings(
+        _env_file=None,
+        **{k.removeprefix("SURGEWATCH_").lower(): v for k, v in reader_env.items() if k.startswith("SURGEWATCH_")},
+    )
     with Warehouse.open(settings, read_only=True) as wh:
         assert version_problems(wh) == []
         runs = wh.sql("SELECT started_at, finished_at, snapshot_id, as_of FROM runs ORDER BY started_at")
@@ -89,17 +125,45 @@ def test_two_machines_refresh_one_warehouse_on_alternate_nights(postgres_server,
         versions = wh.versions()["version"].to_list()
         by_snapshot = [wh.sql(PICTURE, snapshot=v).row(0) for v in runs["snapshot_id"]]
         everything = "".join(str(row) for row in wh.sql("SELECT * FROM runs").rows())
-    overlapping = sum(a_end > b_start for (_, a_end), (b_start, _) in zip(runs.select("started_at", "finished_at").rows(), runs.select("started_at", "finished_at").rows()[1:]))
+    overlapping = sum(
+        a_end > b_start
+        for (_, a_end), (b_start, _) in zip(
+            runs.select("started_at", "finished_at").rows(), runs.select("started_at", "finished_at").rows()[1:]
+        )
+    )
     # The CLI on the reader's home, at the first and the last run's version.
     for snapshot, as_of in (runs.row(0)[2:], runs.row(-1)[2:]):
-        shown = subprocess.run([SURGEWATCH, "sql", "SELECT CAST(max(date) AS VARCHAR) AS last FROM prices_daily", "--snapshot", str(snapshot), "--format", "csv"],
-                               env=reader_env, capture_output=True, text=True, timeout=120)
+        shown = subprocess.run(
+            [
+                SURGEWATCH,
+                "sql",
+                "SELECT CAST(max(date) AS VARCHAR) AS last FROM prices_daily",
+                "--snapshot",
+                str(snapshot),
+                "--format",
+                "csv",
+            ],
+            env=reader_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert shown.stdout.split() == ["last", str(as_of)], shown.stderr
 
-    figures = {"nights": len(NIGHTS), "refreshes": len(texts), "published": published,
-                            "skipped": skipped, "versions": len(versions), "price_rows": stored.height, "rows_lost": lost,
-                            "overlapping_writes": overlapping, "reads": len(reads), "reader_errors": len(errors),
-                            "incomplete": sum(p not in complete for p in pictures), "versions_read": len(set(pictures))}
+    figures = {
+        "nights": len(NIGHTS),
+        "refreshes": len(texts),
+        "published": published,
+        "skipped": skipped,
+        "versions": len(versions),
+        "price_rows": stored.height,
+        "rows_lost": lost,
+        "overlapping_writes": overlapping,
+        "reads": len(reads),
+        "reader_errors": len(errors),
+        "incomplete": sum(p not in complete for p in pictures),
+        "versions_read": len(set(pictures)),
+    }
     record_property("figures", figures)
     print("two machines:", json.dumps(figures))
     assert lost == 0 and stored.height == sum(d <= NIGHTS[-1] for d in DAYS) * len(TICKERS)

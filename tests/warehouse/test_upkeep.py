@@ -121,7 +121,9 @@ def test_readers_querying_during_upkeep_see_the_latest_version_without_errors(se
     with Warehouse.open(settings) as wh:
         for night in range(5):
             _publish(wh, build, f"run-{night}", close_shift=float(night), sessions=SESSIONS[: 20 + 5 * night])
-        expected = wh.sql("SELECT count(*) AS prices, count(DISTINCT run_id) AS runs FROM prices_daily").row(0, named=True)
+        expected = wh.sql("SELECT count(*) AS prices, count(DISTINCT run_id) AS runs FROM prices_daily").row(
+            0, named=True
+        )
     out, stop = tmp_path / "reads.jsonl", tmp_path / "stop"
     reader = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.reader", str(settings.home), str(out), str(stop), "120"],
@@ -177,7 +179,9 @@ def test_no_warehouse_and_bad_retention_are_one_line_errors(settings, monkeypatc
         load_settings()
 
 
-def test_cli_upkeep_then_an_expired_snapshot_says_the_retention_removed_it(settings, build, monkeypatch, tmp_path, capsys):
+def test_cli_upkeep_then_an_expired_snapshot_says_the_retention_removed_it(
+    settings, build, monkeypatch, tmp_path, capsys
+):
     with Warehouse.open(settings) as wh:
         first = _publish(wh, build, "run-1")
         _publish(wh, build, "run-2", close_shift=1.0)
