@@ -14,7 +14,6 @@ import pytest
 
 from surgewatch.cli import main
 from surgewatch.flows.refresh import RefreshReport
-from tests.flows.conftest import prefect_server  # noqa: F401 (a fixture)
 
 SURGEWATCH = str(Path(sys.executable).parent / "surgewatch")
 

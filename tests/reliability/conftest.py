@@ -7,7 +7,7 @@ tests/reliability/figures.py, written to test-artifacts/reliability.json at the 
 
 import pytest
 
-from tests.flows.conftest import env, prefect_harness, prefect_server  # noqa: F401  (shared fixtures)
+from tests.flows.conftest import env, prefect_harness  # noqa: F401  (shared fixtures)
 from tests.reliability import figures
 from tests.reliability.figures import FIGURES
 
