@@ -10,6 +10,7 @@ from surgewatch.conditional import ConditionalStudy, GroupFigures
 from surgewatch.formats import percent, threshold_percent
 from surgewatch.output import Format, plain, figure_rows, render_rows
 from surgewatch.study import StudyResult
+from surgewatch.transforms.significance import STATS_COLUMNS
 from surgewatch.vocabulary import SMALL_SAMPLE, STATISTICS
 
 # Rows of §2b figures under the baseline: (label, how a cell is made from a stats row).
@@ -23,18 +24,7 @@ _SIGNIFICANCE_ROWS = (
     ("sample", lambda s: "small sample" if s["n"] < SMALL_SAMPLE else None),
 )
 # Raw fractions for csv: the interval as its two ends.
-_SIGNIFICANCE_CSV = (
-    "excess",
-    "ci_low",
-    "ci_high",
-    "placebo_p",
-    "placebo_percentile",
-    "win_p",
-    "t_hac",
-    "n_independent",
-    "average_independent",
-    "q_value",
-)
+_SIGNIFICANCE_CSV = tuple(c for c in STATS_COLUMNS if c != "n")
 
 
 def _group_document(group: GroupFigures) -> dict:
