@@ -21,10 +21,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from surgewatch.sources import RAW_SCHEMA, read_price_csv
-from surgewatch.sources.stooq import StooqSource
-from surgewatch.sources.tiingo import TiingoSource
-from surgewatch.sources.yahoo import YahooSource
+from surgewatch.sources import RAW_SCHEMA, make_source, read_price_csv
 from surgewatch.errors import InputError, SourceError
 from surgewatch.settings import Settings
 from tests.fake_providers import TEST_TOKEN, sessions, yahoo_stamp
@@ -163,12 +160,11 @@ SETTINGS = Settings(
     tiingo_url="http://127.0.0.1:9",
     stooq_url="http://127.0.0.1:9",
 )
-SOURCES = {"yahoo": YahooSource, "tiingo": TiingoSource, "stooq": StooqSource}
 
 
 def parse(provider: str, body: bytes) -> pl.DataFrame:
     content_type = "text/csv" if provider == "stooq" else "application/json"
-    source = SOURCES[provider](SETTINGS, StubSession(body, content_type))
+    source = make_source(SETTINGS.model_copy(update={"source": provider}), StubSession(body, content_type))
     return source.daily_prices("TEST", None, None)
 
 
