@@ -110,7 +110,7 @@ def test_cli_exit_codes_and_study_from_the_warehouse(env, capsys):
     env.add_prices("AAA", synthetic_bars(days, step=2.0))
     assert main(["refresh", "--tickers", "AAA,ZZZZ"]) == 2
     out, err = capsys.readouterr()
-    assert "AAA:" in out and "ZZZZ" in err
+    assert "ingested for 1 ticker(s), 1 failed (ZZZZ)" in out and "ZZZZ" in err
     assert main(["study", "--ticker", "AAA", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["ticker"] == "AAA" and doc["as_of"] == str(days[-1])
