@@ -1,4 +1,4 @@
-"""Benchmark: the full study on a synthetic universe, engine vs a plain pandas version.
+"""Benchmark: the full study on a synthetic universe, engine vs plain pandas and DuckDB SQL.
 
     python -m benchmarks.bench_study [--tickers 3000] [--years 30] [--seed 7]
                                      [--pandas-tickers N] [--repeat 3]
@@ -8,19 +8,24 @@ What it does, in order:
    Parquet file in a scratch folder;
 2. runs each phase in a fresh subprocess that reads that file, so each phase's peak
    RSS is its own:
-   - engine: surgewatch.study.run_study (all stages + pandera validation), the study of
-     the issue: all tickers, threshold 0.10 up, horizons 1, 3, 6, 12, price basis;
+   - engine: surgewatch.study.run_study (all stages + pandera validation + the SPEC §2b
+     figures, B = 10,000), the study of the issue: all tickers, threshold 0.10 up,
+     horizons 1, 3, 6, 12, price basis; in the same process the floor: one polars pass
+     summing the close column (over the in-memory frame, and scanning the Parquet file);
    - transforms: the same run_study with validation switched off (schemas' validate
      replaced by the identity), i.e. the transforms alone;
    - pandas: benchmarks.pandas_study on the same rows (or on the first --pandas-tickers
      tickers, its time then scaled linearly by rows, and said so in the output);
+   - duckdb: benchmarks/duckdb_study.sql (window functions, no engine code) over the same
+     rows loaded into an in-memory DuckDB table (loading not timed, like the engine's);
    engine phases: one cold run (first call in the process: builds the XNYS calendar),
    then the best of --repeat runs; the engine phase ends with one instrumented run that
-   times each stage. pandas: best of --pandas-repeat runs (default 1);
-3. compares the engine's monthly, events, summary and baseline frames with pandas'
-   (benchmarks.equivalence: same keys, same nulls, floats within 1e-9 relative);
+   times each stage. duckdb: one cold run, then the best of --repeat runs. pandas: best
+   of --pandas-repeat runs (default 1);
+3. compares the engine's monthly, events, summary and baseline frames with pandas' and
+   DuckDB's (benchmarks.equivalence: same keys, same nulls, floats within 1e-9 relative);
 4. prints the figures and PASS/FAIL against the targets (engine <= 3 s, >= 20x faster
-   than pandas, peak RSS <= 4 GB).
+   than pandas, faster than DuckDB SQL, peak RSS <= 3 GB).
 
 Peak RSS: each subprocess reads resource.getrusage(RUSAGE_SELF).ru_maxrss (the kernel's
 high-water mark of its resident set) after its runs, before writing any output; it
@@ -45,7 +50,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET_SECONDS, TARGET_RATIO, TARGET_RSS_GB = 3.0, 20.0, 4.0
+TARGET_SECONDS, TARGET_RATIO, TARGET_RSS_GB = 3.0, 20.0, 3.0
 RESULT_FRAMES = ("monthly", "events", "summary", "baseline")
 THRESHOLD, DIRECTION, HORIZONS, BASIS = 0.10, "up", (1, 3, 6, 12), "price"
 
@@ -82,7 +87,15 @@ def _stage_timer(times: dict[str, float]):
 
     originals = {
         name: getattr(tf, name)
-        for name in ("month_ends", "monthly_returns", "signal_events", "horizon_summary", "missing_sessions")
+        for name in (
+            "month_ends",
+            "context_fields",
+            "monthly_returns",
+            "signal_events",
+            "horizon_summary",
+            "signal_stats",
+            "missing_sessions",
+        )
     }
     original_validate, original_sessions = study.validate, study.nyse_sessions
     for name, fn in originals.items():
@@ -129,8 +142,10 @@ def _run_engine_phase(args, validation: bool) -> dict:
         result = study.run_study(prices, params)
         stages["total"] = time.perf_counter() - start
         restore()
+    floor = _floor(prices, args.input, args.repeat) if validation else {}
     peak = _peak_rss_bytes()
     out = {
+        "floor": floor,
         "rows": prices.height,
         "tickers": prices["ticker"].n_unique(),
         "months": result.monthly.height,
@@ -148,6 +163,55 @@ def _run_engine_phase(args, validation: bool) -> dict:
         for name in RESULT_FRAMES:
             getattr(result, name).write_parquet(Path(args.out) / f"engine_{name}.parquet")
     return out
+
+
+def _floor(prices, parquet: str, repeat: int) -> dict[str, float]:
+    """Best seconds of one polars pass summing the close column: over the in-memory frame
+    (where the engine starts) and scanning the Parquet file."""
+    import polars as pl
+
+    def best(run) -> float:
+        times = []
+        for _ in range(max(repeat, 1)):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    return {
+        "memory": best(lambda: prices.select(pl.col("close").sum())),
+        "scan": best(lambda: pl.scan_parquet(parquet).select(pl.col("close").sum()).collect()),
+    }
+
+
+def _run_duckdb_phase(args) -> dict:
+    from benchmarks.duckdb_study import connect, results, run
+
+    con = connect(Path(args.input))
+    rows, tickers = con.execute("SELECT count(*), count(DISTINCT ticker) FROM prices").fetchone()
+    rss_input = _rss_bytes()
+    start = time.perf_counter()
+    run(con, THRESHOLD)
+    cold = time.perf_counter() - start
+    runs, cpu = [], []
+    for _ in range(args.repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        run(con, THRESHOLD)
+        runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    peak = _peak_rss_bytes()
+    for name, frame in results(con).items():
+        frame.write_parquet(Path(args.out) / f"duckdb_{name}.parquet")
+    con.close()
+    return {
+        "rows": rows,
+        "tickers": tickers,
+        "cold": cold,
+        "runs": runs,
+        "cpu": cpu,
+        "peak_rss": peak,
+        "rss_input": rss_input,
+    }
 
 
 def _run_pandas_phase(args) -> dict:
@@ -182,6 +246,8 @@ def _child(args) -> None:
         stats = _run_engine_phase(args, validation=True)
     elif args.phase == "transforms":
         stats = _run_engine_phase(args, validation=False)
+    elif args.phase == "duckdb":
+        stats = _run_duckdb_phase(args)
     else:
         stats = _run_pandas_phase(args)
     (Path(args.out) / f"{args.phase}.json").write_text(json.dumps(stats))
@@ -231,7 +297,8 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def _compare(workdir: Path, tickers: list[str] | None) -> tuple[list[str], dict[str, int]]:
+def _compare(workdir: Path, peer: str, tickers: list[str] | None) -> tuple[list[str], dict[str, int]]:
+    """The engine's frames against a peer's (pandas or duckdb), on the peer's tickers."""
     import polars as pl
 
     from benchmarks.equivalence import compare_results
@@ -242,7 +309,7 @@ def _compare(workdir: Path, tickers: list[str] | None) -> tuple[list[str], dict[
         if tickers is not None:
             frame = frame.filter(pl.col("ticker").is_in(tickers))
         engine[name] = frame
-        reference[name] = pl.read_parquet(workdir / f"pandas_{name}.parquet")
+        reference[name] = pl.read_parquet(workdir / f"{peer}_{name}.parquet")
     return compare_results(engine, reference), {name: engine[name].height for name in RESULT_FRAMES}
 
 
@@ -283,7 +350,10 @@ def _parent(args) -> int:
         transforms = _spawn("transforms", full, workdir, args)
         run_pandas = args.pandas_tickers != 0
         pandas = _spawn("pandas", pandas_input, workdir, args) if run_pandas else None
-        problems, compared = _compare(workdir, subset_tickers) if run_pandas else ([], {})
+        duck = _spawn("duckdb", full, workdir, args)
+        checks = {"duckdb": _compare(workdir, "duckdb", None)}
+        if run_pandas:
+            checks["pandas"] = _compare(workdir, "pandas", subset_tickers)
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -306,6 +376,7 @@ def _parent(args) -> int:
     for label, stats in (
         ("engine: run_study (incl. pandera validation)", engine),
         ("engine: transforms only (validation off)", transforms),
+        ("DuckDB SQL (benchmarks/duckdb_study.sql)", duck),
     ):
         print(
             f"{label:<44}{stats['rows']:>12,}{min(stats['runs']):>9.2f}{_best_cpu(stats):>8.2f}{stats['cold']:>9.2f}"
@@ -336,15 +407,14 @@ def _parent(args) -> int:
         "when the phase started (other work on the machine inflates wall times)"
     )
     print()
-    print("engine stages (one instrumented run_study, seconds):")
-    stages = dict(engine["stages"])
-    total = stages.pop("total")
-    for name, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:<40}{seconds:>8.2f}")
-    print(f"  {'other (sort, null check, as_of filter, …)':<40}{total - sum(stages.values()):>8.2f}")
-    print(f"  {'total':<40}{total:>8.2f}")
-    validation = sum(v for k, v in stages.items() if k.startswith("validate"))
-    print(f"  validation share: {validation:.2f} s of {total:.2f} s")
+    floor = engine["floor"]
+    print(
+        f"floor: one polars pass summing close over {rows:,} rows: {floor['memory'] * 1e3:.1f} ms in memory "
+        f"(engine = {best_engine / floor['memory']:,.0f}× it), {floor['scan'] * 1e3:.1f} ms scanning the Parquet file "
+        f"(engine = {best_engine / floor['scan']:,.1f}× it)"
+    )
+    print()
+    _print_stages(engine["stages"])
     print()
     print("targets (engine = run_study incl. validation; transforms-only in brackets):")
     print(
@@ -359,6 +429,15 @@ def _parent(args) -> int:
         )
     else:
         print("  >= 20x faster than pandas : not measured (--pandas-tickers 0)")
+    best_duck = min(duck["runs"])
+    # The SQL has no §2b figures: the engine without them, from the instrumented run's stages.
+    stats_seconds = sum(v for k, v in engine["stages"].items() if k.endswith("signal_stats"))
+    print(
+        f"  faster than DuckDB SQL    : {_verdict(best_engine < best_duck)}  DuckDB {best_duck:.2f} s = "
+        f"{best_duck / best_engine:.2f}× the engine  [{_verdict(best_transforms < best_duck)} "
+        f"{best_duck / best_transforms:.2f}×]   (engine without the §2b figures ≈ {best_engine - stats_seconds:.2f} s: "
+        f"DuckDB = {best_duck / max(best_engine - stats_seconds, 1e-9):.2f}× it)"
+    )
     rss_ok, rss_t_ok = engine["peak_rss"] <= TARGET_RSS_GB * 1e9, transforms["peak_rss"] <= TARGET_RSS_GB * 1e9
     print(
         f"  peak RSS <= {TARGET_RSS_GB:.0f} GB          : {_verdict(rss_ok)}  {_gb(engine['peak_rss'])}  "
@@ -366,19 +445,49 @@ def _parent(args) -> int:
     )
     print()
     if not pandas:
-        print("equivalence: not checked (--pandas-tickers 0)")
-        return 0
-    if problems:
-        print(f"equivalence: MISMATCH ({len(problems)} problems)")
-        for line in problems:
-            print("  " + line)
-        return 1
+        print("equivalence with pandas: not checked (--pandas-tickers 0)")
+    failed = False
+    for peer, (problems, compared) in checks.items():
+        if problems:
+            failed = True
+            print(f"equivalence with {peer}: MISMATCH ({len(problems)} problems)")
+            for line in problems:
+                print("  " + line)
+        else:
+            print(
+                f"equivalence with {peer}: SAME NUMBERS ("
+                + ", ".join(f"{name} {n:,} rows" for name, n in compared.items())
+                + "; floats within 1e-9 relative)"
+            )
+    return 1 if failed else 0
+
+
+# One line per stage of run_study (the timer's names → the stage they belong to).
+STAGES = {
+    "validation": ("validate ",),
+    "calendar": ("calendar ",),
+    "month_ends (+ context_fields)": ("transform month_ends", "transform context_fields"),
+    "monthly_returns": ("transform monthly_returns",),
+    "events": ("transform signal_events",),
+    "summary + baseline": ("transform horizon_summary",),
+    "§2b stats (signal_stats)": ("transform signal_stats",),
+    "missing_sessions": ("transform missing_sessions",),
+}
+
+
+def _print_stages(stages: dict[str, float]) -> None:
+    stages = dict(stages)
+    total = stages.pop("total")
+    print("engine stages (one instrumented run_study, seconds):")
+    for stage, prefixes in STAGES.items():
+        seconds = sum(v for k, v in stages.items() if k.startswith(prefixes))
+        print(f"  {stage:<40}{seconds:>8.2f}")
+    print(f"  {'other (sort, null check, as_of filter, …)':<40}{total - sum(stages.values()):>8.2f}")
+    print(f"  {'total':<40}{total:>8.2f}")
     print(
-        "equivalence: SAME NUMBERS ("
-        + ", ".join(f"{name} {n:,} rows" for name, n in compared.items())
-        + "; floats within 1e-9 relative)"
+        "  validation by stage: "
+        + ", ".join(f"{k[9:]} {v:.2f}" for k, v in stages.items() if k.startswith("validate "))
     )
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -396,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pandas-repeat", type=int, default=1, help="timed pandas runs (best is kept)")
     parser.add_argument("--workdir", help="scratch folder (default: a temporary one, removed afterwards)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary scratch folder")
-    parser.add_argument("--phase", choices=("engine", "transforms", "pandas"), help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("engine", "transforms", "pandas", "duckdb"), help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -12,6 +12,7 @@ it follows SPEC §2 literally rather than the engine's formulation:
 - forward max drawdown: for each window C[m..m+h] (rolling(h+1).apply), the path's
   lowest close / running max - 1, entry close as the first peak;
 - context: up = close > previous row's close (a ticker's first row is not up);
+  up_share = up sessions / sessions; prior_12m = C[m-1] / C[m-13] - 1 on the grid;
   prior_drawdown = the 63-session rolling min of close / 252-session rolling max - 1
   (min_periods=1), read on the last session before the month;
 - first_crossed_on: first session of the month with close / C[m-1] - 1 past threshold;
@@ -107,6 +108,8 @@ def pandas_study(
     monthly["prior_drawdown"] = g["low_63"].transform(lambda low: low.ffill().shift(1))
     monthly["previous_close"] = g["close"].shift(1)
     monthly["move"] = monthly["close"] / monthly["previous_close"] - 1
+    monthly["prior_12m"] = monthly["previous_close"] / g["close"].shift(13) - 1
+    monthly["up_share"] = monthly["up_sessions"] / monthly["sessions"]
     for h in horizons:
         done = g["complete"].shift(-h).eq(True)
         monthly[f"fwd_{h}m"] = (g["close"].shift(-h) / monthly["close"] - 1).where(done)
@@ -132,6 +135,8 @@ def pandas_study(
         "sessions",
         "up_sessions",
         "prior_drawdown",
+        "prior_12m",
+        "up_share",
         "move",
         *(f"fwd_{h}m" for h in horizons),
         *(f"mdd_{h}m" for h in horizons),

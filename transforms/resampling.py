@@ -39,6 +39,17 @@ class Returns:
     start: np.ndarray
     size: np.ndarray
 
+    @staticmethod
+    def stack(parts: "list[Returns]") -> "Returns":
+        """The parts' tickers one after another (e.g. every horizon's), so that shapes are
+        shared, and their draws made once, across all of them."""
+        offsets = np.cumsum([0] + [len(part.values) for part in parts[:-1]])
+        return Returns(
+            np.concatenate([part.values for part in parts]),
+            np.concatenate([part.start + offset for part, offset in zip(parts, offsets)]),
+            np.concatenate([part.size for part in parts]),
+        )
+
     def matrix(self, tickers: np.ndarray, length: int) -> np.ndarray:
         """(length × len(tickers)): column j = the first `length` values of tickers[j]."""
         return self.values[self.start[tickers][None, :] + np.arange(length)[:, None]]
@@ -50,16 +61,22 @@ def _groups(sizes: np.ndarray, eligible: np.ndarray):
         yield int(size), np.flatnonzero(eligible & (sizes == size))
 
 
-def bootstrap_ci(events: Returns, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def bootstrap_ci(
+    events: Returns, resamples: int, seed: int, part: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per ticker: the 5th and 95th percentiles (linear interpolation) of B resample
     means, each resample n of the ticker's n event returns drawn with replacement.
     NaN where n < 2.
 
     mean_b = Σ_i c_bi · R_i / n with c_b the times resample b took return i: one matrix
     product per event count n, shared by every ticker with that n.
+    part: which stacked part (e.g. horizon) each ticker belongs to. The draws for n are
+    made once for every part; the products never mix parts, because a product's last
+    bit can depend on its shape, and this keeps each part's figures those it has alone.
     """
     low = np.full(events.size.shape, np.nan)
     high = low.copy()
+    part = np.zeros(events.size.shape, np.int64) if part is None else part
     for n, tickers in _groups(events.size, events.size >= 2):
         rng = np.random.default_rng([seed, _BOOTSTRAP, n])
         counts = np.empty((resamples, n))
@@ -67,24 +84,33 @@ def bootstrap_ci(events: Returns, resamples: int, seed: int) -> tuple[np.ndarray
             rows = min(_DRAW_ROWS, resamples - first)
             taken = rng.integers(0, n, size=(rows, n)) + n * np.arange(rows)[:, None]
             counts[first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n)
-        for block in np.array_split(tickers, -(-len(tickers) * resamples // _CELLS)):
-            # ticker × resample, so each ticker's B means are contiguous for the quantile
-            means = events.matrix(block, n).T @ counts.T / n
-            low[block], high[block] = np.quantile(means, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], axis=1)
+        for members in np.split(tickers, np.flatnonzero(np.diff(part[tickers])) + 1):
+            for block in np.array_split(members, -(-len(members) * resamples // _CELLS)):
+                # ticker × resample, so each ticker's B means are contiguous for the quantile
+                means = events.matrix(block, n).T @ counts.T / n
+                low[block], high[block] = np.quantile(means, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], axis=1)
     return low, high
 
 
 def _ordered_samples(size: int, length: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """(resamples × length): row b = the first `length` positions of a uniform random
-    permutation of range(size), by a partial Fisher–Yates shuffle of every row at once."""
-    order = np.tile(np.arange(size, dtype=np.int32), (resamples, 1))
-    rows = np.arange(resamples)
+    """(length × resamples): column b = the first `length` positions of a uniform random
+    permutation of range(size), by a partial Fisher–Yates shuffle of every column at once.
+
+    Only what the swaps touched is stored: moved[b, p] = 1 + the value position p of
+    column b holds, 0 while it still holds p (np.zeros costs no writes, where a full
+    range(size) per column would cost B × N of them), so each step is two gathers and
+    one scatter of B values; the draws are those of the plain shuffle, in the same order.
+    """
+    moved = np.zeros(size * resamples, np.int32)  # row-major (resamples × size)
+    out = np.empty((length, resamples), np.int32)
+    base = np.arange(resamples) * size
     for k in range(length):
         j = rng.integers(k, size, size=resamples)
-        kept = order[:, k].copy()
-        order[:, k] = order[rows, j]
-        order[rows, j] = kept
-    return order[:, :length]
+        at = base + j
+        here, there = moved[base + k], moved[at]
+        out[k] = np.where(there > 0, there - 1, j)
+        moved[at] = np.where(here > 0, here, k + 1)
+    return out
 
 
 def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
@@ -112,10 +138,10 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
         below = np.zeros(len(tickers))
         step = max(1, _CELLS // len(tickers))
         for first in range(0, resamples, step):
-            chunk = samples[first : first + step]
-            sums = np.zeros((len(chunk), len(tickers)))
+            chunk = samples[:, first : first + step]
+            sums = np.zeros((chunk.shape[1], len(tickers)))
             for k, width in enumerate(active):
-                sums[:, :width] += values[chunk[:, k], :width]
+                sums[:, :width] += values[chunk[k], :width]
             means = sums / counts
             extreme += (np.abs(means - mu) >= distance * (1 - _TIE)).sum(axis=0)
             below += (means <= observed[tickers] + _TIE * np.abs(observed[tickers])).sum(axis=0)

@@ -184,26 +184,34 @@ def signal_stats(
     """One row per (ticker of monthly, horizon) with every §2b figure; null where a
     figure is undefined. The random ones use `resamples` draws seeded by `seed`."""
     tickers = monthly["ticker"].unique().sort()
+    pops = [population(monthly, events, tickers, h) for h in horizons]
+    # Every horizon in one call: tickers of equal shape share the draws whatever the horizon.
+    horizon_of = np.repeat(np.arange(len(pops)), len(tickers))
+    ci_low, ci_high = bootstrap_ci(Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed, horizon_of)
+    p_value, percentile = placebo(
+        Returns.stack([pop.returns(np.ones(pop.tid.shape, bool)) for pop in pops]),
+        np.concatenate([pop.n for pop in pops]),
+        np.concatenate([pop.mean(pop.event) for pop in pops]),
+        resamples,
+        seed,
+    )
     parts = []
-    for h in horizons:
-        pop = population(monthly, events, tickers, h)
-        n, observed = pop.n, pop.mean(pop.event)
-        ci_low, ci_high = bootstrap_ci(pop.returns(pop.event), resamples, seed)
-        p_value, percentile = placebo(pop.returns(np.ones(pop.tid.shape, bool)), n, observed, resamples, seed)
+    for i, pop in enumerate(pops):
         n_independent, average_independent = independent(pop)
+        at = slice(i * len(tickers), (i + 1) * len(tickers))
         parts.append(
             pl.DataFrame(
                 {
                     "ticker": tickers,
-                    "horizon": pl.Series(np.full(len(tickers), h), dtype=pl.Int64),
-                    "n": pl.Series(n, dtype=pl.UInt32),
+                    "horizon": pl.Series(np.full(len(tickers), pop.horizon), dtype=pl.Int64),
+                    "n": pl.Series(pop.n, dtype=pl.UInt32),
                     "n_independent": pl.Series(n_independent, dtype=pl.UInt32),
                     "average_independent": average_independent,
                     "excess": excess(pop),
-                    "ci_low": ci_low,
-                    "ci_high": ci_high,
-                    "placebo_p": p_value,
-                    "placebo_percentile": percentile,
+                    "ci_low": ci_low[at],
+                    "ci_high": ci_high[at],
+                    "placebo_p": p_value[at],
+                    "placebo_percentile": percentile[at],
                     "win_p": win_p(pop),
                     "t_hac": t_hac(pop),
                 }

@@ -6,12 +6,15 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from surgewatch.errors import InputError, ValidationFailed
 from surgewatch.schemas import SignalStats, validate
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.study import StudyParams, run_study
+from surgewatch.transforms.resampling import _ordered_samples
 from surgewatch.transforms.significance import q_values, signal_stats
 
 sm = pytest.importorskip("statsmodels.api")
@@ -223,3 +226,50 @@ class TestSchemaAndParams:
     def test_params_refuse_bad_resamples_and_seed(self, bad):
         with pytest.raises(InputError):
             StudyParams(**bad)
+
+
+def _plain_ordered_samples(size: int, length: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The plain partial Fisher–Yates shuffle (resamples × length): every row a full range(size)."""
+    order = np.tile(np.arange(size, dtype=np.int32), (resamples, 1))
+    rows = np.arange(resamples)
+    for k in range(length):
+        j = rng.integers(k, size, size=resamples)
+        kept = order[:, k].copy()
+        order[:, k] = order[rows, j]
+        order[rows, j] = kept
+    return order[:, :length]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    share=st.floats(0, 1),
+    resamples=st.integers(1, 30),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_sparse_shuffle_equals_the_plain_one(size, share, resamples, seed):
+    length = round(share * size)
+    fast = _ordered_samples(size, length, resamples, np.random.default_rng(seed))
+    plain = _plain_ordered_samples(size, length, resamples, np.random.default_rng(seed))
+    assert np.array_equal(fast.T, plain)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    data=st.data(),
+    tickers=st.integers(1, 6),
+    months=st.integers(3, 30),
+    seed=st.integers(0, 1000),
+)
+def test_all_horizons_at_once_give_each_horizons_own_figures(data, tickers, months, seed):
+    rng = np.random.default_rng(seed)
+    returns = rng.normal(0, 0.05, size=(tickers, months))
+    is_event = rng.random((tickers, months)) < data.draw(st.floats(0.05, 0.9))
+    monthly, events = synthetic(returns, is_event)
+    for h in (2, 3):
+        shifted = monthly.with_columns(pl.col("fwd_1m").shift(-h + 1).over("ticker").alias(f"fwd_{h}m"))
+        monthly, events = shifted, events.join(shifted.select("ticker", "month", f"fwd_{h}m"), on=["ticker", "month"])
+    together = signal_stats(monthly, events, [1, 2, 3], resamples=64, seed=seed)
+    for h in (1, 2, 3):
+        alone = signal_stats(monthly, events, [h], resamples=64, seed=seed).drop("q_value")
+        assert together.filter(pl.col("horizon") == h).drop("q_value").equals(alone)
