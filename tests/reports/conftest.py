@@ -138,3 +138,28 @@ def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     )
     assert done.returncode == 0, f"refresh failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return home
+
+
+def four_tickers(data: ReportData) -> ReportData:
+    """`data` with its two tickers copied as two more (AAA, BBB, CCC, DDD); the copy of BBB
+    keeps 3 of its events, so the cards differ in height as real ones do (SPY beside QQQ)."""
+    import dataclasses
+
+    copies = {"AAA": "CCC", "BBB": "DDD"}
+
+    def doubled(frame: pl.DataFrame, keep_of_copy: int | None = None) -> pl.DataFrame:
+        copy = frame.with_columns(pl.col("ticker").replace(copies))
+        if keep_of_copy is not None:
+            copy = pl.concat([copy.filter(pl.col("ticker") != "DDD"), copy.filter(pl.col("ticker") == "DDD").head(3)])
+        return pl.concat([frame, copy])
+
+    return dataclasses.replace(
+        data,
+        tickers=("AAA", "BBB", "CCC", "DDD"),
+        studies=doubled(data.studies),
+        events=doubled(data.events, keep_of_copy=3),
+        summary=doubled(data.summary),
+        month_end=doubled(data.month_end),
+        closes=doubled(data.closes),
+        lineage=doubled(data.lineage),
+    )
