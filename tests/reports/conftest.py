@@ -141,23 +141,24 @@ def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def four_tickers(data: ReportData) -> ReportData:
-    """`data` with its two tickers copied as two more (AAA, BBB, CCC, DDD); the copy of BBB
-    keeps 3 of its events, so the cards differ in height as real ones do (SPY beside QQQ)."""
+    """`data` with its two tickers copied as two more, shaped like IWM, SPY, QQQ, RUT: cards
+    of unequal height (CCC keeps 4 of AAA's events, DDD 18 of BBB's) in the order AAA, CCC,
+    BBB, DDD."""
     import dataclasses
 
     copies = {"AAA": "CCC", "BBB": "DDD"}
 
-    def doubled(frame: pl.DataFrame, keep_of_copy: int | None = None) -> pl.DataFrame:
+    def doubled(frame: pl.DataFrame, keep: dict[str, int] | None = None) -> pl.DataFrame:
         copy = frame.with_columns(pl.col("ticker").replace(copies))
-        if keep_of_copy is not None:
-            copy = pl.concat([copy.filter(pl.col("ticker") != "DDD"), copy.filter(pl.col("ticker") == "DDD").head(3)])
+        if keep is not None:
+            copy = pl.concat([copy.filter(pl.col("ticker") == t).head(n) for t, n in keep.items()])
         return pl.concat([frame, copy])
 
     return dataclasses.replace(
         data,
-        tickers=("AAA", "BBB", "CCC", "DDD"),
+        tickers=("AAA", "CCC", "BBB", "DDD"),
         studies=doubled(data.studies),
-        events=doubled(data.events, keep_of_copy=3),
+        events=doubled(data.events, keep={"CCC": 4, "DDD": 18}),
         summary=doubled(data.summary),
         month_end=doubled(data.month_end),
         closes=doubled(data.closes),

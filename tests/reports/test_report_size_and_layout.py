@@ -1,5 +1,5 @@
-"""The plotly.js the report inlines: the small cartesian bundle of the pinned plotly's
-plotly.js version, enough for every chart, so a report stays well under 2 MB."""
+"""The report's size and layout: it inlines the small cartesian bundle of the pinned
+plotly's plotly.js, so four tickers stay well under 2 MB; four panels fill two rows."""
 
 import re
 
@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import pytest
 from plotly.offline import get_plotlyjs_version
 
-from surgewatch.reports import build_report
+from surgewatch.reports import build_report, charts
 from surgewatch.reports.html import _chart, plotly_js
 from tests.reports.conftest import four_tickers
 
@@ -28,3 +28,10 @@ def test_a_four_ticker_report_is_well_under_two_megabytes(synthetic):
 def test_a_trace_the_bundle_lacks_is_refused_not_drawn_blank():
     with pytest.raises(ValueError, match="scattergeo not in the bundle"):
         _chart(go.Figure(go.Scattergeo(lat=[0], lon=[0])), "chart-map")
+
+
+@pytest.mark.parametrize("figure", [charts.paths_figure, charts.distribution_figure])
+def test_four_panels_fill_two_rows_of_two(synthetic, figure):
+    layout = figure(four_tickers(synthetic)).layout
+    domains = [layout[name].domain for name in layout if name.startswith("xaxis")]
+    assert len(domains) == 4 and len({tuple(d) for d in domains}) == 2
