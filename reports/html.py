@@ -209,13 +209,29 @@ def _run_context(run: RunInfo | None) -> dict | None:
 
 
 def _lineage_rows(data: ReportData) -> list[dict]:
+    """Per ticker, its stored sessions (`sessions`, `last_session`, `stale`), one entry in
+    `writes` per run that wrote some of its prices, and the runs that wrote its results."""
     last = data.last_session
-    rows = {row["ticker"]: row for row in data.lineage.iter_rows(named=True)}
-    return [
-        {**rows[t], "fetched_at": _when(rows[t]["fetched_at"]), "stale": rows[t]["last_session"] != last}
-        for t in data.tickers
-        if t in rows
-    ]
+    rows = []
+    for (ticker,), writes in data.lineage.group_by("ticker", maintain_order=True):
+        results = writes["results_runs"].to_list()[0] or []
+        rows.append(
+            {
+                "ticker": ticker,
+                "sessions": writes["sessions"].sum(),
+                "stale": writes["last_session"].max() != last,
+                "writes": [
+                    {**w, "fetched_at": _when(w["fetched_at"]), "prices_run": w["prices_run"][:8]}
+                    for w in writes.iter_rows(named=True)
+                ],
+                # Several runs only when a run rewrote some of the results: each says how many rows.
+                "results": [
+                    (r["run"][:8], r["run"], f"{r['rows']:,} rows" if len(results) > 1 else None) for r in results
+                ],
+            }
+        )
+    order = {t: i for i, t in enumerate(data.tickers)}
+    return sorted((r for r in rows if r["ticker"] in order), key=lambda r: order[r["ticker"]])
 
 
 @cache

@@ -77,7 +77,7 @@ def synthetic_report_data(**run_changes) -> ReportData:
             source=pl.lit("csv"),
             fetched_at=pl.lit(REFRESHED),
             prices_run=pl.lit(RUN_ID),
-            results_run=pl.lit(RUN_ID),
+            results_runs=pl.lit([{"run": RUN_ID, "rows": 1}]),
         )
         .sort("ticker")
     )
