@@ -52,8 +52,7 @@ def panel_title(data: ReportData, ticker: str) -> str:
 
 
 def _grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Figure, list[tuple[int, int]]]:
-    """Small multiples, one panel per ticker, at most three to a row and rows filled evenly
-    (four panels two by two, not three and a lone one beside two blank cells)."""
+    """Small multiples, one per ticker, at most three to a row, rows filled evenly (four: 2 × 2)."""
     rows = math.ceil(len(tickers) / _COLUMNS)
     cols = math.ceil(len(tickers) / rows)
     fig = make_subplots(
