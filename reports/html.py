@@ -187,6 +187,7 @@ def _audit_context(published: PublishedAudit) -> dict:
         "table": published.table,
         "tolerance": TOLERANCE_PP,
         "rows": rows,
+        "notes": published.audit.notes,
         "flagged": [r for r in rows if r["flag"]],
         "compared": sum(1 for r in rows if r["published"] is not None and r["computed"] is not None),
         "missing": sum(1 for r in rows if r["check"] == "missing"),
