@@ -52,9 +52,9 @@ def panel_title(data: ReportData, ticker: str) -> str:
 
 
 def _grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Figure, list[tuple[int, int]]]:
-    """Small multiples, one panel per ticker, at most three to a row."""
-    cols = min(_COLUMNS, len(tickers))
-    rows = math.ceil(len(tickers) / cols)
+    """Small multiples, one per ticker, at most three to a row, rows filled evenly (four: 2 × 2)."""
+    rows = math.ceil(len(tickers) / _COLUMNS)
+    cols = math.ceil(len(tickers) / rows)
     fig = make_subplots(
         rows=rows,
         cols=cols,

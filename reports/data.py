@@ -60,7 +60,8 @@ class ReportData:
     were computed with; one row per ticker). events: signal_events. summary:
     signal_summary, kind 'events' and 'baseline'. month_end: every month's close (basis
     price) and forward returns. closes: ticker, date, price (the daily basis price).
-    lineage: per ticker, the stored sessions and which source and run they came from.
+    lineage: per ticker and run that wrote some of its prices, the sessions it wrote
+    (first, last, count), their source and time, and every run that wrote its results.
     last_published: the latest run that published; latest_run: the latest run whatever
     its status (so a failure after it is shown, not hidden).
     """
@@ -131,6 +132,17 @@ def _universe_order(held: list[str], run: RunInfo | None) -> tuple[str, ...]:
     return tuple([t for t in named if t in held] + sorted(set(held) - set(named)))
 
 
+def _results_runs(wh: Warehouse) -> pl.DataFrame:
+    """Per ticker, `results_runs`: every run that wrote some of its result rows (month_end,
+    signal_events, signal_summary) as {run, rows}, oldest first."""
+    return wh.sql(
+        "SELECT ticker, list({'run': run_id, 'rows': n} ORDER BY started_at NULLS LAST, run_id) AS results_runs "
+        "FROM (SELECT ticker, run_id, count(*) AS n FROM (SELECT ticker, run_id FROM month_end "
+        "UNION ALL SELECT ticker, run_id FROM signal_events UNION ALL SELECT ticker, run_id FROM signal_summary) "
+        "GROUP BY ticker, run_id) LEFT JOIN runs USING (run_id) GROUP BY ticker"
+    )
+
+
 def load_report_data(wh: Warehouse) -> ReportData:
     """Read the stored results, daily closes and lineage the report needs.
 
@@ -141,13 +153,15 @@ def load_report_data(wh: Warehouse) -> ReportData:
         raise InputError("the warehouse holds no results yet; run `surgewatch refresh` first")
     studies = wh.sql(
         "SELECT ticker, any_value(threshold) AS threshold, any_value(direction) AS direction, "
-        "any_value(basis) AS basis, any_value(run_id) AS results_run FROM signal_summary GROUP BY ticker"
+        "any_value(basis) AS basis FROM signal_summary GROUP BY ticker"
     )
+    # Per row, the run that wrote it: a ticker's history from its first run, each later
+    # night's sessions from that night's run; results likewise, in the order the runs started.
     lineage = wh.sql(
         "SELECT ticker, min(date) AS first_session, max(date) AS last_session, count(*) AS sessions, "
-        "arg_max(source, fetched_at) AS source, max(fetched_at) AS fetched_at, "
-        "arg_max(run_id, fetched_at) AS prices_run FROM prices_daily GROUP BY ticker"
-    ).join(studies.select("ticker", "results_run"), on="ticker", how="left")
+        "arg_max(source, fetched_at) AS source, max(fetched_at) AS fetched_at, run_id AS prices_run "
+        "FROM prices_daily GROUP BY ticker, run_id"
+    ).join(_results_runs(wh), on="ticker", how="left")
     # The daily price on the basis each ticker's results were computed on.
     closes = wh.sql(
         "SELECT p.ticker, p.date, CASE s.basis WHEN 'total' THEN p.adj_close ELSE p.close END AS price "
@@ -157,12 +171,12 @@ def load_report_data(wh: Warehouse) -> ReportData:
     last_published, latest_run = _runs(wh)
     return ReportData(
         tickers=_universe_order(studies["ticker"].to_list(), last_published),
-        studies=studies.drop("results_run"),
+        studies=studies,
         events=wh.sql(f"SELECT {_columns(_EVENT_COLUMNS)} FROM signal_events ORDER BY ticker, month"),
         summary=summary,
         month_end=wh.sql(f"SELECT {_columns(_MONTH_END_COLUMNS)} FROM month_end ORDER BY ticker, month"),
         closes=closes,
-        lineage=lineage.sort("ticker"),
+        lineage=lineage.sort("ticker", "first_session"),
         last_published=last_published,
         latest_run=latest_run,
     )

@@ -1,19 +1,22 @@
 """The report as one self-contained HTML page (pure: ReportData in, HTML string out).
 
 plotly.js is inlined once in the page's head and every chart is a `Plotly.newPlot` call on
-inlined JSON, so the file opens with no request to any host. Text goes through Jinja2
+inlined JSON, so the file opens with no request to any host. The script is plotly.js's
+cartesian bundle (vendor/, 1.5 MB), not the full one of the plotly wheel (4.8 MB, most of
+it map and 3D code the report never draws). Text goes through Jinja2
 with autoescaping; only the chart markup Plotly generates (its JSON escapes `<` and `/`)
 and plotly.js itself are marked safe.
 """
 
 import math
 from datetime import date, datetime, timezone
+from functools import cache
+from importlib.resources import files
 
 import plotly.io as pio
 import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 from surgewatch.formats import percent, threshold_percent
 from surgewatch.reports import charts
@@ -22,6 +25,26 @@ from surgewatch.published import TOLERANCE_PP
 
 CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance")
 """The id of every chart's element, in page order (the browser test checks each)."""
+
+BUNDLE = "vendor/plotly-cartesian.min.js"
+"""plotly.js as the report inlines it, in the package's data (see vendor/README.md)."""
+BUNDLE_TRACES = frozenset(
+    {
+        "bar",
+        "box",
+        "contour",
+        "heatmap",
+        "histogram",
+        "histogram2d",
+        "histogram2dcontour",
+        "image",
+        "pie",
+        "scatter",
+        "scatterternary",
+        "violin",
+    }
+)
+"""The trace types the cartesian bundle draws; any other would leave its chart blank."""
 
 _PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -164,6 +187,7 @@ def _audit_context(published: PublishedAudit) -> dict:
         "table": published.table,
         "tolerance": TOLERANCE_PP,
         "rows": rows,
+        "notes": published.audit.notes,
         "flagged": [r for r in rows if r["flag"]],
         "compared": sum(1 for r in rows if r["published"] is not None and r["computed"] is not None),
         "missing": sum(1 for r in rows if r["check"] == "missing"),
@@ -186,16 +210,42 @@ def _run_context(run: RunInfo | None) -> dict | None:
 
 
 def _lineage_rows(data: ReportData) -> list[dict]:
+    """Per ticker, its stored sessions (`sessions`, `last_session`, `stale`), one entry in
+    `writes` per run that wrote some of its prices, and the runs that wrote its results."""
     last = data.last_session
-    rows = {row["ticker"]: row for row in data.lineage.iter_rows(named=True)}
-    return [
-        {**rows[t], "fetched_at": _when(rows[t]["fetched_at"]), "stale": rows[t]["last_session"] != last}
-        for t in data.tickers
-        if t in rows
-    ]
+    rows = []
+    for (ticker,), writes in data.lineage.group_by("ticker", maintain_order=True):
+        results = writes["results_runs"].to_list()[0] or []
+        rows.append(
+            {
+                "ticker": ticker,
+                "sessions": writes["sessions"].sum(),
+                "stale": writes["last_session"].max() != last,
+                "writes": [
+                    {**w, "fetched_at": _when(w["fetched_at"]), "prices_run": w["prices_run"][:8]}
+                    for w in writes.iter_rows(named=True)
+                ],
+                # Several runs only when a run rewrote some of the results: each says how many rows.
+                "results": [
+                    (r["run"][:8], r["run"], f"{r['rows']:,} rows" if len(results) > 1 else None) for r in results
+                ],
+            }
+        )
+    order = {t: i for i, t in enumerate(data.tickers)}
+    return sorted((r for r in rows if r["ticker"] in order), key=lambda r: order[r["ticker"]])
+
+
+@cache
+def plotly_js() -> str:
+    """The vendored plotly.js bundle's text."""
+    return files("surgewatch.reports").joinpath(BUNDLE).read_text(encoding="utf-8")
 
 
 def _chart(fig, chart_id: str) -> Markup:
+    # Checked here, not in the browser: a trace type the bundle lacks renders as nothing.
+    missing = {trace.type for trace in fig.data} - BUNDLE_TRACES
+    if missing:
+        raise ValueError(f"{chart_id}: trace type(s) {', '.join(sorted(missing))} not in the bundle ({BUNDLE})")
     # Plotly's JSON encoder escapes "<" and "/", so no data value can close the script.
     return Markup(
         pio.to_html(
@@ -229,7 +279,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     )
     last_run, latest_run = _run_context(data.last_published), _run_context(data.latest_run)
     return _env.get_template("report.html").render(
-        plotly_js=Markup(get_plotlyjs()),
+        plotly_js=Markup(plotly_js()),
         headline=_study_phrase(common[0], common[1]) if common else None,
         basis=common[2] if common else None,
         tickers=data.tickers,

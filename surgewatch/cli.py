@@ -252,6 +252,12 @@ def check_published(
         Optional[Path],
         typer.Option(help="Published summary (default: published_summary.csv beside the table, if any)."),
     ] = None,
+    claims: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Claims about a month to date: as_of,column,published (move, sessions, up_sessions, prior_drawdown)."
+        ),
+    ] = None,
     flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Show only the flagged rows.")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -260,10 +266,15 @@ def check_published(
     from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
-    audit = audit_published(load_prices(symbol, prices), table, summary or published_summary_beside(table))
+    audit = audit_published(
+        load_prices(symbol, prices), table, summary or published_summary_beside(table), claims_path=claims
+    )
     rows = [r for r in audit.rows if r[-1]] if flagged_only else audit.rows
     title = f"{symbol}: published vs computed, in percent (`study` prints fractions); tolerance {TOLERANCE_PP} pp"
     typer.echo(render_rows(HEADER_AUDIT, rows, fmt, title=title))
+    # Notes go with the table; beside csv or json they go to stderr so the data stays parseable.
+    for note in audit.notes:
+        typer.echo(f"note: {note}", err=fmt != "table")
     if audit.flagged:
         typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
         raise typer.Exit(1)

@@ -1,10 +1,12 @@
 """Published-vs-computed audit (SPEC §3): every published cell beside our figure.
 
 Differences over the tolerance are flagged, never explained away; qualifying months the
-table lacks are flagged too. Published figures are percents; ours are fractions.
+table lacks are flagged too. What can be derived about their cause is said in notes
+(never used to clear a flag). Published figures are percents; ours are fractions.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +14,7 @@ import polars as pl
 from surgewatch.errors import InputError
 from surgewatch.study import StudyParams, StudyResult, run_study
 import surgewatch.transforms as tf
-from surgewatch.vocabulary import DEFAULT_THRESHOLD
+from surgewatch.vocabulary import DEFAULT_THRESHOLD, STATISTICS
 
 TOLERANCE_PP = 0.05
 HEADER_AUDIT = ["check", "month", "column", "published", "computed", "difference", "flag"]
@@ -25,11 +27,18 @@ _SUMMARY_STATS = {
 }
 
 
+# The claims a published article can make about a month to date, and which are fractions
+# (given in percent, as the article prints them) rather than counts.
+CLAIM_COLUMNS = {"move": True, "sessions": False, "up_sessions": False, "prior_drawdown": True}
+
+
 @dataclass(frozen=True)
 class Audit:
-    """The comparison rows (HEADER_AUDIT order) and whether any was flagged."""
+    """The comparison rows (HEADER_AUDIT order), whether any was flagged, and the notes
+    on their cause that the rows themselves show."""
 
     rows: list[list[object]]
+    notes: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> int:
@@ -61,10 +70,15 @@ def _horizons(columns: list[str]) -> tuple[int, ...]:
 
 
 def audit_published(
-    prices: pl.DataFrame, table_path: Path, summary_path: Path | None, threshold: float = DEFAULT_THRESHOLD
+    prices: pl.DataFrame,
+    table_path: Path,
+    summary_path: Path | None,
+    threshold: float = DEFAULT_THRESHOLD,
+    claims_path: Path | None = None,
 ) -> Audit:
-    """Compare a published event table (month, move_pct, fwd_<h>m_pct…) and optionally its
-    summary (statistic, fwd_<h>m…) with the study computed from prices."""
+    """Compare a published event table (month, move_pct, fwd_<h>m_pct…), optionally its
+    summary (statistic, fwd_<h>m…) and claims about a month to date (as_of, column,
+    published) with the study computed from prices."""
     table = _read(table_path, ["month", "move_pct"])
     horizons = _horizons([c.removesuffix("_pct") for c in table.columns])
     if not horizons:
@@ -114,9 +128,14 @@ def audit_published(
                 ]
             )
 
+    notes: tuple[str, ...] = ()
     if summary_path is not None:
-        rows += _summary_rows(result, summary_path, horizons, last_published)
-    return Audit(rows)
+        summary_rows = _summary_rows(result, summary_path, horizons, last_published)
+        notes = (_summary_note(table, horizons, summary_rows, rows, last_published),)
+        rows += summary_rows
+    if claims_path is not None:
+        rows += _claim_rows(prices, claims_path, threshold)
+    return Audit(rows, notes)
 
 
 def _summary_rows(
@@ -157,3 +176,74 @@ def _cell(
     difference = ours - published
     flag = f"differs by {difference:+.2f}" if abs(difference) > TOLERANCE_PP + 1e-9 else ""
     return [check, month, column, published, ours, difference, flag]
+
+
+def _summary_note(
+    table: pl.DataFrame,
+    horizons: tuple[int, ...],
+    summary_rows: list[list[object]],
+    event_rows: list[list[object]],
+    last_published: str,
+) -> str:
+    """Whether the published summary is the summary of the table's own rows: if it is, its
+    differences from ours come from the flagged cells and the missing months alone."""
+    own_rows = table.select(
+        pl.lit("published").alias("ticker"),
+        *(pl.col(f"fwd_{h}m_pct").cast(pl.Float64).truediv(100).alias(f"fwd_{h}m") for h in horizons),
+        *(pl.lit(None, dtype=pl.Float64).alias(f"mdd_{h}m") for h in horizons),
+    )
+    own = {r["horizon"]: r for r in tf.horizon_summary(own_rows, horizons).iter_rows(named=True)}
+    # A maximum drawdown needs the month-end paths, which a table of returns does not hold.
+    disagree = []
+    for _, stat, column, published, *_ in summary_rows:
+        value = own[_horizons([str(column)])[0]][str(stat)]
+        if published is None or value is None:
+            continue
+        if abs(value * (1 if stat == "sharpe" else 100) - float(published)) > TOLERANCE_PP + 1e-9:  # type: ignore[arg-type]  # a CSV number
+            disagree.append(f"{stat} {column}")
+    rows = f"its own {table.height} rows"
+    if disagree:
+        return f"the published summary is not the summary of {rows}: {', '.join(disagree)} differ"
+    flagged = [str(r[1]) for r in event_rows if r[0] == "event" and r[-1]]
+    missing = [str(r[1]) for r in event_rows if r[0] == "missing" and str(r[1]) <= last_published]
+    causes = [
+        f"the {len(flagged)} flagged cells ({', '.join(dict.fromkeys(flagged))})" if flagged else "",
+        f"the missing {', '.join(missing)}" if missing else "",
+    ]
+    stats = [s for s in STATISTICS if s not in ("n", "max_drawdown")]
+    return (
+        f"the published summary ({', '.join(stats)}) equals the summary of {rows}: "
+        f"the difference from ours comes from {' and '.join(c for c in causes if c) or 'nothing in the rows'}"
+    )
+
+
+def _claim_rows(prices: pl.DataFrame, claims_path: Path, threshold: float) -> list[list[object]]:
+    """Each claim (as_of, column, published) beside the month to date computed through as_of
+    from the same prices: the month of as_of, its move, sessions, up sessions, prior drawdown."""
+    claims = _read(claims_path, ["as_of", "column", "published"])
+    months: dict[date, pl.DataFrame] = {}
+    rows = []
+    for record in claims.iter_rows(named=True):
+        column = str(record["column"])
+        if column not in CLAIM_COLUMNS:
+            raise InputError(f"{claims_path}: unknown column {column!r} (one of {', '.join(CLAIM_COLUMNS)})")
+        try:
+            as_of = date.fromisoformat(str(record["as_of"]))
+        except ValueError:
+            raise InputError(f"{claims_path}: as_of {record['as_of']!r} is not a date (YYYY-MM-DD)") from None
+        if as_of not in months:
+            monthly = run_study(prices, StudyParams(threshold=threshold), as_of=as_of).monthly
+            months[as_of] = monthly.filter(pl.col("month") == as_of.replace(day=1))
+        month = months[as_of]
+        computed = month[column][0] if month.height else None
+        rows.append(
+            _cell(
+                f"claim to {as_of}",
+                as_of.strftime("%Y-%m"),
+                column,
+                record["published"],
+                computed,
+                CLAIM_COLUMNS[column],
+            )
+        )
+    return rows

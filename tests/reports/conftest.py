@@ -77,7 +77,7 @@ def synthetic_report_data(**run_changes) -> ReportData:
             source=pl.lit("csv"),
             fetched_at=pl.lit(REFRESHED),
             prices_run=pl.lit(RUN_ID),
-            results_run=pl.lit(RUN_ID),
+            results_runs=pl.lit([{"run": RUN_ID, "rows": 1}]),
         )
         .sort("ticker")
     )
@@ -138,3 +138,29 @@ def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     )
     assert done.returncode == 0, f"refresh failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return home
+
+
+def four_tickers(data: ReportData) -> ReportData:
+    """`data` with its two tickers copied as two more, shaped like IWM, SPY, QQQ, RUT: cards
+    of unequal height (CCC keeps 4 of AAA's events, DDD 18 of BBB's) in the order AAA, CCC,
+    BBB, DDD."""
+    import dataclasses
+
+    copies = {"AAA": "CCC", "BBB": "DDD"}
+
+    def doubled(frame: pl.DataFrame, keep: dict[str, int] | None = None) -> pl.DataFrame:
+        copy = frame.with_columns(pl.col("ticker").replace(copies))
+        if keep is not None:
+            copy = pl.concat([copy.filter(pl.col("ticker") == t).head(n) for t, n in keep.items()])
+        return pl.concat([frame, copy])
+
+    return dataclasses.replace(
+        data,
+        tickers=("AAA", "CCC", "BBB", "DDD"),
+        studies=doubled(data.studies),
+        events=doubled(data.events, keep={"CCC": 4, "DDD": 18}),
+        summary=doubled(data.summary),
+        month_end=doubled(data.month_end),
+        closes=doubled(data.closes),
+        lineage=doubled(data.lineage),
+    )

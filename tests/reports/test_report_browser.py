@@ -17,6 +17,7 @@ from surgewatch.reports import build_report, load_published_audit, load_report_d
 from surgewatch.reports.html import CHART_IDS
 from tests.conftest import REPO
 from tests.reports.chromium import LOCAL_SCHEMES, Chromium, chromium_binary
+from tests.reports.conftest import four_tickers
 from tests.reports.test_report_warehouse import open_read_only
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -96,3 +97,29 @@ def test_every_chart_renders_offline_without_errors(report, chromium, tmp_path):
     assert overflowing == [], f"tables cut off at 1400 px: {overflowing}"
     assert "What followed a month of +10% or more" in headline and "from source csv" in headline
     assert path.with_suffix(".png").stat().st_size > 50_000
+
+
+# The event cards' boxes, page order: (left, top, right, bottom).
+CARD_BOXES = "[...document.querySelectorAll('#events .card')].map(c => c.getBoundingClientRect()).map(b => [b.left, b.top, b.right, b.bottom])"
+CARD_SPACING = 16
+
+
+def test_four_event_tables_leave_no_blank_under_or_beside_a_card(synthetic, chromium, tmp_path):
+    """Cards of 26, 4, 26 and 18 events: in rows of three the short one left a row's height
+    blank under it and the fourth sat alone in a row of its own, two cells blank beside it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "report-four-tickers.html"
+    path.write_text(build_report(four_tickers(synthetic)), encoding="utf-8")
+    with Chromium(chromium, tmp_path / "profile") as browser:
+        browser.open(path)
+        browser.wait_until(ALL_DRAWN)
+        boxes = browser.evaluate(CARD_BOXES)
+        overflowing = browser.evaluate(OVERFLOWING)
+        browser.screenshot(path.with_suffix(".png"))
+    *others, last = boxes
+    assert last[1] < max(bottom for *_, bottom in others), "the last card sits alone in a row"
+    for upper in boxes:
+        below = [box[1] for box in boxes if box[0] < upper[2] and upper[0] < box[2] and box[1] >= upper[3]]
+        if below:
+            assert min(below) - upper[3] <= CARD_SPACING + 1, f"blank under the card at {upper}"
+    assert overflowing == []

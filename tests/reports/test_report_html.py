@@ -8,11 +8,10 @@ from html.parser import HTMLParser
 
 import polars as pl
 import pytest
-from plotly.offline import get_plotlyjs
 
 from surgewatch.reports import PublishedAudit, build_report
 from surgewatch.reports import charts
-from surgewatch.reports.html import CHART_IDS, fmt, tone
+from surgewatch.reports.html import CHART_IDS, fmt, plotly_js, tone
 from surgewatch.published import Audit
 from tests.reports.conftest import RUN_ID, SYNTHETIC_AS_OF, synthetic_report_data
 
@@ -63,7 +62,7 @@ def html(synthetic) -> str:
 
 
 def test_the_page_needs_no_other_host_or_file(html):
-    bundle = get_plotlyjs()
+    bundle = plotly_js()
     assert html.count(bundle) == 1, "plotly.js is inlined exactly once"
     page = _parse(html)
     for tag, attributes in page.tags:
@@ -80,7 +79,7 @@ def test_every_chart_is_a_plotly_call_on_inlined_data(html):
     for chart_id in CHART_IDS:
         assert f'id="{chart_id}"' in html
         assert f'Plotly.newPlot(                        "{chart_id}"' in html
-    assert "<svg" not in html.replace(get_plotlyjs(), ""), "no hand-drawn SVG"
+    assert "<svg" not in html.replace(plotly_js(), ""), "no hand-drawn SVG"
 
 
 def test_event_table_in_the_articles_shape(synthetic, html):

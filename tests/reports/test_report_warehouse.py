@@ -30,7 +30,8 @@ def test_universe_lineage_and_run(loaded):
     lineage = loaded.lineage.sort("ticker")
     assert lineage["last_session"].to_list() == [AS_OF] * 3
     assert set(lineage["source"]) == {"csv"}
-    assert set(lineage["prices_run"]) == set(lineage["results_run"]) == {run.run_id}
+    assert set(lineage["prices_run"]) == {run.run_id}
+    assert {r["run"] for runs in lineage["results_runs"] for r in runs} == {run.run_id}
     assert loaded.last_session == AS_OF and loaded.horizons == (1, 3, 6, 12)
 
 
