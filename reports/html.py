@@ -16,11 +16,11 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from surgewatch.formats import percent, threshold_percent
-from surgewatch.reports import charts
+from surgewatch.reports import charts, context, context_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.published import TOLERANCE_PP
 
-CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance")
+CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance", "chart-analogs")
 """The id of every chart's element, in page order (the browser test checks each)."""
 
 _PLOTLY_CONFIG = {
@@ -217,6 +217,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     studies = set(data.studies.select("threshold", "direction", "basis").iter_rows())
     common = next(iter(studies)) if len(studies) == 1 else None
     latest = charts.latest_events(data)
+    contexts = [context.ticker_context(data, t) for t in data.tickers]
     figures = dict(
         zip(
             CHART_IDS,
@@ -224,6 +225,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
                 charts.paths_figure(data),
                 charts.distribution_figure(data),
                 charts.performance_figure(data, since),
+                context_charts.analogs_figure(data, contexts),
             ),
         )
     )
@@ -243,5 +245,6 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
         any_partial=not data.events["complete"].all(),
         charts={chart_id: _chart(fig, chart_id) for chart_id, fig in figures.items()},
         audit=_audit_context(published) if published is not None else None,
+        contexts=[context.context_view(c, data.horizons) for c in contexts],
         lineage=_lineage_rows(data),
     )
