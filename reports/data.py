@@ -14,7 +14,7 @@ import polars as pl
 from surgewatch.errors import InputError
 from surgewatch.published import Audit, audit_published, published_summary_beside
 from surgewatch.tickers import normalize_ticker
-from surgewatch.vocabulary import DEFAULT_HORIZONS, STATISTICS, forward_columns
+from surgewatch.vocabulary import DEFAULT_HORIZONS, STATISTICS, drawdown_columns, forward_columns
 from surgewatch.warehouse import Warehouse
 
 HORIZON_COLUMNS = forward_columns(DEFAULT_HORIZONS)
@@ -27,12 +27,17 @@ _EVENT_COLUMNS = (
     "complete",
     "move",
     *HORIZON_COLUMNS,
+    *drawdown_columns(DEFAULT_HORIZONS),
     "sessions",
     "up_sessions",
     "prior_drawdown",
+    "prior_12m",
+    "up_share",
     "first_crossed_on",
 )
-_MONTH_END_COLUMNS = ("ticker", "month", "as_of", "complete", "close", "move", *HORIZON_COLUMNS)
+# SPEC §2c: the context section's split and analogs read these (and its summaries the drawdowns).
+_CONTEXT_COLUMNS = (*drawdown_columns(DEFAULT_HORIZONS), "prior_drawdown", "prior_12m", "up_share")
+_MONTH_END_COLUMNS = ("ticker", "month", "as_of", "complete", "close", "move", *HORIZON_COLUMNS, *_CONTEXT_COLUMNS)
 _SUMMARY_COLUMNS = ("ticker", "kind", "horizon", *STATISTICS)
 
 
@@ -59,7 +64,7 @@ class ReportData:
     studies: ticker, threshold, direction, basis (the parameters the stored results
     were computed with; one row per ticker). events: signal_events. summary:
     signal_summary, kind 'events' and 'baseline'. month_end: every month's close (basis
-    price) and forward returns. closes: ticker, date, price (the daily basis price).
+    price), forward returns, drawdowns and context fields. closes: ticker, date, price (the daily basis price).
     lineage: per ticker and run that wrote some of its prices, the sessions it wrote
     (first, last, count), their source and time, and every run that wrote its results.
     last_published: the latest run that published; latest_run: the latest run whatever

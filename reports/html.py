@@ -19,11 +19,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from surgewatch.formats import percent, threshold_percent
-from surgewatch.reports import charts
+from surgewatch.reports import charts, context, context_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.published import TOLERANCE_PP
 
-CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance")
+CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance", "chart-analogs")
 """The id of every chart's element, in page order (the browser test checks each)."""
 
 BUNDLE = "vendor/plotly-cartesian.min.js"
@@ -267,6 +267,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     studies = set(data.studies.select("threshold", "direction", "basis").iter_rows())
     common = next(iter(studies)) if len(studies) == 1 else None
     latest = charts.latest_events(data)
+    contexts = [context.ticker_context(data, t) for t in data.tickers]
     figures = dict(
         zip(
             CHART_IDS,
@@ -274,6 +275,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
                 charts.paths_figure(data),
                 charts.distribution_figure(data),
                 charts.performance_figure(data, since),
+                context_charts.analogs_figure(data, contexts),
             ),
         )
     )
@@ -293,5 +295,6 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
         any_partial=not data.events["complete"].all(),
         charts={chart_id: _chart(fig, chart_id) for chart_id, fig in figures.items()},
         audit=_audit_context(published) if published is not None else None,
+        contexts=[context.context_view(c, data.horizons) for c in contexts],
         lineage=_lineage_rows(data),
     )

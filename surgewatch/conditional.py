@@ -2,42 +2,40 @@
 do not (`otherwise`), the ordinary months that meet it (`baseline_when`) and the test of
 the difference between the two groups."""
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 import surgewatch.transforms as tf
 from surgewatch.conditions import Condition
-from surgewatch.schemas import SignalSummary, validate
-from surgewatch.study import StudyParams, StudyResult
+from surgewatch.schemas import SignalStats, SignalSummary, validate
+from surgewatch.study import StudyResult
 from surgewatch.transforms.split import group_differences
 
 
 @dataclass(frozen=True)
 class GroupFigures:
-    """One group of events and its figures: summary (SignalSummary rows) and, when
-    computed, the SPEC §2b stats rows (`stats`)."""
+    """One group of events and its figures: the SPEC §2 summary and the §2b stats rows."""
 
     events: pl.DataFrame
     summary: pl.DataFrame
-    stats: pl.DataFrame | None = None
-
-
-GroupFiguresFn = Callable[[pl.DataFrame, pl.DataFrame, StudyParams, int, int], GroupFigures]
-"""(group's events, the ticker's months (the §2b population A), params, resamples, seed) → figures."""
+    stats: pl.DataFrame
 
 
 def summarise_group(
     events: pl.DataFrame,
     months: pl.DataFrame,
-    params: StudyParams,
+    horizons: Sequence[int],
     resamples: int,
     seed: int,
 ) -> GroupFigures:
-    """The SPEC §2 summary of a group of events (months, resamples and seed feed §2b)."""
-    summary = validate(tf.horizon_summary(events, params.horizons), SignalSummary, "group summary")
-    return GroupFigures(events=events, summary=summary)
+    """The summary of a group of events and its §2b figures, the group standing for E and
+    the ticker's months for A: the same signal_stats a whole study runs, so a group that
+    holds every event has the study's figures."""
+    summary = validate(tf.horizon_summary(events, horizons), SignalSummary, "group summary")
+    stats = validate(tf.signal_stats(months, events, horizons, resamples, seed), SignalStats, "group stats")
+    return GroupFigures(events=events, summary=summary, stats=stats)
 
 
 @dataclass(frozen=True)
@@ -51,28 +49,33 @@ class ConditionalStudy:
     diff: pl.DataFrame
 
 
-def conditional_study(
-    result: StudyResult,
-    ticker: str,
+def split_events(
+    events: pl.DataFrame,
+    months: pl.DataFrame,
     condition: Condition,
+    horizons: Sequence[int],
     resamples: int,
     seed: int,
-    figures: GroupFiguresFn = summarise_group,
 ) -> ConditionalStudy:
-    """Split ticker's events by condition; every group goes through `figures`."""
-    params, met = result.params, condition.expr()
-    events = result.events.filter(pl.col("ticker") == ticker)
-    months = result.monthly.filter(pl.col("ticker") == ticker)
+    """Split one ticker's events by condition; months are that ticker's monthly returns
+    (the §2b population and, filtered by the condition, baseline_when)."""
+    met = condition.expr()
     when, otherwise = events.filter(met), events.filter(~met)
-    baseline_when = validate(
-        tf.horizon_summary(months.filter(met), params.horizons),
-        SignalSummary,
-        "baseline_when",
-    )
+    baseline_when = validate(tf.horizon_summary(months.filter(met), horizons), SignalSummary, "baseline_when")
     return ConditionalStudy(
         condition=condition,
-        when=figures(when, months, params, resamples, seed),
-        otherwise=figures(otherwise, months, params, resamples, seed),
+        when=summarise_group(when, months, horizons, resamples, seed),
+        otherwise=summarise_group(otherwise, months, horizons, resamples, seed),
         baseline_when=baseline_when,
-        diff=group_differences(when, otherwise, params.horizons, resamples, seed),
+        diff=group_differences(when, otherwise, horizons, resamples, seed),
+    )
+
+
+def conditional_study(
+    result: StudyResult, ticker: str, condition: Condition, resamples: int, seed: int
+) -> ConditionalStudy:
+    """split_events over ticker's events and months of a study."""
+    mine = pl.col("ticker") == ticker
+    return split_events(
+        result.events.filter(mine), result.monthly.filter(mine), condition, result.params.horizons, resamples, seed
     )

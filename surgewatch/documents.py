@@ -28,10 +28,11 @@ _SIGNIFICANCE_CSV = tuple(c for c in STATS_COLUMNS if c != "n")
 
 
 def _group_document(group: GroupFigures) -> dict:
-    document = {"events": [m.strftime("%Y-%m") for m in group.events["month"]], "summary": figure_rows(group.summary)}
-    if group.stats is not None:
-        document["stats"] = figure_rows(group.stats)
-    return document
+    return {
+        "events": [m.strftime("%Y-%m") for m in group.events["month"]],
+        "summary": figure_rows(group.summary),
+        "stats": figure_rows(group.stats),
+    }
 
 
 def condition_document(split: ConditionalStudy) -> dict:
@@ -92,8 +93,8 @@ def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], 
     """The article's shape: one row per event, then the summary, baseline and §2b
     statistics laid out under the forward-return column of their horizon (csv: raw
     fractions, the interval as its two ends). With a condition, a `when` column marks
-    the events that meet it, and the when / otherwise / baseline_when statistics and
-    the diff rows follow."""
+    the events that meet it, and the when / otherwise groups (summary, then §2b rows),
+    the baseline_when statistics and the diff rows follow."""
     horizons = document["horizons"]
     fwd = [f"fwd_{h}m" for h in horizons]
     mdd = [f"mdd_{h}m" for h in horizons]
@@ -113,16 +114,11 @@ def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], 
         "first_crossed_on",
     ]
     rows: list[list[object]] = [["event", *(e[c] for c in header[1:])] for e in document["events"]]
-    sections = {"summary": document["summary"], "baseline": document["baseline"]}
-    if "condition" in document:
+    conditional = "condition" in document
+    if conditional:
         header.append("when")
         met = set(document["when"]["events"])
         rows = [[*row, "yes" if row[1] in met else "no"] for row in rows]
-        sections |= {
-            "when": document["when"]["summary"],
-            "otherwise": document["otherwise"]["summary"],
-            "baseline_when": document["baseline_when"],
-        }
     padding = [None] * (len(header) - 5 - len(fwd))
 
     def add(section: str, label: str, values: list[object]) -> None:
@@ -133,18 +129,26 @@ def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], 
         for name in names:
             add(section, name, [by_horizon.get(h, {}).get(name) for h in horizons])
 
-    for section, figures in sections.items():
-        add_figures(section, figures, STATISTICS)
-    stats = {s["horizon"]: s for s in document["stats"]}
     cells = (
         _SIGNIFICANCE_ROWS if fmt == "table" else [(name, lambda s, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
     )
-    for label, cell in cells:
-        values = [cell(stats[h]) if h in stats else None for h in horizons]
-        if label == "sample" and not any(values):
-            continue  # the mark only where some horizon has a small sample
-        add("stats", label, values)
-    if "condition" in document:
+
+    def add_stats(section: str, figures: list[dict]) -> None:
+        stats = {s["horizon"]: s for s in figures}
+        for label, cell in cells:
+            values = [cell(stats[h]) if h in stats else None for h in horizons]
+            if label == "sample" and not any(values):
+                continue  # the mark only where some horizon has a small sample
+            add(section, label, values)
+
+    add_figures("summary", document["summary"], STATISTICS)
+    add_figures("baseline", document["baseline"], STATISTICS)
+    add_stats("stats", document["stats"])
+    if conditional:
+        for group in ("when", "otherwise"):
+            add_figures(group, document[group]["summary"], STATISTICS)
+            add_stats(group, document[group]["stats"])
+        add_figures("baseline_when", document["baseline_when"], STATISTICS)
         add_figures("diff", document["diff"], ("difference", "diff_p"))
     return header, rows
 

@@ -14,6 +14,7 @@ import pytest
 from surgewatch.reports.data import HORIZON_COLUMNS, ReportData, RunInfo
 from surgewatch.calendar import nyse_sessions
 from surgewatch.study import StudyParams, run_study
+from surgewatch.vocabulary import drawdown_columns
 from tests.factories import price_frame
 
 RUN_ID = "0f1e2d3c-0000-4000-8000-000000000001"
@@ -94,13 +95,28 @@ def synthetic_report_data(**run_changes) -> ReportData:
             "complete",
             "move",
             *HORIZON_COLUMNS,
+            *drawdown_columns(),
             "sessions",
             "up_sessions",
             "prior_drawdown",
+            "prior_12m",
+            "up_share",
             "first_crossed_on",
         ),
         summary=summary,
-        month_end=result.monthly.select("ticker", "month", "as_of", "complete", "close", "move", *HORIZON_COLUMNS),
+        month_end=result.monthly.select(
+            "ticker",
+            "month",
+            "as_of",
+            "complete",
+            "close",
+            "move",
+            *HORIZON_COLUMNS,
+            *drawdown_columns(),
+            "prior_drawdown",
+            "prior_12m",
+            "up_share",
+        ),
         closes=prices.select("ticker", "date", pl.col("close").alias("price")),
         lineage=lineage,
         last_published=published,

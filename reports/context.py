@@ -1,0 +1,118 @@
+"""The report's context section (SPEC §2c), per ticker: its events split by the article's
+own context, a correction of 10% or more before the month, and the past events nearest
+to its latest month (pure: ReportData in, figures out).
+
+The split is the study's (surgewatch.conditional) run on the stored events and months;
+the analogs are transforms.analogs' on the stored context fields.
+"""
+
+from dataclasses import dataclass
+
+import polars as pl
+
+import surgewatch.transforms as tf
+from surgewatch.conditional import ConditionalStudy, split_events
+from surgewatch.conditions import parse_condition
+from surgewatch.output import format_cell
+from surgewatch.reports.charts import event_label
+from surgewatch.reports.data import ReportData
+from surgewatch.study import StudyParams
+from surgewatch.transforms.analogs import Analogs, nearest_analogs
+from surgewatch.vocabulary import SMALL_SAMPLE
+
+CORRECTION = parse_condition("prior_drawdown <= -0.10")
+"""The article's context: the month's close at least 10% under the prior high."""
+TOP = 5
+"""Analogs shown per ticker (the `analogs` command's default)."""
+# The resamples and seed the stored study was published with: refresh runs the defaults.
+_STUDY = StudyParams()
+
+
+@dataclass(frozen=True)
+class TickerContext:
+    """One ticker's split and analogs. target: the latest month's row of month_end."""
+
+    ticker: str
+    split: ConditionalStudy
+    target: dict
+    analogs: Analogs
+
+
+def ticker_context(data: ReportData, ticker: str) -> TickerContext:
+    """The CORRECTION split of ticker's events (SPEC §2c, with the study's resamples and
+    seed) and the TOP events before its latest month nearest to that month."""
+    mine = pl.col("ticker") == ticker
+    events, months = data.events.filter(mine), data.month_end.filter(mine)
+    split = split_events(events, months, CORRECTION, data.horizons, _STUDY.resamples, _STUDY.seed)
+    target = months.sort("month").row(-1, named=True)
+    analogs = nearest_analogs(target, events.filter(pl.col("month") < target["month"]), TOP)
+    return TickerContext(ticker=ticker, split=split, target=target, analogs=analogs)
+
+
+def episode_paths(month_end: pl.DataFrame, anchors: pl.DataFrame, before: int, after: int) -> pl.DataFrame:
+    """One row per (ticker, anchor month, k) for k = -before..after: `value` = the
+    month-end close k months from the anchor month over the anchor month's close (1 at
+    k = 0), `complete` whether that month is complete. anchors: ticker, month. Months
+    outside the data are absent."""
+    steps = pl.DataFrame({"k": list(range(-before, after + 1))}, schema={"k": pl.Int32})
+    closes = month_end.select("ticker", "month", "close", "complete")
+    return (
+        anchors.select("ticker", pl.col("month").alias("anchor"))
+        .join(steps, how="cross")
+        .with_columns(month=pl.col("anchor").dt.offset_by(pl.format("{}mo", pl.col("k"))))
+        .join(closes, on=["ticker", "month"], how="inner")
+        .join(
+            closes.select("ticker", pl.col("month").alias("anchor"), pl.col("close").alias("base")),
+            on=["ticker", "anchor"],
+        )
+        .select("ticker", "anchor", "k", (pl.col("close") / pl.col("base")).alias("value"), "complete")
+        .sort("ticker", "anchor", "k")
+    )
+
+
+def _by_horizon(frame: pl.DataFrame, column: str, horizons: tuple[int, ...]) -> list:
+    values = dict(zip(frame["horizon"], frame[column]))
+    return [values.get(h) for h in horizons]
+
+
+def _p(values: list) -> list[str]:
+    return [format_cell("diff_p", v) for v in values]
+
+
+def context_view(context: TickerContext, horizons: tuple[int, ...]) -> dict:
+    """What _context.html shows of one ticker: per group (when, otherwise) its count,
+    average (with baseline_when's under the `when` one), win rate and placebo p; the
+    difference and its p; the target beside its analogs, and their average forward
+    returns beside every earlier event's."""
+    split, found = context.split, context.analogs
+    groups = []
+    for name, group in (("when", split.when), ("otherwise", split.otherwise)):
+        n = _by_horizon(group.stats, "n", horizons)
+        groups.append(
+            {
+                "name": name,
+                "events": [f"{m:%Y-%m}" for m in group.events["month"]],
+                "small": any(count < SMALL_SAMPLE for count in n),
+                "n": n,
+                "average": _by_horizon(group.summary, "average", horizons),
+                "win_rate": _by_horizon(group.summary, "win_rate", horizons),
+                "placebo_p": _p(_by_horizon(group.stats, "placebo_p", horizons)),
+            }
+        )
+    fwd = [f"fwd_{h}m" for h in horizons]
+    return {
+        "ticker": context.ticker,
+        "condition": split.condition.text,
+        "resamples": _STUDY.resamples,
+        "groups": groups,
+        "baseline_when": _by_horizon(split.baseline_when, "average", horizons),
+        "difference": _by_horizon(split.diff, "difference", horizons),
+        "diff_p": _p(_by_horizon(split.diff, "diff_p", horizons)),
+        "target": {**context.target, "label": event_label(context.target)},
+        "used": found.features,
+        "analogs": [{**a, "forward": [a[c] for c in fwd]} for a in found.nearest.iter_rows(named=True)],
+        "candidates": found.candidates.height,
+        "left_out": found.left_out,
+        "analogs_average": _by_horizon(tf.horizon_summary(found.nearest, horizons), "average", horizons),
+        "all_average": _by_horizon(tf.horizon_summary(found.candidates, horizons), "average", horizons),
+    }

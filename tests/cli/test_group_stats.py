@@ -1,0 +1,74 @@
+"""The §2b figures of the `when` / `otherwise` groups (SPEC §2c): the study's own
+signal_stats run on each group, in the JSON document and the table."""
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from surgewatch.cli import main
+from surgewatch.conditional import conditional_study
+from surgewatch.conditions import parse_condition
+from surgewatch.sources.csv_files import read_price_csv
+from surgewatch.study import StudyParams, StudyResult, run_study
+
+AS_OF = dt.date(2026, 7, 31)
+RESAMPLES, SEED = 999, 3
+
+
+@pytest.fixture(scope="module")
+def iwm(prices_dir) -> StudyResult:
+    prices = read_price_csv(prices_dir / "IWM.csv", "IWM")
+    return run_study(prices, StudyParams(resamples=RESAMPLES, seed=SEED), as_of=AS_OF)
+
+
+def test_a_condition_every_event_meets_gives_the_study_its_own_figures(iwm):
+    split = conditional_study(iwm, "IWM", parse_condition("move > 0"), RESAMPLES, SEED)
+    assert split.when.events.height == iwm.events.height
+    assert_frame_equal(split.when.stats, iwm.stats)
+    # No event is left for `otherwise`: n = 0 and every figure undefined, at every horizon.
+    empty = split.otherwise.stats
+    assert empty["horizon"].to_list() == list(iwm.params.horizons)
+    assert empty["n"].to_list() == [0] * 4 and empty["n_independent"].to_list() == [0] * 4
+    figures = empty.drop("ticker", "horizon", "n", "n_independent")
+    assert all(figures[c].null_count() == empty.height for c in figures.columns)
+
+
+def test_each_group_is_measured_against_every_month(iwm):
+    """excess = mean(the group's R) − mean(every month's R), computed here from the frames."""
+    split = conditional_study(iwm, "IWM", parse_condition("prior_drawdown <= -0.10"), RESAMPLES, SEED)
+    for group, met in ((split.when, True), (split.otherwise, False)):
+        for row in group.stats.iter_rows(named=True):
+            fwd = f"fwd_{row['horizon']}m"
+            mine = iwm.events.filter((pl.col("prior_drawdown") <= -0.10) == met)[fwd].drop_nulls()
+            assert row["n"] == mine.len()
+            assert row["excess"] == pytest.approx(mine.mean() - iwm.monthly[fwd].drop_nulls().mean(), rel=1e-12)
+    when = {r["horizon"]: r for r in split.when.stats.iter_rows(named=True)}
+    # 12 events with a 12M return; their windows overlap, and the walk keeps 8.
+    assert (when[12]["n"], when[12]["n_independent"]) == (12, 8)
+    assert when[12]["excess"] == pytest.approx(0.1930737432060602 - iwm.monthly["fwd_12m"].drop_nulls().mean())
+
+
+def test_json_and_table_carry_the_group_figures(capsys, prices_dir):
+    argv = ["study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--as-of", AS_OF.isoformat()]
+    argv += ["--when", "prior_drawdown <= -0.10", "--resamples", str(RESAMPLES), "--seed", str(SEED)]
+    assert main([*argv, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for group in ("when", "otherwise"):
+        assert set(doc[group]) == {"events", "summary", "stats"}
+        assert [s["horizon"] for s in doc[group]["stats"]] == [1, 3, 6, 12]
+    assert [s["n"] for s in doc["otherwise"]["stats"]] == [2, 2, 2, 2]
+
+    assert main(argv) == 0
+    table = capsys.readouterr().out
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:3]) for line in table.splitlines() if "│" in line}
+    for group in ("when", "otherwise"):
+        for label in ("excess", "90% CI", "vs random months (p)", "HAC t", "independent episodes", "q"):
+            assert (group, label) in rows
+    assert ("otherwise", "sample") in rows and ("when", "sample") not in rows  # n = 2 against 12 or more
+
+    assert main([*argv, "--format", "csv"]) == 0
+    csv = capsys.readouterr().out
+    assert "\nwhen,placebo_p," in csv and "\notherwise,ci_low," in csv

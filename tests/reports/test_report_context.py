@@ -1,0 +1,96 @@
+"""The report's context section (SPEC §2c): the correction split and the analogs of each
+ticker's latest month, read from the warehouse, are the `study --when` and `analogs`
+commands' figures; the month-end paths are the closes rebased at each month."""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from surgewatch.analogs import find_analogs
+from surgewatch.conditional import conditional_study
+from surgewatch.reports import build_report, load_report_data
+from surgewatch.reports.context import CORRECTION, episode_paths, ticker_context
+from surgewatch.sources.csv_files import read_price_csv
+from surgewatch.study import StudyParams, run_study
+from tests.factories import open_read_only
+from tests.reports.conftest import REAL_AS_OF
+
+
+def test_paths_are_closes_over_the_close_at_the_month():
+    months = [dt.date(2020, m, 1) for m in range(1, 6)]
+    month_end = pl.DataFrame(
+        {
+            "ticker": ["X"] * 5,
+            "month": months,
+            "close": [100.0, 110.0, 121.0, 99.0, 132.0],
+            "complete": [True, True, True, True, False],
+        }
+    )
+    anchors = pl.DataFrame({"ticker": ["X"], "month": [dt.date(2020, 3, 1)]})
+    paths = episode_paths(month_end, anchors, before=2, after=3)
+    # k = 3 (2020-06) is past the data: absent, not null.
+    assert paths["k"].to_list() == [-2, -1, 0, 1, 2]
+    assert paths["value"].to_list() == pytest.approx([100 / 121, 110 / 121, 1.0, 99 / 121, 132 / 121], rel=1e-15)
+    assert paths["complete"].to_list() == [True, True, True, True, False]
+    assert set(paths["anchor"]) == {dt.date(2020, 3, 1)}
+
+
+@pytest.fixture(scope="module")
+def loaded(warehouse_home):
+    with open_read_only(warehouse_home) as wh:
+        return load_report_data(wh)
+
+
+@pytest.fixture(scope="module")
+def iwm_study(prices_dir):
+    return run_study(
+        read_price_csv(prices_dir / "IWM.csv", "IWM"), StudyParams(), as_of=dt.date.fromisoformat(REAL_AS_OF)
+    )
+
+
+def test_the_split_is_study_when_on_the_same_data(loaded, iwm_study):
+    """The warehouse's IWM through the article's night, against `study --when` on the csv."""
+    mine = ticker_context(loaded, "IWM").split
+    study = conditional_study(iwm_study, "IWM", CORRECTION, iwm_study.params.resamples, iwm_study.params.seed)
+    assert mine.when.events["month"].to_list() == study.when.events["month"].to_list()
+    assert [f"{m:%Y-%m}" for m in mine.otherwise.events["month"]] == ["2016-11", "2024-07"]
+    for group in ("when", "otherwise"):
+        for frame in ("summary", "stats"):
+            assert_frame_equal(
+                getattr(getattr(mine, group), frame), getattr(getattr(study, group), frame), rel_tol=1e-12
+            )
+    assert_frame_equal(mine.baseline_when, study.baseline_when, rel_tol=1e-12)
+    assert_frame_equal(mine.diff, study.diff, rel_tol=1e-12)
+
+
+def test_the_analogs_are_the_commands(loaded, iwm_study):
+    """April 2026 is the latest month of that night: the five nearest, as `analogs` lists them."""
+    mine = ticker_context(loaded, "IWM")
+    command = find_analogs(iwm_study, "IWM", None, 5, universe=False)
+    assert mine.target["month"] == dt.date(2026, 4, 1) and not mine.target["complete"]
+    assert [(f"{r['month']:%Y-%m}", round(r["distance"], 4)) for r in mine.analogs.nearest.iter_rows(named=True)] == [
+        ("2024-11", 4.7059),
+        ("2019-01", 4.9669),
+        ("2016-11", 5.5237),
+        ("2003-04", 5.556),
+        ("2020-11", 5.6334),
+    ]
+    assert mine.analogs.nearest["distance"].to_list() == pytest.approx(
+        command.found.nearest["distance"].to_list(), rel=1e-12
+    )
+    assert (mine.analogs.candidates.height, mine.analogs.left_out) == (14, 0)
+
+
+def test_the_page_shows_each_tickers_split_and_analogs(loaded):
+    html = build_report(loaded)
+    section = html[html.index('<section id="context">') :]
+    section = section[: section.index("</section>")]
+    for ticker in loaded.tickers:
+        assert f'id="context-{ticker}"' in section
+    assert "<code>prior_drawdown &lt;= -0.10</code>" in section
+    assert "After a correction · 13 events" in section and "Otherwise · 2 events" in section
+    assert "Nearest earlier events to 2026-04 (MTD to 04-20)" in section
+    assert "Average of all 14 earlier events" in section
+    assert 'id="chart-analogs"' in section
