@@ -1,5 +1,6 @@
 """A target month and past events → the events most like it (SPEC §2c analogs)."""
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,8 +39,7 @@ def nearest_analogs(
     """
     complete = pl.all_horizontal(pl.col(f).is_not_null() & pl.col(f).is_not_nan() for f in features)
     kept = candidates.filter(complete)
-    # Equal values have deviation 0, though summing them can leave a few ulps of it.
-    used = tuple(f for f in features if target.get(f) is not None and kept.height and kept[f].min() != kept[f].max())
+    used = tuple(f for f in features if target.get(f) is not None and kept.height and _varies(kept[f]))
     if used:
         squares = [((pl.col(f) - target[f]) / kept[f].std(ddof=0)) ** 2 for f in used]
         distance = pl.sum_horizontal(squares).sqrt()
@@ -52,3 +52,10 @@ def nearest_analogs(
         left_out=candidates.height - kept.height,
         features=used,
     )
+
+
+def _varies(values: pl.Series) -> bool:
+    """Spread beyond rounding: values computed from one price series can differ in their
+    last bits only, and dividing by such a deviation would make every distance huge."""
+    low, high = float(values.min()), float(values.max())  # type: ignore[arg-type]  # a float feature column
+    return not math.isclose(low, high, rel_tol=1e-9, abs_tol=1e-12)

@@ -59,12 +59,13 @@ def _candidate(
     up_share: float,
     prior_12m: float | None = 0.1,
     ticker: str = "X",
+    prior_drawdown: float = -0.2,
 ) -> dict:
     return {
         "ticker": ticker,
         "month": D(month + "-01"),
         "move": move,
-        "prior_drawdown": -0.2,
+        "prior_drawdown": prior_drawdown,
         "prior_12m": prior_12m,
         "up_share": up_share,
         "fwd_1m": 0.01,
@@ -101,6 +102,21 @@ class TestAnalogs:
         assert found.nearest["distance"].to_list() == pytest.approx([math.sqrt(6 / 7), math.sqrt(12 / 7)], rel=1e-12)
         everyone = nearest_analogs(target, candidates, top=5)
         assert everyone.nearest["distance"][-1] == pytest.approx(math.sqrt(33 / 7), rel=1e-12)
+
+    def test_a_feature_that_differs_only_in_its_last_bits_is_not_used(self):
+        # -0.3 and the next float below it: a deviation of ~1e-17 would make distances ~1e16.
+        drawdowns = [-0.3, math.nextafter(-0.3, -1.0), -0.3]
+        candidates = pl.DataFrame(
+            [
+                _candidate("2020-01", 0.10, 0.5, prior_drawdown=drawdowns[0]),
+                _candidate("2021-01", 0.20, 0.7, prior_drawdown=drawdowns[1]),
+                _candidate("2022-01", 0.12, 0.6, prior_drawdown=drawdowns[2]),
+            ]
+        )
+        target = {"move": 0.15, "prior_drawdown": -0.1, "prior_12m": 0.2, "up_share": 0.65}
+        found = nearest_analogs(target, candidates, top=3)
+        assert found.features == ("move", "up_share")
+        assert found.nearest["distance"].max() < 3
 
     def test_ties_go_to_the_earlier_month_then_the_ticker(self):
         # Moves 0.125 either side of the target's, exact in binary: equally near.
