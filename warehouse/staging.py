@@ -53,6 +53,11 @@ class Stager:
             ).fetchall()
         return self._columns[table]
 
+    def empty(self, table: str) -> pl.DataFrame:
+        """No rows, in the table's columns and types: what a table gets when a run's frames
+        hold none of its rows (see Writer._upsert)."""
+        return self._con.execute(f"SELECT * FROM {table_name(table)} LIMIT 0").pl()
+
     def stage(self, table: str, frame: pl.DataFrame | None, defaults: dict[str, Any]) -> pl.DataFrame | None:
         """The frame shaped into the table's columns and types (None when it has no rows).
 

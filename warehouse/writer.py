@@ -23,9 +23,9 @@ import polars as pl
 
 from surgewatch.errors import WarehouseError
 from surgewatch.faults import Step, reach
+from surgewatch.warehouse import schema
 from surgewatch.warehouse.connection import transaction
 from surgewatch.warehouse.extensions import one_line
-from surgewatch.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.records import RunRecord
 from surgewatch.warehouse.staging import Stager, registered, table_name
 
@@ -57,8 +57,7 @@ class Writer:
         empty = set(replace) - incoming
         if empty:
             raise WarehouseError(f"refusing to replace the price history of {', '.join(sorted(empty))} with no rows")
-        if staged is not None:
-            self._upsert_prices(staged, set(replace))
+        self._upsert("prices_daily", staged, whole=replace)
         reach(Step.PUBLISH_PRICES)
 
     def results(
@@ -72,12 +71,14 @@ class Writer:
         direction: str | None = None,
         basis: str | None = None,
     ) -> None:
-        """Replace the study's results of every ticker in the frames.
+        """Make the stored results of every ticker in the frames equal to the frames.
 
         A ticker that appears in any of month_end / events / summary (+ baseline, kind
-        'baseline') has all its rows in the three tables replaced; a ticker in none of
-        them (e.g. one that failed this run) keeps its previous results. threshold /
-        direction / basis fill those columns when the frames lack them.
+        'baseline') ends with exactly the frames' rows in each table: only the rows whose
+        values changed are written and its keys the frames no longer hold are deleted (see
+        _upsert); a ticker in none of them (e.g. one that failed this run) keeps its
+        previous results. threshold / direction / basis fill those columns when the
+        frames lack them.
         """
         defaults = {"run_id": self.run.run_id, "threshold": threshold, "direction": direction, "basis": basis}
         summaries = [
@@ -94,46 +95,49 @@ class Writer:
         }
         tickers = sorted(set().union(*(set(f["ticker"]) for f in staged.values() if f is not None)))
         for table, frame in staged.items():
-            if tickers:
-                self._con.execute(f"DELETE FROM {table_name(table)} WHERE list_contains(?, ticker)", [tickers])
-            if frame is not None:
-                with registered(self._con, "_sw_rows", frame):
-                    self._con.execute(f"INSERT INTO {table_name(table)} SELECT * FROM _sw_rows")
+            self._upsert(table, frame, whole=tickers)
         reach(Step.PUBLISH_RESULTS)
 
     def alerts(self, frame: pl.DataFrame | None) -> None:
         """Upsert alert ledger rows by (ticker, month, kind); status defaults to 'pending'."""
         defaults = {"run_id": self.run.run_id, "status": "pending", "attempts": 0, "created_run": self.run.run_id}
         staged = self._stager.stage("alerts", frame, defaults)
-        if staged is not None:
-            with registered(self._con, "_sw_alerts", staged):
-                self._con.execute(
-                    "DELETE FROM alerts AS a WHERE EXISTS (SELECT 1 FROM _sw_alerts AS s "
-                    "WHERE s.ticker = a.ticker AND s.month = a.month AND s.kind = a.kind)"
-                )
-                self._con.execute("INSERT INTO alerts SELECT * FROM _sw_alerts")
+        self._upsert("alerts", staged)
         reach(Step.PUBLISH_LEDGER)
 
     def note(self, message: str) -> None:
         """Set the message of the run's `runs` row (e.g. alerts that could not be sent)."""
         self.run = dataclasses.replace(self.run, message=message)
 
-    def _upsert_prices(self, staged: pl.DataFrame, replace: set[str]) -> None:
-        whole = pl.DataFrame({"ticker": sorted(replace)}, schema={"ticker": pl.String})
-        same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM p.{c}" for c in PRICE_COLUMNS)
-        with registered(self._con, "_sw_prices", staged), registered(self._con, "_sw_whole", whole):
-            # Only the sessions the frame brings (or, for a replaced history, all of the
-            # ticker's): deleting the frame's whole date range would drop the stored
-            # sessions in between that did not change.
+    def _upsert(self, table: str, staged: pl.DataFrame | None, whole: Collection[str] = ()) -> None:
+        """Upsert `table` by its key, writing only what changed (SPEC §4: a snapshot holds
+        only what changed, and lineage columns alone are no change).
+
+        In scope are the stored rows whose key the frame brings and every stored row of the
+        tickers in `whole`. A row in scope is deleted unless the frame holds it with the
+        same values; a frame row is inserted unless it is stored with the same values.
+        "Same" compares every column but schema.LINEAGE, NULL equal to NULL, read from the
+        catalog, so an added column or table needs no change here. An unchanged row
+        therefore keeps its stored copy and lineage, a changed one is replaced, and a key
+        of a `whole` ticker that the frame lacks is deleted.
+        """
+        if staged is None and not whole:
+            return
+        rows = self._stager.empty(table) if staged is None else staged
+        scope = pl.DataFrame({"ticker": sorted(whole)}, schema={"ticker": pl.String})
+        name = table_name(table)
+        values = [column for column, _ in self._stager.columns(table) if column not in schema.LINEAGE]
+        same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM t."{c}"' for c in values)
+        brought = " AND ".join(f'k."{c}" = t."{c}"' for c in schema.KEYS[table])
+        with registered(self._con, "_sw_rows", rows), registered(self._con, "_sw_whole", scope):
             self._con.execute(
-                "DELETE FROM prices_daily AS p "
-                "WHERE (EXISTS (SELECT 1 FROM _sw_whole AS w WHERE w.ticker = p.ticker) "
-                "       OR EXISTS (SELECT 1 FROM _sw_prices AS k WHERE k.ticker = p.ticker AND k.date = p.date)) "
-                f"AND NOT EXISTS (SELECT 1 FROM _sw_prices AS i WHERE {same})"
+                f"DELETE FROM {name} AS t "
+                "WHERE (EXISTS (SELECT 1 FROM _sw_whole AS w WHERE w.ticker = t.ticker) "
+                f"       OR EXISTS (SELECT 1 FROM _sw_rows AS k WHERE {brought})) "
+                f"AND NOT EXISTS (SELECT 1 FROM _sw_rows AS i WHERE {same})"
             )
             self._con.execute(
-                "INSERT INTO prices_daily SELECT * FROM _sw_prices AS i "
-                f"WHERE NOT EXISTS (SELECT 1 FROM prices_daily AS p WHERE {same})"
+                f"INSERT INTO {name} SELECT * FROM _sw_rows AS i WHERE NOT EXISTS (SELECT 1 FROM {name} AS t WHERE {same})"
             )
 
 
