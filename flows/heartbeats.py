@@ -23,9 +23,12 @@ AUTOMATION_NAME = "surgewatch: mark silent flow runs Crashed"
 _ENDS = ("Completed", "Failed", "Cancelled", "Crashed")
 
 
-def crash_silent_runs(heartbeat_seconds: int = HEARTBEAT_SECONDS) -> Automation:
+def crash_silent_runs(heartbeat_seconds: int = HEARTBEAT_SECONDS, missed_beats: float = MISSED_BEATS) -> Automation:
     """The automation: after a heartbeat, expect another (or the run's end) within
-    MISSED_BEATS heartbeats, per flow run; when none comes, set the run Crashed."""
+    `missed_beats` heartbeats, per flow run; when none comes, set the run Crashed.
+    It must exceed one beat, with room for a late one; fewer beats show a crash sooner
+    (the SIGKILL test uses 1.5: 45 s)."""
+    window = heartbeat_seconds * missed_beats
     return Automation(
         name=AUTOMATION_NAME,
         description=f"Flow runs that stop sending heartbeats ({HEARTBEAT_SETTING}) are marked Crashed.",
@@ -36,14 +39,14 @@ def crash_silent_runs(heartbeat_seconds: int = HEARTBEAT_SECONDS) -> Automation:
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
             threshold=1,
-            within=timedelta(seconds=heartbeat_seconds * MISSED_BEATS),
+            within=timedelta(seconds=window),
         ),
         actions=[
             ChangeFlowRunState(
                 name=None,
                 force=False,
                 state=StateType.CRASHED,
-                message=f"no heartbeat for {heartbeat_seconds * MISSED_BEATS} s: the process running it died",
+                message=f"no heartbeat for {window:g} s: the process running it died",
             )
         ],
     )
