@@ -120,7 +120,7 @@ class Settings(BaseSettings):
             raise ValueError("is a folder; it must name the catalog file")
         return value
 
-    @field_validator("home", "data_path", "csv_dir", mode="before")
+    @field_validator("home", "data_path", "csv_dir", "s3_region", mode="before")
     @classmethod
     def _not_blank(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -177,6 +177,8 @@ def load_settings(**overrides: Any) -> Settings:
     if settings.source == "tiingo" and not token:
         raise SettingsError("bad setting SURGEWATCH_TIINGO_TOKEN: the tiingo source needs an API token")
     if (settings.s3_key_id is None) != (settings.s3_secret is None):
-        missing = "SURGEWATCH_S3_SECRET" if settings.s3_secret is None else "SURGEWATCH_S3_KEY_ID"
-        raise SettingsError(f"bad setting {missing}: SURGEWATCH_S3_KEY_ID and SURGEWATCH_S3_SECRET go together")
+        given, missing = ("KEY_ID", "SECRET") if settings.s3_secret is None else ("SECRET", "KEY_ID")
+        raise SettingsError(
+            f"bad setting SURGEWATCH_S3_{given}: set without SURGEWATCH_S3_{missing} (the two go together)"
+        )
     return settings

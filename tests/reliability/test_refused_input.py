@@ -134,6 +134,15 @@ BAD_SETTINGS = [
     ("SURGEWATCH_HTTP_RETRIES", "many", ""),
     ("SURGEWATCH_HTTP_MIN_INTERVAL", "-0.5", ""),
     ("SURGEWATCH_HTTP_MIN_INTERVAL", "nan", ""),
+    ("SURGEWATCH_KEEP_DAYS", "-1", ""),
+    ("SURGEWATCH_KEEP_DAYS", "a week", ""),
+    ("SURGEWATCH_S3_ENDPOINT", "http://127.0.0.1:9000", ""),
+    ("SURGEWATCH_S3_ENDPOINT", "host:9000/bucket", ""),
+    ("SURGEWATCH_S3_KEY_ID", "AKIA-only-the-key", ""),
+    ("SURGEWATCH_S3_SECRET", "only-the-Secret", ""),
+    ("SURGEWATCH_S3_REGION", " ", ""),
+    ("SURGEWATCH_S3_URL_STYLE", "sideways", ""),
+    ("SURGEWATCH_S3_USE_SSL", "maybe", ""),
 ]
 
 
