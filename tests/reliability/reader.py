@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.factories import open_read_only
+from surgewatch.settings import Settings
+from surgewatch.warehouse import Warehouse
 
 # Between reads, so a 2-core machine still has room for the refreshes being read.
 PAUSE = 0.1
@@ -31,7 +32,9 @@ def main(argv: list[str]) -> None:
         while not stop.exists() and time.monotonic() < deadline:
             started = time.monotonic()
             try:
-                with open_read_only(home) as wh:
+                # Catalog and data path from the environment: the two-machine test's reader
+                # reads a PostgreSQL catalog and an S3 bucket.
+                with Warehouse.open(Settings(_env_file=None, home=home), read_only=True) as wh:
                     row = wh.sql(PICTURE).row(0, named=True)
                 line = {"ok": True, **row}
             except Exception as exc:  # noqa: BLE001  (every error counts, whatever its kind)
