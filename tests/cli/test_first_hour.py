@@ -126,7 +126,7 @@ def test_refresh_turns_prefect_analytics_off_unless_set(monkeypatch, tmp_path, p
 
 
 def test_refresh_lists_tickers_only_when_verbose(monkeypatch, capsys):
-    from surgewatch.cli import _print_refresh
+    from surgewatch.cli.nightly import _print_refresh
 
     report = RefreshReport(
         run_id="r",

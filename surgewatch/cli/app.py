@@ -1,0 +1,47 @@
+"""The `surgewatch` command: a thin shell over the library functions.
+
+Every expected failure is a SurgewatchError, printed as one line on stderr with a
+non-zero exit; a traceback means a bug. The commands live beside this module, one
+module per kind of work (studies, the nightly job, the warehouse).
+"""
+
+from typing import Annotated
+
+import typer
+from typer._click import exceptions as click_errors  # the pinned typer raises its vendored click's
+
+from surgewatch.errors import SurgewatchError
+
+app = typer.Typer(
+    help="What usually happens after a month like this? Month-end surge signals and their forward returns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: one-line errors, documented exit codes."""
+    try:
+        result = app(args=argv, prog_name="surgewatch", standalone_mode=False)
+    except SurgewatchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click_errors.NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message())
+        return 0
+    except click_errors.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "surgewatch"
+        typer.echo(f"error: {exc.format_message()} (try `{command} --help`)", err=True)
+        return exc.exit_code
+    except click_errors.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        return 130
+    return result if isinstance(result, int) else 0

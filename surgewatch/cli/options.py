@@ -1,0 +1,119 @@
+"""What the commands share: parsing their options into the library's types (an
+InputError naming the option otherwise), and reading prices from a file or the warehouse."""
+
+import datetime as dt
+from pathlib import Path
+from typing import cast, get_args
+
+import polars as pl
+import typer
+
+from surgewatch.errors import InputError
+from surgewatch.settings import check_threshold, load_settings
+from surgewatch.output import Format
+from surgewatch.study import MAX_RESAMPLES, StudyParams, StudyResult, parse_horizons
+
+
+def parse_date(raw: str | None, option: str = "--as-of") -> dt.date | None:
+    """ISO date or None; InputError naming the option otherwise."""
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(f"{option}: not a date (YYYY-MM-DD): {raw!r}") from None
+
+
+def parse_threshold(raw: str) -> float:
+    """A fraction such as 0.10; 10 is refused with a hint, not read as +1000%."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"--threshold: not a number: {raw!r}") from None
+    try:
+        return check_threshold(value)
+    except ValueError as exc:
+        raise InputError(f"--threshold {exc}") from None
+
+
+def parse_count(raw: str, option: str, least: int, most: int | None = None) -> int:
+    """A whole number in [least, most], e.g. --resamples 10000; InputError naming the option."""
+    text = raw.strip()
+    ok = text.isascii() and text.lstrip("-").isdigit()
+    if not ok or int(text) < least or (most is not None and int(text) > most):
+        bounds = f">= {least}" if most is None else f"from {least} to {most:,}"
+        raise InputError(f"{option} must be a whole number {bounds}, got {raw!r}")
+    return int(text)
+
+
+def parse_format(raw: str) -> Format:
+    if raw not in get_args(Format):
+        raise InputError(f"--format must be table, csv or json, got {raw!r}")
+    return cast(Format, raw)
+
+
+def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.DataFrame:
+    """Daily prices of one ticker from a CSV file, or of some tickers (None: every
+    ticker) from the warehouse."""
+    symbols = [tickers] if isinstance(tickers, str) else tickers
+    if prices is not None:
+        from surgewatch.sources.csv_files import read_price_csv
+
+        if symbols is None or len(symbols) != 1:
+            named = "every ticker" if symbols is None else ", ".join(symbols)
+            raise InputError(
+                f"--prices holds one ticker's prices, not {named}: drop --prices to read the warehouse, or name one ticker"
+            )
+        return read_price_csv(prices, symbols[0])
+    from surgewatch.warehouse import Warehouse
+
+    with Warehouse.open(load_settings(), read_only=True) as wh:
+        frame = wh.prices(symbols)
+        if symbols is None and frame.is_empty():
+            raise InputError("the warehouse holds no prices yet; run `surgewatch refresh` or pass --prices FILE.csv")
+        present = set(frame["ticker"].unique().to_list())
+        missing = [s for s in symbols or [] if s not in present]
+        if missing:
+            held = wh.sql("SELECT DISTINCT ticker FROM prices_daily ORDER BY 1")["ticker"].to_list()
+            raise InputError(
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in the warehouse (it holds {', '.join(held) or 'no tickers'}); "
+                "add it with `surgewatch refresh --tickers` or pass --prices FILE.csv"
+            )
+    return frame
+
+
+def listing(items: list[str], most: int = 8) -> str:
+    """'a, b, c' — or the first `most` and how many more, so a first load stays readable."""
+    if not items:
+        return "none"
+    shown = ", ".join(items[:most])
+    return shown if len(items) <= most else f"{len(items)}: {shown} and {len(items) - most} more"
+
+
+def study_params(
+    threshold: str | None, direction: str, horizons: str, basis: str, resamples: str = "10000", seed: str = "0"
+) -> StudyParams:
+    """The options every study-like command shares, parsed; the threshold defaults to the settings'."""
+    return StudyParams(
+        threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),
+        direction=direction,  # type: ignore[arg-type]  # StudyParams refuses anything but up/down, naming it
+        horizons=parse_horizons(horizons),
+        basis=basis,  # type: ignore[arg-type]  # StudyParams refuses anything but price/total, naming it
+        resamples=parse_count(resamples, "--resamples", 1, MAX_RESAMPLES),
+        seed=parse_count(seed, "--seed", 0),
+    )
+
+
+def warn_missing_sessions(result: StudyResult) -> None:
+    for ticker, days in result.missing_sessions.group_by("ticker", maintain_order=True):
+        typer.echo(
+            f"warning: {ticker[0]} lacks {len(days)} NYSE session(s) inside its data, e.g. {days['date'][0]}", err=True
+        )
+
+
+def parse_snapshot(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.strip().isdigit():
+        raise InputError(f"a version is a whole number (see `surgewatch versions`), got {raw!r}")
+    return int(raw)

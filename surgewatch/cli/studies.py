@@ -1,0 +1,164 @@
+"""Commands that study prices: study, analogs, check-published (SPEC §2, §2b, §2c, §3)."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from surgewatch.errors import InputError
+from surgewatch.documents import render_studies, study_document
+from surgewatch.output import render_rows
+from surgewatch.study import run_study
+from surgewatch.tickers import normalize_ticker, parse_tickers
+from surgewatch.vocabulary import DEFAULT_HORIZONS
+
+from surgewatch.cli.app import FormatOpt, app
+from surgewatch.cli.options import (
+    parse_date,
+    parse_count,
+    parse_format,
+    load_prices,
+    study_params,
+    warn_missing_sessions,
+)
+
+
+@app.command(
+    epilog='Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --when "prior_drawdown <= -0.10"'
+)
+def study(
+    ticker: Annotated[
+        str, typer.Option(help="Symbol, e.g. IWM; several comma separated (IWM,SPY,QQQ) from the warehouse.")
+    ],
+    prices: Annotated[
+        Optional[Path],
+        typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse."),
+    ] = None,
+    threshold: Annotated[
+        Optional[str],
+        typer.Option(help="Move that qualifies, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10)."),
+    ] = None,
+    direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(
+        map(str, DEFAULT_HORIZONS)
+    ),
+    basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    when: Annotated[
+        Optional[str],
+        typer.Option(help='Split the events by a condition, e.g. "prior_drawdown <= -0.10 and up_share > 0.6".'),
+    ] = None,
+    resamples: Annotated[
+        str,
+        typer.Option(help="Resamples B behind every p-value and interval (bootstrap, random months, permutations)."),
+    ] = "10000",
+    seed: Annotated[str, typer.Option(help="Seed of those resamples: same inputs and seed, same figures.")] = "0",
+    fmt: FormatOpt = "table",
+) -> None:
+    """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c)."""
+    from surgewatch.conditional import conditional_study
+    from surgewatch.conditions import parse_condition
+
+    symbols = parse_tickers(ticker)
+    params = study_params(threshold, direction, horizons, basis, resamples, seed)
+    fmt, cutoff = parse_format(fmt), parse_date(as_of)
+    condition = parse_condition(when) if when is not None else None
+    result = run_study(load_prices(symbols, prices), params, as_of=cutoff)
+    warn_missing_sessions(result)
+    documents = [
+        study_document(
+            result, s, conditional_study(result, s, condition, params.resamples, params.seed) if condition else None
+        )
+        for s in symbols
+    ]
+    typer.echo(render_studies(documents, fmt))
+
+
+@app.command(
+    epilog="Example: surgewatch analogs --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-04-20"
+)
+def analogs(
+    ticker: Annotated[str, typer.Option(help="Symbol whose month to match, e.g. IWM.")],
+    month: Annotated[
+        Optional[str], typer.Option(help="Month to match, YYYY-MM (default: the latest in the data, complete or not).")
+    ] = None,
+    top: Annotated[str, typer.Option(help="How many nearest events to list.")] = "5",
+    universe: Annotated[
+        bool, typer.Option("--universe", help="Candidates from every ticker in the warehouse, not only this one.")
+    ] = False,
+    prices: Annotated[
+        Optional[Path],
+        typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse."),
+    ] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    threshold: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Move that qualifies a candidate event, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10)."
+        ),
+    ] = None,
+    direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
+    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(
+        map(str, DEFAULT_HORIZONS)
+    ),
+    basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
+    fmt: FormatOpt = "table",
+) -> None:
+    """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c)."""
+    from surgewatch.analogs import analogs_document, find_analogs, parse_month, render_analogs
+
+    symbol = normalize_ticker(ticker)
+    params = study_params(threshold, direction, horizons, basis)
+    fmt, cutoff, target = parse_format(fmt), parse_date(as_of), parse_month(month)
+    count = parse_count(top, "--top", 1)
+    if universe and prices is not None:
+        raise InputError(
+            "--universe compares with every ticker in the warehouse: drop --prices (a file holds one ticker)"
+        )
+    frame = load_prices(None if universe else [symbol], prices)
+    if universe and symbol not in frame["ticker"].unique().to_list():
+        raise InputError(f"{symbol} is not in the warehouse; add it with `surgewatch refresh --tickers {symbol}`")
+    result = run_study(frame, params, as_of=cutoff)
+    warn_missing_sessions(result)
+    found = find_analogs(result, symbol, target, count, universe)
+    typer.echo(render_analogs(analogs_document(found), params.horizons, fmt))
+
+
+@app.command(
+    "check-published",
+    epilog="Example: surgewatch check-published --ticker IWM --table ../shared/data/reference/published_table.csv --prices ../shared/data/prices/IWM.csv",
+)
+def check_published(
+    ticker: Annotated[str, typer.Option(help="Symbol the table is about.")],
+    table: Annotated[Path, typer.Option(help="Published table: month,move_pct,fwd_<h>m_pct…")],
+    prices: Annotated[Optional[Path], typer.Option(help="CSV of daily prices; without it, the warehouse.")] = None,
+    summary: Annotated[
+        Optional[Path],
+        typer.Option(help="Published summary (default: published_summary.csv beside the table, if any)."),
+    ] = None,
+    claims: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Claims about a month to date: as_of,column,published (move, sessions, up_sessions, prior_drawdown)."
+        ),
+    ] = None,
+    flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Show only the flagged rows.")] = False,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Every published cell beside the computed one, in percent (study prints fractions);
+    exit 1 when any differs by more than 0.05 pp."""
+    from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
+
+    symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
+    audit = audit_published(
+        load_prices(symbol, prices), table, summary or published_summary_beside(table), claims_path=claims
+    )
+    rows = [r for r in audit.rows if r[-1]] if flagged_only else audit.rows
+    title = f"{symbol}: published vs computed, in percent (`study` prints fractions); tolerance {TOLERANCE_PP} pp"
+    typer.echo(render_rows(HEADER_AUDIT, rows, fmt, title=title))
+    # Notes go with the table; beside csv or json they go to stderr so the data stays parseable.
+    for note in audit.notes:
+        typer.echo(f"note: {note}", err=fmt != "table")
+    if audit.flagged:
+        typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
+        raise typer.Exit(1)
