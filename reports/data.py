@@ -5,7 +5,7 @@ to the warehouse, and every figure in it can be reproduced with `surgewatch sql`
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -62,7 +62,8 @@ class ReportData:
     price) and forward returns. closes: ticker, date, price (the daily basis price).
     lineage: per ticker, the stored sessions and which source and run they came from.
     last_published: the latest run that published; latest_run: the latest run whatever
-    its status (so a failure after it is shown, not hidden).
+    its status (so a failure after it is shown, not hidden). stats: signal_stats, the
+    §2b figures per ticker and horizon with the resamples and seed they were drawn with.
     """
 
     tickers: tuple[str, ...]
@@ -74,6 +75,7 @@ class ReportData:
     lineage: pl.DataFrame
     last_published: RunInfo | None
     latest_run: RunInfo | None
+    stats: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def horizons(self) -> tuple[int, ...]:
@@ -165,6 +167,9 @@ def load_report_data(wh: Warehouse) -> ReportData:
         lineage=lineage.sort("ticker"),
         last_published=last_published,
         latest_run=latest_run,
+        stats=wh.sql(
+            "SELECT * EXCLUDE (threshold, direction, basis, run_id) FROM signal_stats ORDER BY ticker, horizon"
+        ),
     )
 
 

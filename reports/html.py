@@ -16,7 +16,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from surgewatch.formats import percent, threshold_percent
-from surgewatch.reports import charts
+from surgewatch.reports import charts, signal_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.published import TOLERANCE_PP
 
@@ -244,4 +244,5 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
         charts={chart_id: _chart(fig, chart_id) for chart_id, fig in figures.items()},
         audit=_audit_context(published) if published is not None else None,
         lineage=_lineage_rows(data),
+        signal=signal_charts.signal_section(data, _chart),
     )

@@ -2,7 +2,7 @@
 
     with wh.write(run) as tx:
         tx.prices(frame, replace={"IWM"})
-        tx.results(month_end=..., events=..., summary=..., baseline=..., threshold=0.1, ...)
+        tx.results(month_end=..., events=..., summary=..., baseline=..., stats=..., threshold=0.1, ...)
         ...                                 # e.g. deliver the run's alerts
         tx.alerts(ledger)
         tx.note("1 alert failed")           # the run row's message
@@ -68,6 +68,7 @@ class Writer:
         events: pl.DataFrame | None,
         summary: pl.DataFrame | None,
         baseline: pl.DataFrame | None = None,
+        stats: pl.DataFrame | None = None,
         threshold: float | None = None,
         direction: str | None = None,
         basis: str | None = None,
@@ -75,9 +76,10 @@ class Writer:
         """Replace the study's results of every ticker in the frames.
 
         A ticker that appears in any of month_end / events / summary (+ baseline, kind
-        'baseline') has all its rows in the three tables replaced; a ticker in none of
-        them (e.g. one that failed this run) keeps its previous results. threshold /
-        direction / basis fill those columns when the frames lack them.
+        'baseline') / stats (signal_stats, SPEC §2b) has all its rows in the four tables
+        replaced; a ticker in none of them (e.g. one that failed this run) keeps its
+        previous results. threshold / direction / basis fill those columns when the
+        frames lack them.
         """
         defaults = {"run_id": self.run.run_id, "threshold": threshold, "direction": direction, "basis": basis}
         summaries = [
@@ -91,6 +93,7 @@ class Writer:
             "signal_summary": self._stager.stage(
                 "signal_summary", pl.concat(summaries, how="diagonal_relaxed") if summaries else None, defaults
             ),
+            "signal_stats": self._stager.stage("signal_stats", stats, defaults),
         }
         tickers = sorted(set().union(*(set(f["ticker"]) for f in staged.values() if f is not None)))
         for table, frame in staged.items():
