@@ -160,4 +160,4 @@ def placebo_means(population: np.ndarray, n: int, resamples: int, seed: int) -> 
     if not 0 < n < size:
         return np.empty(0)
     samples = _ordered_samples(size, n, resamples, np.random.default_rng([seed, _PLACEBO, size]))
-    return np.asarray(population, dtype=np.float64)[samples].mean(axis=1)
+    return np.asarray(population, dtype=np.float64)[samples].mean(axis=0)
