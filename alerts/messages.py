@@ -1,10 +1,17 @@
-"""The text of an alert: the move, its as-of date, and the odds history gives it."""
+"""The text of an alert: the move, its as-of date, the odds history gives it, and how
+sure that history is (SPEC §2b)."""
 
 import datetime as dt
 
 import polars as pl
 
 from surgewatch.formats import percent, threshold_percent
+from surgewatch.vocabulary import SMALL_SAMPLE
+
+# The kinds whose message ends with the signal-or-noise line (a month that did not hold
+# is not news about the signal's history).
+_WITH_HISTORY_LINE = ("provisional", "confirmed")
+_HISTORY_HORIZON = 12  # months: the article's horizon; else the longest the study has
 
 _HEADLINES = {
     "provisional": "{ticker} is {move} month to date as of {as_of}: past the {threshold} threshold (provisional, {month} is not over)",
@@ -26,13 +33,54 @@ def alert_title(alert: dict) -> str:
     return f"surgewatch: {alert['ticker']} {_month_label(alert['month'])} {alert['kind'].replace('_', ' ')} {_pct(alert['move'])}"
 
 
+def _p_value(p: float) -> str:
+    return "p<0.001" if p < 0.0005 else f"p={p:.3f}"
+
+
+def history_line(ticker: str, summary: pl.DataFrame, stats: pl.DataFrame) -> str | None:
+    """'History: +17.6% avg 12M after 14 such months (90% CI +9.1% to +26.4%); random
+    months do this well p=0.031' from the study's summary and §2b stats of `ticker`, at
+    12M or else the longest horizon with an event; None when no horizon has one."""
+    rows = {
+        r["horizon"]: r for r in stats.filter((pl.col("ticker") == ticker) & (pl.col("n") > 0)).iter_rows(named=True)
+    }
+    if not rows:
+        return None
+    horizon = _HISTORY_HORIZON if _HISTORY_HORIZON in rows else max(rows)
+    s = rows[horizon]
+    average = summary.filter((pl.col("ticker") == ticker) & (pl.col("horizon") == horizon))["average"]
+    if average.is_empty() or average[0] is None:
+        return None
+    n = s["n"]
+    interval = (
+        f"90% CI {percent(s['ci_low'], decimals=1)} to {percent(s['ci_high'], decimals=1)}"
+        if s["ci_low"] is not None
+        else "one month: no interval"
+    )
+    if s["placebo_p"] is None:
+        placebo = "every month is such a month, so no random month to compare with"
+    else:
+        placebo = f"random months do this well {_p_value(s['placebo_p'])}"
+    small = f"; small sample (n < {SMALL_SAMPLE})" if n < SMALL_SAMPLE else ""
+    return (
+        f"History: {percent(average[0], decimals=1)} avg {horizon}M after {n} such month{'s' if n != 1 else ''} "
+        f"({interval}); {placebo}{small}"
+    )
+
+
 def alert_message(
-    alert: dict, events: pl.DataFrame, summary: pl.DataFrame, threshold: float, direction: str = "up"
+    alert: dict,
+    events: pl.DataFrame,
+    summary: pl.DataFrame,
+    threshold: float,
+    direction: str = "up",
+    stats: pl.DataFrame | None = None,
 ) -> str:
     """The body for one alert row (ticker, month, kind, move, as_of).
 
-    events / summary: the study's frames (any tickers); only the alert's ticker and the
-    events before its month are counted as history.
+    events / summary / stats: the study's frames (any tickers); only the alert's ticker
+    and the events before its month are counted as history. With stats (SPEC §2b), a
+    provisional or confirmed message ends with the history line (see history_line).
     """
     ticker, month = alert["ticker"], alert["month"]
     label = _month_label(month)
@@ -55,4 +103,7 @@ def alert_message(
         for row in rows.iter_rows(named=True):
             win = "n/a" if row["win_rate"] is None else f"{percent(row['win_rate'], signed=False, decimals=0)} up"
             lines.append(f"  {row['horizon']:>2}M: average {_pct(row['average'])}, {win}, n={row['n']}")
+        line = history_line(ticker, summary, stats) if stats is not None else None
+        if line is not None and alert["kind"] in _WITH_HISTORY_LINE:
+            lines.append(line)
     return "\n".join(lines)

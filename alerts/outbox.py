@@ -35,6 +35,7 @@ def settle_alerts(
     *,
     events: pl.DataFrame,
     summary: pl.DataFrame,
+    stats: pl.DataFrame | None = None,
     threshold: float,
     direction: str,
     targets: Sequence[SecretStr],
@@ -52,7 +53,7 @@ def settle_alerts(
             **row,
             "attempts": 0,
             "created_run": run_id,
-            "message": alert_message(row, events, summary, threshold, direction),
+            "message": alert_message(row, events, summary, threshold, direction, stats),
         }
         for row in due.iter_rows(named=True)
     ]

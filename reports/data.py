@@ -5,7 +5,7 @@ to the warehouse, and every figure in it can be reproduced with `surgewatch sql`
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -68,7 +68,8 @@ class ReportData:
     lineage: per ticker and run that wrote some of its prices, the sessions it wrote
     (first, last, count), their source and time, and every run that wrote its results.
     last_published: the latest run that published; latest_run: the latest run whatever
-    its status (so a failure after it is shown, not hidden).
+    its status (so a failure after it is shown, not hidden). stats: signal_stats, the
+    §2b figures per ticker and horizon with the resamples and seed they were drawn with.
     """
 
     tickers: tuple[str, ...]
@@ -80,6 +81,7 @@ class ReportData:
     lineage: pl.DataFrame
     last_published: RunInfo | None
     latest_run: RunInfo | None
+    stats: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def horizons(self) -> tuple[int, ...]:
@@ -184,6 +186,9 @@ def load_report_data(wh: Warehouse) -> ReportData:
         lineage=lineage.sort("ticker", "first_session"),
         last_published=last_published,
         latest_run=latest_run,
+        stats=wh.sql(
+            "SELECT * EXCLUDE (threshold, direction, basis, run_id) FROM signal_stats ORDER BY ticker, horizon"
+        ),
     )
 
 

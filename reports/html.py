@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from surgewatch.formats import percent, threshold_percent
-from surgewatch.reports import charts, context, context_charts
+from surgewatch.reports import charts, context, context_charts, signal_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.published import TOLERANCE_PP
 
@@ -297,4 +297,5 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
         audit=_audit_context(published) if published is not None else None,
         contexts=[context.context_view(c, data.horizons) for c in contexts],
         lineage=_lineage_rows(data),
+        signal=signal_charts.signal_section(data, _chart),
     )

@@ -148,3 +148,16 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
         p_value[tickers] = (1 + extreme) / (resamples + 1)
         percentile[tickers] = below / resamples
     return p_value, percentile
+
+
+def placebo_means(population: np.ndarray, n: int, resamples: int, seed: int) -> np.ndarray:
+    """The B random-month means behind one ticker's placebo test (for drawing the
+    distribution the observed mean is compared with): the same draws `placebo` makes for
+    a ticker with these N months (in month order), n events, B and seed, so the share of
+    them at least as far from the population mean as the observed one is its placebo_p.
+    Empty where n = 0 or n = N (no test)."""
+    size = len(population)
+    if not 0 < n < size:
+        return np.empty(0)
+    samples = _ordered_samples(size, n, resamples, np.random.default_rng([seed, _PLACEBO, size]))
+    return np.asarray(population, dtype=np.float64)[samples].mean(axis=0)

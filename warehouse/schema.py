@@ -138,9 +138,38 @@ _CONTEXT_FIELDS = tuple(
     for column in ("prior_12m", "up_share")
 )
 
+# SPEC §2b: the signal-or-noise figures of the published study, one row per ticker ×
+# horizon, with the B and seed they were drawn with and the study's lineage.
+_SIGNAL_STATS = (
+    """
+    CREATE TABLE signal_stats (
+        ticker               VARCHAR NOT NULL,
+        horizon              INTEGER NOT NULL,
+        n                    INTEGER,
+        n_independent        INTEGER,
+        average_independent  DOUBLE,
+        excess               DOUBLE,
+        ci_low               DOUBLE,
+        ci_high              DOUBLE,
+        placebo_p            DOUBLE,
+        placebo_percentile   DOUBLE,
+        win_p                DOUBLE,
+        t_hac                DOUBLE,
+        q_value              DOUBLE,
+        resamples            INTEGER,
+        seed                 BIGINT,
+        threshold            DOUBLE,
+        direction            VARCHAR,
+        basis                VARCHAR,
+        run_id               VARCHAR NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _INITIAL),
     Migration(2, "context fields prior_12m and up_share", _CONTEXT_FIELDS),
+    Migration(3, "signal_stats: the signal-or-noise figures", _SIGNAL_STATS),
 )
 """Every schema step ever released, in order. Append, never edit a released one."""
 
@@ -149,6 +178,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "month_end": ("ticker", "month"),
     "signal_events": ("ticker", "month"),
     "signal_summary": ("ticker", "kind", "horizon"),
+    "signal_stats": ("ticker", "horizon"),
     "alerts": ("ticker", "month", "kind"),
 }
 
@@ -161,7 +191,7 @@ ENUMS: dict[tuple[str, str], frozenset[str]] = {
 
 RUN_STATUSES = frozenset({"published", "partial", "failed", "skipped"})
 
-RESULT_TABLES = ("prices_daily", "month_end", "signal_events", "signal_summary", "alerts")
+RESULT_TABLES = ("prices_daily", "month_end", "signal_events", "signal_summary", "signal_stats", "alerts")
 """The tables `diff` compares; also the allow-list for table names built into SQL."""
 
 LINEAGE = frozenset({"run_id", "source", "fetched_at", "created_run", "sent_run"})

@@ -2,7 +2,7 @@
 
     with wh.write(run) as tx:
         tx.prices(frame, replace={"IWM"})
-        tx.results(month_end=..., events=..., summary=..., baseline=..., threshold=0.1, ...)
+        tx.results(month_end=..., events=..., summary=..., baseline=..., stats=..., threshold=0.1, ...)
         ...                                 # e.g. deliver the run's alerts
         tx.alerts(ledger)
         tx.note("1 alert failed")           # the run row's message
@@ -67,6 +67,7 @@ class Writer:
         events: pl.DataFrame | None,
         summary: pl.DataFrame | None,
         baseline: pl.DataFrame | None = None,
+        stats: pl.DataFrame | None = None,
         threshold: float | None = None,
         direction: str | None = None,
         basis: str | None = None,
@@ -74,9 +75,9 @@ class Writer:
         """Make the stored results of every ticker in the frames equal to the frames.
 
         A ticker that appears in any of month_end / events / summary (+ baseline, kind
-        'baseline') ends with exactly the frames' rows in each table: only the rows whose
-        values changed are written and its keys the frames no longer hold are deleted (see
-        _upsert); a ticker in none of them (e.g. one that failed this run) keeps its
+        'baseline') / stats (signal_stats, SPEC §2b) ends with exactly the frames' rows in each
+        table: only the rows whose values changed are written and its keys the frames no
+        longer hold are deleted (see _upsert); a ticker in none of them (e.g. one that failed this run) keeps its
         previous results. threshold / direction / basis fill those columns when the
         frames lack them.
         """
@@ -92,6 +93,7 @@ class Writer:
             "signal_summary": self._stager.stage(
                 "signal_summary", pl.concat(summaries, how="diagonal_relaxed") if summaries else None, defaults
             ),
+            "signal_stats": self._stager.stage("signal_stats", stats, defaults),
         }
         tickers = sorted(set().union(*(set(f["ticker"]) for f in staged.values() if f is not None)))
         for table, frame in staged.items():

@@ -19,7 +19,7 @@ def sql(
     query: Annotated[
         str,
         typer.Argument(
-            help="A read-only SQL query; tables: prices_daily, month_end, signal_events, signal_summary, runs, alerts."
+            help="A read-only SQL query; tables: prices_daily, month_end, signal_events, signal_summary, signal_stats, runs, alerts."
         ),
     ],
     snapshot: Annotated[

@@ -14,6 +14,7 @@ import pytest
 
 from surgewatch.cli import main
 from surgewatch.flows.refresh import RefreshReport
+from surgewatch.warehouse import MIGRATIONS
 
 SURGEWATCH = str(Path(sys.executable).parent / "surgewatch")
 
@@ -69,7 +70,8 @@ def test_first_hour(newcomer, prices_dir):
     code, out, err = newcomer("refresh", "--tickers", "IWM,SPY", "--as-of", "2026-08-05")
     assert code == 0, out + err
     assert out.splitlines()[0] == "15022 row(s) ingested for 2 ticker(s)"
-    assert out.splitlines()[1].startswith("published version 3 ")
+    # Versions: the catalog's creation, one per migration, then this run.
+    assert out.splitlines()[1].startswith(f"published version {len(MIGRATIONS) + 1} ")
     assert len(out.splitlines()) == 2 and err == ""
 
     # SQL: a DECIMAL to json, an INTERVAL, an empty query, booleans and unknown doubles.

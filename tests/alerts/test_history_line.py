@@ -1,0 +1,106 @@
+"""The alert's signal-or-noise line (SPEC §2b): how sure the history behind an alert is."""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from surgewatch.alerts import alert_message
+from surgewatch.alerts.messages import history_line
+from surgewatch.sources.csv_files import read_price_csv
+from surgewatch.study import StudyParams, run_study
+
+APR = dt.date(2026, 4, 1)
+
+
+def stats(*rows) -> pl.DataFrame:
+    """(horizon, n, ci_low, ci_high, placebo_p) rows of ticker IWM."""
+    return pl.DataFrame(
+        [("IWM", *row) for row in rows],
+        schema={
+            "ticker": pl.Utf8,
+            "horizon": pl.Int64,
+            "n": pl.UInt32,
+            "ci_low": pl.Float64,
+            "ci_high": pl.Float64,
+            "placebo_p": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+def summary(*rows) -> pl.DataFrame:
+    """(horizon, n, average) rows of ticker IWM."""
+    return pl.DataFrame(
+        [("IWM", h, n, avg, 0.5) for h, n, avg in rows],
+        schema={"ticker": pl.Utf8, "horizon": pl.Int64, "n": pl.UInt32, "average": pl.Float64, "win_rate": pl.Float64},
+        orient="row",
+    )
+
+
+EVENTS = pl.DataFrame({"ticker": ["IWM"] * 2, "month": [dt.date(2020, 11, 1), dt.date(2024, 11, 1)]})
+SUMMARY = summary((1, 14, 0.0197), (3, 14, 0.0764), (12, 14, 0.176))
+STATS = stats((1, 14, -0.01, 0.05, 0.42), (3, 14, 0.03, 0.12, 0.03), (12, 14, 0.0843, 0.2764, 0.0312))
+
+
+def alert(kind: str = "provisional") -> dict:
+    return {"ticker": "IWM", "month": APR, "kind": kind, "move": 0.112, "as_of": dt.date(2026, 4, 17)}
+
+
+def test_the_line_quotes_the_12_month_figures():
+    assert history_line("IWM", SUMMARY, STATS) == (
+        "History: +17.6% avg 12M after 14 such months (90% CI +8.4% to +27.6%); random months do this well p=0.031"
+    )
+
+
+def test_without_12_months_the_longest_horizon_with_an_event():
+    no_twelve = STATS.filter(pl.col("horizon") != 12)
+    assert history_line("IWM", SUMMARY, no_twelve).startswith("History: +7.6% avg 3M after 14 such months")
+    # A 12M row with no event yet (a young ticker) does not count as present.
+    empty_twelve = stats((3, 14, 0.03, 0.12, 0.03), (12, 0, None, None, None))
+    assert history_line("IWM", SUMMARY, empty_twelve).startswith("History: +7.6% avg 3M")
+
+
+def test_small_samples_undefined_figures_and_tiny_p_values_are_said_plainly():
+    one = history_line("IWM", summary((12, 1, 0.2)), stats((12, 1, None, None, 0.5)))
+    assert one == (
+        "History: +20.0% avg 12M after 1 such month (one month: no interval); "
+        "random months do this well p=0.500; small sample (n < 10)"
+    )
+    every = history_line("IWM", summary((12, 5, 0.1)), stats((12, 5, 0.05, 0.15, None)))
+    assert "every month is such a month, so no random month to compare with; small sample" in every
+    tiny = history_line("IWM", SUMMARY, stats((12, 14, 0.1, 0.2, 1 / 10_001)))
+    assert tiny.endswith("random months do this well p<0.001")
+
+
+def test_no_event_with_a_forward_return_no_line():
+    assert history_line("IWM", SUMMARY, stats((12, 0, None, None, None))) is None
+    assert history_line("SPY", SUMMARY, STATS) is None
+
+
+@pytest.mark.parametrize("kind", ["provisional", "confirmed"])
+def test_provisional_and_confirmed_messages_end_with_the_line(kind):
+    body = alert_message(alert(kind), EVENTS, SUMMARY, 0.10, "up", STATS)
+    lines = body.splitlines()
+    assert lines[-1] == history_line("IWM", SUMMARY, STATS)
+    assert "2 earlier +10% month(s) (2020-11 to 2024-11)" in body  # the rest is unchanged
+
+
+def test_did_not_hold_and_a_message_without_stats_have_no_line():
+    assert "avg 12M" not in alert_message(alert("did_not_hold"), EVENTS, SUMMARY, 0.10, "up", STATS)
+    assert "avg 12M" not in alert_message(alert(), EVENTS, SUMMARY, 0.10)
+
+
+def test_iwm_april_2026_provisional_alert_quotes_the_study(prices_dir):
+    """The article's night: 14 earlier months with a 12M return averaging +17.6%."""
+    result = run_study(read_price_csv(prices_dir / "IWM.csv", "IWM"), StudyParams(), as_of=dt.date(2026, 4, 17))
+    body = alert_message(alert(), result.events, result.summary, 0.10, "up", result.stats)
+    twelve = result.stats.filter(pl.col("horizon") == 12).row(0, named=True)
+    assert twelve["n"] == 14
+    assert body.splitlines()[-1] == (
+        f"History: +17.6% avg 12M after 14 such months (90% CI {twelve['ci_low'] * 100:+.1f}% to "
+        f"{twelve['ci_high'] * 100:+.1f}%); random months do this well p={twelve['placebo_p']:.3f}"
+    )
+    assert body.splitlines()[-1] == (
+        "History: +17.6% avg 12M after 14 such months (90% CI +8.4% to +27.6%); random months do this well p=0.082"
+    )

@@ -1,0 +1,45 @@
+"""placebo_means: the random-month means the report draws are the placebo test's own."""
+
+import numpy as np
+import pytest
+
+from surgewatch.transforms.resampling import _TIE, Returns, placebo, placebo_means
+
+
+def p_and_percentile(means: np.ndarray, population: np.ndarray, observed: float) -> tuple[float, float]:
+    """SPEC §2b's placebo_p and placebo_percentile from the B means."""
+    mu = population.mean()
+    extreme = (np.abs(means - mu) >= abs(observed - mu) * (1 - _TIE)).sum()
+    below = (means <= observed + _TIE * abs(observed)).sum()
+    return (1 + extreme) / (len(means) + 1), below / len(means)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_means_give_the_tests_p_value_for_every_ticker_of_a_shared_shape(seed):
+    """Three tickers with the same N (so `placebo` draws them together, up to the largest
+    n) and different n: each one's means alone reproduce its figures."""
+    rng = np.random.default_rng(42)
+    size, ns = 120, np.array([5, 17, 40])
+    values = rng.normal(0.01, 0.05, size=(3, size))
+    observed = np.array([0.03, 0.02, -0.004])
+    population = Returns(values.ravel(), np.arange(3) * size, np.full(3, size))
+    p_value, percentile = placebo(population, ns, observed, 2_000, seed)
+    for i in range(3):
+        means = placebo_means(values[i], int(ns[i]), 2_000, seed)
+        assert means.shape == (2_000,)
+        assert p_and_percentile(means, values[i], observed[i]) == pytest.approx((p_value[i], percentile[i]))
+
+
+def test_the_means_are_means_of_n_distinct_months():
+    population = np.arange(10, dtype=float)  # distinct values: a repeated month would show
+    means = placebo_means(population, 9, 500, 3)
+    # Nine of ten distinct months: the mean says which one was left out.
+    left_out = population.sum() - means * 9
+    assert np.allclose(left_out, np.round(left_out)) and set(np.round(left_out)) <= set(population)
+    assert len(set(np.round(left_out))) == 10  # every month is left out sometimes
+
+
+def test_no_test_no_means():
+    population = np.ones(8)
+    assert placebo_means(population, 0, 100, 0).size == 0
+    assert placebo_means(population, 8, 100, 0).size == 0
