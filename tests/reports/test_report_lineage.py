@@ -21,12 +21,13 @@ def data(tmp_path_factory):
     home = tmp_path_factory.mktemp("lineage")
     with Warehouse.open(settings_for(home)) as wh:
         publish(wh, make_run(FIRST))
-        # The next night writes its one new session and recomputes AAA's results only.
+        # The next night writes its one new session and recomputes AAA's results only (new values:
+        # a row whose values did not change keeps the run that wrote it).
         publish(
             wh,
             replace(make_run(SECOND), as_of=NEXT_NIGHT, started_at=datetime(2026, 1, 12, 22, tzinfo=timezone.utc)),
             prices=make_prices(sessions=[NEXT_NIGHT]),
-            results=make_results(tickers=("AAA",)),
+            results=make_results(tickers=("AAA",), move=0.13),
         )
     with open_read_only(home) as wh:
         return load_report_data(wh)
@@ -55,5 +56,7 @@ def test_the_report_shows_one_line_per_run_that_wrote_prices(data):
     assert rows[0][0] == f"AAA · {len(SESSIONS) + 1} sessions"
     assert rows[0][1:4] == ["2026-01-02", "2026-01-09", str(len(SESSIONS))] and rows[0][6] == first
     assert rows[1][:3] == ["2026-01-12", "2026-01-12", "1"] and rows[1][5] == second
-    # AAA's results were rewritten by the second run; BBB's are still the first run's.
-    assert rows[0][7] == second and rows[2][7] == first
+    # The second run rewrote AAA's rows whose values changed (its events); the rest of AAA's
+    # and all of BBB's are still the first run's.
+    assert rows[0][7] == f"{first} (4 rows) {second} (2 rows)" and rows[2][7].startswith(first)
+    assert second not in rows[2][7]
