@@ -4,11 +4,6 @@ month number. The sorting helpers live in surgewatch.frames (the schemas need th
 import numpy as np
 import polars as pl
 
-# month_ends imports its sorting helper from here along with the encodings.
-from surgewatch.frames import sorted_with_runs
-
-__all__ = ["month_numbers", "run_ids", "sorted_with_runs"]
-
 
 def run_ids(runs: pl.DataFrame) -> pl.Series:
     """0, 0, …, 1, 1, …: each row's run number, flagged sorted (polars' fast path for

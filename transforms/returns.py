@@ -4,7 +4,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from surgewatch.transforms._order import month_numbers, run_ids, sorted_with_runs
+from surgewatch.frames import sorted_with_runs
+from surgewatch.transforms._order import month_numbers, run_ids
 
 
 def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:

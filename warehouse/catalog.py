@@ -9,9 +9,9 @@ from typing import Literal
 
 import duckdb
 
-from surgewatch.errors import WarehouseError, redact
+from surgewatch.errors import WarehouseError, one_line, redact
 from surgewatch.settings import Settings
-from surgewatch.warehouse.extensions import connect, load_statements, one_line, sql_literal
+from surgewatch.warehouse.extensions import connect, load_statements, sql_literal
 from surgewatch.warehouse.storage import ObjectStore
 
 ALIAS = "lake"

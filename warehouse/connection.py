@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from surgewatch.errors import WarehouseError
+from surgewatch.errors import WarehouseError, one_line
 from surgewatch.faults import Step, reach
 from surgewatch.warehouse.catalog import ALIAS, Catalog
-from surgewatch.warehouse.extensions import one_line, scalar, sql_literal
+from surgewatch.warehouse.extensions import scalar, sql_literal
 
 log = logging.getLogger(__name__)
 

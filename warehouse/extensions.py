@@ -13,7 +13,6 @@ from pathlib import Path
 import duckdb
 
 from surgewatch.errors import WarehouseError
-from surgewatch.errors import one_line as one_line  # re-exported: lake.py imports it from here
 
 _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     # Fail at once instead of trying the network when something needs an extension

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 
 import duckdb
 
-from surgewatch.errors import WarehouseError
+from surgewatch.errors import WarehouseError, one_line
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import ALIAS, Catalog
 from surgewatch.warehouse.connection import no_warehouse, transaction
-from surgewatch.warehouse.extensions import one_line, scalar
+from surgewatch.warehouse.extensions import scalar
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -8,14 +8,11 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
-from surgewatch.errors import WarehouseError
+from surgewatch.errors import WarehouseError, one_line
 from surgewatch.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, retry_locked
-from surgewatch.warehouse.extensions import one_line
 from surgewatch.warehouse.results import result_frame, statement_kind
-
-"""The raw daily frame (schemas.frames.DailyPrices) as prices() returns it."""
 
 _READ_STATEMENTS = {duckdb.StatementType.SELECT.name, duckdb.StatementType.EXPLAIN.name}
 _T = TypeVar("_T")

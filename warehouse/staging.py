@@ -13,10 +13,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from surgewatch.errors import WarehouseError
+from surgewatch.errors import WarehouseError, one_line
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import ALIAS
-from surgewatch.warehouse.extensions import one_line
 
 
 def table_name(name: str) -> str:

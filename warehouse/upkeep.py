@@ -30,11 +30,11 @@ from pathlib import Path
 
 import duckdb
 
-from surgewatch.errors import InputError, WarehouseError
+from surgewatch.errors import InputError, WarehouseError, one_line
 from surgewatch.settings import Settings
 from surgewatch.warehouse.catalog import ALIAS, Catalog
 from surgewatch.warehouse.connection import attach, no_warehouse
-from surgewatch.warehouse.extensions import one_line, scalar
+from surgewatch.warehouse.extensions import scalar
 from surgewatch.warehouse.locking import writer_lock
 
 MERGE_BELOW = 16 * 1024 * 1024

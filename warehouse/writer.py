@@ -21,11 +21,10 @@ from datetime import datetime, timezone
 import duckdb
 import polars as pl
 
-from surgewatch.errors import WarehouseError
+from surgewatch.errors import WarehouseError, one_line
 from surgewatch.faults import Step, reach
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.connection import transaction
-from surgewatch.warehouse.extensions import one_line
 from surgewatch.warehouse.records import RunRecord
 from surgewatch.warehouse.staging import Stager, registered, table_name
 
