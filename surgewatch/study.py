@@ -9,6 +9,7 @@ stage reads it.
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -70,8 +71,17 @@ class StudyResult:
     events: pl.DataFrame
     summary: pl.DataFrame
     baseline: pl.DataFrame
-    stats: pl.DataFrame  # SPEC §2b, one row per (ticker, horizon)
     missing_sessions: pl.DataFrame = field(repr=False)
+
+    @cached_property
+    def stats(self) -> pl.DataFrame:
+        """SPEC §2b, one row per (ticker, horizon): computed on first use, since B resamples
+        per ticker and horizon are the study's dearest stage and analogs or check-published
+        never read them."""
+        p = self.params
+        return validate(
+            tf.signal_stats(self.monthly, self.events, p.horizons, p.resamples, p.seed), SignalStats, "signal_stats"
+        )
 
     def as_of(self, ticker: str) -> dt.date | None:
         """The last session of ticker's data the study used."""
@@ -114,9 +124,6 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
     )
     summary = validate(tf.horizon_summary(events, params.horizons), SignalSummary, "signal_summary")
     baseline = validate(tf.horizon_summary(monthly, params.horizons), SignalSummary, "baseline")
-    stats = validate(
-        tf.signal_stats(monthly, events, params.horizons, params.resamples, params.seed), SignalStats, "signal_stats"
-    )
     return StudyResult(
         params=params,
         prices=prices,
@@ -124,6 +131,5 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
         events=events,
         summary=summary,
         baseline=baseline,
-        stats=stats,
         missing_sessions=tf.missing_sessions(prices, sessions),
     )
