@@ -6,15 +6,18 @@ placebo draw per population size N), so the work is a handful of matrix operatio
 per shape, whatever the number of tickers.
 
 How the generator is consumed (part of what a seed means; keep it fixed): every shape
-has its own ``numpy.random.default_rng([seed, kind, size])`` — kind 1 with size n for
-the bootstrap, kind 2 with size N for the placebo — so a ticker's figures depend only on
-its own returns, the seed and B, never on which other tickers share the study.
+has its own generators — ``numpy.random.default_rng([seed, 1, n])`` for the bootstrap
+of n events, ``default_rng([seed, 2, N, r])`` for round r of the placebo sets of a
+population of N months — so a ticker's figures depend only on its own returns, the seed
+and B, never on which other tickers share the study.
 - bootstrap (n): ``integers(0, n, size=(rows, n))`` for consecutive blocks of
   ``_DRAW_ROWS`` resamples, B rows in all (row b = the n positions resample b takes);
-- placebo (N): a partial Fisher–Yates shuffle of ``range(N)`` in every row at once —
-  step k = 0, 1, … draws ``integers(k, N, size=B)`` and swaps position k with the drawn
-  one — so the first n positions of row b are a uniform n-subset of the N months, for
-  every n; steps stop at the largest n of the shape.
+- placebo (N): rounds of ``ROUND`` sets (B in all, the last round shorter); in each, a
+  partial Fisher–Yates shuffle of ``range(N)`` in every set at once — step k = 0, 1, …
+  draws ``integers(k, N, size=rows)`` and swaps position k with the drawn one — so the
+  first n positions of a set are a uniform n-subset of the N months, for every n; steps
+  stop at the largest n still undecided. The test is sequential: a ticker stops drawing
+  once ``AS_FAR`` sets were as far as its events (Besag & Clifford 1991).
 """
 
 from dataclasses import dataclass
@@ -28,6 +31,11 @@ _CELLS = 1 << 18  # resample × ticker cells summed at once: bounds memory, not 
 # Resample means equal to the observed one up to float rounding count as ties (as in
 # scipy.stats.permutation_test), so an exact tie never depends on summation order.
 _TIE = 100 * np.finfo(np.float64).eps
+# Besag–Clifford's h (SPEC §2b): a sequential test stops once this many sets were as far.
+AS_FAR = 100
+# Placebo sets drawn per round, each round from its own generator: part of what a seed
+# means (keep it fixed); a p-value near 0.5 is decided inside the first round.
+ROUND = 512
 
 
 @dataclass(frozen=True)
@@ -113,51 +121,87 @@ def _ordered_samples(size: int, length: int, resamples: int, rng: np.random.Gene
     return out
 
 
-def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
-    """Per ticker, with B sets of n months drawn without replacement from its N months
-    (population) and mean_b each set's mean, μ_A the population mean:
-    placebo_p = (1 + #{b : |mean_b − μ_A| ≥ |observed − μ_A|}) / (B + 1);
-    placebo_percentile = #{b : mean_b ≤ observed} / B. NaN where n = 0 or n = N.
+def _placebo_round(size: int, round_: int, rows: int, length: int, seed: int) -> np.ndarray:
+    """Round `round_` of a population of `size`: (length × rows) sets, drawn by
+    ``default_rng([seed, kind, size, round_])`` so that the sets a ticker sees depend
+    only on its N, the seed and how many sets it needed, never on other tickers."""
+    return _ordered_samples(size, length, rows, np.random.default_rng([seed, _PLACEBO, size, round_]))
 
-    Returns (placebo_p, placebo_percentile). Tickers are summed in order of falling n,
-    so step k of the sum adds the k-th drawn month to a leading block of columns.
+
+def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
+    """Per ticker, the sequential random-month test (Besag & Clifford 1991): sets of n
+    months drawn without replacement from its N months (population), set after set;
+    with mean_b a set's mean and μ_A the population mean, a set is *as far* when
+    |mean_b − μ_A| ≥ |observed − μ_A|. Drawing stops once AS_FAR sets were as far, or
+    after B = resamples sets. With L sets drawn and k as far:
+    placebo_p = k / L when drawing stopped early, else (1 + k) / (B + 1);
+    placebo_percentile = #{b ≤ L : mean_b ≤ observed} / L; placebo_draws = L.
+    NaN where n = 0 or n = N.
+
+    Returns (placebo_p, placebo_percentile, placebo_draws). Sets come in rounds of ROUND
+    (the last one shorter) and a round is drawn only for the tickers still undecided;
+    the stopping set is found inside its round, so the figures do not depend on ROUND
+    beyond what a seed means. Tickers are summed in order of falling n, so step k of the
+    sum adds the k-th drawn month to a leading block of columns.
     """
     p_value = np.full(n.shape, np.nan)
     percentile = p_value.copy()
+    draws = np.zeros(n.shape, np.int64)
     big_n = population.size
     for size, tickers in _groups(big_n, (n > 0) & (n < big_n)):
         tickers = tickers[np.argsort(-n[tickers], kind="stable")]
-        counts = n[tickers]
-        rng = np.random.default_rng([seed, _PLACEBO, size])
-        samples = _ordered_samples(size, int(counts[0]), resamples, rng)
         values = population.matrix(tickers, size)
         mu = values.mean(axis=0)
-        distance = np.abs(observed[tickers] - mu)
-        active = (counts[None, :] > np.arange(counts[0])[:, None]).sum(axis=1)
-        extreme = np.zeros(len(tickers))
-        below = np.zeros(len(tickers))
-        step = max(1, _CELLS // len(tickers))
-        for first in range(0, resamples, step):
-            chunk = samples[:, first : first + step]
-            sums = np.zeros((chunk.shape[1], len(tickers)))
-            for k, width in enumerate(active):
-                sums[:, :width] += values[chunk[k], :width]
-            means = sums / counts
-            extreme += (np.abs(means - mu) >= distance * (1 - _TIE)).sum(axis=0)
-            below += (means <= observed[tickers] + _TIE * np.abs(observed[tickers])).sum(axis=0)
-        p_value[tickers] = (1 + extreme) / (resamples + 1)
-        percentile[tickers] = below / resamples
-    return p_value, percentile
+        target = observed[tickers]
+        distance = np.abs(target - mu) * (1 - _TIE)
+        ceiling = target + _TIE * np.abs(target)
+        as_far = np.zeros(len(tickers), np.int64)
+        below = np.zeros(len(tickers), np.int64)
+        drawn = np.zeros(len(tickers), np.int64)
+        live = np.arange(len(tickers))  # undecided tickers, still in order of falling n
+        for round_, first in enumerate(range(0, resamples, ROUND)):
+            if not len(live):
+                break
+            rows = min(ROUND, resamples - first)
+            counts = n[tickers[live]]
+            samples = _placebo_round(size, round_, rows, int(counts[0]), seed)
+            active = (counts[None, :] > np.arange(counts[0])[:, None]).sum(axis=1)
+            decided = np.zeros(len(live), bool)
+            step = max(1, _CELLS // rows)
+            for lo in range(0, len(live), step):
+                block = live[lo : lo + step]
+                columns = values[:, block]
+                sums = np.zeros((rows, len(block)))
+                for k, w in enumerate(np.clip(active - lo, 0, len(block))):
+                    sums[:, :w] += columns[samples[k], :w]
+                means = sums / counts[lo : lo + step]
+                far = np.cumsum(np.abs(means - mu[block]) >= distance[block], axis=0) + as_far[block]
+                low = np.cumsum(means <= ceiling[block], axis=0) + below[block]
+                hit = far[-1] >= AS_FAR
+                stop = np.where(hit, np.argmax(far >= AS_FAR, axis=0), rows - 1)
+                pick = np.arange(len(block))
+                as_far[block], below[block] = far[stop, pick], low[stop, pick]
+                drawn[block] += stop + 1
+                decided[lo : lo + step] = hit
+            live = live[~decided]
+        early = as_far >= AS_FAR
+        p_value[tickers] = np.where(early, as_far / np.maximum(drawn, 1), (1 + as_far) / (resamples + 1))
+        percentile[tickers] = below / drawn
+        draws[tickers] = drawn
+    return p_value, percentile, draws
 
 
 def placebo_means(population: np.ndarray, n: int, resamples: int, seed: int) -> np.ndarray:
-    """The B random-month means behind one ticker's placebo test (for drawing the
-    distribution the observed mean is compared with): the same draws `placebo` makes for
-    a ticker with these N months (in month order), n events, B and seed, so the share of
-    them at least as far from the population mean as the observed one is its placebo_p.
-    Empty where n = 0 or n = N (no test)."""
+    """B random-month means for one ticker with these N months (in month order) and n
+    events, for drawing the distribution the observed mean is compared with: the same
+    rounds `placebo` draws, so its first placebo_draws means are the sets the published
+    test used. Empty where n = 0 or n = N (no test)."""
     size = len(population)
     if not 0 < n < size:
         return np.empty(0)
-    samples = _ordered_samples(size, n, resamples, np.random.default_rng([seed, _PLACEBO, size]))
-    return np.asarray(population, dtype=np.float64)[samples].mean(axis=0)
+    values = np.asarray(population, dtype=np.float64)
+    rounds = [
+        _placebo_round(size, round_, min(ROUND, resamples - first), n, seed)
+        for round_, first in enumerate(range(0, resamples, ROUND))
+    ]
+    return values[np.concatenate(rounds, axis=1)].mean(axis=0)
