@@ -20,6 +20,8 @@ and B, never on which other tickers share the study.
   once ``AS_FAR`` sets were as far as its events (Besag & Clifford 1991).
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,28 +78,64 @@ def bootstrap_ci(
     means, each resample n of the ticker's n event returns drawn with replacement.
     NaN where n < 2.
 
-    mean_b = Σ_i c_bi · R_i / n with c_b the times resample b took return i: one matrix
-    product per event count n, shared by every ticker with that n.
-    part: which stacked part (e.g. horizon) each ticker belongs to. The draws for n are
-    made once for every part; the products never mix parts, because a product's last
-    bit can depend on its shape, and this keeps each part's figures those it has alone.
+    mean_b = Σ_i c_bi · R_i / n with c_b the times resample b took return i, the draws
+    made once per event count n and shared by every ticker with that n. The sum runs
+    over i in order for every ticker alike (no BLAS product, whose last bits depend on
+    the shape and the thread count), so a ticker's figures are those it has alone.
+    part: which stacked part (e.g. horizon) each ticker belongs to; blocks never mix them.
     """
     low = np.full(events.size.shape, np.nan)
     high = low.copy()
     part = np.zeros(events.size.shape, np.int64) if part is None else part
+    blocks = []
     for n, tickers in _groups(events.size, events.size >= 2):
         rng = np.random.default_rng([seed, _BOOTSTRAP, n])
-        counts = np.empty((resamples, n))
+        counts = np.empty((n, resamples))  # row i: how often each resample took return i
         for first in range(0, resamples, _DRAW_ROWS):
             rows = min(_DRAW_ROWS, resamples - first)
             taken = rng.integers(0, n, size=(rows, n)) + n * np.arange(rows)[:, None]
-            counts[first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n)
+            counts[:, first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n).T
         for members in np.split(tickers, np.flatnonzero(np.diff(part[tickers])) + 1):
-            for block in np.array_split(members, -(-len(members) * resamples // _CELLS)):
-                # ticker × resample, so each ticker's B means are contiguous for the quantile
-                means = events.matrix(block, n).T @ counts.T / n
-                low[block], high[block] = np.quantile(means, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], axis=1)
+            blocks += [(block, counts) for block in np.array_split(members, -(-len(members) * resamples // _CELLS))]
+
+    def interval(block: np.ndarray, counts: np.ndarray) -> None:
+        values = events.matrix(block, len(counts))
+        means = np.zeros((len(block), counts.shape[1]))  # ticker × resample
+        for i, taken in enumerate(counts):
+            means += values[i][:, None] * taken
+        low[block], high[block] = percentiles(means / len(counts), ((1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2))
+
+    _in_threads(interval, blocks)
     return low, high
+
+
+def percentiles(values: np.ndarray, probabilities: tuple[float, ...]) -> tuple[np.ndarray, ...]:
+    """Per row, np.quantile(row, p) with linear interpolation (numpy's default rule and
+    its rounding: h = (B − 1)·p, x_⌊h⌋ + (x_⌊h⌋+1 − x_⌊h⌋)·(h − ⌊h⌋), from the upper
+    neighbour when h − ⌊h⌋ ≥ 0.5), from one partition around every needed rank."""
+    size = values.shape[1]
+    h = [(size - 1) * p for p in probabilities]
+    ranks = sorted({int(np.floor(x)) for x in h} | {min(int(np.floor(x)) + 1, size - 1) for x in h})
+    ordered = np.partition(values, ranks, axis=1)
+    out = []
+    for x in h:
+        k = int(np.floor(x))
+        below, above, t = ordered[:, k], ordered[:, min(k + 1, size - 1)], x - k
+        diff = above - below
+        out.append(above - diff * (1 - t) if t >= 0.5 else below + diff * t)
+    return tuple(out)
+
+
+def _in_threads(work, tasks: list) -> None:
+    """work(*task) for every task, on as many threads as the machine has cores: numpy's
+    element-wise loops and partitions release the GIL, and the tasks write disjoint rows."""
+    if len(tasks) < 2:
+        for task in tasks:
+            work(*task)
+        return
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for _ in pool.map(lambda task: work(*task), tasks):
+            pass
 
 
 def _ordered_samples(size: int, length: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -128,6 +166,40 @@ def _placebo_round(size: int, round_: int, rows: int, length: int, seed: int) ->
     return _ordered_samples(size, length, rows, np.random.default_rng([seed, _PLACEBO, size, round_]))
 
 
+@dataclass(frozen=True)
+class _Tally:
+    """The sequential test's running counts for the tickers of one population size N,
+    in order of falling n (so the k-th drawn month adds to a leading block of columns)."""
+
+    values: np.ndarray  # N × tickers: each ticker's returns in month order
+    n: np.ndarray  # events per ticker
+    mu: np.ndarray  # mean of the population
+    distance: np.ndarray  # |observed − mu|, less the tie allowance
+    ceiling: np.ndarray  # observed, plus the tie allowance
+    as_far: np.ndarray
+    below: np.ndarray
+    drawn: np.ndarray
+
+    def add(self, live: np.ndarray, samples: np.ndarray, decided: np.ndarray, lo: int, hi: int) -> None:
+        """Count the round's sets (samples: length × rows) for live[lo:hi]; mark who stopped."""
+        block, rows = live[lo:hi], samples.shape[1]
+        counts = self.n[block]
+        columns = self.values[:, block]
+        sums = np.zeros((rows, len(block)))
+        for k in range(int(counts[0])):
+            width = int(np.searchsorted(-counts, -k, side="left"))  # tickers with n > k
+            sums[:, :width] += columns[samples[k], :width]
+        means = sums / counts
+        far = np.cumsum(np.abs(means - self.mu[block]) >= self.distance[block], axis=0) + self.as_far[block]
+        low = np.cumsum(means <= self.ceiling[block], axis=0) + self.below[block]
+        hit = far[-1] >= AS_FAR
+        stop = np.where(hit, np.argmax(far >= AS_FAR, axis=0), rows - 1)
+        pick = np.arange(len(block))
+        self.as_far[block], self.below[block] = far[stop, pick], low[stop, pick]
+        self.drawn[block] += stop + 1
+        decided[lo:hi] = hit
+
+
 def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
     """Per ticker, the sequential random-month test (Besag & Clifford 1991): sets of n
     months drawn without replacement from its N months (population), set after set;
@@ -141,8 +213,7 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
     Returns (placebo_p, placebo_percentile, placebo_draws). Sets come in rounds of ROUND
     (the last one shorter) and a round is drawn only for the tickers still undecided;
     the stopping set is found inside its round, so the figures do not depend on ROUND
-    beyond what a seed means. Tickers are summed in order of falling n, so step k of the
-    sum adds the k-th drawn month to a leading block of columns.
+    beyond what a seed means.
     """
     p_value = np.full(n.shape, np.nan)
     percentile = p_value.copy()
@@ -153,41 +224,33 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
         values = population.matrix(tickers, size)
         mu = values.mean(axis=0)
         target = observed[tickers]
-        distance = np.abs(target - mu) * (1 - _TIE)
-        ceiling = target + _TIE * np.abs(target)
-        as_far = np.zeros(len(tickers), np.int64)
-        below = np.zeros(len(tickers), np.int64)
-        drawn = np.zeros(len(tickers), np.int64)
+        zeros = np.zeros(len(tickers), np.int64)
+        tally = _Tally(
+            values,
+            n[tickers],
+            mu,
+            np.abs(target - mu) * (1 - _TIE),
+            target + _TIE * np.abs(target),
+            zeros,
+            zeros.copy(),
+            zeros.copy(),
+        )
         live = np.arange(len(tickers))  # undecided tickers, still in order of falling n
         for round_, first in enumerate(range(0, resamples, ROUND)):
             if not len(live):
                 break
             rows = min(ROUND, resamples - first)
-            counts = n[tickers[live]]
-            samples = _placebo_round(size, round_, rows, int(counts[0]), seed)
-            active = (counts[None, :] > np.arange(counts[0])[:, None]).sum(axis=1)
+            samples = _placebo_round(size, round_, rows, int(tally.n[live[0]]), seed)
             decided = np.zeros(len(live), bool)
             step = max(1, _CELLS // rows)
-            for lo in range(0, len(live), step):
-                block = live[lo : lo + step]
-                columns = values[:, block]
-                sums = np.zeros((rows, len(block)))
-                for k, w in enumerate(np.clip(active - lo, 0, len(block))):
-                    sums[:, :w] += columns[samples[k], :w]
-                means = sums / counts[lo : lo + step]
-                far = np.cumsum(np.abs(means - mu[block]) >= distance[block], axis=0) + as_far[block]
-                low = np.cumsum(means <= ceiling[block], axis=0) + below[block]
-                hit = far[-1] >= AS_FAR
-                stop = np.where(hit, np.argmax(far >= AS_FAR, axis=0), rows - 1)
-                pick = np.arange(len(block))
-                as_far[block], below[block] = far[stop, pick], low[stop, pick]
-                drawn[block] += stop + 1
-                decided[lo : lo + step] = hit
+            _in_threads(tally.add, [(live, samples, decided, lo, lo + step) for lo in range(0, len(live), step)])
             live = live[~decided]
-        early = as_far >= AS_FAR
-        p_value[tickers] = np.where(early, as_far / np.maximum(drawn, 1), (1 + as_far) / (resamples + 1))
-        percentile[tickers] = below / drawn
-        draws[tickers] = drawn
+        early = tally.as_far >= AS_FAR
+        p_value[tickers] = np.where(
+            early, tally.as_far / np.maximum(tally.drawn, 1), (1 + tally.as_far) / (resamples + 1)
+        )
+        percentile[tickers] = tally.below / tally.drawn
+        draws[tickers] = tally.drawn
     return p_value, percentile, draws
 
 

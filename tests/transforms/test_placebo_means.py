@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from surgewatch.transforms.resampling import Returns, placebo, placebo_means
+from surgewatch.transforms.resampling import Returns, percentiles, placebo, placebo_means
 from tests.factories import sequential_figures
 
 
@@ -38,3 +38,15 @@ def test_no_test_no_means():
     population = np.ones(8)
     assert placebo_means(population, 0, 100, 0).size == 0
     assert placebo_means(population, 8, 100, 0).size == 0
+
+
+def test_percentiles_are_numpys_linear_quantiles():
+    """The bootstrap's percentiles (one partition, numpy's interpolation) equal np.quantile
+    to the bit, for every size B, including ties and B = 1."""
+    rng = np.random.default_rng(5)
+    for size in (1, 2, 3, 10, 64, 999, 10_000):
+        values = rng.normal(size=(6, size))
+        values[0] = np.round(values[0], 1)  # ties
+        ours = percentiles(values, (0.05, 0.95))
+        theirs = np.quantile(values, [0.05, 0.95], axis=1)
+        assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1]), size
