@@ -131,14 +131,14 @@ def _compare_stats(workdir: Path) -> list[str]:
         bad = ~(np.isclose(a, b, rtol=1e-9, atol=1e-12) | (np.isnan(a) & np.isnan(b)))
         problems += [
             f"{column}: {joined['ticker'][i]} {joined['horizon'][i]}M {a[i]!r} vs {b[i]!r}"
-            for i in np.flatnonzero(bad)[:5]
+            for i in map(int, np.flatnonzero(bad)[:5])
         ]
     p, q = joined["placebo_p"].to_numpy().astype(float), joined["placebo_p_engine"].to_numpy().astype(float)
     err = 4 * np.sqrt(p * (1 - p) / 10_000) + 0.4 * p * np.sqrt(np.clip(1 - p, 0, 1))
     bad = ~((np.abs(p - q) <= err + 1e-4) | (np.isnan(p) & np.isnan(q)))
     problems += [
         f"placebo_p: {joined['ticker'][i]} {joined['horizon'][i]}M {p[i]:.4f} vs {q[i]:.4f}"
-        for i in np.flatnonzero(bad)[:5]
+        for i in map(int, np.flatnonzero(bad)[:5])
     ]
     if len(joined) != len(peer):
         problems.append(f"{len(peer) - len(joined)} (ticker, horizon) rows of the loop are not in the engine's")

@@ -39,7 +39,7 @@ def ticker_stats(months: np.ndarray, r: np.ndarray, d: np.ndarray, horizon: int,
     """Every §2b figure of one ticker at one horizon (q_value aside: it needs the others)."""
     rng = np.random.default_rng(seed)
     r_e, n, big_n = r[d], int(d.sum()), len(r)
-    row: dict = {"n": n, "excess": float(r_e.mean() - r.mean()) if n else float("nan")}
+    row: dict = {"n": n, "excess": float(r_e.mean() - r.mean()) if n else float("nan"), "n_independent": 0}
     if n >= 2:
         means = r_e[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
         row["ci_low"], row["ci_high"] = np.percentile(means, [5, 95])
