@@ -6,7 +6,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: refresh test lint bench bench-nightly system-deps
+.PHONY: refresh test test-fast lint bench bench-nightly system-deps
+
+# Most tests wait on servers and subprocesses, so three workers finish sooner on two cores;
+# the tests that share the one `prefect server` run on one of them (tests/conftest.py).
+XDIST := -n 3 --dist loadgroup
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +33,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The whole suite, what CI runs (<= 12 min on a quiet machine); the 15 slowest tests close it.
 test: lint $(STAMP) system-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
+
+# The loop while you work (<= 3 min): all but real servers, workers, crash trials and browsers.
+test-fast: $(STAMP)
+	$(BIN)/pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_study $(ARGS)

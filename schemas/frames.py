@@ -11,6 +11,7 @@ from pandera.api.polars.types import PolarsData
 
 from surgewatch.calendar import nyse_sessions
 from surgewatch.frames import is_sorted_by_ticker
+from surgewatch.vocabulary import VERDICTS
 
 
 class _Strict(pa.DataFrameModel):
@@ -141,9 +142,11 @@ class SignalStats(_Strict):
     ci_high: float = pa.Field(nullable=True)
     placebo_p: float = pa.Field(ge=0, le=1, nullable=True)
     placebo_percentile: float = pa.Field(ge=0, le=1, nullable=True)
+    placebo_draws: pl.UInt32 = pa.Field(ge=0)
     win_p: float = pa.Field(ge=0, le=1, nullable=True)
     t_hac: float = pa.Field(nullable=True)
     q_value: float = pa.Field(ge=0, le=1, nullable=True)
+    verdict: str = pa.Field(isin=VERDICTS)
 
     class Config(BaseConfig):
         strict = False

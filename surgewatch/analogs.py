@@ -8,7 +8,8 @@ import polars as pl
 
 import surgewatch.transforms as tf
 from surgewatch.errors import InputError
-from surgewatch.output import Format, figure_rows, render_rows
+from surgewatch.formats import Format
+from surgewatch.output import figure_rows, render_rows
 from surgewatch.vocabulary import STATISTICS
 from surgewatch.schemas import SignalSummary, validate
 from surgewatch.study import StudyResult

@@ -8,7 +8,8 @@ import polars as pl
 
 from surgewatch.conditional import ConditionalStudy, GroupFigures
 from surgewatch.formats import percent, threshold_percent
-from surgewatch.output import Format, plain, figure_rows, render_rows
+from surgewatch.formats import Format
+from surgewatch.output import plain, figure_rows, render_rows
 from surgewatch.study import StudyResult
 from surgewatch.transforms.significance import STATS_COLUMNS
 from surgewatch.vocabulary import SMALL_SAMPLE, STATISTICS

@@ -1,4 +1,8 @@
-"""How a fraction prints, the same in the terminal, the alerts and the report."""
+"""How a fraction prints, the same in the terminal, the alerts and the report; the output formats."""
+
+from typing import Literal
+
+Format = Literal["table", "csv", "json"]
 
 
 def percent(fraction: float, *, signed: bool = True, decimals: int = 2) -> str:

@@ -13,15 +13,13 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Literal
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from surgewatch.formats import percent
+from surgewatch.formats import Format, percent
 
-Format = Literal["table", "csv", "json"]
 # How a float prints in a table, by the name of its column: percent for the fractions
 # (by exact name: a user's `SELECT move * 100 AS move_pct` is not one), two decimals,
 # or three for probabilities. Anything else prints every digit.

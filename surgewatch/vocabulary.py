@@ -5,10 +5,13 @@ Ground floor: the transforms, schemas, sources, warehouse DDL, CLI and report re
 from here.
 """
 
-from typing import Literal, overload
+from __future__ import annotations
 
-import numpy as np
-import polars as pl
+from typing import TYPE_CHECKING, Literal, overload
+
+if TYPE_CHECKING:  # only types: the command line imports this before it knows it needs polars
+    import numpy as np
+    import polars as pl
 
 Direction = Literal["up", "down"]
 
@@ -25,6 +28,19 @@ PRICE_COLUMNS = (*PRICE_KEY, *BAR_COLUMNS)
 STATISTICS = ("n", "average", "median", "win_rate", "sharpe", "max_drawdown")
 # SPEC §2b: fewer events than this at a horizon is a small sample.
 SMALL_SAMPLE = 10
+
+# SPEC §2b's verdict: its words, in the order its rules apply, and their cut-offs.
+VERDICTS = (
+    "too few episodes",
+    "beats random months",
+    "trails random months",
+    "suggestive, not proven (better)",
+    "suggestive, not proven (worse)",
+    "no different from random months",
+)
+MIN_EPISODES = 5  # independent episodes below which no verdict is given
+SIGNIFICANT = 0.05  # q_value at or below: beats / trails
+SUGGESTIVE = 0.10  # placebo_p at or below: suggestive
 
 
 def forward_columns(horizons: tuple[int, ...] = DEFAULT_HORIZONS) -> tuple[str, ...]:

@@ -30,6 +30,24 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
+# Tests that start real servers, workers or a browser: `make test` runs them, `make
+# test-fast` (-m "not slow") leaves them out.
+_SLOW_FIXTURES = {"prefect_server", "chromium", "postgres_server", "postgres_settings", "s3_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & _SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if "prefect_server" in used or item.get_closest_marker("timing"):
+            # One worker runs them all, one after another (with -n and --dist loadgroup):
+            # one `prefect server` for the session instead of one per worker, and the
+            # timing-sensitive tests (concurrent refreshes, workers, crash trials, readers
+            # during a write) never overlap each other.
+            item.add_marker(pytest.mark.xdist_group("serial"))
+
+
 @pytest.fixture(scope="session")
 def prices_dir() -> Path:
     """../shared/data/prices, or skip when the shared data is absent."""

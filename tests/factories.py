@@ -9,10 +9,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from surgewatch.settings import Settings
 from surgewatch.sources.base import RAW_SCHEMA
+from surgewatch.transforms.resampling import _TIE, AS_FAR
 from surgewatch.warehouse import RunRecord, Warehouse
 
 SESSIONS = [date(2026, 1, d) for d in (2, 5, 6, 7, 8, 9)]
@@ -111,3 +113,16 @@ def publish(
         if alerts is not None:
             tx.alerts(alerts)
     return tx.snapshot
+
+
+def sequential_figures(means: np.ndarray, population: np.ndarray, observed: float) -> tuple[float, float, int]:
+    """SPEC §2b's sequential placebo_p, placebo_percentile and placebo_draws, walking the
+    B means one by one: stop at the AS_FAR-th set as far as the observed mean."""
+    mu = population.mean()
+    far = below = 0
+    for drawn, mean in enumerate(means, start=1):
+        far += abs(mean - mu) >= abs(observed - mu) * (1 - _TIE)
+        below += mean <= observed + _TIE * abs(observed)
+        if far == AS_FAR:
+            return far / drawn, below / drawn, drawn
+    return (1 + far) / (len(means) + 1), below / len(means), len(means)

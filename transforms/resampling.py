@@ -6,17 +6,22 @@ placebo draw per population size N), so the work is a handful of matrix operatio
 per shape, whatever the number of tickers.
 
 How the generator is consumed (part of what a seed means; keep it fixed): every shape
-has its own ``numpy.random.default_rng([seed, kind, size])`` — kind 1 with size n for
-the bootstrap, kind 2 with size N for the placebo — so a ticker's figures depend only on
-its own returns, the seed and B, never on which other tickers share the study.
+has its own generators — ``numpy.random.default_rng([seed, 1, n])`` for the bootstrap
+of n events, ``default_rng([seed, 2, N, r])`` for round r of the placebo sets of a
+population of N months — so a ticker's figures depend only on its own returns, the seed
+and B, never on which other tickers share the study.
 - bootstrap (n): ``integers(0, n, size=(rows, n))`` for consecutive blocks of
   ``_DRAW_ROWS`` resamples, B rows in all (row b = the n positions resample b takes);
-- placebo (N): a partial Fisher–Yates shuffle of ``range(N)`` in every row at once —
-  step k = 0, 1, … draws ``integers(k, N, size=B)`` and swaps position k with the drawn
-  one — so the first n positions of row b are a uniform n-subset of the N months, for
-  every n; steps stop at the largest n of the shape.
+- placebo (N): rounds of ``ROUND`` sets (B in all, the last round shorter); in each, a
+  partial Fisher–Yates shuffle of ``range(N)`` in every set at once — step k = 0, 1, …
+  draws ``integers(k, N, size=rows)`` and swaps position k with the drawn one — so the
+  first n positions of a set are a uniform n-subset of the N months, for every n; steps
+  stop at the largest n still undecided. The test is sequential: a ticker stops drawing
+  once ``AS_FAR`` sets were as far as its events (Besag & Clifford 1991).
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +33,11 @@ _CELLS = 1 << 18  # resample × ticker cells summed at once: bounds memory, not 
 # Resample means equal to the observed one up to float rounding count as ties (as in
 # scipy.stats.permutation_test), so an exact tie never depends on summation order.
 _TIE = 100 * np.finfo(np.float64).eps
+# Besag–Clifford's h (SPEC §2b): a sequential test stops once this many sets were as far.
+AS_FAR = 100
+# Placebo sets drawn per round, each round from its own generator: part of what a seed
+# means (keep it fixed); a p-value near 0.5 is decided inside the first round.
+ROUND = 512
 
 
 @dataclass(frozen=True)
@@ -68,28 +78,64 @@ def bootstrap_ci(
     means, each resample n of the ticker's n event returns drawn with replacement.
     NaN where n < 2.
 
-    mean_b = Σ_i c_bi · R_i / n with c_b the times resample b took return i: one matrix
-    product per event count n, shared by every ticker with that n.
-    part: which stacked part (e.g. horizon) each ticker belongs to. The draws for n are
-    made once for every part; the products never mix parts, because a product's last
-    bit can depend on its shape, and this keeps each part's figures those it has alone.
+    mean_b = Σ_i c_bi · R_i / n with c_b the times resample b took return i, the draws
+    made once per event count n and shared by every ticker with that n. The sum runs
+    over i in order for every ticker alike (no BLAS product, whose last bits depend on
+    the shape and the thread count), so a ticker's figures are those it has alone.
+    part: which stacked part (e.g. horizon) each ticker belongs to; blocks never mix them.
     """
     low = np.full(events.size.shape, np.nan)
     high = low.copy()
     part = np.zeros(events.size.shape, np.int64) if part is None else part
+    blocks = []
     for n, tickers in _groups(events.size, events.size >= 2):
         rng = np.random.default_rng([seed, _BOOTSTRAP, n])
-        counts = np.empty((resamples, n))
+        counts = np.empty((n, resamples))  # row i: how often each resample took return i
         for first in range(0, resamples, _DRAW_ROWS):
             rows = min(_DRAW_ROWS, resamples - first)
             taken = rng.integers(0, n, size=(rows, n)) + n * np.arange(rows)[:, None]
-            counts[first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n)
+            counts[:, first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n).T
         for members in np.split(tickers, np.flatnonzero(np.diff(part[tickers])) + 1):
-            for block in np.array_split(members, -(-len(members) * resamples // _CELLS)):
-                # ticker × resample, so each ticker's B means are contiguous for the quantile
-                means = events.matrix(block, n).T @ counts.T / n
-                low[block], high[block] = np.quantile(means, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], axis=1)
+            blocks += [(block, counts) for block in np.array_split(members, -(-len(members) * resamples // _CELLS))]
+
+    def interval(block: np.ndarray, counts: np.ndarray) -> None:
+        values = events.matrix(block, len(counts))
+        means = np.zeros((len(block), counts.shape[1]))  # ticker × resample
+        for i, taken in enumerate(counts):
+            means += values[i][:, None] * taken
+        low[block], high[block] = percentiles(means / len(counts), ((1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2))
+
+    _in_threads(interval, blocks)
     return low, high
+
+
+def percentiles(values: np.ndarray, probabilities: tuple[float, ...]) -> tuple[np.ndarray, ...]:
+    """Per row, np.quantile(row, p) with linear interpolation (numpy's default rule and
+    its rounding: h = (B − 1)·p, x_⌊h⌋ + (x_⌊h⌋+1 − x_⌊h⌋)·(h − ⌊h⌋), from the upper
+    neighbour when h − ⌊h⌋ ≥ 0.5), from one partition around every needed rank."""
+    size = values.shape[1]
+    h = [(size - 1) * p for p in probabilities]
+    ranks = sorted({int(np.floor(x)) for x in h} | {min(int(np.floor(x)) + 1, size - 1) for x in h})
+    ordered = np.partition(values, ranks, axis=1)
+    out = []
+    for x in h:
+        k = int(np.floor(x))
+        below, above, t = ordered[:, k], ordered[:, min(k + 1, size - 1)], x - k
+        diff = above - below
+        out.append(above - diff * (1 - t) if t >= 0.5 else below + diff * t)
+    return tuple(out)
+
+
+def _in_threads(work, tasks: list) -> None:
+    """work(*task) for every task, on as many threads as the machine has cores: numpy's
+    element-wise loops and partitions release the GIL, and the tasks write disjoint rows."""
+    if len(tasks) < 2:
+        for task in tasks:
+            work(*task)
+        return
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for _ in pool.map(lambda task: work(*task), tasks):
+            pass
 
 
 def _ordered_samples(size: int, length: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -113,51 +159,112 @@ def _ordered_samples(size: int, length: int, resamples: int, rng: np.random.Gene
     return out
 
 
-def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
-    """Per ticker, with B sets of n months drawn without replacement from its N months
-    (population) and mean_b each set's mean, μ_A the population mean:
-    placebo_p = (1 + #{b : |mean_b − μ_A| ≥ |observed − μ_A|}) / (B + 1);
-    placebo_percentile = #{b : mean_b ≤ observed} / B. NaN where n = 0 or n = N.
+def _placebo_round(size: int, round_: int, rows: int, length: int, seed: int) -> np.ndarray:
+    """Round `round_` of a population of `size`: (length × rows) sets, drawn by
+    ``default_rng([seed, kind, size, round_])`` so that the sets a ticker sees depend
+    only on its N, the seed and how many sets it needed, never on other tickers."""
+    return _ordered_samples(size, length, rows, np.random.default_rng([seed, _PLACEBO, size, round_]))
 
-    Returns (placebo_p, placebo_percentile). Tickers are summed in order of falling n,
-    so step k of the sum adds the k-th drawn month to a leading block of columns.
+
+@dataclass(frozen=True)
+class _Tally:
+    """The sequential test's running counts for the tickers of one population size N,
+    in order of falling n (so the k-th drawn month adds to a leading block of columns)."""
+
+    values: np.ndarray  # N × tickers: each ticker's returns in month order
+    n: np.ndarray  # events per ticker
+    mu: np.ndarray  # mean of the population
+    distance: np.ndarray  # |observed − mu|, less the tie allowance
+    ceiling: np.ndarray  # observed, plus the tie allowance
+    as_far: np.ndarray
+    below: np.ndarray
+    drawn: np.ndarray
+
+    def add(self, live: np.ndarray, samples: np.ndarray, decided: np.ndarray, lo: int, hi: int) -> None:
+        """Count the round's sets (samples: length × rows) for live[lo:hi]; mark who stopped."""
+        block, rows = live[lo:hi], samples.shape[1]
+        counts = self.n[block]
+        columns = self.values[:, block]
+        sums = np.zeros((rows, len(block)))
+        for k in range(int(counts[0])):
+            width = int(np.searchsorted(-counts, -k, side="left"))  # tickers with n > k
+            sums[:, :width] += columns[samples[k], :width]
+        means = sums / counts
+        far = np.cumsum(np.abs(means - self.mu[block]) >= self.distance[block], axis=0) + self.as_far[block]
+        low = np.cumsum(means <= self.ceiling[block], axis=0) + self.below[block]
+        hit = far[-1] >= AS_FAR
+        stop = np.where(hit, np.argmax(far >= AS_FAR, axis=0), rows - 1)
+        pick = np.arange(len(block))
+        self.as_far[block], self.below[block] = far[stop, pick], low[stop, pick]
+        self.drawn[block] += stop + 1
+        decided[lo:hi] = hit
+
+
+def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
+    """Per ticker, the sequential random-month test (Besag & Clifford 1991): sets of n
+    months drawn without replacement from its N months (population), set after set;
+    with mean_b a set's mean and μ_A the population mean, a set is *as far* when
+    |mean_b − μ_A| ≥ |observed − μ_A|. Drawing stops once AS_FAR sets were as far, or
+    after B = resamples sets. With L sets drawn and k as far:
+    placebo_p = k / L when drawing stopped early, else (1 + k) / (B + 1);
+    placebo_percentile = #{b ≤ L : mean_b ≤ observed} / L; placebo_draws = L.
+    NaN where n = 0 or n = N.
+
+    Returns (placebo_p, placebo_percentile, placebo_draws). Sets come in rounds of ROUND
+    (the last one shorter) and a round is drawn only for the tickers still undecided;
+    the stopping set is found inside its round, so the figures do not depend on ROUND
+    beyond what a seed means.
     """
     p_value = np.full(n.shape, np.nan)
     percentile = p_value.copy()
+    draws = np.zeros(n.shape, np.int64)
     big_n = population.size
     for size, tickers in _groups(big_n, (n > 0) & (n < big_n)):
         tickers = tickers[np.argsort(-n[tickers], kind="stable")]
-        counts = n[tickers]
-        rng = np.random.default_rng([seed, _PLACEBO, size])
-        samples = _ordered_samples(size, int(counts[0]), resamples, rng)
         values = population.matrix(tickers, size)
         mu = values.mean(axis=0)
-        distance = np.abs(observed[tickers] - mu)
-        active = (counts[None, :] > np.arange(counts[0])[:, None]).sum(axis=1)
-        extreme = np.zeros(len(tickers))
-        below = np.zeros(len(tickers))
-        step = max(1, _CELLS // len(tickers))
-        for first in range(0, resamples, step):
-            chunk = samples[:, first : first + step]
-            sums = np.zeros((chunk.shape[1], len(tickers)))
-            for k, width in enumerate(active):
-                sums[:, :width] += values[chunk[k], :width]
-            means = sums / counts
-            extreme += (np.abs(means - mu) >= distance * (1 - _TIE)).sum(axis=0)
-            below += (means <= observed[tickers] + _TIE * np.abs(observed[tickers])).sum(axis=0)
-        p_value[tickers] = (1 + extreme) / (resamples + 1)
-        percentile[tickers] = below / resamples
-    return p_value, percentile
+        target = observed[tickers]
+        zeros = np.zeros(len(tickers), np.int64)
+        tally = _Tally(
+            values,
+            n[tickers],
+            mu,
+            np.abs(target - mu) * (1 - _TIE),
+            target + _TIE * np.abs(target),
+            zeros,
+            zeros.copy(),
+            zeros.copy(),
+        )
+        live = np.arange(len(tickers))  # undecided tickers, still in order of falling n
+        for round_, first in enumerate(range(0, resamples, ROUND)):
+            if not len(live):
+                break
+            rows = min(ROUND, resamples - first)
+            samples = _placebo_round(size, round_, rows, int(tally.n[live[0]]), seed)
+            decided = np.zeros(len(live), bool)
+            step = max(1, _CELLS // rows)
+            _in_threads(tally.add, [(live, samples, decided, lo, lo + step) for lo in range(0, len(live), step)])
+            live = live[~decided]
+        early = tally.as_far >= AS_FAR
+        p_value[tickers] = np.where(
+            early, tally.as_far / np.maximum(tally.drawn, 1), (1 + tally.as_far) / (resamples + 1)
+        )
+        percentile[tickers] = tally.below / tally.drawn
+        draws[tickers] = tally.drawn
+    return p_value, percentile, draws
 
 
 def placebo_means(population: np.ndarray, n: int, resamples: int, seed: int) -> np.ndarray:
-    """The B random-month means behind one ticker's placebo test (for drawing the
-    distribution the observed mean is compared with): the same draws `placebo` makes for
-    a ticker with these N months (in month order), n events, B and seed, so the share of
-    them at least as far from the population mean as the observed one is its placebo_p.
-    Empty where n = 0 or n = N (no test)."""
+    """B random-month means for one ticker with these N months (in month order) and n
+    events, for drawing the distribution the observed mean is compared with: the same
+    rounds `placebo` draws, so its first placebo_draws means are the sets the published
+    test used. Empty where n = 0 or n = N (no test)."""
     size = len(population)
     if not 0 < n < size:
         return np.empty(0)
-    samples = _ordered_samples(size, n, resamples, np.random.default_rng([seed, _PLACEBO, size]))
-    return np.asarray(population, dtype=np.float64)[samples].mean(axis=0)
+    values = np.asarray(population, dtype=np.float64)
+    rounds = [
+        _placebo_round(size, round_, min(ROUND, resamples - first), n, seed)
+        for round_, first in enumerate(range(0, resamples, ROUND))
+    ]
+    return values[np.concatenate(rounds, axis=1)].mean(axis=0)

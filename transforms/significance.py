@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import polars.selectors as cs
-from scipy.stats import binom
+from scipy.special import gammaln, xlog1py, xlogy
 
 from surgewatch.transforms.resampling import Returns, bootstrap_ci, placebo
+from surgewatch.vocabulary import MIN_EPISODES, SIGNIFICANT, SUGGESTIVE, VERDICTS
 
 STATS_COLUMNS = (
     "n",
@@ -25,9 +26,11 @@ STATS_COLUMNS = (
     "ci_high",
     "placebo_p",
     "placebo_percentile",
+    "placebo_draws",
     "win_p",
     "t_hac",
     "q_value",
+    "verdict",
 )
 _BINOM_RELATIVE = 1 + 1e-7  # scipy.stats.binomtest's tolerance for "as likely as k"
 
@@ -70,6 +73,13 @@ def excess(pop: Population) -> np.ndarray:
     return pop.mean(pop.event) - pop.mean()
 
 
+def _binom_pmf(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The Binomial(n, p) mass at k, as scipy.stats.binom computes its log: ln C(n, k) +
+    k ln p + (n − k) ln(1 − p) (scipy.special: the command line spares scipy.stats' import)."""
+    log_choose = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+    return np.exp(log_choose + xlogy(k, p) + xlog1py(n - k, -p))
+
+
 def win_p(pop: Population) -> np.ndarray:
     """Exact two-sided binomial test of k = #{R_E > 0} in n trials against
     p0 = share of R_A > 0: Σ P(i) over every i with P(i) ≤ P(k)·(1 + 1e-7), P the
@@ -78,8 +88,9 @@ def win_p(pop: Population) -> np.ndarray:
     k = np.bincount(pop.tid, weights=pop.event & (pop.ret > 0), minlength=pop.tickers)
     p0 = np.bincount(pop.tid, weights=pop.ret > 0, minlength=pop.tickers) / np.maximum(pop.big_n, 1)
     i = np.arange(n.max(initial=0) + 1)[None, :]
-    mass = np.where(i <= n[:, None], binom.pmf(i, n[:, None], p0[:, None]), np.nan)
-    at_k = binom.pmf(k, n, p0)[:, None]
+    with np.errstate(invalid="ignore"):  # i > n: no mass there (NaN, masked)
+        mass = np.where(i <= n[:, None], _binom_pmf(i, n[:, None], p0[:, None]), np.nan)
+    at_k = _binom_pmf(k, n, p0)[:, None]
     total = np.where(mass <= at_k * _BINOM_RELATIVE, mass, 0.0).sum(axis=1)
     return np.where(n > 0, np.minimum(total, 1.0), np.nan)
 
@@ -188,7 +199,7 @@ def signal_stats(
     # Every horizon in one call: tickers of equal shape share the draws whatever the horizon.
     horizon_of = np.repeat(np.arange(len(pops)), len(tickers))
     ci_low, ci_high = bootstrap_ci(Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed, horizon_of)
-    p_value, percentile = placebo(
+    p_value, percentile, draws = placebo(
         Returns.stack([pop.returns(np.ones(pop.tid.shape, bool)) for pop in pops]),
         np.concatenate([pop.n for pop in pops]),
         np.concatenate([pop.mean(pop.event) for pop in pops]),
@@ -212,10 +223,32 @@ def signal_stats(
                     "ci_high": ci_high[at],
                     "placebo_p": p_value[at],
                     "placebo_percentile": percentile[at],
+                    "placebo_draws": pl.Series(draws[at], dtype=pl.UInt32),
                     "win_p": win_p(pop),
                     "t_hac": t_hac(pop),
                 }
             ).with_columns(cs.float().fill_nan(None))
         )
     stats = pl.concat(parts).sort("ticker", "horizon")
-    return stats.with_columns(q_values(stats))
+    return stats.with_columns(q_values(stats)).with_columns(verdict())
+
+
+def verdict() -> pl.Expr:
+    """SPEC §2b, the first rule that applies: too few episodes (n_independent < 5);
+    beats / trails random months (q_value ≤ 0.05, by the sign of excess); suggestive,
+    not proven (better / worse) (placebo_p ≤ 0.10); else no different from random months."""
+    better = pl.col("excess") > 0
+    return (
+        pl.when(pl.col("n_independent") < MIN_EPISODES)
+        .then(pl.lit(VERDICTS[0]))
+        .when((pl.col("q_value") <= SIGNIFICANT) & better)
+        .then(pl.lit(VERDICTS[1]))
+        .when((pl.col("q_value") <= SIGNIFICANT) & (pl.col("excess") < 0))
+        .then(pl.lit(VERDICTS[2]))
+        .when((pl.col("placebo_p") <= SUGGESTIVE) & better)
+        .then(pl.lit(VERDICTS[3]))
+        .when(pl.col("placebo_p") <= SUGGESTIVE)
+        .then(pl.lit(VERDICTS[4]))
+        .otherwise(pl.lit(VERDICTS[5]))
+        .alias("verdict")
+    )

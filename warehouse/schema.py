@@ -166,10 +166,17 @@ _SIGNAL_STATS = (
     """,
 )
 
+# SPEC §2b as it now reads: the sequential placebo test's number of sets, and the verdict.
+_SEQUENTIAL_PLACEBO = (
+    "ALTER TABLE signal_stats ADD COLUMN placebo_draws INTEGER",
+    "ALTER TABLE signal_stats ADD COLUMN verdict VARCHAR",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _INITIAL),
     Migration(2, "context fields prior_12m and up_share", _CONTEXT_FIELDS),
     Migration(3, "signal_stats: the signal-or-noise figures", _SIGNAL_STATS),
+    Migration(4, "signal_stats: placebo_draws and verdict", _SEQUENTIAL_PLACEBO),
 )
 """Every schema step ever released, in order. Append, never edit a released one."""
 

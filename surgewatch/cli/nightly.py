@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from surgewatch.errors import SurgewatchError
-from surgewatch.settings import load_settings
 from surgewatch.tickers import parse_tickers
 
 from surgewatch.cli.app import app
@@ -61,6 +60,8 @@ def _run_refresh(
     tickers: str | None, as_of: str | None, full: bool, rewind: bool, *, quiet: bool, as_json: bool, verbose: bool
 ):
     import os
+
+    from surgewatch.settings import load_settings
 
     settings = load_settings()
     symbols = parse_tickers(tickers) if tickers else list(settings.tickers)
@@ -147,6 +148,7 @@ def report(
 ) -> None:
     """A self-contained HTML report: event tables, charts, the published audit, lineage."""
     from surgewatch.reports import build_report, load_published_audit, load_report_data
+    from surgewatch.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
     settings = load_settings()

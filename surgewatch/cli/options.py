@@ -1,17 +1,21 @@
 """What the commands share: parsing their options into the library's types (an
 InputError naming the option otherwise), and reading prices from a file or the warehouse."""
 
+from __future__ import annotations
+
 import datetime as dt
 from pathlib import Path
-from typing import cast, get_args
+from typing import TYPE_CHECKING, cast, get_args
 
-import polars as pl
 import typer
 
 from surgewatch.errors import InputError
-from surgewatch.settings import check_threshold, load_settings
-from surgewatch.output import Format
-from surgewatch.study import MAX_RESAMPLES, StudyParams, StudyResult, parse_horizons
+from surgewatch.formats import Format
+
+if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` stays quick
+    import polars as pl
+
+    from surgewatch.study import StudyParams, StudyResult
 
 
 def parse_date(raw: str | None, option: str = "--as-of") -> dt.date | None:
@@ -30,6 +34,8 @@ def parse_threshold(raw: str) -> float:
         value = float(raw)
     except ValueError:
         raise InputError(f"--threshold: not a number: {raw!r}") from None
+    from surgewatch.settings import check_threshold
+
     try:
         return check_threshold(value)
     except ValueError as exc:
@@ -65,6 +71,7 @@ def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.Data
                 f"--prices holds one ticker's prices, not {named}: drop --prices to read the warehouse, or name one ticker"
             )
         return read_price_csv(prices, symbols[0])
+    from surgewatch.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
     with Warehouse.open(load_settings(), read_only=True) as wh:
@@ -94,6 +101,9 @@ def study_params(
     threshold: str | None, direction: str, horizons: str, basis: str, resamples: str = "10000", seed: str = "0"
 ) -> StudyParams:
     """The options every study-like command shares, parsed; the threshold defaults to the settings'."""
+    from surgewatch.settings import load_settings
+    from surgewatch.study import MAX_RESAMPLES, StudyParams, parse_horizons
+
     return StudyParams(
         threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),
         direction=direction,  # type: ignore[arg-type]  # StudyParams refuses anything but up/down, naming it

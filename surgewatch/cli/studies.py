@@ -6,9 +6,6 @@ from typing import Annotated, Optional
 import typer
 
 from surgewatch.errors import InputError
-from surgewatch.documents import render_studies, study_document
-from surgewatch.output import render_rows
-from surgewatch.study import run_study
 from surgewatch.tickers import normalize_ticker, parse_tickers
 from surgewatch.vocabulary import DEFAULT_HORIZONS
 
@@ -58,6 +55,8 @@ def study(
     """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c)."""
     from surgewatch.conditional import conditional_study
     from surgewatch.conditions import parse_condition
+    from surgewatch.documents import render_studies, study_document
+    from surgewatch.study import run_study
 
     symbols = parse_tickers(ticker)
     params = study_params(threshold, direction, horizons, basis, resamples, seed)
@@ -106,6 +105,7 @@ def analogs(
 ) -> None:
     """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c)."""
     from surgewatch.analogs import analogs_document, find_analogs, parse_month, render_analogs
+    from surgewatch.study import run_study
 
     symbol = normalize_ticker(ticker)
     params = study_params(threshold, direction, horizons, basis)
@@ -147,6 +147,7 @@ def check_published(
 ) -> None:
     """Every published cell beside the computed one, in percent (study prints fractions);
     exit 1 when any differs by more than 0.05 pp."""
+    from surgewatch.output import render_rows
     from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)

@@ -102,5 +102,5 @@ def test_iwm_april_2026_provisional_alert_quotes_the_study(prices_dir):
         f"{twelve['ci_high'] * 100:+.1f}%); random months do this well p={twelve['placebo_p']:.3f}"
     )
     assert body.splitlines()[-1] == (
-        "History: +17.6% avg 12M after 14 such months (90% CI +8.4% to +27.6%); random months do this well p=0.082"
+        "History: +17.6% avg 12M after 14 such months (90% CI +8.4% to +27.6%); random months do this well p=0.083"
     )

@@ -32,7 +32,9 @@ def test_a_condition_every_event_meets_gives_the_study_its_own_figures(iwm):
     empty = split.otherwise.stats
     assert empty["horizon"].to_list() == list(iwm.params.horizons)
     assert empty["n"].to_list() == [0] * 4 and empty["n_independent"].to_list() == [0] * 4
-    figures = empty.drop("ticker", "horizon", "n", "n_independent")
+    assert empty["placebo_draws"].to_list() == [0] * 4  # no test, so no random set drawn
+    assert empty["verdict"].to_list() == ["too few episodes"] * 4
+    figures = empty.drop("ticker", "horizon", "n", "n_independent", "placebo_draws", "verdict")
     assert all(figures[c].null_count() == empty.height for c in figures.columns)
 
 

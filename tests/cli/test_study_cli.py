@@ -65,9 +65,11 @@ class TestStudy:
             "ci_high",
             "placebo_p",
             "placebo_percentile",
+            "placebo_draws",
             "win_p",
             "t_hac",
             "q_value",
+            "verdict",
         ]
         assert (doc["ticker"], doc["threshold"], doc["direction"], doc["basis"], doc["as_of"]) == (
             "IWM",

@@ -69,7 +69,7 @@ def test_the_provisional_alert_carries_the_history_line(csv_env, receiver, monke
     (message,) = receiver.messages
     assert message["title"] == "surgewatch: IWM 2026-04 provisional +11.20%"
     assert message["message"].splitlines()[-1] == (
-        "History: +17.6% avg 12M after 14 such months (90% CI +8.4% to +27.6%); random months do this well p=0.082"
+        "History: +17.6% avg 12M after 14 such months (90% CI +8.4% to +27.6%); random months do this well p=0.083"
     )
     stored = query("SELECT message FROM alerts")["message"].item()
     assert stored == message["message"]

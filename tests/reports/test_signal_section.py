@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 from dataclasses import replace
 
-import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 import pytest
@@ -16,8 +15,7 @@ from surgewatch.reports.data import ReportData
 from surgewatch.reports.signal_charts import chart_id, random_month_means, signal_figure, signal_rows, verdict
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.study import StudyParams, run_study
-from surgewatch.transforms.resampling import _TIE
-from tests.factories import open_read_only
+from tests.factories import open_read_only, sequential_figures
 from tests.reports.chromium import Chromium
 from tests.reports.conftest import REAL_AS_OF, synthetic_prices
 from tests.reports.test_report_browser import ARTIFACTS, chromium  # noqa: F401  (the fixture)
@@ -49,10 +47,7 @@ def placebo_figures(data: ReportData, s: dict) -> tuple[float, float]:
     means = random_month_means(data, s["ticker"], h, n, s["resamples"], s["seed"])
     months = data.month_end.filter(pl.col("ticker") == s["ticker"])[f"fwd_{h}m"].drop_nulls().to_numpy()
     observed = data.events.filter(pl.col("ticker") == s["ticker"])[f"fwd_{h}m"].drop_nulls().mean()
-    mu = months.mean()
-    extreme = (np.abs(means - mu) >= abs(observed - mu) * (1 - _TIE)).sum()
-    below = (means <= observed + _TIE * abs(observed)).sum()
-    return (1 + extreme) / (len(means) + 1), below / len(means)
+    return sequential_figures(means, months, observed)[:2]
 
 
 def assert_chart_draws_the_tests_means(data: ReportData) -> int:

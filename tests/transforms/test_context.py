@@ -11,6 +11,7 @@ import pytest
 
 import surgewatch.transforms as tf
 from surgewatch.transforms.analogs import nearest_analogs
+from surgewatch.transforms.resampling import AS_FAR
 from surgewatch.transforms.split import group_differences, permutation_p
 
 D = dt.date.fromisoformat
@@ -161,13 +162,21 @@ class TestPermutation:
         when, otherwise = [0.05, 0.08, 0.12, -0.01, 0.07], [0.01, -0.03, 0.02, 0.00]
         exact = _exact_p(when, otherwise)  # 126 relabelings
         p = permutation_p(np.array(when), np.array(otherwise), resamples=20_000, seed=0)
-        assert p == pytest.approx(exact, abs=0.01)
+        # Stopped at the AS_FAR-th relabeling as far: within its ~sqrt((1 - p) / 100) relative error.
+        assert p == pytest.approx(exact, rel=3 * np.sqrt((1 - exact) / AS_FAR))
         assert p == permutation_p(np.array(when), np.array(otherwise), resamples=20_000, seed=0)
         assert p != permutation_p(np.array(when), np.array(otherwise), resamples=20_000, seed=1)
 
     def test_counts_the_observed_labeling_and_has_no_value_for_an_empty_group(self):
         # Two values: the only other labeling swaps them, equally extreme: p = 1.
         assert permutation_p(np.array([1.0]), np.array([0.0]), resamples=99, seed=0) == 1.0
+        # ... and with more relabelings it stops at the AS_FAR-th, every one as far: still 1.
+        assert permutation_p(np.array([1.0]), np.array([0.0]), resamples=10_000, seed=0) == 1.0
+
+    def test_a_clear_difference_draws_every_relabeling(self):
+        rng = np.random.default_rng(0)
+        when, otherwise = rng.normal(0.05, 0.01, 30), rng.normal(0.0, 0.01, 30)
+        assert permutation_p(when, otherwise, resamples=1_000, seed=0) == 1 / 1_001
         assert permutation_p(np.array([]), np.array([0.1]), resamples=99, seed=0) is None
 
     def test_group_differences_per_horizon(self):

@@ -3,15 +3,8 @@
 import numpy as np
 import pytest
 
-from surgewatch.transforms.resampling import _TIE, Returns, placebo, placebo_means
-
-
-def p_and_percentile(means: np.ndarray, population: np.ndarray, observed: float) -> tuple[float, float]:
-    """SPEC §2b's placebo_p and placebo_percentile from the B means."""
-    mu = population.mean()
-    extreme = (np.abs(means - mu) >= abs(observed - mu) * (1 - _TIE)).sum()
-    below = (means <= observed + _TIE * abs(observed)).sum()
-    return (1 + extreme) / (len(means) + 1), below / len(means)
+from surgewatch.transforms.resampling import Returns, percentiles, placebo, placebo_means
+from tests.factories import sequential_figures
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -23,11 +16,13 @@ def test_the_means_give_the_tests_p_value_for_every_ticker_of_a_shared_shape(see
     values = rng.normal(0.01, 0.05, size=(3, size))
     observed = np.array([0.03, 0.02, -0.004])
     population = Returns(values.ravel(), np.arange(3) * size, np.full(3, size))
-    p_value, percentile = placebo(population, ns, observed, 2_000, seed)
+    p_value, percentile, draws = placebo(population, ns, observed, 2_000, seed)
+    assert draws.min() < 2_000 and draws.max() == 2_000  # some stopped early, some did not
     for i in range(3):
         means = placebo_means(values[i], int(ns[i]), 2_000, seed)
         assert means.shape == (2_000,)
-        assert p_and_percentile(means, values[i], observed[i]) == pytest.approx((p_value[i], percentile[i]))
+        figures = sequential_figures(means, values[i], observed[i])
+        assert figures == pytest.approx((p_value[i], percentile[i], draws[i]))
 
 
 def test_the_means_are_means_of_n_distinct_months():
@@ -43,3 +38,15 @@ def test_no_test_no_means():
     population = np.ones(8)
     assert placebo_means(population, 0, 100, 0).size == 0
     assert placebo_means(population, 8, 100, 0).size == 0
+
+
+def test_percentiles_are_numpys_linear_quantiles():
+    """The bootstrap's percentiles (one partition, numpy's interpolation) equal np.quantile
+    to the bit, for every size B, including ties and B = 1."""
+    rng = np.random.default_rng(5)
+    for size in (1, 2, 3, 10, 64, 999, 10_000):
+        values = rng.normal(size=(6, size))
+        values[0] = np.round(values[0], 1)  # ties
+        ours = percentiles(values, (0.05, 0.95))
+        theirs = np.quantile(values, [0.05, 0.95], axis=1)
+        assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1]), size

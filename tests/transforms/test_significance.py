@@ -207,14 +207,20 @@ class TestSchemaAndParams:
             "win_p": 0.5,
             "t_hac": 1.0,
             "q_value": 0.3,
+            "placebo_draws": 500,
+            "verdict": "no different from random months",
         }
         frame = pl.DataFrame([{**base, **overrides}])
-        return frame.with_columns(pl.col("n", "n_independent").cast(pl.UInt32), pl.col("horizon").cast(pl.Int64))
+        return frame.with_columns(
+            pl.col("n", "n_independent", "placebo_draws").cast(pl.UInt32), pl.col("horizon").cast(pl.Int64)
+        )
 
     def test_valid_row_passes(self):
         validate(self.row(), SignalStats, "signal_stats")
 
-    @pytest.mark.parametrize("bad", [{"ci_low": 0.05}, {"n_independent": 6}, {"placebo_p": 1.5}, {"q_value": -0.1}])
+    @pytest.mark.parametrize(
+        "bad", [{"ci_low": 0.05}, {"n_independent": 6}, {"placebo_p": 1.5}, {"q_value": -0.1}, {"verdict": "maybe"}]
+    )
     def test_broken_rules_are_refused(self, bad):
         with pytest.raises(ValidationFailed, match="signal_stats"):
             validate(self.row(**bad), SignalStats, "signal_stats")
@@ -271,5 +277,5 @@ def test_all_horizons_at_once_give_each_horizons_own_figures(data, tickers, mont
         monthly, events = shifted, events.join(shifted.select("ticker", "month", f"fwd_{h}m"), on=["ticker", "month"])
     together = signal_stats(monthly, events, [1, 2, 3], resamples=64, seed=seed)
     for h in (1, 2, 3):
-        alone = signal_stats(monthly, events, [h], resamples=64, seed=seed).drop("q_value")
-        assert together.filter(pl.col("horizon") == h).drop("q_value").equals(alone)
+        alone = signal_stats(monthly, events, [h], resamples=64, seed=seed).drop("q_value", "verdict")
+        assert together.filter(pl.col("horizon") == h).drop("q_value", "verdict").equals(alone)

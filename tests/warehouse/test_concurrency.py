@@ -18,7 +18,11 @@ HOLD_WRITE = Path(__file__).with_name("hold_write.py")
 HOLD_SECONDS = 1.5
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# Readers timed while a writer holds its transaction: one at a time; PostgreSQL is a real server.
+pytestmark = pytest.mark.timing
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def any_settings(request, settings):
     return settings if request.param == "sqlite" else request.getfixturevalue("postgres_settings")
 

@@ -14,7 +14,25 @@ STATS_MIGRATION = next(m for m in MIGRATIONS if any("CREATE TABLE signal_stats" 
 def make_stats(tickers=("AAA", "BBB"), excess: float = 0.02) -> pl.DataFrame:
     """Rows shaped like transforms.signal_stats (UInt32 counts), plus B and the seed."""
     rows = [
-        (t, h, 14, 9, 0.15, excess, 0.08, 0.27, 0.031, 0.95, 0.4, 1.6, 0.13, 10_000, 0)
+        (
+            t,
+            h,
+            14,
+            9,
+            0.15,
+            excess,
+            0.08,
+            0.27,
+            0.031,
+            0.95,
+            3_226,
+            0.4,
+            1.6,
+            0.13,
+            "suggestive, not proven (better)",
+            10_000,
+            0,
+        )
         for t in tickers
         for h in (1, 12)
     ]
@@ -29,14 +47,16 @@ def make_stats(tickers=("AAA", "BBB"), excess: float = 0.02) -> pl.DataFrame:
         "ci_high",
         "placebo_p",
         "placebo_percentile",
+        "placebo_draws",
         "win_p",
         "t_hac",
         "q_value",
+        "verdict",
         "resamples",
         "seed",
     ]
     return pl.DataFrame(rows, schema=columns, orient="row").with_columns(
-        pl.col("n", "n_independent").cast(pl.UInt32), pl.col("horizon").cast(pl.Int64)
+        pl.col("n", "n_independent", "placebo_draws").cast(pl.UInt32), pl.col("horizon").cast(pl.Int64)
     )
 
 
@@ -64,6 +84,8 @@ def test_stats_are_published_in_the_runs_snapshot_with_its_lineage(settings, bui
             "t_hac": 1.6,
             "q_value": 0.13,
             "resamples": 10_000,
+            "placebo_draws": 3_226,
+            "verdict": "suggestive, not proven (better)",
             "seed": 0,
             "threshold": 0.10,
             "direction": "up",
