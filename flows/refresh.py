@@ -22,7 +22,7 @@ from surgewatch.schemas import DailyPrices, validate_each_ticker
 from surgewatch.sources import make_source
 from surgewatch.sources.base import PriceSource
 from surgewatch.sources.incremental import Fetched, Ingested, fetch_incremental, ingested
-from surgewatch.errors import SourceError, SurgewatchError
+from surgewatch.errors import SourceError, SurgewatchError, UnreachableSource
 from surgewatch.faults import Step, reach
 from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
@@ -46,6 +46,8 @@ class RefreshReport:
     new_events: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     message: str = ""
+    # The provider whose host no ticker could reach, when that is why nothing was published.
+    unreachable: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -224,6 +226,7 @@ def _refresh(
     futures = {t: fetch_ticker.submit(source, t, by_ticker.get((t,), nothing), as_of, full) for t in universe}
     fetches: list[Fetched] = []
     failed: dict[str, str] = {}
+    unreachable: dict[str, str] = {}  # ticker -> why its provider's host was given up
     for done, (ticker, future) in enumerate(futures.items(), start=1):
         outcome = future.result(raise_on_failure=False)
         report_progress("fetch", done, len(futures), ticker)
@@ -232,6 +235,8 @@ def _refresh(
         else:
             failed[ticker] = str(outcome) if isinstance(outcome, SurgewatchError) else f"{ticker}: {outcome!r}"
             logger.error("%s", failed[ticker])
+            if isinstance(outcome, UnreachableSource):
+                unreachable[ticker] = outcome.reason
     report_progress("validating prices")
     ingest = ingested(stored, fetches)
     if rewinding:
@@ -250,6 +255,9 @@ def _refresh(
         rows_ingested={t: ingest.rows_ingested.get(t, 0) for t in healthy},
         restated=ingest.restated,
     )
+    if len(unreachable) == len(universe) and len(reasons := set(unreachable.values())) == 1:
+        # One cause, the machine's network or the provider's address: said once.
+        return _nothing_published(wh, record, f"every ticker failed: {reasons.pop()}", unreachable=source.name)
     if not healthy:
         return _nothing_published(wh, record, "every ticker failed")
     if rewinding and failed:
@@ -287,11 +295,13 @@ def _refresh(
     return report
 
 
-def _nothing_published(wh: Warehouse, record: dict, message: str) -> RefreshReport:
+def _nothing_published(wh: Warehouse, record: dict, message: str, unreachable: str = "") -> RefreshReport:
     """Record a run that publishes nothing (its `runs` row only) and report it."""
     wh.record_run(RunRecord(status="failed", message=message, **record))
     get_run_logger().error("nothing published: %s", message)
-    return RefreshReport(run_id=record["run_id"], status="failed", failed=record["failed"], message=message)
+    return RefreshReport(
+        run_id=record["run_id"], status="failed", failed=record["failed"], message=message, unreachable=unreachable
+    )
 
 
 def _artifact(report: RefreshReport) -> None:

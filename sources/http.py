@@ -3,8 +3,9 @@
 `make_session` builds a `requests.Session` whose adapter retries idempotent GETs on
 connection failures, read timeouts and 429/5xx answers (exponential backoff with
 jitter, honouring Retry-After), puts `settings.http_timeout` on every request and
-keeps at least `settings.http_min_interval` seconds between requests to one host.
-`fetch` turns whatever still goes wrong after that into one `SourceError` line.
+keeps at least `settings.http_min_interval` seconds between requests to one host. Each
+retry is announced, and a host that cannot be reached is given up after a few attempts
+(sources.retries). `fetch` turns whatever still goes wrong into one `SourceError` line.
 
 That pacing is per process. Workers on several machines share one request budget per
 provider through Prefect: when a Prefect server is configured (PREFECT_API_URL) and has a
@@ -23,10 +24,10 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
-from urllib3.util.retry import Retry
 
 from surgewatch import __version__
-from surgewatch.errors import SourceError, one_line, redact
+from surgewatch.errors import SourceError, UnreachableSource, one_line, redact
+from surgewatch.sources.retries import REQUEST_FOR, AnnouncedRetry, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +90,23 @@ def shared_budget(provider: str) -> str | None:
 
 
 class _PoliteAdapter(HTTPAdapter):
-    def __init__(self, *, retry: Retry, timeout: float, throttle: _HostThrottle, budget: str | None = None):
+    def __init__(self, *, retry: AnnouncedRetry, timeout: float, throttle: _HostThrottle, budget: str | None = None):
         self.timeout = timeout
         self._throttle = throttle
         self._budget = budget
+        self._hosts = retry.hosts
         super().__init__(max_retries=retry)
+
+    def unreachable(self, url: str) -> Unreachable | None:
+        """Why requests to url's host are no longer made, if they are not."""
+        return self._hosts.unreachable(urlsplit(url).hostname or "")
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # passes requests' own keyword arguments through unchanged
         # requests has no session-wide timeout; without one a silent server hangs us forever.
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
+        url = str(request.url)
+        self._refuse_if_unreachable(url)
         if self._budget is not None:
             from prefect.concurrency.sync import rate_limit
 
@@ -106,8 +114,16 @@ class _PoliteAdapter(HTTPAdapter):
                 rate_limit(self._budget, strict=True)
             except Exception as exc:  # noqa: BLE001  (Prefect's errors vary; each means no slot)
                 raise requests.ConnectionError(f"no slot of the request budget {self._budget}: {exc}") from exc
-        self._throttle.wait(urlsplit(str(request.url)).netloc)
-        return super().send(request, **kwargs)
+        self._throttle.wait(urlsplit(url).netloc)
+        self._refuse_if_unreachable(url)  # given up while this request waited its turn
+        response = super().send(request, **kwargs)
+        self._hosts.answered(urlsplit(url).hostname or "")
+        return response
+
+    def _refuse_if_unreachable(self, url: str) -> None:
+        gone = self.unreachable(url)
+        if gone is not None:
+            raise requests.ConnectionError(f"{gone.host} given up after {gone.attempts} attempt(s): {gone.error}")
 
 
 class HttpSettings(Protocol):
@@ -131,7 +147,7 @@ def make_session(settings: HttpSettings, *, backoff_factor: float = DEFAULT_BACK
     jitter added to each wait is up to one more `backoff_factor`, so parallel runs
     that failed together do not retry in lockstep.
     """
-    retry = Retry(
+    retry = AnnouncedRetry(
         total=settings.http_retries,
         backoff_factor=backoff_factor,
         backoff_jitter=backoff_factor,
@@ -140,6 +156,7 @@ def make_session(settings: HttpSettings, *, backoff_factor: float = DEFAULT_BACK
         respect_retry_after_header=True,
         retry_after_max=RETRY_AFTER_MAX,
         raise_on_status=False,
+        provider=settings.source,
     )
     adapter = _PoliteAdapter(
         retry=retry,
@@ -171,16 +188,31 @@ def fetch(
     symbol (yahoo HTTP 404: No data found, symbol may be delisted)`` or ``timed out
     (yahoo: no answer within 20 s, 6 attempts)``. `detail_path` is where the provider's
     JSON error body keeps its explanation; `secret` is blanked out of the message.
+    A host given up as unreachable raises UnreachableSource, the same line for every
+    ticker: ``connection failed (yahoo: cannot reach query1.finance.yahoo.com: Name or
+    service not known; gave up after 3 attempts)``.
     """
+    asking_for = REQUEST_FOR.set(ticker)
     try:
         response = session.get(url, params=params, headers=headers)
     except requests.RequestException as exc:
-        message = _describe_failure(exc, provider, session.get_adapter(url))
+        adapter = session.get_adapter(url)
+        gone = adapter.unreachable(url) if isinstance(adapter, _PoliteAdapter) else None
+        if gone is not None:
+            raise UnreachableSource(ticker, redact(_describe_unreachable(gone, provider), secret)) from exc
+        message = _describe_failure(exc, provider, adapter)
         raise SourceError(ticker, redact(message, secret), transient=True) from exc
+    finally:
+        REQUEST_FOR.reset(asking_for)
     if response.ok:
         return response
     message = _describe_status(response, provider, detail_path)
     raise SourceError(ticker, redact(message, secret), transient=response.status_code in RETRY_STATUSES)
+
+
+def _describe_unreachable(gone: Unreachable, provider: str) -> str:
+    tries = f"{gone.attempts} attempt{'s' if gone.attempts > 1 else ''}"
+    return f"connection failed ({provider}: cannot reach {gone.host}: {_reason(gone.error)}; gave up after {tries})"
 
 
 def _describe_failure(exc: requests.RequestException, provider: str, adapter: BaseAdapter) -> str:
@@ -192,10 +224,16 @@ def _describe_failure(exc: requests.RequestException, provider: str, adapter: Ba
         timeout = getattr(adapter, "timeout", None)
         within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else ""
         return f"timed out ({provider}: no answer{within}{tries})"
-    reason = root.strerror if isinstance(root, OSError) and root.strerror else str(root)
+    reason = _reason(exc)
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return f"answer cut off ({provider}: {one_line(reason, DETAIL_CHARS)})"
     return f"connection failed ({provider}: {one_line(reason, DETAIL_CHARS)}{tries})"
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong in the error's own words: the OS's, when the cause is an OSError."""
+    root = _root_cause(exc)
+    return root.strerror if isinstance(root, OSError) and root.strerror else str(root)
 
 
 def _root_cause(exc: BaseException) -> BaseException:

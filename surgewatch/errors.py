@@ -59,7 +59,14 @@ class SourceError(SurgewatchError):
     def __init__(self, ticker: str, message: str, *, transient: bool = False):
         super().__init__(f"{ticker}: {message}")
         self.ticker = ticker
+        self.reason = message
         self.transient = transient
+
+
+class UnreachableSource(SourceError):
+    """The provider's host cannot be reached from this machine (its name does not resolve,
+    it refuses or cannot be routed to) and has not answered once in this run: no ticker
+    will fare better tonight, so none is retried (not transient)."""
 
 
 class WarehouseError(SurgewatchError):

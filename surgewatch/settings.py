@@ -17,6 +17,12 @@ from surgewatch.tickers import parse_tickers
 from surgewatch.vocabulary import DEFAULT_THRESHOLD
 
 Source = Literal["yahoo", "tiingo", "stooq", "csv"]
+ENV_PREFIX = "SURGEWATCH_"
+
+
+def env_name(setting: str) -> str:
+    """The environment variable of a setting: yahoo_url -> SURGEWATCH_YAHOO_URL."""
+    return ENV_PREFIX + setting.upper()
 
 
 def check_threshold(value: float) -> float:
@@ -32,7 +38,7 @@ def check_threshold(value: float) -> float:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SURGEWATCH_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True)
 
     home: Path = Path("./data")
     catalog: str | None = None
@@ -166,7 +172,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = "SURGEWATCH_" + "_".join(str(p) for p in err["loc"][:1]).upper()
+            name = env_name("_".join(str(p) for p in err["loc"][:1]))
             problems.append(f"{name}: {err['msg']}")
         raise SettingsError("bad setting " + "; ".join(problems)) from None
     # What the chosen source needs, checked here (not in the model) so that code may

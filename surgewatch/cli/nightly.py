@@ -3,7 +3,7 @@
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, get_args
 
 import typer
 
@@ -12,6 +12,11 @@ from surgewatch.tickers import parse_tickers
 
 from surgewatch.cli.app import app
 from surgewatch.cli.options import parse_date, listing
+
+# The README's first-command section runs this on a machine without internet.
+OFFLINE_REFRESH = (
+    'SURGEWATCH_SOURCE=csv SURGEWATCH_CSV_DIR=../shared/data/prices make refresh ARGS="--as-of 2026-07-31"'
+)
 
 
 @app.command(
@@ -82,11 +87,13 @@ def _run_refresh(
 
     from surgewatch.flows.refresh import refresh as refresh_flow
     from surgewatch.flows.schedule import running_server
-    from surgewatch.progress import ProgressBar
+    from surgewatch.progress import ProgressBar, RetryLines
 
     # A server that answers spares the 4–6 s of starting a temporary one for this run.
     api = running_server()
-    with temporary_settings({PREFECT_API_URL: api} if api else {}), ProgressBar(enabled=bar):
+    # Retries show on the bar; without one, as lines (--verbose shows them among Prefect's logs).
+    lines = not (bar or quiet or verbose)
+    with temporary_settings({PREFECT_API_URL: api} if api else {}), ProgressBar(enabled=bar), RetryLines(lines):
         return refresh_flow(tickers=symbols, as_of=cutoff, full=full, rewind=rewind)
 
 
@@ -96,6 +103,10 @@ def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None
 
     if as_json:
         typer.echo(json.dumps({**dataclasses.asdict(report), "exit_code": report.exit_code}, indent=2, default=str))
+        return
+    if report.unreachable:
+        # Every ticker failed for this one reason: said once, with the ways around it.
+        typer.echo(f"nothing published: {report.message}. {_ways_around(report.unreachable)}", err=True)
         return
     for message in report.failed.values():
         typer.echo(f"failed: {message}", err=True)
@@ -122,6 +133,17 @@ def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None
         )
         if report.alerts:
             typer.echo(f"alerts: {', '.join(report.alerts)}")
+
+
+def _ways_around(provider: str) -> str:
+    """What to do when the provider cannot be reached from this machine."""
+    from surgewatch.settings import Source, env_name
+
+    others = " or ".join(s for s in get_args(Source) if s not in (provider, "csv"))
+    return (
+        f"Without internet, run on the csv source: {OFFLINE_REFRESH}; "
+        f"or point {env_name(f'{provider}_url')} at a mirror; or choose another provider: {env_name('source')}={others}"
+    )
 
 
 @app.command(

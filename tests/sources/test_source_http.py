@@ -1,6 +1,7 @@
 """The shared HTTP client: retry policy, timeouts, pacing, User-Agent, and make_source."""
 
 import datetime as dt
+import logging
 import socket
 import threading
 import time
@@ -10,7 +11,8 @@ import pytest
 from surgewatch.sources import USER_AGENT, CsvSource, StooqSource, TiingoSource, YahooSource, make_session, make_source
 from surgewatch.sources.http import RETRY_STATUSES, _HostThrottle, fetch
 from surgewatch import __version__
-from surgewatch.errors import SourceError
+from surgewatch.errors import SourceError, UnreachableSource
+from surgewatch.progress import LOGGER
 from tests.fake_providers import Fault, sessions, synthetic_bars
 
 START, END = dt.date(2026, 6, 1), dt.date(2026, 6, 5)
@@ -77,13 +79,69 @@ def test_the_throttle_keeps_hosts_apart_and_is_thread_safe():
     assert 0.28 <= time.monotonic() - began < 1
 
 
-def test_a_refused_connection_is_a_source_error(fake):
+def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+def _retries(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == LOGGER and getattr(r, "step", "") == "retry"]
+
+
+def test_a_refused_connection_is_a_source_error(fake):
     settings = fake.settings(http_retries=1)
-    with pytest.raises(SourceError, match=r"^TEST: connection failed \(yahoo: .*Connection refused.*, 2 attempts\)$"):
-        fetch(make_session(settings, backoff_factor=0), f"http://127.0.0.1:{port}/x", ticker="TEST", provider="yahoo")
+    with pytest.raises(
+        SourceError,
+        match=r"^TEST: connection failed \(yahoo: cannot reach 127\.0\.0\.1: Connection refused; gave up after 2 attempts\)$",
+    ):
+        fetch(
+            make_session(settings, backoff_factor=0),
+            f"http://127.0.0.1:{_closed_port()}/x",
+            ticker="TEST",
+            provider="yahoo",
+        )
+
+
+def test_a_host_that_never_answered_is_given_up_after_three_attempts(fake, caplog):
+    caplog.set_level(logging.INFO, LOGGER)
+    session = make_session(fake.settings(http_retries=5), backoff_factor=0.01)
+    url = f"http://127.0.0.1:{_closed_port()}/x"
+    reason = "connection failed (yahoo: cannot reach 127.0.0.1: Connection refused; gave up after 3 attempts)"
+    with pytest.raises(UnreachableSource) as first:
+        fetch(session, url, ticker="IWM", provider="yahoo")
+    assert str(first.value) == f"IWM: {reason}" and not first.value.transient
+    assert _retries(caplog) == [
+        "yahoo: connection failed for IWM, retrying now (attempt 2 of 3)",
+        "yahoo: connection failed for IWM, retrying now (attempt 3 of 3)",
+    ]
+    # The next ticker is not asked for: it fails at once, with the same reason.
+    caplog.clear()
+    with pytest.raises(UnreachableSource) as second:
+        fetch(session, url, ticker="SPY", provider="yahoo")
+    assert second.value.reason == reason and _retries(caplog) == []
+
+
+def test_a_host_that_answered_keeps_its_patient_retries(fake, caplog):
+    caplog.set_level(logging.INFO, LOGGER)
+    session = make_session(fake.settings(http_retries=4), backoff_factor=0.01)
+    fetch(session, f"{fake.url}/v8/finance/chart/TEST", ticker="TEST", provider="yahoo")
+    # The same host (127.0.0.1) answered, so its refusal now may pass: five attempts.
+    with pytest.raises(SourceError) as failed:
+        fetch(session, f"http://127.0.0.1:{_closed_port()}/x", ticker="TEST", provider="yahoo")
+    assert not isinstance(failed.value, UnreachableSource) and failed.value.transient
+    assert failed.value.reason == "connection failed (yahoo: Connection refused, 5 attempts)"
+    assert [line.rsplit("(", 1)[1] for line in _retries(caplog)] == [f"attempt {n} of 5)" for n in range(2, 6)]
+
+
+def test_each_retry_is_announced_before_its_wait(fake, caplog):
+    caplog.set_level(logging.INFO, LOGGER)
+    fake.script("TEST", ["503", Fault("429", retry_after=1)])
+    fake.source("yahoo", http_retries=5).daily_prices("TEST", START, END)
+    assert _retries(caplog) == [
+        "yahoo: HTTP 503 for TEST, retrying now (attempt 2 of 6)",
+        "yahoo: HTTP 429 for TEST, retrying in 1 s (attempt 3 of 6)",
+    ]
 
 
 def test_make_source_picks_the_configured_provider(fake, tmp_path):
