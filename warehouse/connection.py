@@ -67,7 +67,8 @@ def attach(con: duckdb.DuckDBPyConnection, catalog: Catalog, *, read_only: bool,
 def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     """No file access beyond the lake's data files (so no ATTACH, COPY or reading other
     files) and no configuration changes from here on."""
-    data_path = scalar(con, f"SELECT data_path FROM ducklake_settings('{ALIAS}')")  # no bound parameter: see migrations.schema_version
+    # The alias written in, not bound: see migrations.schema_version.
+    data_path = scalar(con, f"SELECT data_path FROM ducklake_settings('{ALIAS}')")
     con.execute(f"SET allowed_directories = [{sql_literal(data_path)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
