@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import statistics
 import subprocess
 import sys
@@ -274,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year-nights", type=int, default=252, help="nights of the simulated year (0: skip)")
     parser.add_argument("--year-tickers", type=int, default=200)
     parser.add_argument("--keep-days", type=int, default=90)
-    parser.add_argument("--workdir", type=Path, default=REPO / ".bench-nightly")
+    # Outside the checkout, and kept between runs: the CSV universes take minutes to write.
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "surgewatch-bench-nightly")
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
