@@ -25,11 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 CONFIDENCE = 0.90
 _BOOTSTRAP, _PLACEBO = 1, 2
 _DRAW_ROWS = 2_048  # resamples drawn per block: part of what a seed means, keep it fixed
 _CELLS = 1 << 18  # resample × ticker cells summed at once: bounds memory, not results
+_STRIDE, _MARGIN = 16, 0.02  # percentiles: the sample a cut is read from, and how far past the rank
+_BLOCK = 32  # tickers per bootstrap product: every product has this shape (see bootstrap_ci)
 # Resample means equal to the observed one up to float rounding count as ties (as in
 # scipy.stats.permutation_test), so an exact tie never depends on summation order.
 _TIE = 100 * np.finfo(np.float64).eps
@@ -79,15 +82,17 @@ def bootstrap_ci(
     NaN where n < 2.
 
     mean_b = Σ_i c_bi · R_i / n with c_b the times resample b took return i, the draws
-    made once per event count n and shared by every ticker with that n. The sum runs
-    over i in order for every ticker alike (no BLAS product, whose last bits depend on
-    the shape and the thread count), so a ticker's figures are those it has alone.
+    made once per event count n and shared by every ticker with that n: one matrix
+    product per block of _BLOCK tickers, always of that shape (the last block padded
+    with zeros), since a product's last bits can depend on its shape; so a ticker's
+    figures are those it has alone.
     part: which stacked part (e.g. horizon) each ticker belongs to; blocks never mix them.
     """
     low = np.full(events.size.shape, np.nan)
     high = low.copy()
     part = np.zeros(events.size.shape, np.int64) if part is None else part
-    blocks = []
+    chunk = max(_BLOCK, _CELLS // resamples // _BLOCK * _BLOCK)  # tickers whose means are held at once
+    tasks = []
     for n, tickers in _groups(events.size, events.size >= 2):
         rng = np.random.default_rng([seed, _BOOTSTRAP, n])
         counts = np.empty((n, resamples))  # row i: how often each resample took return i
@@ -96,34 +101,65 @@ def bootstrap_ci(
             taken = rng.integers(0, n, size=(rows, n)) + n * np.arange(rows)[:, None]
             counts[:, first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n).T
         for members in np.split(tickers, np.flatnonzero(np.diff(part[tickers])) + 1):
-            blocks += [(block, counts) for block in np.array_split(members, -(-len(members) * resamples // _CELLS))]
+            tasks += [(members[i : i + chunk], counts) for i in range(0, len(members), chunk)]
 
-    def interval(block: np.ndarray, counts: np.ndarray) -> None:
-        values = events.matrix(block, len(counts))
-        means = np.zeros((len(block), counts.shape[1]))  # ticker × resample
-        for i, taken in enumerate(counts):
-            means += values[i][:, None] * taken
-        low[block], high[block] = percentiles(means / len(counts), ((1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2))
+    def interval(held: np.ndarray, counts: np.ndarray) -> None:
+        n = len(counts)
+        means = np.empty((len(held), counts.shape[1]))  # ticker × resample
+        for i in range(0, len(held), _BLOCK):
+            block = np.zeros((_BLOCK, n))
+            block[: len(held[i : i + _BLOCK])] = events.matrix(held[i : i + _BLOCK], n).T
+            means[i : i + _BLOCK] = (block @ counts)[: len(held[i : i + _BLOCK])] / n
+        low[held], high[held] = percentiles(means, ((1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2))
 
-    _in_threads(interval, blocks)
+    # Products this small are fastest on one BLAS thread (OpenBLAS's own threads cost ~20x
+    # here); the cores go to the chunks instead.
+    with threadpool_limits(limits=1, user_api="blas"):
+        _in_threads(interval, tasks)
     return low, high
 
 
 def percentiles(values: np.ndarray, probabilities: tuple[float, ...]) -> tuple[np.ndarray, ...]:
-    """Per row, np.quantile(row, p) with linear interpolation (numpy's default rule and
-    its rounding: h = (B − 1)·p, x_⌊h⌋ + (x_⌊h⌋+1 − x_⌊h⌋)·(h − ⌊h⌋), from the upper
-    neighbour when h − ⌊h⌋ ≥ 0.5), from one partition around every needed rank."""
+    """Per row, np.quantile(row, p) with linear interpolation (numpy's rule and rounding:
+    h = (B − 1)·p, x_⌊h⌋ + (x_⌊h⌋+1 − x_⌊h⌋)·(h − ⌊h⌋), from the upper neighbour when
+    h − ⌊h⌋ ≥ 0.5). The order statistics of an upper tail are those of −values."""
     size = values.shape[1]
-    h = [(size - 1) * p for p in probabilities]
-    ranks = sorted({int(np.floor(x)) for x in h} | {min(int(np.floor(x)) + 1, size - 1) for x in h})
-    ordered = np.partition(values, ranks, axis=1)
     out = []
-    for x in h:
-        k = int(np.floor(x))
-        below, above, t = ordered[:, k], ordered[:, min(k + 1, size - 1)], x - k
+    for p in probabilities:
+        h = (size - 1) * p
+        k, t = int(np.floor(h)), h - np.floor(h)
+        k1 = min(k + 1, size - 1)
+        if p <= 0.5:
+            below, above = _lowest(values, k, k1)
+        else:
+            above, below = (-x for x in _lowest(-values, size - 1 - k1, size - 1 - k))
         diff = above - below
         out.append(above - diff * (1 - t) if t >= 0.5 else below + diff * t)
     return tuple(out)
+
+
+def _lowest(values: np.ndarray, k: int, k1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the values of ascending ranks k ≤ k1 (0-based), for ranks in the lower tail.
+
+    A partition of every whole row is the plain way and most of the bootstrap's cost. Here
+    a cut a little past rank k1, read off every _STRIDE-th value, keeps the values at or
+    below it, and only those are partitioned; a row whose cut fell short of k1 is
+    partitioned whole, so the result is the plain one's."""
+    rows, size = values.shape
+    sample = values[:, ::_STRIDE]
+    j = min(int(np.ceil((k1 + 1) / size * sample.shape[1] + _MARGIN * sample.shape[1])), sample.shape[1] - 1)
+    kept = values <= np.partition(sample, j, axis=1)[:, j, None]
+    count = kept.sum(axis=1)
+    enough = count > k1
+    taken = np.where(enough, count, 0)
+    row_of = np.repeat(np.arange(rows), taken)
+    padded = np.full((rows, max(int(taken.max(initial=0)), k1 + 1)), np.inf)
+    padded[row_of, np.arange(len(row_of)) - (np.cumsum(taken) - taken)[row_of]] = values[kept & enough[:, None]]
+    ranks = sorted({k, k1})
+    padded = np.partition(padded, ranks, axis=1)
+    if not enough.all():
+        padded[~enough, : k1 + 1] = np.partition(values[~enough], ranks, axis=1)[:, : k1 + 1]
+    return padded[:, k], padded[:, k1]
 
 
 def _in_threads(work, tasks: list) -> None:
