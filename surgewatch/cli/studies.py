@@ -6,10 +6,11 @@ from typing import Annotated, Optional
 import typer
 
 from surgewatch.errors import InputError
+from surgewatch.sentences import glossary_lines
 from surgewatch.tickers import normalize_ticker, parse_tickers
 from surgewatch.vocabulary import DEFAULT_HORIZONS
 
-from surgewatch.cli.app import FormatOpt, app
+from surgewatch.cli.app import FormatOpt, WideOpt, app
 from surgewatch.cli.options import (
     parse_date,
     parse_count,
@@ -22,6 +23,8 @@ from surgewatch.cli.options import (
 
 @app.command(
     epilog='Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --when "prior_drawdown <= -0.10"'
+    + "\n\n\b\nWhat the figures mean (SPEC §2b, §2c):\n"
+    + "\n".join(glossary_lines("  "))
 )
 def study(
     ticker: Annotated[
@@ -51,6 +54,7 @@ def study(
     ] = "10000",
     seed: Annotated[str, typer.Option(help="Seed of those resamples: same inputs and seed, same figures.")] = "0",
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
 ) -> None:
     """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c)."""
     from surgewatch.conditional import conditional_study
@@ -70,7 +74,7 @@ def study(
         )
         for s in symbols
     ]
-    typer.echo(render_studies(documents, fmt))
+    typer.echo(render_studies(documents, fmt, wide))
 
 
 @app.command(
