@@ -84,8 +84,8 @@ def format_cell(column: str, value: object, label: object = None) -> str:
             return pp(value)
         if style in ("percent", "share"):
             return percent(value, signed=style == "percent" and round(value * 100, 2) != 0)
-        if style == "two":
-            return f"{value + 0.0:.2f}"
+        if style == "two":  # rounded first: -0.001 prints 0.00, never -0.00
+            return f"{round(value, 2) + 0.0:.2f}"
         if style == "p":
             return f"{value:.3f}"
     return str(value)
