@@ -6,6 +6,7 @@ import datetime as dt
 import polars as pl
 
 from surgewatch.formats import percent, threshold_percent
+from surgewatch.sentences import p_value, pp
 from surgewatch.vocabulary import SMALL_SAMPLE
 
 # The kinds whose message ends with the signal-or-noise line (a month that did not hold
@@ -33,14 +34,11 @@ def alert_title(alert: dict) -> str:
     return f"surgewatch: {alert['ticker']} {_month_label(alert['month'])} {alert['kind'].replace('_', ' ')} {_pct(alert['move'])}"
 
 
-def _p_value(p: float) -> str:
-    return "p<0.001" if p < 0.0005 else f"p={p:.3f}"
-
-
 def history_line(ticker: str, summary: pl.DataFrame, stats: pl.DataFrame) -> str | None:
-    """'History: +17.6% avg 12M after 14 such months (90% CI +9.1% to +26.4%); random
-    months do this well p=0.031' from the study's summary and §2b stats of `ticker`, at
-    12M or else the longest horizon with an event; None when no horizon has one."""
+    """'History: suggestive, not proven (better) at 12M: +17.6% avg after 14 such months
+    (90% CI +8.4% to +27.6%); an ordinary IWM month returned +8.4% (+9.2 pp, better);
+    p=0.083, q=0.083, 9 independent episodes' from the study's summary and §2b stats of
+    `ticker`, at 12M or else the longest horizon with an event; None when no horizon has one."""
     rows = {
         r["horizon"]: r for r in stats.filter((pl.col("ticker") == ticker) & (pl.col("n") > 0)).iter_rows(named=True)
     }
@@ -51,20 +49,24 @@ def history_line(ticker: str, summary: pl.DataFrame, stats: pl.DataFrame) -> str
     average = summary.filter((pl.col("ticker") == ticker) & (pl.col("horizon") == horizon))["average"]
     if average.is_empty() or average[0] is None:
         return None
-    n = s["n"]
+    n, mean = s["n"], average[0]
     interval = (
         f"90% CI {percent(s['ci_low'], decimals=1)} to {percent(s['ci_high'], decimals=1)}"
         if s["ci_low"] is not None
         else "one month: no interval"
     )
+    side = "level" if round(s["excess"] * 100, 1) == 0 else "better" if s["excess"] > 0 else "worse"
+    ordinary = (
+        f"an ordinary {ticker} month returned {percent(mean - s['excess'], decimals=1)} ({pp(s['excess'], 1)}, {side})"
+    )
     if s["placebo_p"] is None:
-        placebo = "every month is such a month, so no random month to compare with"
+        odds = "every month is such a month, so no random month to compare with"
     else:
-        placebo = f"random months do this well {_p_value(s['placebo_p'])}"
+        odds = f"{p_value(s['placebo_p'])}, q={s['q_value']:.3f}, {s['n_independent']} independent episodes"
     small = f"; small sample (n < {SMALL_SAMPLE})" if n < SMALL_SAMPLE else ""
     return (
-        f"History: {percent(average[0], decimals=1)} avg {horizon}M after {n} such month{'s' if n != 1 else ''} "
-        f"({interval}); {placebo}{small}"
+        f"History: {s['verdict']} at {horizon}M: {percent(mean, decimals=1)} avg after {n} such "
+        f"month{'s' if n != 1 else ''} ({interval}); {ordinary}; {odds}{small}"
     )
 
 

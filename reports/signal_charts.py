@@ -19,6 +19,7 @@ from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from surgewatch.formats import percent
+from surgewatch.sentences import headline, horizon_sentence, pp
 from surgewatch.reports.charts import BASELINE, EVENTS, FONT, MEDIAN
 from surgewatch.reports.data import ReportData
 from surgewatch.study import StudyParams
@@ -112,7 +113,8 @@ def signal_rows(data: ReportData, ticker: str) -> list[dict]:
                 "mean_tone": _tone(mean),
                 "ci": f"{_pct(s['ci_low'])} to {_pct(s['ci_high'])}" if _finite(s["ci_low"]) else _DASH,
                 "baseline": _pct(averages.get(("baseline", h))),
-                "excess": _pct(s["excess"]),
+                "excess": pp(s["excess"]) if _finite(s["excess"]) else _DASH,
+                "verdict": s["verdict"] or _DASH,
                 "excess_tone": _tone(s["excess"]),
                 "placebo_p": _p(s["placebo_p"]),
                 "percentile": _share(s["placebo_percentile"]),
@@ -127,28 +129,17 @@ def signal_rows(data: ReportData, ticker: str) -> list[dict]:
     return rows
 
 
-def verdict(data: ReportData, ticker: str) -> str | None:
-    """The longest horizon in plain words: 'At 12M the events' mean is +17.60% against
-    +9.41% for every month; random months do this well 10% of the time (p = 0.097),
-    9 of the 14 events are independent episodes.'"""
-    stats = _stats(data, ticker)
-    if stats.is_empty() or not stats["n"].max():
-        return None
-    s = stats.filter(pl.col("n") > 0).row(-1, named=True)
+def verdict(data: ReportData, ticker: str) -> list[str]:
+    """The stored verdicts in words: the headline (the strongest horizon's verdict, its
+    p, q and independent episodes), then one sentence per horizon (sentences module, as
+    the terminal and the alerts word them); empty without stored figures."""
+    stats = list(_stats(data, ticker).iter_rows(named=True))
+    if not stats:
+        return []
     averages = _averages(data, ticker)
-    h = s["horizon"]
-    words = (
-        f"At {h}M the events' mean is {_pct(averages.get(('events', h)))} against "
-        f"{_pct(averages.get(('baseline', h)))} for every month; "
-    )
-    p = s["placebo_p"]
-    if _finite(p):
-        share = "under 1%" if p < 0.005 else f"{p:.0%}"
-        words += f"random months do this well {share} of the time (p = {_p(p)}); "
-    else:
-        words += "every month is an event, so no random month to compare with; "
-    words += f"{s['n_independent']} of the {s['n']} events are independent episodes"
-    return words + (f" (small sample, n < {SMALL_SAMPLE})." if s["n"] < SMALL_SAMPLE else ".")
+    return [headline(ticker, stats)] + [
+        f"{s['horizon']}M: {horizon_sentence(s, averages.get(('events', s['horizon'])))}." for s in stats
+    ]
 
 
 def _panel_title(s: dict) -> str:

@@ -10,10 +10,11 @@ import surgewatch.transforms as tf
 from surgewatch.errors import InputError
 from surgewatch.formats import Format
 from surgewatch.output import figure_rows, render_rows
-from surgewatch.vocabulary import STATISTICS
+from surgewatch.conditions import FIELDS
+from surgewatch.vocabulary import STATISTICS, crossed
 from surgewatch.schemas import SignalSummary, validate
 from surgewatch.study import StudyResult
-from surgewatch.transforms.analogs import FEATURES, Analogs, nearest_analogs
+from surgewatch.transforms.analogs import FEATURES, Analogs, cut_at_session, nearest_analogs
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class AnalogsResult:
     summary: pl.DataFrame
     summary_all: pl.DataFrame
     horizons: tuple[int, ...]
+    features: tuple[str, ...]
 
 
 def parse_month(raw: str | None) -> dt.date | None:
@@ -37,10 +39,40 @@ def parse_month(raw: str | None) -> dt.date | None:
         raise InputError(f"--month: not a month (YYYY-MM): {raw!r}") from None
 
 
-def find_analogs(result: StudyResult, ticker: str, month: dt.date | None, top: int, universe: bool) -> AnalogsResult:
-    """The `top` past events nearest to ticker's month (default: its latest month, complete
-    or not); candidates are the study's events before that month, of ticker only unless
-    universe (then every ticker in the study)."""
+def parse_features(raw: str | None) -> tuple[str, ...]:
+    """'move,up_share' → ('move', 'up_share'); InputError naming an unknown feature."""
+    if raw is None:
+        return FEATURES
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    unknown = [n for n in names if n not in FIELDS]
+    if unknown or not names:
+        raise InputError(f"--features: {', '.join(unknown) or 'none given'}: choose from {', '.join(FIELDS)}")
+    return names
+
+
+def comparable_months(result: StudyResult, target: dict) -> pl.DataFrame:
+    """Months to compare a target with (SPEC §2c): the study's events, or for a partial
+    target of s sessions every month cut at its s-th session whose move then was past
+    the threshold (in-month features as of that session, forward returns from its end)."""
+    if target["complete"]:
+        return result.events
+    p = result.params
+    value = "adj_close" if p.basis == "total" else "close"
+    cut = cut_at_session(result.prices, result.monthly, target["sessions"], value)
+    return cut.filter(crossed(pl.col("move"), p.threshold, p.direction))
+
+
+def find_analogs(
+    result: StudyResult,
+    ticker: str,
+    month: dt.date | None,
+    top: int,
+    universe: bool,
+    features: tuple[str, ...] = FEATURES,
+) -> AnalogsResult:
+    """The `top` past months nearest to ticker's month (default: its latest month, complete
+    or not) on `features`; candidates are comparable_months before that month, of ticker
+    only unless universe (then every ticker in the study)."""
     months = result.monthly.filter(pl.col("ticker") == ticker)
     target_month: dt.date = months["month"].max() if month is None else month  # type: ignore[assignment]  # a month column's max is a date
     target = months.filter(pl.col("month") == target_month)
@@ -48,9 +80,10 @@ def find_analogs(result: StudyResult, ticker: str, month: dt.date | None, top: i
         first, last = months["month"].min(), months["month"].max()
         span = f"{first:%Y-%m} to {last:%Y-%m}"  # type: ignore[str-bytes-safe]  # a month column's min/max are dates
         raise InputError(f"--month {target_month:%Y-%m} is not in {ticker}'s data (it runs {span})")
-    earlier = result.events.filter(pl.col("month") < target_month)
+    row = target.row(0, named=True)
+    earlier = comparable_months(result, row).filter(pl.col("month") < target_month)
     candidates = earlier if universe else earlier.filter(pl.col("ticker") == ticker)
-    found = nearest_analogs(target.row(0, named=True), candidates, top)
+    found = nearest_analogs(row, candidates, top, features)
     horizons = result.params.horizons
 
     def pooled_summary(frame: pl.DataFrame, label: str) -> pl.DataFrame:
@@ -65,6 +98,7 @@ def find_analogs(result: StudyResult, ticker: str, month: dt.date | None, top: i
         summary=pooled_summary(found.nearest, "analogs"),
         summary_all=pooled_summary(found.candidates, "all candidates"),
         horizons=horizons,
+        features=features,
     )
 
 
@@ -74,8 +108,9 @@ def analogs_document(result: AnalogsResult) -> dict:
     return {
         "ticker": result.ticker,
         "month": f"{result.target['month']:%Y-%m}",
-        "features": {f: result.target[f] for f in FEATURES},
+        "features": {f: result.target[f] for f in result.features},
         "features_used": list(result.found.features),
+        "partial_sessions": None if result.target["complete"] else result.target["sessions"],
         "candidates": result.found.candidates.height,
         "left_out": result.found.left_out,
         "analogs": [
@@ -83,7 +118,8 @@ def analogs_document(result: AnalogsResult) -> dict:
                 "ticker": row["ticker"],
                 "month": f"{row['month']:%Y-%m}",
                 "distance": row["distance"],
-                **{f: row[f] for f in FEATURES},
+                "shares": {f: row[f"share_{f}"] for f in result.found.features},
+                **{f: row[f] for f in result.features},
                 **{c: row[c] for c in fwd},
             }
             for row in result.found.nearest.iter_rows(named=True)
@@ -93,7 +129,13 @@ def analogs_document(result: AnalogsResult) -> dict:
     }
 
 
-def render_analogs(document: dict, horizons: tuple[int, ...], fmt: Format) -> str:
+def _shares(shares: dict) -> str:
+    """{'move': 0.1, 'up_share': 0.7} → 'up_share 70%, move 10%' (largest first)."""
+    ranked = sorted(((v, f) for f, v in shares.items() if v is not None), reverse=True)
+    return ", ".join(f"{f} {v:.0%}" for v, f in ranked)
+
+
+def render_analogs(document: dict, horizons: tuple[int, ...], fmt: Format, wide: bool = False) -> str:
     """json: the document; table / csv: the target, its analogs with their features and
     forward returns, then the summary over the analogs and over all candidates."""
     import json
@@ -101,23 +143,29 @@ def render_analogs(document: dict, horizons: tuple[int, ...], fmt: Format) -> st
     if fmt == "json":
         return json.dumps(document, indent=2)
     fwd = [f"fwd_{h}m" for h in horizons]
-    header = ["row", "month", "ticker", "distance", *FEATURES, *fwd]
+    features = list(document["features"])
+    header = ["row", "month", "ticker", "distance", "shares", *features, *fwd]
     target = {
         "month": document["month"],
         "ticker": document["ticker"],
         **document["features"],
     }
     rows: list[list[object]] = [["target", *(target.get(c) for c in header[1:])]]
-    rows += [["analog", *(a[c] for c in header[1:])] for a in document["analogs"]]
+    rows += [
+        ["analog", *(_shares(a["shares"]) if c == "shares" else a[c] for c in header[1:])] for a in document["analogs"]
+    ]
     for section in ("summary", "summary_all"):
         by_horizon = {s["horizon"]: s for s in document[section]}
         label = "analogs" if section == "summary" else "all candidates"
         for stat in STATISTICS:
             values = [by_horizon.get(h, {}).get(stat) for h in horizons]
-            rows.append([label, stat, *([None] * (2 + len(FEATURES))), *values])
+            rows.append([label, stat, *([None] * (3 + len(features))), *values])
     title = (
         f"{document['ticker']} {document['month']}: the {len(document['analogs'])} nearest of "
         f"{document['candidates']} earlier events ({document['left_out']} left out for a missing feature); "
         f"distance on {', '.join(document['features_used']) or 'no feature'}"
     )
-    return render_rows(header, rows, fmt, title=title, label_column=1)
+    if document["partial_sessions"]:
+        title += f"; a partial month: every candidate cut at its session {document['partial_sessions']}"
+    compact = ["row", "month", "distance", "shares", "move", *fwd]
+    return render_rows(header, rows, fmt, title=title, label_column=1, compact=compact, wide=wide)

@@ -9,23 +9,35 @@ import polars as pl
 from surgewatch.conditional import ConditionalStudy, GroupFigures
 from surgewatch.formats import percent, threshold_percent
 from surgewatch.formats import Format
-from surgewatch.output import plain, figure_rows, render_rows
+from surgewatch.output import plain, figure_rows, fit_lines, render_rows
+from surgewatch.sentences import headline, horizon_sentence
 from surgewatch.study import StudyResult
 from surgewatch.transforms.significance import STATS_COLUMNS
 from surgewatch.vocabulary import SMALL_SAMPLE, STATISTICS
 
-# Rows of §2b figures under the baseline: (label, how a cell is made from a stats row).
+# Rows of §2b figures under the baseline, the verdict first and the interval beside the
+# events' mean it belongs to: (label, how a cell is made from a stats row and its mean).
 _SIGNIFICANCE_ROWS = (
-    ("excess", lambda s: s["excess"]),
-    ("90% CI", lambda s: None if s["ci_low"] is None else f"{percent(s['ci_low'])} to {percent(s['ci_high'])}"),
-    ("vs random months (p)", lambda s: s["placebo_p"]),
-    ("HAC t", lambda s: s["t_hac"]),
-    ("independent episodes", lambda s: s["n_independent"]),
-    ("q", lambda s: s["q_value"]),
-    ("sample", lambda s: "small sample" if s["n"] < SMALL_SAMPLE else None),
+    ("verdict", lambda s, mean: s["verdict"]),
+    ("events' mean", lambda s, mean: mean),
+    ("90% CI", lambda s, mean: None if s["ci_low"] is None else f"{percent(s['ci_low'])} to {percent(s['ci_high'])}"),
+    ("random months' mean", lambda s, mean: None if mean is None else mean - s["excess"]),
+    ("excess", lambda s, mean: s["excess"]),
+    ("vs random months (p)", lambda s, mean: s["placebo_p"]),
+    ("placebo draws", lambda s, mean: s["placebo_draws"]),
+    ("HAC t", lambda s, mean: s["t_hac"]),
+    ("independent episodes", lambda s, mean: s["n_independent"]),
+    ("q", lambda s, mean: s["q_value"]),
+    ("sample", lambda s, mean: "small sample" if s["n"] < SMALL_SAMPLE else None),
 )
-# Raw fractions for csv: the interval as its two ends.
-_SIGNIFICANCE_CSV = tuple(c for c in STATS_COLUMNS if c != "n")
+# Raw fractions for csv, in the table's order: the verdict, then the events' mean with its
+# interval's two ends, then the rest.
+_SIGNIFICANCE_CSV = (
+    "verdict",
+    "ci_low",
+    "ci_high",
+    *(c for c in STATS_COLUMNS if c not in ("n", "verdict", "ci_low", "ci_high")),
+)
 
 
 def _group_document(group: GroupFigures) -> dict:
@@ -131,50 +143,40 @@ def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], 
             add(section, name, [by_horizon.get(h, {}).get(name) for h in horizons])
 
     cells = (
-        _SIGNIFICANCE_ROWS if fmt == "table" else [(name, lambda s, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
+        _SIGNIFICANCE_ROWS
+        if fmt == "table"
+        else [(name, lambda s, mean, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
     )
 
-    def add_stats(section: str, figures: list[dict]) -> None:
+    def add_stats(section: str, figures: list[dict], summary: list[dict]) -> None:
         stats = {s["horizon"]: s for s in figures}
+        means = {s["horizon"]: s["average"] for s in summary}
         for label, cell in cells:
-            values = [cell(stats[h]) if h in stats else None for h in horizons]
+            values = [cell(stats[h], means.get(h)) if h in stats else None for h in horizons]
             if label == "sample" and not any(values):
                 continue  # the mark only where some horizon has a small sample
             add(section, label, values)
 
     add_figures("summary", document["summary"], STATISTICS)
     add_figures("baseline", document["baseline"], STATISTICS)
-    add_stats("stats", document["stats"])
+    add_stats("stats", document["stats"], document["summary"])
     if conditional:
         for group in ("when", "otherwise"):
             add_figures(group, document[group]["summary"], STATISTICS)
-            add_stats(group, document[group]["stats"])
+            add_stats(group, document[group]["stats"], document[group]["summary"])
         add_figures("baseline_when", document["baseline_when"], STATISTICS)
         add_figures("diff", document["diff"], ("difference", "diff_p"))
     return header, rows
 
 
 def plain_words(document: dict) -> list[str]:
-    """One line per horizon: "3M: +5.22 pp over an ordinary month; random months do this
-    well 4% of the time; 14 independent episodes" (and "small sample" under n < 10)."""
-    lines = []
-    for s in document["stats"]:
-        head = f"{s['horizon']}M: "
-        if s["n"] == 0:
-            lines.append(head + "no event has a complete window yet")
-            continue
-        words = f"{s['excess'] * 100:+.2f} pp over an ordinary month; "
-        p = s["placebo_p"]
-        if p is None:
-            words += "every month is an event, so there is no random month to compare with; "
-        else:
-            words += f"random months do this well {'under 1%' if p < 0.005 else f'{p:.0%}'} of the time; "
-        words += f"{s['n_independent']} independent episode{'s' if s['n_independent'] != 1 else ''}"
-        lines.append(head + words + (f" (small sample: n = {s['n']})" if s["n"] < SMALL_SAMPLE else ""))
-    return lines
+    """One line per horizon, as sentences.horizon_sentence words it: "3M: suggestive, not
+    proven (better): events' mean +7.64% (90% CI …) vs +2.11% for random months, …"."""
+    means = {s["horizon"]: s["average"] for s in document["summary"]}
+    return [f"{s['horizon']}M: {horizon_sentence(s, means.get(s['horizon']))}" for s in document["stats"]]
 
 
-def render_study(document: dict, fmt: Format) -> str:
+def render_study(document: dict, fmt: Format, wide: bool = False) -> str:
     """A study document in the asked format; json is the SPEC §4 object itself."""
     if fmt == "json":
         return json.dumps(document, indent=2)
@@ -185,18 +187,20 @@ def render_study(document: dict, fmt: Format) -> str:
     )
     if "condition" in document:
         title += f"; when {document['condition']}"
-    table = render_rows(header, rows, fmt, title=title, label_column=1)
+    compact = ["section", "month", "move", *(f"fwd_{h}m" for h in document["horizons"]), "when"]
+    table = render_rows(header, rows, fmt, title=title, label_column=1, compact=compact, wide=wide)
     if fmt == "csv":
         return table
     note = f"Signal or noise ({document['resamples']:,} resamples, seed {document['seed']}):"
-    return "\n".join([table, note, *(f"  {line}" for line in plain_words(document))])
+    lines = [headline(document["ticker"], document["stats"]), note, *(f"  {line}" for line in plain_words(document))]
+    return "\n".join([table, *fit_lines(lines, "      ")])
 
 
-def render_studies(documents: Sequence[dict], fmt: Format) -> str:
+def render_studies(documents: Sequence[dict], fmt: Format, wide: bool = False) -> str:
     """One study as render_study prints it; several as {"studies": [...]} in json, one
     csv with a leading ticker column, or one table per ticker."""
     if len(documents) == 1:
-        return render_study(documents[0], fmt)
+        return render_study(documents[0], fmt, wide)
     if fmt == "json":
         return json.dumps({"studies": list(documents)}, indent=2)
     if fmt == "csv":
@@ -204,4 +208,4 @@ def render_studies(documents: Sequence[dict], fmt: Format) -> str:
         lines = ["ticker," + blocks[0][0]]
         lines += [f"{d['ticker']},{line}" for d, block in zip(documents, blocks) for line in block[1:]]
         return "\n".join(lines)
-    return "\n\n".join(render_study(d, fmt) for d in documents)
+    return "\n\n".join(render_study(d, fmt, wide) for d in documents)

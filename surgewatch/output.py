@@ -10,7 +10,11 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import re
+import shutil
+import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -19,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from surgewatch.formats import Format, percent
+from surgewatch.sentences import pp
 
 # How a float prints in a table, by the name of its column: percent for the fractions
 # (by exact name: a user's `SELECT move * 100 AS move_pct` is not one), two decimals,
@@ -32,7 +37,8 @@ _TWO_DECIMALS = {"sharpe", "t_hac", "distance", "published", "computed", "differ
 _P_VALUES = {"placebo_p", "placebo_percentile", "win_p", "q_value", "diff_p"}
 # The study's statistic rows: their label, not their column, says what a cell holds.
 _ROW_STYLES = {
-    **{name: "percent" for name in ("average", "median", "max_drawdown", "excess", "difference")},
+    **{name: "percent" for name in ("average", "median", "max_drawdown", "events' mean", "random months' mean")},
+    **{name: "pp" for name in ("excess", "difference")},
     "win_rate": "share",
     "sharpe": "two",
     "HAC t": "two",
@@ -74,10 +80,12 @@ def format_cell(column: str, value: object, label: object = None) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and math.isfinite(value):
         style = _style(column, label)
+        if style == "pp":
+            return pp(value)
         if style in ("percent", "share"):
             return percent(value, signed=style == "percent" and round(value * 100, 2) != 0)
-        if style == "two":
-            return f"{value + 0.0:.2f}"
+        if style == "two":  # rounded first: -0.001 prints 0.00, never -0.00
+            return f"{round(value, 2) + 0.0:.2f}"
         if style == "p":
             return f"{value:.3f}"
     return str(value)
@@ -88,19 +96,47 @@ def figure_rows(frame: pl.DataFrame) -> list[dict]:
     return [{k: plain(v) for k, v in row.items()} for row in frame.drop("ticker", strict=False).iter_rows(named=True)]
 
 
+def terminal_width() -> int | None:
+    """The width a table must fit: COLUMNS when set, else the terminal's when stdout is
+    one; None (no limit) when output goes to a pipe or a file, so scripts see whole rows."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def fit_lines(lines: Iterable[str], indent: str = "  ") -> list[str]:
+    """Lines of prose wrapped to the terminal's width (a wrapped line goes on after
+    `indent`); unchanged without a terminal."""
+    width = terminal_width()
+    if width is None:
+        return list(lines)
+    return [part for line in lines for part in textwrap.wrap(line, width, subsequent_indent=indent) or [""]]
+
+
 def render_rows(
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
     fmt: Format,
     title: str | None = None,
     label_column: int | None = None,
+    compact: Sequence[str] | None = None,
+    wide: bool = False,
 ) -> str:
     """Rows as an aligned table, csv (raw values) or a json list of objects.
 
     label_column: the column whose value names the statistic a row holds (the study's
     summary rows), so that its cells are formatted as that statistic.
+    compact: the columns a reader needs first; on a terminal of limited width the table
+    shows only those unless `wide`. The table never grows wider than the terminal: its
+    cells wrap instead.
     """
     rows = list(rows)
+    width = terminal_width()
+    if fmt == "table" and width is not None and compact is not None and not wide:
+        keep = [i for i, column in enumerate(header) if column in compact]
+        header, rows = [header[i] for i in keep], [[r[i] for i in keep] for r in rows]
+        label_column = keep.index(label_column) if label_column is not None else None
     if fmt == "json":
         # default=str: a user's query may return times, UUIDs, lists…
         return json.dumps([dict(zip(header, map(plain, r))) for r in rows], indent=2, default=str)
@@ -113,12 +149,12 @@ def render_rows(
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(header):
         numeric = any(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows)
-        table.add_column(column, justify="right" if numeric else "left")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for r in rows:
         label = r[label_column] if label_column is not None else None
         table.add_row(*(format_cell(c, v, label) for c, v in zip(header, r)))
-    # Wide enough that no cell is cut; a terminal narrower than the table wraps it instead.
-    console = Console(width=1000, record=True, file=io.StringIO())
+    # Without a terminal, wide enough that no cell is cut or wrapped.
+    console = Console(width=width or 1000, record=True, file=io.StringIO())
     console.print(table)
     return console.export_text().rstrip("\n")
 

@@ -22,6 +22,9 @@ app = typer.Typer(
 )
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
+WideOpt = Annotated[
+    bool, typer.Option("--wide", help="Every column on a terminal (default: the columns a reader needs first).")
+]
 
 
 def main(argv: list[str] | None = None) -> int:

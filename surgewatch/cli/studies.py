@@ -6,10 +6,11 @@ from typing import Annotated, Optional
 import typer
 
 from surgewatch.errors import InputError
+from surgewatch.sentences import glossary_lines
 from surgewatch.tickers import normalize_ticker, parse_tickers
 from surgewatch.vocabulary import DEFAULT_HORIZONS
 
-from surgewatch.cli.app import FormatOpt, app
+from surgewatch.cli.app import FormatOpt, WideOpt, app
 from surgewatch.cli.options import (
     parse_date,
     parse_count,
@@ -22,6 +23,8 @@ from surgewatch.cli.options import (
 
 @app.command(
     epilog='Example: surgewatch study --ticker IWM --prices ../shared/data/prices/IWM.csv --as-of 2026-07-31 --when "prior_drawdown <= -0.10"'
+    + "\n\n\b\nWhat the figures mean (SPEC §2b, §2c):\n"
+    + "\n".join(glossary_lines("  "))
 )
 def study(
     ticker: Annotated[
@@ -51,6 +54,7 @@ def study(
     ] = "10000",
     seed: Annotated[str, typer.Option(help="Seed of those resamples: same inputs and seed, same figures.")] = "0",
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
 ) -> None:
     """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c)."""
     from surgewatch.conditional import conditional_study
@@ -70,7 +74,7 @@ def study(
         )
         for s in symbols
     ]
-    typer.echo(render_studies(documents, fmt))
+    typer.echo(render_studies(documents, fmt, wide))
 
 
 @app.command(
@@ -101,16 +105,23 @@ def analogs(
         map(str, DEFAULT_HORIZONS)
     ),
     basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
+    features: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Features of the distance, comma separated (default: move,prior_drawdown,prior_12m,up_share)."
+        ),
+    ] = None,
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
 ) -> None:
     """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c)."""
-    from surgewatch.analogs import analogs_document, find_analogs, parse_month, render_analogs
+    from surgewatch.analogs import analogs_document, find_analogs, parse_features, parse_month, render_analogs
     from surgewatch.study import run_study
 
     symbol = normalize_ticker(ticker)
     params = study_params(threshold, direction, horizons, basis)
     fmt, cutoff, target = parse_format(fmt), parse_date(as_of), parse_month(month)
-    count = parse_count(top, "--top", 1)
+    count, chosen = parse_count(top, "--top", 1), parse_features(features)
     if universe and prices is not None:
         raise InputError(
             "--universe compares with every ticker in the warehouse: drop --prices (a file holds one ticker)"
@@ -120,8 +131,8 @@ def analogs(
         raise InputError(f"{symbol} is not in the warehouse; add it with `surgewatch refresh --tickers {symbol}`")
     result = run_study(frame, params, as_of=cutoff)
     warn_missing_sessions(result)
-    found = find_analogs(result, symbol, target, count, universe)
-    typer.echo(render_analogs(analogs_document(found), params.horizons, fmt))
+    found = find_analogs(result, symbol, target, count, universe, chosen)
+    typer.echo(render_analogs(analogs_document(found), params.horizons, fmt, wide))
 
 
 @app.command(
@@ -147,7 +158,7 @@ def check_published(
 ) -> None:
     """Every published cell beside the computed one, in percent (study prints fractions);
     exit 1 when any differs by more than 0.05 pp."""
-    from surgewatch.output import render_rows
+    from surgewatch.output import fit_lines, render_rows
     from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
@@ -156,10 +167,11 @@ def check_published(
     )
     rows = [r for r in audit.rows if r[-1]] if flagged_only else audit.rows
     title = f"{symbol}: published vs computed, in percent (`study` prints fractions); tolerance {TOLERANCE_PP} pp"
-    typer.echo(render_rows(HEADER_AUDIT, rows, fmt, title=title))
+    typer.echo(render_rows(HEADER_AUDIT, rows, fmt, title=title, wide=True))
     # Notes go with the table; beside csv or json they go to stderr so the data stays parseable.
-    for note in audit.notes:
-        typer.echo(f"note: {note}", err=fmt != "table")
+    notes = [f"note: {note}" for note in audit.notes]
+    for line in fit_lines(notes, "  ") if fmt == "table" else notes:
+        typer.echo(line, err=fmt != "table")
     if audit.flagged:
         typer.echo(f"{audit.flagged} difference(s) flagged", err=True)
         raise typer.Exit(1)

@@ -13,10 +13,10 @@ from surgewatch.study import StudyParams, run_study
 APR = dt.date(2026, 4, 1)
 
 
-def stats(*rows) -> pl.DataFrame:
-    """(horizon, n, ci_low, ci_high, placebo_p) rows of ticker IWM."""
+def stats(*rows, excess: float = 0.0924, verdict: str = "beats random months") -> pl.DataFrame:
+    """(horizon, n, ci_low, ci_high, placebo_p) rows of ticker IWM; q = p, n_independent = n - 5."""
     return pl.DataFrame(
-        [("IWM", *row) for row in rows],
+        [("IWM", h, n, lo, hi, p, p, max(n - 5, 0), excess, verdict) for h, n, lo, hi, p in rows],
         schema={
             "ticker": pl.Utf8,
             "horizon": pl.Int64,
@@ -24,6 +24,10 @@ def stats(*rows) -> pl.DataFrame:
             "ci_low": pl.Float64,
             "ci_high": pl.Float64,
             "placebo_p": pl.Float64,
+            "q_value": pl.Float64,
+            "n_independent": pl.UInt32,
+            "excess": pl.Float64,
+            "verdict": pl.Utf8,
         },
         orient="row",
     )
@@ -49,28 +53,41 @@ def alert(kind: str = "provisional") -> dict:
 
 def test_the_line_quotes_the_12_month_figures():
     assert history_line("IWM", SUMMARY, STATS) == (
-        "History: +17.6% avg 12M after 14 such months (90% CI +8.4% to +27.6%); random months do this well p=0.031"
+        "History: beats random months at 12M: +17.6% avg after 14 such months (90% CI +8.4% to +27.6%); "
+        "an ordinary IWM month returned +8.4% (+9.2 pp, better); p=0.031, q=0.031, 9 independent episodes"
     )
+
+
+def test_a_history_that_trailed_says_so():
+    """QQQ's case: an events' mean below every month's is worse, never 'do this well'."""
+    trailed = stats((12, 14, -0.01, 0.18, 0.175), excess=-0.0727, verdict="no different from random months")
+    line = history_line("IWM", summary((12, 14, 0.0508)), trailed)
+    assert "an ordinary IWM month returned +12.3% (-7.3 pp, worse)" in line
+    assert line.startswith("History: no different from random months at 12M: +5.1% avg")
+    assert "do this well" not in line
 
 
 def test_without_12_months_the_longest_horizon_with_an_event():
     no_twelve = STATS.filter(pl.col("horizon") != 12)
-    assert history_line("IWM", SUMMARY, no_twelve).startswith("History: +7.6% avg 3M after 14 such months")
+    assert history_line("IWM", SUMMARY, no_twelve).startswith(
+        "History: beats random months at 3M: +7.6% avg after 14 such months"
+    )
     # A 12M row with no event yet (a young ticker) does not count as present.
     empty_twelve = stats((3, 14, 0.03, 0.12, 0.03), (12, 0, None, None, None))
-    assert history_line("IWM", SUMMARY, empty_twelve).startswith("History: +7.6% avg 3M")
+    assert history_line("IWM", SUMMARY, empty_twelve).startswith("History: beats random months at 3M: +7.6% avg")
 
 
 def test_small_samples_undefined_figures_and_tiny_p_values_are_said_plainly():
     one = history_line("IWM", summary((12, 1, 0.2)), stats((12, 1, None, None, 0.5)))
     assert one == (
-        "History: +20.0% avg 12M after 1 such month (one month: no interval); "
-        "random months do this well p=0.500; small sample (n < 10)"
+        "History: beats random months at 12M: +20.0% avg after 1 such month (one month: no interval); "
+        "an ordinary IWM month returned +10.8% (+9.2 pp, better); p=0.500, q=0.500, 0 independent episodes; "
+        "small sample (n < 10)"
     )
     every = history_line("IWM", summary((12, 5, 0.1)), stats((12, 5, 0.05, 0.15, None)))
     assert "every month is such a month, so no random month to compare with; small sample" in every
     tiny = history_line("IWM", SUMMARY, stats((12, 14, 0.1, 0.2, 1 / 10_001)))
-    assert tiny.endswith("random months do this well p<0.001")
+    assert tiny.endswith("p<0.001, q=0.000, 9 independent episodes")
 
 
 def test_no_event_with_a_forward_return_no_line():
@@ -98,9 +115,12 @@ def test_iwm_april_2026_provisional_alert_quotes_the_study(prices_dir):
     twelve = result.stats.filter(pl.col("horizon") == 12).row(0, named=True)
     assert twelve["n"] == 14
     assert body.splitlines()[-1] == (
-        f"History: +17.6% avg 12M after 14 such months (90% CI {twelve['ci_low'] * 100:+.1f}% to "
-        f"{twelve['ci_high'] * 100:+.1f}%); random months do this well p={twelve['placebo_p']:.3f}"
+        f"History: {twelve['verdict']} at 12M: +17.6% avg after 14 such months (90% CI {twelve['ci_low'] * 100:+.1f}% to "
+        f"{twelve['ci_high'] * 100:+.1f}%); an ordinary IWM month returned "
+        f"{(0.176 - twelve['excess']) * 100:+.1f}% ({twelve['excess'] * 100:+.1f} pp, better); "
+        f"p={twelve['placebo_p']:.3f}, q={twelve['q_value']:.3f}, {twelve['n_independent']} independent episodes"
     )
     assert body.splitlines()[-1] == (
-        "History: +17.6% avg 12M after 14 such months (90% CI +8.4% to +27.6%); random months do this well p=0.083"
+        "History: suggestive, not proven (better) at 12M: +17.6% avg after 14 such months (90% CI +8.4% to +27.6%); "
+        "an ordinary IWM month returned +8.4% (+9.2 pp, better); p=0.083, q=0.137, 9 independent episodes"
     )

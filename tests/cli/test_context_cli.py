@@ -231,16 +231,16 @@ class TestAnalogsCli:
         )
         assert code == 0, err
         doc = json.loads(out)
-        assert (doc["month"], doc["candidates"], doc["left_out"]) == ("2026-04", 14, 0)
+        # April is 13 sessions in: the candidates are the months +10% by their 13th session (SPEC §2c).
+        assert (doc["month"], doc["candidates"], doc["left_out"], doc["partial_sessions"]) == ("2026-04", 4, 0, 13)
         assert doc["features"]["up_share"] == pytest.approx(12 / 13)
         assert [(a["month"], round(a["distance"], 4)) for a in doc["analogs"]] == [
-            ("2024-11", 4.7059),
-            ("2019-01", 4.9669),
-            ("2016-11", 5.5237),
-            ("2003-04", 5.556),
-            ("2020-11", 5.6334),
+            ("2010-09", 4.4187),
+            ("2020-11", 5.8344),
+            ("2023-12", 6.0455),
+            ("2019-01", 7.0542),
         ]
-        assert doc["summary"][0]["n"] == 5 and doc["summary_all"][0]["n"] == 14
+        assert doc["summary"][0]["n"] == 4 and doc["summary_all"][0]["n"] == 4
 
     def test_table_shows_the_target_beside_its_analogs(self, capsys, prices_dir):
         code, out, _ = run(
@@ -256,7 +256,7 @@ class TestAnalogsCli:
             "2",
         )
         assert code == 0
-        assert "target" in out and "all candidates" in out and "4.71" in out and "+11.83%" in out
+        assert "target" in out and "all candidates" in out and "4.42" in out and "+11.83%" in out
 
     def test_an_earlier_month_only_looks_further_back(self, capsys, prices_dir):
         code, out, _ = run(

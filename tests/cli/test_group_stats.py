@@ -67,7 +67,9 @@ def test_json_and_table_carry_the_group_figures(capsys, prices_dir):
     table = capsys.readouterr().out
     rows = {tuple(cell.strip() for cell in line.split("│")[1:3]) for line in table.splitlines() if "│" in line}
     for group in ("when", "otherwise"):
-        for label in ("excess", "90% CI", "vs random months (p)", "HAC t", "independent episodes", "q"):
+        for label in ("verdict", "events' mean", "90% CI", "random months' mean", "excess", "vs random months (p)"):
+            assert (group, label) in rows
+        for label in ("placebo draws", "HAC t", "independent episodes", "q"):
             assert (group, label) in rows
     assert ("otherwise", "sample") in rows and ("when", "sample") not in rows  # n = 2 against 12 or more
 

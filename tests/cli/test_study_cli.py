@@ -132,11 +132,14 @@ class TestStudy:
             "1",
         )
         assert code == 0
-        for label in ("excess", "90% CI", "vs random months (p)", "HAC t", "independent episodes", "q"):
-            assert f"│ stats    │ {label} " in out
-        assert "+5.22%" in out and "small sample" not in out
-        assert "3M: +5.22 pp over an ordinary month; random months do this well" in out
-        assert "of the time; 14 independent episodes" in out and "(2,000 resamples, seed 1)" in out
+        labels = ["verdict", "events' mean", "90% CI", "random months' mean", "excess", "vs random months (p)"]
+        labels += ["placebo draws", "HAC t", "independent episodes", "q"]
+        shown = [line.split("│")[2].strip() for line in out.splitlines() if line.startswith("│ stats ")]
+        assert shown == labels  # the verdict first, the interval right under the events' mean
+        assert "+5.22 pp" in out and "small sample" not in out
+        assert "3M: suggestive, not proven (better): events' mean +7.45% (90% CI" in out
+        assert "+5.22 pp, better than random months; p=" in out
+        assert "IWM: suggestive, not proven (better) at 3M (p=" in out and "(2,000 resamples, seed 1)" in out
 
     def test_small_sample_is_marked(self, capsys, prices_dir):
         code, out, _ = run(

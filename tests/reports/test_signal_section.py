@@ -111,8 +111,12 @@ def test_the_table_prints_every_figure_with_the_independent_mean_beside_the_raw_
     assert twelve["ci"] == f"{s['ci_low'] * 100:+.2f}% to {s['ci_high'] * 100:+.2f}%"
     assert twelve["independent"] == f"{s['average_independent'] * 100:+.2f}%"
     assert twelve["placebo_p"] == shown_p(s["placebo_p"]) and twelve["q_value"] == shown_p(s["q_value"])
-    assert twelve["t_hac"] == f"{s['t_hac']:.2f}" and twelve["excess"] == f"{s['excess'] * 100:+.2f}%"
-    assert verdict(with_stats, "AAA").startswith("At 12M the events' mean is ")
+    assert twelve["t_hac"] == f"{s['t_hac']:.2f}" and twelve["excess"] == f"{s['excess'] * 100:+.2f} pp"
+    assert twelve["verdict"] == s["verdict"]
+    words = verdict(with_stats, "AAA")
+    assert words[0].startswith("AAA: ") and words[-1].startswith(f"12M: {s['verdict']}: events' mean ")
+    side = "better" if s["excess"] > 0 else "worse"
+    assert f"{s['excess'] * 100:+.2f} pp, {side} than random months" in words[-1]
 
 
 def test_the_page_has_the_section_per_ticker(with_stats):
@@ -121,7 +125,7 @@ def test_the_page_has_the_section_per_ticker(with_stats):
     for ticker in ("AAA", "BBB"):
         assert f'id="signal-{ticker}"' in html
         assert f'Plotly.newPlot(                        "{chart_id(ticker)}"' in html
-    assert f"{B:,} random draws per horizon, seed {SEED}." in html
+    assert f"{B:,} random draws at most per horizon, seed {SEED}." in html
     # Between the forward-return distribution and the relative performance.
     assert html.index('id="distribution"') < html.index('id="signal"') < html.index('id="performance"')
 
@@ -137,7 +141,7 @@ def test_small_samples_are_marked(with_stats):
     data = replace(with_stats, stats=small)
     assert all(r["small"] for r in signal_rows(data, "AAA"))
     assert "SMALL SAMPLE" in build_report(data)
-    assert verdict(data, "AAA").endswith("(small sample, n < 10).")
+    assert verdict(data, "AAA")[-1].endswith("(small sample: n = 4).")
 
 
 def test_chart_ids_are_safe_for_any_ticker():

@@ -1,0 +1,95 @@
+"""How a §2b result reads in words, the same in the terminal, the report and the alerts
+(SPEC §2b: lead with the verdict, the interval beside the events' mean it belongs to,
+never a sentence against the result's sign), and the glossary of the §2b/§2c terms.
+
+Ground floor: takes plain dicts of figures (a `stats` row of SPEC §4), no frames.
+"""
+
+from collections.abc import Mapping, Sequence
+
+from surgewatch.formats import percent
+from surgewatch.vocabulary import SMALL_SAMPLE
+
+# Every term a §2b/§2c table shows, one line each (`study --help`, README).
+GLOSSARY = (
+    ("verdict", "first rule that applies: too few episodes (< 5);"),
+    ("", "beats / trails random months (q <= 0.05);"),
+    ("", "suggestive, not proven (p <= 0.10); else no different"),
+    ("events' mean", "the events' average forward return at the horizon"),
+    ("90% CI", "90% bootstrap interval of the events' mean"),
+    ("random months' mean", "every month's average: what an ordinary month did"),
+    ("excess", "events' mean minus random months', in points (pp)"),
+    ("vs random months (p)", "share of random sets of months as far from ordinary"),
+    ("placebo draws", "random sets drawn for p (stops once 100 were as far)"),
+    ("HAC t", "t of the excess, for overlapping windows (Newey-West)"),
+    ("independent episodes", "events a horizon apart: windows that do not overlap"),
+    ("q", "p adjusted across the horizons (Benjamini-Hochberg)"),
+    ("diff_p", "--when: permutation p of when's minus otherwise's mean"),
+    ("distance", "analogs: Euclidean distance of standardised features"),
+    ("shares", "analogs: each feature's share of the squared distance"),
+)
+
+
+def glossary_lines(indent: str = "") -> list[str]:
+    """The glossary as "term: meaning" lines, the meanings aligned (a blank term goes
+    on with the line before)."""
+    width = max(len(term) for term, _ in GLOSSARY) + 2
+    return [f"{indent}{(term + ':') if term else '':<{width}}{meaning}" for term, meaning in GLOSSARY]
+
+
+def pp(fraction: float, decimals: int = 2) -> str:
+    """0.0553 → '+5.53 pp': a difference of two returns, in percentage points."""
+    return f"{round(fraction * 100, decimals) + 0.0:+.{decimals}f} pp"
+
+
+def p_value(p: float) -> str:
+    return "p<0.001" if p < 0.0005 else f"p={p:.3f}"
+
+
+def _versus(excess: float, decimals: int) -> str:
+    if round(excess * 100, decimals) == 0:
+        return "level with random months"
+    return f"{pp(excess, decimals)}, {'better' if excess > 0 else 'worse'} than random months"
+
+
+def horizon_sentence(stats: Mapping, events_mean: float | None, decimals: int = 2) -> str:
+    """'suggestive, not proven (better): events' mean +17.60% (90% CI +8.36% to +27.55%)
+    vs +8.36% for random months, +9.24 pp, better than random months; p=0.083, q=0.083,
+    9 independent episodes' for one horizon's stats row (SPEC §4 keys)."""
+    if not stats["n"] or events_mean is None:
+        return "no event has a complete window yet"
+    words = f"{stats['verdict']}: events' mean {percent(events_mean, decimals=decimals)}"
+    if stats["ci_low"] is not None:
+        words += (
+            f" (90% CI {percent(stats['ci_low'], decimals=decimals)} to {percent(stats['ci_high'], decimals=decimals)})"
+        )
+    baseline = events_mean - stats["excess"]
+    words += f" vs {percent(baseline, decimals=decimals)} for random months, {_versus(stats['excess'], decimals)}; "
+    if stats["placebo_p"] is None:
+        words += "every month is an event, so no random month to compare with; "
+    else:
+        words += f"{p_value(stats['placebo_p'])}, q={stats['q_value']:.3f}, "
+    k = stats["n_independent"]
+    words += f"{k} independent episode{'s' if k != 1 else ''}"
+    return words + (f" (small sample: n = {stats['n']})" if stats["n"] < SMALL_SAMPLE else "")
+
+
+def strongest(stats: Sequence[Mapping]) -> Mapping | None:
+    """The horizon whose random-month test is surest (lowest p, then q, then the longer
+    horizon); among horizons without a p, the one with the most events; None when no
+    horizon has an event."""
+    tested = [s for s in stats if s["n"] and s["placebo_p"] is not None]
+    if tested:
+        return min(tested, key=lambda s: (s["placebo_p"], s["q_value"], -s["horizon"]))
+    counted = [s for s in stats if s["n"]]
+    return max(counted, key=lambda s: (s["n"], s["horizon"])) if counted else None
+
+
+def headline(ticker: str, stats: Sequence[Mapping]) -> str:
+    """'IWM: suggestive, not proven (better) at 3M (p=0.029, q=0.058, 13 independent
+    episodes)': the strongest horizon's verdict."""
+    s = strongest(stats)
+    if s is None:
+        return f"{ticker}: no event has a complete forward window yet"
+    figures = f"{p_value(s['placebo_p'])}, q={s['q_value']:.3f}, " if s["placebo_p"] is not None else ""
+    return f"{ticker}: {s['verdict']} at {s['horizon']}M ({figures}{s['n_independent']} independent episodes)"
