@@ -160,33 +160,35 @@ def q_values(stats: pl.DataFrame) -> pl.Series:
     return joined.sort("_row")["_q"].alias("q_value")
 
 
-def population(monthly: pl.DataFrame, events: pl.DataFrame, tickers: pl.Series, horizon: int) -> Population:
-    """A at `horizon`: monthly rows with a forward return, D from the events' months."""
-    fwd = f"fwd_{horizon}m"
-    index = pl.DataFrame({"ticker": tickers, "_tid": pl.int_range(len(tickers), eager=True)})
-    rows = (
-        monthly.lazy()
-        .filter(pl.col(fwd).is_not_null())
-        .select("ticker", "month", fwd)
-        .join(events.lazy().select("ticker", "month", pl.lit(True).alias("_event")), on=["ticker", "month"], how="left")
-        .join(index.lazy(), on="ticker")
-        .sort("_tid", "month")
-        .select(
-            "_tid",
-            (pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month()).alias("_month"),
-            fwd,
-            pl.col("_event").fill_null(False),
+def populations(monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[int]) -> list[Population]:
+    """A at each horizon: monthly rows with a forward return, in (ticker, month) order,
+    D from the events' months; tickers numbered in sorted order."""
+    fwd = [f"fwd_{h}m" for h in horizons]
+    marked = (
+        monthly.select("ticker", "month", *fwd)
+        .join(
+            events.select("ticker", "month", _event=pl.lit(True)),
+            on=["ticker", "month"],
+            how="left",
+            maintain_order="left",
         )
-        .collect()
+        .with_columns(
+            _tid=(pl.col("ticker").rank("dense") - 1).cast(pl.Int64),
+            _month=pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month(),
+            _event=pl.col("_event").fill_null(False),
+        )
     )
-    return Population(
-        horizon=horizon,
-        tid=rows["_tid"].to_numpy().astype(np.int64),
-        month=rows["_month"].to_numpy(),
-        ret=rows[fwd].to_numpy(),
-        event=rows["_event"].to_numpy(),
-        tickers=len(tickers),
-    )
+    if not (
+        marked["_tid"].is_sorted() and marked.select((pl.col("_tid") * 100_000 + pl.col("_month")).is_sorted()).item()
+    ):
+        marked = marked.sort("_tid", "_month")
+    tid, month, event = (marked[c].to_numpy() for c in ("_tid", "_month", "_event"))
+    tickers = int(tid.max()) + 1 if len(tid) else 0
+    out = []
+    for h, column in zip(horizons, fwd):
+        has = marked[column].is_not_null().to_numpy()
+        out.append(Population(h, tid[has], month[has], marked[column].to_numpy()[has], event[has], tickers))
+    return out
 
 
 def signal_stats(
@@ -195,7 +197,7 @@ def signal_stats(
     """One row per (ticker of monthly, horizon) with every §2b figure; null where a
     figure is undefined. The random ones use `resamples` draws seeded by `seed`."""
     tickers = monthly["ticker"].unique().sort()
-    pops = [population(monthly, events, tickers, h) for h in horizons]
+    pops = populations(monthly, events, horizons)
     # Every horizon in one call: tickers of equal shape share the draws whatever the horizon.
     horizon_of = np.repeat(np.arange(len(pops)), len(tickers))
     ci_low, ci_high = bootstrap_ci(Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed, horizon_of)
