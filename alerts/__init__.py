@@ -9,7 +9,7 @@ published in the same version as the data that triggered it.
 from surgewatch.alerts.deliver import deliver
 from surgewatch.alerts.messages import alert_message, alert_title
 from surgewatch.alerts.outbox import settle_alerts
-from surgewatch.alerts.rules import KINDS, MAX_ATTEMPTS, alerts_due, retries_due
+from surgewatch.alerts.rules import KINDS, MAX_ATTEMPTS, alerts_due, idempotency_key, retries_due
 
 __all__ = [
     "KINDS",
@@ -18,6 +18,7 @@ __all__ = [
     "alert_title",
     "alerts_due",
     "deliver",
+    "idempotency_key",
     "retries_due",
     "settle_alerts",
 ]

@@ -1,23 +1,48 @@
 """Sending: Apprise to every target URL. Credentials in URLs never reach a message we write,
-nor a log line Apprise writes while we use it (surgewatch.targets scrubs them)."""
+nor a log line Apprise writes while we use it (surgewatch.targets scrubs them).
+
+Every alert carries its idempotency key (alerts.rules.idempotency_key) so a receiver can
+drop the rare repeat (a run killed between delivery and commit sends again): webhook
+targets (json://, form://, xml://) get it as the payload field `idempotency_key` and the
+header `Idempotency-Key`; every other target as the body's last line.
+"""
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 import apprise
 from pydantic import SecretStr
 
 from surgewatch.targets import scrubbed
 
+_WEBHOOKS = ("json", "jsons", "form", "forms", "xml", "xmls")
+KEY_HEADER = "Idempotency-Key"
+KEY_FIELD = "idempotency_key"
 
-def deliver(targets: Sequence[SecretStr], title: str, body: str) -> str | None:
+
+def _with_key(url: str, key: str) -> str:
+    """A webhook URL that also sends the key: Apprise reads `+Name=value` query arguments
+    as request headers and `:name=value` as extra payload fields."""
+    value = quote(key, safe="")
+    return f"{url}{'&' if '?' in url else '?'}+{KEY_HEADER}={value}&:{KEY_FIELD}={value}"
+
+
+def deliver(targets: Sequence[SecretStr], title: str, body: str, key: str) -> str | None:
     """Send to every target; None when all accepted it, else why not (naming targets by
     position, never by URL, since URLs carry credentials)."""
     with scrubbed(targets) as scrub:
-        notifier = apprise.Apprise()
+        webhooks, others = apprise.Apprise(), apprise.Apprise()
         for position, target in enumerate(targets, start=1):
+            url = target.get_secret_value()
+            webhook = url.split("://", 1)[0].lower() in _WEBHOOKS
             with scrub.withholding(f"alert target #{position}"):
-                if not notifier.add(target.get_secret_value()):
+                if not (webhooks.add(_with_key(url, key)) if webhook else others.add(url)):
                     return f"alert target #{position} of SURGEWATCH_ALERT_URLS is not a URL Apprise understands"
-        if not notifier.notify(title=title, body=body):
+        sent = [
+            notifier.notify(title=title, body=text)
+            for notifier, text in ((webhooks, body), (others, f"{body}\n\nAlert key: {key}"))
+            if len(notifier)
+        ]
+        if not all(sent):
             return f"delivery failed for at least one of {len(targets)} alert target(s)"
     return None

@@ -19,6 +19,12 @@ _HEADLINES = {
     "confirmed": "{ticker} closed {month} {move}: a {threshold} month, confirmed on {as_of}",
     "did_not_hold": "{ticker} closed {month} {move}, short of the {threshold} it reached earlier: the signal did not hold",
 }
+# Said when the month's as_of is before the run's (no run was published meanwhile), so a
+# subscriber knows the news is old.
+_LATE = {
+    "confirmed": ", reported {reported}",
+    "did_not_hold": " (closed on {as_of}, reported {reported})",
+}
 
 
 def _pct(value: float | None) -> str:
@@ -78,7 +84,7 @@ def alert_message(
     direction: str = "up",
     stats: pl.DataFrame | None = None,
 ) -> str:
-    """The body for one alert row (ticker, month, kind, move, as_of).
+    """The body for one alert row (ticker, month, kind, move, as_of[, reported]).
 
     events / summary / stats: the study's frames (any tickers); only the alert's ticker
     and the events before its month are counted as history. With stats (SPEC §2b), a
@@ -88,8 +94,10 @@ def alert_message(
     label = _month_label(month)
     move = alert["move"]
     signed_threshold = f"{'+' if direction == 'up' else '-'}{threshold_percent(threshold)}"
-    headline = _HEADLINES[alert["kind"]].format(
-        ticker=ticker, month=label, as_of=alert["as_of"], move=_pct(move), threshold=signed_threshold
+    reported = alert.get("reported")
+    late = _LATE.get(alert["kind"], "") if reported is not None and reported > alert["as_of"] else ""
+    headline = (_HEADLINES[alert["kind"]] + late).format(
+        ticker=ticker, month=label, as_of=alert["as_of"], move=_pct(move), threshold=signed_threshold, reported=reported
     )
     earlier = events.filter((pl.col("ticker") == ticker) & (pl.col("month") < month))
     lines = [headline, ""]

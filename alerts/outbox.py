@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from surgewatch.alerts.deliver import deliver
 from surgewatch.alerts.messages import alert_message, alert_title
-from surgewatch.alerts.rules import MAX_ATTEMPTS
+from surgewatch.alerts.rules import MAX_ATTEMPTS, idempotency_key
 
 log = logging.getLogger("surgewatch.alerts")
 
@@ -50,7 +50,7 @@ def settle_alerts(
     """
     fresh = [
         {
-            **row,
+            **{k: v for k, v in row.items() if k != "reported"},  # said in the message, not stored
             "attempts": 0,
             "created_run": run_id,
             "message": alert_message(row, events, summary, threshold, direction, stats),
@@ -67,7 +67,8 @@ def settle_alerts(
         if not targets:
             rows.append({**alert, "status": "recorded", "sent_run": None, "sent_at": None})
             continue
-        problem = deliver(targets, alert_title(alert), alert["message"])
+        key = idempotency_key(alert["ticker"], alert["month"], alert["kind"], threshold, direction)
+        problem = deliver(targets, alert_title(alert), alert["message"], key)
         attempts = alert["attempts"] + 1
         if problem is None:
             rows.append({**alert, "attempts": attempts, "status": "sent", "sent_run": run_id, "sent_at": now})

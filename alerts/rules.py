@@ -4,9 +4,14 @@
 - confirmed: the month completed past the threshold (provisional or not before);
 - did_not_hold: the month was provisional and completed short of it.
 
-Only each ticker's last two months are looked at (the current one, and the one that may
-have completed since the last run), so loading years of history sends no stale news.
+A month is news when its state may have changed since the warehouse's last published
+version: for a ticker stored before, every month from the one holding its last stored
+session on, whatever the gap (a machine down for weeks still owes the month that
+qualified meanwhile); for a ticker loaded for the first time, only its last two months,
+so loading years of history sends no stale news.
 """
+
+import datetime as dt
 
 import polars as pl
 
@@ -16,19 +21,42 @@ KINDS = ("provisional", "confirmed", "did_not_hold")
 # A failed delivery is retried by the next run, once: two attempts in all.
 MAX_ATTEMPTS = 2
 LEDGER_KEY = ["ticker", "month", "kind"]
-_RECENT_MONTHS = 2
+_FIRST_LOAD_MONTHS = 2
 
 
-def alerts_due(monthly: pl.DataFrame, ledger: pl.DataFrame, threshold: float, direction: str = "up") -> pl.DataFrame:
-    """(ticker, month, kind, move, as_of) of the alerts not yet in the ledger.
+def alerts_due(
+    monthly: pl.DataFrame,
+    ledger: pl.DataFrame,
+    threshold: float,
+    direction: str = "up",
+    since: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """(ticker, month, kind, move, as_of, reported) of the alerts not yet in the ledger.
 
     monthly: the study's monthly returns (ticker, month, as_of, complete, move);
-    ledger: the stored alerts (ticker, month, kind, …).
+    ledger: the stored alerts (ticker, month, kind, …);
+    since: (ticker, last_session) each stored ticker's last session before this run.
+    A month is looked at when month >= month_start(last_session), or, for a ticker with
+    no last session, when it is one of the ticker's last two months. `reported` is the
+    ticker's latest as_of in this run: an alert whose as_of is earlier is late (its month
+    completed while no run was published).
     """
+    previous = (
+        since if since is not None else pl.DataFrame(schema={"ticker": pl.String, "last_session": pl.Date})
+    ).lazy()
     recent = (
         monthly.lazy()
         .filter(pl.col("move").is_not_null())
-        .filter(pl.col("month").rank("ordinal", descending=True).over("ticker") <= _RECENT_MONTHS)
+        .with_columns(
+            newest=pl.col("month").rank("ordinal", descending=True).over("ticker"),
+            reported=pl.col("as_of").max().over("ticker"),
+        )
+        .join(previous.select("ticker", "last_session"), on="ticker", how="left")
+        .filter(
+            pl.when(pl.col("last_session").is_null())
+            .then(pl.col("newest") <= _FIRST_LOAD_MONTHS)
+            .otherwise(pl.col("month") >= pl.col("last_session").dt.month_start())
+        )
         .with_columns(past=crossed(pl.col("move"), threshold, direction))
     )
     sent = ledger.lazy().select(LEDGER_KEY)
@@ -52,10 +80,17 @@ def alerts_due(monthly: pl.DataFrame, ledger: pl.DataFrame, threshold: float, di
         candidates.join(sent, on=LEDGER_KEY, how="anti")
         # A month already confirmed needs no provisional (a replay of an earlier night).
         .join(confirmed, on=["ticker", "month"], how="anti")
-        .select(*LEDGER_KEY, "move", "as_of")
+        .select(*LEDGER_KEY, "move", "as_of", "reported")
         .sort(LEDGER_KEY)
         .collect()
     )
+
+
+def idempotency_key(ticker: str, month: dt.date, kind: str, threshold: float, direction: str) -> str:
+    """'QQQ:2026-05:confirmed:0.1:up': what makes an alert the same alert. A receiver that
+    has seen a key may drop the message (a crash between delivery and the ledger's commit
+    sends it again)."""
+    return f"{ticker}:{month:%Y-%m}:{kind}:{threshold:g}:{direction}"
 
 
 def retries_due(ledger: pl.DataFrame) -> pl.DataFrame:

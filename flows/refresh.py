@@ -22,7 +22,8 @@ from surgewatch.schemas import DailyPrices, validate_each_ticker
 from surgewatch.sources import make_source
 from surgewatch.sources.base import PriceSource
 from surgewatch.sources.incremental import Fetched, Ingested, fetch_incremental, ingested
-from surgewatch.errors import SourceError, SurgewatchError, UnreachableSource
+from surgewatch.calendar import refuse_future
+from surgewatch.errors import InputError, SourceError, SurgewatchError, UnreachableSource
 from surgewatch.faults import Step, reach
 from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
@@ -99,10 +100,10 @@ def compute_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | No
 
 @task(name="alerts", cache_policy=NO_CACHE)
 def send_alerts(
-    ledger: pl.DataFrame, study: StudyResult, settings: Settings, run_id: str
+    ledger: pl.DataFrame, since: pl.DataFrame, study: StudyResult, settings: Settings, run_id: str
 ) -> tuple[pl.DataFrame, list[str]]:
     p = study.params
-    due = alerts_due(study.monthly, ledger, p.threshold, p.direction)
+    due = alerts_due(study.monthly, ledger, p.threshold, p.direction, since)
     retries = retries_due(ledger)
     if due.height or retries.height:
         get_run_logger().info(
@@ -129,6 +130,7 @@ def publish(
     ingest: Ingested,
     study: StudyResult,
     stored_alerts: pl.DataFrame,
+    since: pl.DataFrame,
     settings: Settings,
 ) -> tuple[int, pl.DataFrame]:
     """Publish the run in one transaction and return its version and alert ledger.
@@ -154,7 +156,7 @@ def publish(
             direction=p.direction,
             basis=p.basis,
         )
-        ledger, notes = send_alerts(stored_alerts, study, settings, run.run_id)
+        ledger, notes = send_alerts(stored_alerts, since, study, settings, run.run_id)
         reach(Step.ALERTS)
         tx.alerts(ledger)
         if notes:
@@ -172,14 +174,20 @@ def refresh(
 ) -> RefreshReport:
     """One nightly run: ingest → transform → validate → publish (SPEC §4 `surgewatch refresh`).
 
-    An `as_of` before the last stored session is refused (nothing written) unless
-    `rewind`: then every stored ticker, not only the asked ones, is cut back to `as_of`
-    and republished, so no version mixes dates.
+    An `as_of` after today (New York) is refused before any work. One before the last
+    stored session of an asked ticker is refused (nothing written) unless `rewind`: then
+    every stored ticker, not only the asked ones, is cut back to `as_of` and
+    republished, so no version mixes dates.
     """
     logger = get_run_logger()
+    run_id = str(flow_run.id or uuid.uuid4())
+    try:
+        refuse_future(as_of)
+    except InputError as exc:
+        logger.error("refused: %s", exc)
+        return RefreshReport(run_id=run_id, status="failed", message=str(exc))
     settings: Settings = load_settings()
     universe = list(tickers or settings.tickers)
-    run_id = str(flow_run.id or uuid.uuid4())
     started = dt.datetime.now(dt.timezone.utc)
     try:
         with Warehouse.writer_lock(settings), Warehouse.open(settings) as wh:
@@ -201,22 +209,23 @@ def _refresh(
 ) -> RefreshReport:
     logger = get_run_logger()
     source = make_source(settings)
-    last_stored = wh.sql("SELECT max(date) AS last FROM prices_daily")["last"][0]
-    rewinding = as_of is not None and last_stored is not None and as_of < last_stored
-    if rewinding and not rewind:
-        message = (
-            f"--as-of {as_of} is before the last stored session ({last_stored}): publishing it would mix "
-            "dates in one version; pass --rewind to cut every ticker back to that date"
-        )
+    last_sessions = wh.last_sessions()
+    ahead = {t: d for t, d in last_sessions.iter_rows() if as_of is not None and d > as_of}
+    refused = [t for t in universe if t in ahead]
+    if refused and not rewind:
+        message = _ahead_message(as_of, universe, {t: ahead[t] for t in refused})
         logger.error("refused: %s", message)
         return RefreshReport(run_id=run_id, status="failed", message=message)
+    rewinding = rewind and bool(ahead)
     if rewinding:
-        held = wh.sql("SELECT DISTINCT ticker FROM prices_daily ORDER BY 1")["ticker"].to_list()
-        universe = universe + [t for t in held if t not in universe]
+        universe = universe + [t for t in last_sessions["ticker"] if t not in universe]
     stored = wh.prices(universe)
     if rewinding:
         stored = stored.filter(pl.col("date") <= as_of)
-    known_events = _event_keys(wh.sql("SELECT ticker, month FROM signal_events"))
+    # How far the last published version reached, per ticker: alerts are owed for every
+    # month since (after a rewind, since the date rewound to).
+    since = stored.group_by("ticker").agg(last_session=pl.col("date").max())
+    known_events = _event_keys(wh.event_months())
     logger.info(
         "run %s: %d ticker(s) from %s%s", run_id, len(universe), source.name, f", as of {as_of}" if as_of else ""
     )
@@ -270,11 +279,11 @@ def _refresh(
         return _nothing_published(wh, record, str(exc))
 
     report_progress("alerts and publish")
-    stored_alerts = wh.sql("SELECT * FROM alerts")
+    stored_alerts = wh.alerts()
     status = "partial" if failed else "published"
     run = RunRecord(status=status, **record | {"tickers": healthy})
     try:
-        snapshot, ledger = publish(wh, run, ingest, study, stored_alerts, settings)
+        snapshot, ledger = publish(wh, run, ingest, study, stored_alerts, since, settings)
     except SurgewatchError as exc:
         return _nothing_published(wh, record, str(exc))
     new_events = sorted(_event_keys(study.events) - known_events)
@@ -287,12 +296,27 @@ def _refresh(
         ingest.restated,
         new_events,
         alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
-        message=f"rewound {', '.join(universe)} to {as_of} (stored sessions ran to {last_stored})" if rewinding else "",
+        message=f"rewound {', '.join(universe)} to {as_of} (stored sessions ran to {max(ahead.values())})"
+        if rewinding
+        else "",
     )
     _artifact(report)
     reach(Step.ARTIFACT)
     logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
     return report
+
+
+def _ahead_message(as_of: dt.date | None, universe: list[str], ahead: dict[str, dt.date]) -> str:
+    """Why an --as-of before some tickers' stored sessions is refused, and what would run."""
+    others = [t for t in universe if t not in ahead]
+    named = ", ".join(f"{t} ({d})" for t, d in ahead.items())
+    way_out = f"pass --rewind to cut every ticker back to {as_of}"
+    if others:
+        way_out += f", or --tickers {','.join(others)} to bring only those up to it"
+    return (
+        f"--as-of {as_of} is before the last stored session of {named}: publishing it would mix dates "
+        f"in one version; {way_out}"
+    )
 
 
 def _nothing_published(wh: Warehouse, record: dict, message: str, unreachable: str = "") -> RefreshReport:

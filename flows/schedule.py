@@ -16,11 +16,12 @@ import requests
 from prefect.schedules import Cron, Schedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from surgewatch.calendar import NEW_YORK
 from surgewatch.errors import SettingsError
 
 # 22:30 leaves providers time to publish the day's bar after the 16:00 close.
 NIGHTLY_CRON = "30 22 * * 1-5"
-TIMEZONE = "America/New_York"
+TIMEZONE = NEW_YORK.key
 DEPLOYMENT_NAME = "nightly"
 LOCAL_SERVER = ("127.0.0.1", 4200)
 _SERVER_WAIT_SECONDS = 90

@@ -8,12 +8,31 @@ import datetime as dt
 import warnings
 from functools import lru_cache
 
+from zoneinfo import ZoneInfo
+
 import exchange_calendars as xc
 import polars as pl
+
+from surgewatch.errors import InputError
 
 # XNYS is defined from 1885 on, but building it that far back is slow; no listed
 # ETF or index we track starts before this.
 CALENDAR_START = dt.date(1980, 1, 1)
+# The exchange's clock: a session's date, and "today", are New York's.
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def today_in_new_york(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in New York (at `now`, default the current time)."""
+    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(NEW_YORK).date()
+
+
+def refuse_future(as_of: dt.date | None, option: str = "--as-of") -> None:
+    """InputError when as_of is after today in New York: that night has not happened,
+    and a run stored as of it would hold every later night back."""
+    today = today_in_new_york()
+    if as_of is not None and as_of > today:
+        raise InputError(f"{option} {as_of} is in the future (today is {today} in New York): give a date up to today")
 
 
 @lru_cache(maxsize=1)

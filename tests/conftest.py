@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,27 @@ def reference_dir() -> Path:
     if not (REFERENCE_DIR / "published_table.csv").is_file():
         pytest.skip("../shared/data/reference is absent (bare clone)")
     return REFERENCE_DIR
+
+
+@contextmanager
+def read_only_folder(folder: Path) -> Iterator[Path]:
+    """Make `folder` truly unwritable while inside: immutable (chattr +i) for root, whom
+    permission bits do not stop; mode 0555 for anyone else. Skips where neither holds."""
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+            pytest.skip("chattr +i is not supported here: no way to make a folder read-only for root")
+        undo = ["chattr", "-i", str(folder)]
+    else:
+        mode = folder.stat().st_mode
+        folder.chmod(0o555)
+        undo = None
+    try:
+        yield folder
+    finally:
+        if undo:
+            subprocess.run(undo, check=True)
+        else:
+            folder.chmod(mode)
 
 
 def free_port() -> int:

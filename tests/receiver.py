@@ -9,10 +9,12 @@ import pytest
 
 
 class Receiver:
-    """Records every POST body; `down = True` answers 503 instead (and records nothing)."""
+    """Records every POST body (and its headers, in step); `down = True` answers 503
+    instead (and records nothing)."""
 
     def __init__(self) -> None:
         self.messages: list[dict] = []
+        self.headers: list[dict[str, str]] = []
         self.down = False
         receiver = self
 
@@ -23,6 +25,7 @@ class Receiver:
                     self.send_response(503)
                 else:
                     receiver.messages.append(json.loads(body))
+                    receiver.headers.append(dict(self.headers.items()))
                     self.send_response(200)
                 self.end_headers()
 

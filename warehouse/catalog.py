@@ -2,7 +2,12 @@
 store's secret for an s3:// DATA_PATH), attach it, and name it in messages without leaking
 a password."""
 
+import dataclasses
+import os
+import shutil
 import sqlite3
+import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -34,6 +39,8 @@ class Catalog:
     target: str
     data_path: str
     store: ObjectStore | None = None
+    # Where a private copy (see readable) was taken from: the catalog messages name.
+    original: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Catalog":
@@ -75,7 +82,7 @@ class Catalog:
     @property
     def display(self) -> str:
         """The catalog for messages: the path, or the conninfo with its password masked."""
-        return f"{self.kind}:{redact(self.target)}"
+        return f"{self.kind}:{redact(self.original or self.target)}"
 
     def redact(self, text: str) -> str:
         """Mask the catalog's password and the object store's secret in an error text
@@ -88,21 +95,54 @@ class Catalog:
         connecting, so it is never 'missing' here)."""
         return self.kind != "postgres" and not Path(self.target).is_file()
 
+    def holds_data(self) -> bool:
+        """True when DATA_PATH is a local folder holding a lake's files (DuckLake keeps
+        the schema `main` in a folder of that name): the settings then say where the
+        data is, even if the catalog recorded another place (a moved or copied home)."""
+        return "://" not in self.data_path and Path(self.data_path, "main").is_dir()
+
     def attach_sql(self, *, read_only: bool, snapshot: int | None = None) -> str:
         """ATTACH takes no bound parameters, so the settings are quoted as literals.
 
-        DATA_PATH is only given when writing: DuckLake keeps the path it was created with
-        and refuses a different one, which a reader has no reason to repeat.
+        DuckLake keeps the data path it was created with and refuses a different one.
+        When DATA_PATH holds the lake's files, it is passed with OVERRIDE_DATA_PATH (for
+        this connection only; the catalog keeps its record), so a warehouse copied or
+        moved with its home opens from its new place, and a copy reads its own files.
+        Otherwise a reader uses the recorded path and a writer passes DATA_PATH, which
+        creates a new lake there or is refused as a mismatch.
         """
-        options = []
-        if read_only:
-            options.append("READ_ONLY")
-        else:
+        options = ["READ_ONLY"] if read_only else []
+        if self.holds_data():
+            options.append(f"DATA_PATH {sql_literal(self.data_path)}, OVERRIDE_DATA_PATH true")
+        elif not read_only:
             options.append(f"DATA_PATH {sql_literal(self.data_path)}")
         if snapshot is not None:
             options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
         source = sql_literal(f"ducklake:{self.kind}:{self.target}")
         return f"ATTACH {source} AS {ALIAS} ({', '.join(options)})"
+
+    def readable(self, resources: ExitStack) -> "Catalog":
+        """This catalog, or a private copy when it is a SQLite file in a folder this
+        process cannot write (a read-only mount, an immutable or another user's folder).
+
+        SQLite in WAL mode creates a -shm file beside the catalog even to read, so such a
+        folder cannot be read in place ("attempt to write a readonly database"). The copy
+        (with any -wal file, which SQLite then replays) lives until `resources` close; it
+        shows the version current when it was taken.
+        """
+        folder = Path(self.target).parent
+        if self.kind != "sqlite" or os.access(folder, os.W_OK):
+            return self
+        copies = Path(tempfile.mkdtemp(prefix="surgewatch-catalog-"))
+        resources.callback(shutil.rmtree, copies, ignore_errors=True)
+        copy = copies / Path(self.target).name
+        try:
+            for suffix in ("", "-wal"):
+                if Path(self.target + suffix).exists():
+                    shutil.copyfile(self.target + suffix, str(copy) + suffix)
+        except OSError as exc:
+            raise WarehouseError(f"cannot read the catalog {self.display}: {exc.strerror or one_line(exc)}") from None
+        return dataclasses.replace(self, target=str(copy), original=self.target)
 
     def prepare_for_writer(self) -> None:
         """Create what a writer needs before attaching: parent folders, and for SQLite the

@@ -4,6 +4,7 @@ DuckLake snapshot."""
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,8 +56,11 @@ def attach(con: duckdb.DuckDBPyConnection, catalog: Catalog, *, read_only: bool,
         if "creating a new DuckLake is explicitly disabled" in text:
             raise WarehouseError(no_warehouse(catalog)) from None
         if "does not match existing data path" in text:
+            recorded = re.search(r'existing data path in the catalog "([^"]*)"', text)
             raise WarehouseError(
-                f"SURGEWATCH_DATA_PATH is {catalog.data_path} but this warehouse keeps its files elsewhere: {text}"
+                f"SURGEWATCH_DATA_PATH is {catalog.data_path} but this warehouse keeps its files elsewhere: "
+                f"its catalog says {recorded.group(1) if recorded else 'another folder'}, and {catalog.data_path} "
+                "holds no lake; set SURGEWATCH_DATA_PATH to the folder that holds its files now"
             ) from None
         if "No snapshot found" in text:
             raise WarehouseError(f"no version {snapshot} in the warehouse; `surgewatch versions` lists them") from None

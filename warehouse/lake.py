@@ -29,6 +29,7 @@ from surgewatch.settings import Settings
 from surgewatch.warehouse import history, migrations, shell, writer
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, no_warehouse
+from surgewatch.warehouse.folders import check_writable
 from surgewatch.warehouse.locking import writer_lock
 from surgewatch.warehouse.readers import Reader
 from surgewatch.warehouse.records import RunRecord
@@ -61,6 +62,7 @@ class Warehouse:
             if read_only:
                 if catalog.is_missing_file():
                     raise WarehouseError(no_warehouse(catalog))
+                catalog = catalog.readable(resources)
             else:
                 resources.enter_context(writer_lock(settings))
                 catalog.prepare_for_writer()
@@ -76,6 +78,13 @@ class Warehouse:
         except BaseException:
             resources.close()
             raise
+
+    @staticmethod
+    def check_writable(settings: Settings) -> None:
+        """WarehouseError (one line naming the setting, path and reason) unless
+        SURGEWATCH_HOME and a local DATA_PATH are folders this process can write;
+        creates them when missing. Writers check this before any other work."""
+        check_writable(settings)
 
     @staticmethod
     def writer_lock(settings: Settings) -> AbstractContextManager[None]:
@@ -124,6 +133,19 @@ class Warehouse:
         """Stored daily prices as the raw frame (vocabulary.PRICE_COLUMNS), sorted;
         optionally only some tickers and dates <= as_of."""
         return self._reader.prices(tickers, as_of)
+
+    def last_sessions(self) -> pl.DataFrame:
+        """(ticker, last_session): the last stored session of every ticker the warehouse
+        holds, i.e. how far the current version reaches for each."""
+        return self._reader.last_sessions()
+
+    def alerts(self) -> pl.DataFrame:
+        """The alert ledger: every alert owed so far and what became of it."""
+        return self._reader.read("SELECT * FROM alerts")
+
+    def event_months(self) -> pl.DataFrame:
+        """(ticker, month) of every stored signal event."""
+        return self._reader.read("SELECT ticker, month FROM signal_events")
 
     def sql(self, query: str, snapshot: int | None = None, params: Sequence[Any] | None = None) -> pl.DataFrame:
         """A user's query, read-only, optionally as of version `snapshot` (see Reader.sql)."""

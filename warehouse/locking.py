@@ -28,6 +28,7 @@ from surgewatch.errors import WarehouseError, one_line
 from surgewatch.settings import Settings
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.extensions import connect, scalar, sql_literal
+from surgewatch.warehouse.folders import check_writable
 
 
 class RefreshInProgress(WarehouseError):
@@ -48,7 +49,6 @@ def writer_lock(settings: Settings) -> Iterator[None]:
     """Hold the writer lock of the warehouse named by settings, or raise RefreshInProgress
     at once (never wait: the nightly run would rather report than queue)."""
     home = Path(settings.home).expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
     path = home / "refresh.lock"
     key = (str(path), threading.get_ident())
     if key in _held:
@@ -58,6 +58,7 @@ def writer_lock(settings: Settings) -> Iterator[None]:
         finally:
             _held[key] -= 1
         return
+    check_writable(settings)
     catalog = Catalog.from_settings(settings)
     with ExitStack() as stack:
         stack.enter_context(_file_lock(path))

@@ -57,6 +57,10 @@ class Reader:
             [wanted, wanted, as_of, as_of],
         )
 
+    def last_sessions(self) -> pl.DataFrame:
+        """(ticker, last_session): each stored ticker's last session, by ticker."""
+        return self.read("SELECT ticker, max(date) AS last_session FROM prices_daily GROUP BY ticker ORDER BY ticker")
+
     def sql(self, query: str, snapshot: int | None = None, params: Sequence[Any] | None = None) -> pl.DataFrame:
         """Run a user's query read-only, optionally as of version `snapshot`; `params`
         binds the query's `?` placeholders (callers in code: never format values in).

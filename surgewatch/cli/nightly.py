@@ -66,11 +66,16 @@ def _run_refresh(
 ):
     import os
 
+    from surgewatch.calendar import refuse_future
     from surgewatch.settings import load_settings
+    from surgewatch.warehouse import Warehouse
 
     settings = load_settings()
     symbols = parse_tickers(tickers) if tickers else list(settings.tickers)
     cutoff = parse_date(as_of)
+    # Refused here, in one line, before the seconds Prefect takes to start.
+    refuse_future(cutoff)
+    Warehouse.check_writable(settings)
     bar = sys.stderr.isatty() and not (quiet or as_json or verbose)
     # Set before Prefect is imported (it reads them then), and inherited by the temporary
     # server it may start. Whatever the user set stays.

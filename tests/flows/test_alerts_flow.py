@@ -1,5 +1,7 @@
 """Exactly-once alerts, replaying IWM's April 2026 night by night through the real flow."""
 
+import datetime as dt
+
 from surgewatch.flows.refresh import refresh
 from tests.flows.conftest import night, query
 
@@ -63,3 +65,31 @@ def test_without_targets_the_ledger_still_records(env, prices_dir):
     refresh(tickers=["IWM"], as_of=night("2026-04-17"))
     assert query("SELECT kind, status FROM alerts").rows() == [("provisional", "recorded")]
     assert isinstance(query("SELECT message FROM alerts")["message"].item(), str)
+
+
+def test_a_month_that_qualified_while_no_run_was_published_is_sent_late_once(env, prices_dir, receiver, monkeypatch):
+    # The issue's scenario: published through 2026-05-01, then nothing until 2026-08-21.
+    # QQQ closed May +10.57% meanwhile; no run was there to see it.
+    monkeypatch.setenv("SURGEWATCH_ALERT_URLS", receiver.url)
+    tickers = ["IWM", "SPY", "QQQ"]
+    refresh(tickers=tickers, as_of=night("2026-05-01"))
+    before = len(receiver.messages)
+    later = refresh(tickers=tickers, as_of=night("2026-08-21"))
+    assert later.status == "published" and later.new_events == ["QQQ 2026-05"]
+    assert later.alerts == ["QQQ 2026-05 confirmed: sent"]
+    assert titles(receiver)[before:] == ["surgewatch: QQQ 2026-05 confirmed +10.57%"]
+    body = receiver.messages[before]["message"]
+    assert body.startswith("QQQ closed 2026-05 +10.57%: a +10% month, confirmed on 2026-05-29, reported 2026-08-21\n")
+    stored = query("SELECT ticker, kind, as_of, status, created_run FROM alerts WHERE month = DATE '2026-05-01'")
+    assert stored.rows() == [("QQQ", "confirmed", dt.date(2026, 5, 29), "sent", later.run_id)]
+    refresh(tickers=tickers, as_of=night("2026-08-21"))
+    assert len(receiver.messages) == before + 1
+
+
+def test_every_alert_carries_its_idempotency_key_as_a_field_and_a_header(env, prices_dir, receiver, monkeypatch):
+    monkeypatch.setenv("SURGEWATCH_ALERT_URLS", receiver.url)
+    refresh(tickers=["IWM"], as_of=night("2026-04-17"))
+    assert receiver.messages[0]["idempotency_key"] == "IWM:2026-04:provisional:0.1:up"
+    assert receiver.headers[0]["Idempotency-Key"] == "IWM:2026-04:provisional:0.1:up"
+    # The fields Apprise always sends are untouched.
+    assert receiver.messages[0]["title"] == "surgewatch: IWM 2026-04 provisional +11.20%"

@@ -54,7 +54,8 @@ from tests.reliability.helpers import (
     write_csvs,
 )
 from tests.reliability.launcher import Launcher
-from tests.factories import open_read_only
+from tests.factories import make_run, open_read_only, publish, settings_for
+from surgewatch.warehouse import Warehouse
 
 TICKERS = ["AAA", "BBB"]
 TRIALS = int(os.environ.get("SURGEWATCH_CRASH_TRIALS", "12"))
@@ -133,6 +134,17 @@ class Lab:
             os.kill(pid, signal.SIGKILL)
         code = self.launcher.wait(pid, RUN_TIMEOUT)
         return code, out.read_text(errors="replace"), time.monotonic() - started
+
+
+def test_the_trials_compare_every_result_table_the_warehouse_has(tmp_path):
+    """A table added to the warehouse's results (signal_stats, …) is checked for lost or
+    mixed rows after every kill without touching the trials."""
+    with Warehouse.open(settings_for(tmp_path / "home")) as wh:
+        publish(wh, make_run("run-1"))
+    with open_read_only(tmp_path / "home") as wh:
+        tables = set(content(wh))
+        assert {"signal_stats", "signal_summary", "signal_events", "month_end", "prices_daily"} <= tables
+        assert tables == set(wh.sql("SHOW TABLES")["name"]) - {"alerts", "runs", "schema_version"}
 
 
 def _lock_is_free(home: Path) -> bool:

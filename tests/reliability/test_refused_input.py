@@ -19,6 +19,7 @@ from surgewatch.sources import make_source
 from surgewatch.cli import main
 from surgewatch.errors import InputError
 from surgewatch.settings import Settings
+from tests.conftest import read_only_folder
 from tests.fake_providers import TEST_TOKEN
 from tests.reliability.figures import FIGURES
 
@@ -200,3 +201,53 @@ def test_the_console_script_stops_too(tmp_path):
         == "error: bad setting SURGEWATCH_THRESHOLD: Input should be a valid number, unable to parse string as a number"
     )
     assert not (tmp_path / "home").exists()
+
+
+# (setting, value, what the one line says); {file}, {missing} and {home} as above, and a
+# home made truly read-only for the test.
+BAD_HOMES = [
+    ("SURGEWATCH_HOME", "/proc/surgewatch-home", "is not a folder surgewatch can write: No such file or directory"),
+    ("SURGEWATCH_HOME", "{missing}/home", "its parent folder {missing} does not exist"),
+    ("SURGEWATCH_HOME", "{file}/home", "its parent {file} is not a folder"),
+    ("SURGEWATCH_HOME", "{read_only}", "is not a folder surgewatch can write: "),
+    (
+        "SURGEWATCH_DATA_PATH",
+        "/proc/surgewatch-lake",
+        "is not a folder surgewatch can write: No such file or directory",
+    ),
+    ("SURGEWATCH_DATA_PATH", "{missing}/lake", "its parent folder {missing} does not exist"),
+    ("SURGEWATCH_DATA_PATH", "{read_only}", "is not a folder surgewatch can write: "),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "reason"), BAD_HOMES, ids=[f"{v}={x}" for v, x, _ in BAD_HOMES])
+def test_an_unwritable_home_is_one_line_before_any_work(
+    variable, value, reason, fake_providers, tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "read-only").mkdir()
+    names = {"file": tmp_path / "a-file", "missing": tmp_path / "missing", "read_only": tmp_path / "read-only"}
+    path = value.format(**names)
+    for name in list(os.environ):
+        if name.startswith("SURGEWATCH_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SURGEWATCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SURGEWATCH_YAHOO_URL", fake_providers.url)
+    monkeypatch.setenv(variable, path)
+    with read_only_folder(tmp_path / "read-only"):
+        code = main(["refresh", "--tickers", "IWM"])
+    err = capsys.readouterr().err.strip()
+    _refusal(variable, path, code == 1 and len(err.splitlines()) == 1, err)
+    assert code == 1 and err.startswith(f"error: {variable} {path}") and reason.format(**names) in err, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert fake_providers.count() == 0
+
+
+def test_a_night_from_the_future_is_one_line_before_any_work(fake_providers, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SURGEWATCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SURGEWATCH_YAHOO_URL", fake_providers.url)
+    code = main(["refresh", "--tickers", "IWM", "--as-of", "2030-01-01"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith("error: --as-of 2030-01-01 is in the future (today is ") and "\n" not in err
+    assert not (tmp_path / "home").exists() and fake_providers.count() == 0

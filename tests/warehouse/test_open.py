@@ -1,5 +1,6 @@
 """Opening: creation, migrations, read-only refusals, the SQL sandbox and the shell."""
 
+import shutil
 import sqlite3
 import os
 import subprocess
@@ -11,6 +12,7 @@ from surgewatch.errors import WarehouseError
 from surgewatch.warehouse import MIGRATIONS, Migration, Warehouse
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import Catalog
+from tests.conftest import read_only_folder
 
 
 def test_read_only_open_of_a_missing_warehouse_says_run_refresh(settings):
@@ -138,6 +140,40 @@ def test_a_different_data_path_for_an_existing_warehouse_is_refused(settings, bu
         Warehouse.open(moved)
     with Warehouse.open(moved, read_only=True) as wh:  # readers use the stored path
         assert wh.sql("SELECT count(*) AS n FROM runs")["n"][0] == 0
+
+
+def test_a_warehouse_in_a_read_only_folder_can_still_be_read(settings, build):
+    with Warehouse.open(settings) as wh:
+        build.publish(wh, build.run("run-1"))
+    with read_only_folder(settings.home):
+        # What sql, versions, study and report read, through the same methods they use.
+        with Warehouse.open(settings, read_only=True) as wh:
+            assert wh.sql("SELECT count(*) AS n FROM runs")["n"][0] == 1
+            assert wh.sql("SELECT count(*) AS n FROM signal_events", snapshot=2)["n"][0] == 0
+            assert wh.versions()["run_id"].to_list()[-1] == "run-1"
+            assert wh.prices(["AAA"]).height == len(build.sessions)
+        with pytest.raises(WarehouseError, match=r"SURGEWATCH_HOME .*home is not a folder surgewatch can write: "):
+            Warehouse.open(settings)
+        assert sorted(p.name for p in settings.home.iterdir()) == ["catalog.sqlite", "lake", "refresh.lock"]
+
+
+@pytest.mark.parametrize("how", ["moved", "copied"])
+def test_a_home_moved_or_copied_opens_from_its_new_place_with_its_own_files(how, build, tmp_path):
+    old, new = build.settings(tmp_path / "old"), build.settings(tmp_path / "new")
+    with Warehouse.open(old) as wh:
+        build.publish(wh, build.run("run-1"))
+    (shutil.move if how == "moved" else shutil.copytree)(old.home, new.home)
+    if how == "copied":
+        shutil.rmtree(old.home / "lake")  # so reading the old place's files would fail
+    with Warehouse.open(new, read_only=True) as wh:
+        assert wh.prices(["AAA"]).height == len(build.sessions)  # reads the Parquet files
+    with Warehouse.open(new) as wh:
+        bumped = build.prices(bump={("AAA", build.sessions[-1]): 999.0})
+        build.publish(wh, build.run("run-2"), prices=bumped, replace=["AAA"])
+    with Warehouse.open(new, read_only=True) as wh:
+        assert wh.sql("SELECT count(*) AS n FROM runs")["n"][0] == 2
+        assert wh.prices(["AAA"])["close"].max() == 999.0
+        assert wh.sql("SELECT data_path FROM ducklake_settings('lake')")["data_path"][0] == f"{new.home / 'lake'}/"
 
 
 def test_a_postgres_password_never_reaches_a_message(build, tmp_path):
