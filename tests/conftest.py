@@ -24,6 +24,10 @@ SHARED = REPO.parent / "shared"
 PRICES_DIR = SHARED / "data" / "prices"
 REFERENCE_DIR = SHARED / "data" / "reference"
 
+# Tables fit COLUMNS when it is set (surgewatch.output.terminal_width); pytest-xdist's
+# workers set it to 80, a developer's shell may too. Tests that need a width set their own.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 # Prefect and friends must never phone home from a test run.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
