@@ -133,9 +133,10 @@ class Warehouse:
         """Every version with its time, run_id, message and changed tables."""
         return history.versions(self._reader)
 
-    def diff(self, a: int, b: int) -> pl.DataFrame:
-        """Result rows that differ between versions a and b (see history.diff)."""
-        return history.diff(self._reader, a, b)
+    def diff(self, a: int, b: int, tables: Sequence[str] | None = None) -> pl.DataFrame:
+        """Result rows (of all result tables, or of `tables`) that differ between versions
+        a and b (see history.diff)."""
+        return history.diff(self._reader, a, b, tables)
 
     def shell_command(self) -> list[str]:
         """The argv of the DuckDB CLI on this warehouse, read-only (see shell.shell_command)."""
