@@ -48,6 +48,8 @@ class RefreshReport:
     message: str = ""
     # The provider whose host no ticker could reach, when that is why nothing was published.
     unreachable: str = ""
+    # The schema migrations this run applied, each number → the version it became.
+    migrations: dict[int, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -288,6 +290,7 @@ def _refresh(
         new_events,
         alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
         message=f"rewound {', '.join(universe)} to {as_of} (stored sessions ran to {last_stored})" if rewinding else "",
+        migrations=wh.migrated,
     )
     _artifact(report)
     reach(Step.ARTIFACT)

@@ -38,8 +38,17 @@ from surgewatch.warehouse.staging import Stager
 class Warehouse:
     """An open warehouse. Use `Warehouse.open(settings)` as a context manager."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, catalog: Catalog, *, read_only: bool, resources: ExitStack):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        catalog: Catalog,
+        *,
+        read_only: bool,
+        resources: ExitStack,
+        migrated: dict[int, int] | None = None,
+    ):
         self._con = con
+        self._migrated = migrated or {}
         self._catalog = catalog
         self._read_only = read_only
         self._reader = Reader(con, catalog, resources, locked_down=read_only)
@@ -67,12 +76,13 @@ class Warehouse:
             con = catalog.connect()
             resources.callback(con.close)
             attach(con, catalog, read_only=read_only)
+            migrated = None
             if read_only:
                 migrations.check_schema(con, catalog)
                 lock_down(con)
             else:
-                migrations.migrate(con)
-            return cls(con, catalog, read_only=read_only, resources=resources)
+                migrated = migrations.migrate(con)
+            return cls(con, catalog, read_only=read_only, resources=resources, migrated=migrated)
         except BaseException:
             resources.close()
             raise
@@ -93,6 +103,12 @@ class Warehouse:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def migrated(self) -> dict[int, int]:
+        """The migrations this open applied, each number → the version it became (on a
+        new warehouse every migration, from version 1)."""
+        return dict(self._migrated)
 
     def schema_version(self) -> int:
         """The number of the last migration applied to this warehouse (0: none)."""
