@@ -49,6 +49,8 @@ class RefreshReport:
     message: str = ""
     # The provider whose host no ticker could reach, when that is why nothing was published.
     unreachable: str = ""
+    # The schema migrations this run applied, each number → the version it became.
+    migrations: dict[int, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -299,6 +301,7 @@ def _refresh(
         message=f"rewound {', '.join(universe)} to {as_of} (stored sessions ran to {max(ahead.values())})"
         if rewinding
         else "",
+        migrations=wh.migrated,
     )
     _artifact(report)
     reach(Step.ARTIFACT)

@@ -1,9 +1,12 @@
 """The report's context section (SPEC §2c), per ticker: its events split by the article's
 own context, a correction of 10% or more before the month, and the past events nearest
-to its latest month (pure: ReportData in, figures out).
+to its latest event (pure: ReportData in, figures out).
 
 The split is the study's (surgewatch.conditional) run on the stored events and months;
-the analogs are transforms.analogs' on the stored context fields.
+the analogs are the `analogs` command's (transforms.analogs) on the stored context
+fields and daily closes: a partial target is compared with every earlier month cut at
+its session. A month that did not qualify is no target: the report matches the latest
+event, which is the latest month only when that month qualified.
 """
 
 from dataclasses import dataclass
@@ -16,8 +19,9 @@ from surgewatch.conditions import parse_condition
 from surgewatch.output import format_cell
 from surgewatch.reports.charts import event_label
 from surgewatch.reports.data import ReportData
+from surgewatch.sentences import feature_shares
 from surgewatch.study import StudyParams
-from surgewatch.transforms.analogs import Analogs, nearest_analogs
+from surgewatch.transforms.analogs import Analogs, comparable_months, nearest_analogs
 from surgewatch.vocabulary import SMALL_SAMPLE
 
 CORRECTION = parse_condition("prior_drawdown <= -0.10")
@@ -30,7 +34,7 @@ _STUDY = StudyParams()
 
 @dataclass(frozen=True)
 class TickerContext:
-    """One ticker's split and analogs. target: the latest month's row of month_end."""
+    """One ticker's split and analogs. target: the latest event's row of month_end."""
 
     ticker: str
     split: ConditionalStudy
@@ -38,14 +42,21 @@ class TickerContext:
     analogs: Analogs
 
 
-def ticker_context(data: ReportData, ticker: str) -> TickerContext:
+def ticker_context(data: ReportData, ticker: str) -> TickerContext | None:
     """The CORRECTION split of ticker's events (SPEC §2c, with the study's resamples and
-    seed) and the TOP events before its latest month nearest to that month."""
+    seed) and the TOP earlier months nearest to its latest event, compared like with like
+    (transforms.analogs.comparable_months); None for a ticker without events."""
     mine = pl.col("ticker") == ticker
     events, months = data.events.filter(mine), data.month_end.filter(mine)
+    if events.is_empty():
+        return None
     split = split_events(events, months, CORRECTION, data.horizons, _STUDY.resamples, _STUDY.seed)
-    target = months.sort("month").row(-1, named=True)
-    analogs = nearest_analogs(target, events.filter(pl.col("month") < target["month"]), TOP)
+    latest = events["month"].max()
+    target = months.filter(pl.col("month") == latest).row(0, named=True)
+    study = data.studies.filter(mine).row(0, named=True)
+    closes = data.closes.filter(mine)
+    comparable = comparable_months(events, closes, months, target, study["threshold"], study["direction"], "price")
+    analogs = nearest_analogs(target, comparable.filter(pl.col("month") < latest), TOP)
     return TickerContext(ticker=ticker, split=split, target=target, analogs=analogs)
 
 
@@ -110,7 +121,14 @@ def context_view(context: TickerContext, horizons: tuple[int, ...]) -> dict:
         "diff_p": _p(_by_horizon(split.diff, "diff_p", horizons)),
         "target": {**context.target, "label": event_label(context.target)},
         "used": found.features,
-        "analogs": [{**a, "forward": [a[c] for c in fwd]} for a in found.nearest.iter_rows(named=True)],
+        "analogs": [
+            {
+                **a,
+                "forward": [a[c] for c in fwd],
+                "shares": feature_shares({f: a[f"share_{f}"] for f in found.features}),
+            }
+            for a in found.nearest.iter_rows(named=True)
+        ],
         "candidates": found.candidates.height,
         "left_out": found.left_out,
         "analogs_average": _by_horizon(tf.horizon_summary(found.nearest, horizons), "average", horizons),

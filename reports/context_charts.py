@@ -1,7 +1,7 @@
-"""The context section's chart: each ticker's latest month beside its nearest past events
+"""The context section's chart: each ticker's latest event beside its nearest past events
 (SPEC §2c analogs), their month-end closes rebased to 1 at their month.
 
-The latest month has no future yet, so it is drawn from 12 months before it to it: the
+The latest event has little or no future yet, so it is drawn from 12 months before it to it: the
 run-up its features (prior drawdown, prior 12 months) describe. Its analogs are drawn over
 the same 12 months before theirs and the 12 after: how alike the run-ups were, and what
 followed.
@@ -22,7 +22,7 @@ ANALOG = "rgba(31, 95, 191, 0.55)"  # charts.EVENTS, see-through where the lines
 
 
 def analogs_figure(data: ReportData, contexts: Sequence[TickerContext]) -> go.Figure:
-    """One panel per ticker: the latest month's run-up (orange, thick), its analogs' paths
+    """One panel per ticker: the latest event's run-up (orange, thick), its analogs' paths
     from BEFORE months before their month to charts.PATH_MONTHS after (each named at its
     last point, its distance on hover) and their median."""
     anchors = pl.concat(
@@ -37,10 +37,11 @@ def analogs_figure(data: ReportData, contexts: Sequence[TickerContext]) -> go.Fi
     ]
     fig, cells = charts._grid(tuple(c.ticker for c in contexts), titles, shared_yaxes=True)
     hover = "%{customdata}: %{y:.3f} at %{x:+d} months<extra></extra>"
+    legend_shown = False
     for i, (context, (row, col)) in enumerate(zip(contexts, cells)):
         mine = paths.filter(pl.col("ticker") == context.ticker)
         analogs = mine.filter(pl.col("anchor").is_in(context.analogs.nearest["month"].implode()))
-        for j, analog in enumerate(context.analogs.nearest.iter_rows(named=True)):
+        for analog in context.analogs.nearest.iter_rows(named=True):
             path = analogs.filter(pl.col("anchor") == analog["month"])
             label = f"{analog['month']:%Y-%m}"
             fig.add_trace(
@@ -54,13 +55,14 @@ def analogs_figure(data: ReportData, contexts: Sequence[TickerContext]) -> go.Fi
                     textfont={"size": 10, "color": charts.EVENTS},
                     name="its nearest earlier events",
                     legendgroup="analogs",
-                    showlegend=i == 0 and j == 0,
+                    showlegend=not legend_shown,  # once, on the first ticker that has analogs
                     line={"color": ANALOG, "width": 1.5},
                     hovertemplate=hover,
                 ),
                 row=row,
                 col=col,
             )
+            legend_shown = True
         median = analogs.group_by("k").agg(pl.col("value").median(), pl.len().alias("n")).sort("k")
         fig.add_trace(
             go.Scatter(
@@ -85,7 +87,7 @@ def analogs_figure(data: ReportData, contexts: Sequence[TickerContext]) -> go.Fi
                 y=current["value"],
                 customdata=[label] * current.height,
                 mode="lines+markers",
-                name="the latest month and its run-up",
+                name="the latest event and its run-up",
                 legendgroup="current",
                 showlegend=i == 0,
                 line={"color": charts.HIGHLIGHT, "width": 3.5},

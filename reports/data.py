@@ -37,7 +37,19 @@ _EVENT_COLUMNS = (
 )
 # SPEC §2c: the context section's split and analogs read these (and its summaries the drawdowns).
 _CONTEXT_COLUMNS = (*drawdown_columns(DEFAULT_HORIZONS), "prior_drawdown", "prior_12m", "up_share")
-_MONTH_END_COLUMNS = ("ticker", "month", "as_of", "complete", "close", "move", *HORIZON_COLUMNS, *_CONTEXT_COLUMNS)
+# sessions, up_sessions: a partial month's analogs are the earlier months cut at its session.
+_MONTH_END_COLUMNS = (
+    "ticker",
+    "month",
+    "as_of",
+    "complete",
+    "close",
+    "move",
+    "sessions",
+    "up_sessions",
+    *HORIZON_COLUMNS,
+    *_CONTEXT_COLUMNS,
+)
 _SUMMARY_COLUMNS = ("ticker", "kind", "horizon", *STATISTICS)
 
 

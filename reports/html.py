@@ -267,7 +267,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
     studies = set(data.studies.select("threshold", "direction", "basis").iter_rows())
     common = next(iter(studies)) if len(studies) == 1 else None
     latest = charts.latest_events(data)
-    contexts = [context.ticker_context(data, t) for t in data.tickers]
+    contexts = [c for t in data.tickers if (c := context.ticker_context(data, t)) is not None]
     figures = dict(
         zip(
             CHART_IDS,

@@ -11,10 +11,11 @@ from surgewatch.errors import InputError
 from surgewatch.formats import Format
 from surgewatch.output import figure_rows, render_rows
 from surgewatch.conditions import FIELDS
-from surgewatch.vocabulary import STATISTICS, crossed
+from surgewatch.sentences import feature_shares
+from surgewatch.vocabulary import STATISTICS
 from surgewatch.schemas import SignalSummary, validate
 from surgewatch.study import StudyResult
-from surgewatch.transforms.analogs import FEATURES, Analogs, cut_at_session, nearest_analogs
+from surgewatch.transforms.analogs import FEATURES, Analogs, comparable_months, nearest_analogs
 
 
 @dataclass(frozen=True)
@@ -50,18 +51,6 @@ def parse_features(raw: str | None) -> tuple[str, ...]:
     return names
 
 
-def comparable_months(result: StudyResult, target: dict) -> pl.DataFrame:
-    """Months to compare a target with (SPEC §2c): the study's events, or for a partial
-    target of s sessions every month cut at its s-th session whose move then was past
-    the threshold (in-month features as of that session, forward returns from its end)."""
-    if target["complete"]:
-        return result.events
-    p = result.params
-    value = "adj_close" if p.basis == "total" else "close"
-    cut = cut_at_session(result.prices, result.monthly, target["sessions"], value)
-    return cut.filter(crossed(pl.col("move"), p.threshold, p.direction))
-
-
 def find_analogs(
     result: StudyResult,
     ticker: str,
@@ -81,7 +70,10 @@ def find_analogs(
         span = f"{first:%Y-%m} to {last:%Y-%m}"  # type: ignore[str-bytes-safe]  # a month column's min/max are dates
         raise InputError(f"--month {target_month:%Y-%m} is not in {ticker}'s data (it runs {span})")
     row = target.row(0, named=True)
-    earlier = comparable_months(result, row).filter(pl.col("month") < target_month)
+    p = result.params
+    value = "adj_close" if p.basis == "total" else "close"
+    comparable = comparable_months(result.events, result.prices, result.monthly, row, p.threshold, p.direction, value)
+    earlier = comparable.filter(pl.col("month") < target_month)
     candidates = earlier if universe else earlier.filter(pl.col("ticker") == ticker)
     found = nearest_analogs(row, candidates, top, features)
     horizons = result.params.horizons
@@ -129,12 +121,6 @@ def analogs_document(result: AnalogsResult) -> dict:
     }
 
 
-def _shares(shares: dict) -> str:
-    """{'move': 0.1, 'up_share': 0.7} → 'up_share 70%, move 10%' (largest first)."""
-    ranked = sorted(((v, f) for f, v in shares.items() if v is not None), reverse=True)
-    return ", ".join(f"{f} {v:.0%}" for v, f in ranked)
-
-
 def render_analogs(document: dict, horizons: tuple[int, ...], fmt: Format, wide: bool = False) -> str:
     """json: the document; table / csv: the target, its analogs with their features and
     forward returns, then the summary over the analogs and over all candidates."""
@@ -152,7 +138,8 @@ def render_analogs(document: dict, horizons: tuple[int, ...], fmt: Format, wide:
     }
     rows: list[list[object]] = [["target", *(target.get(c) for c in header[1:])]]
     rows += [
-        ["analog", *(_shares(a["shares"]) if c == "shares" else a[c] for c in header[1:])] for a in document["analogs"]
+        ["analog", *(feature_shares(a["shares"]) if c == "shares" else a[c] for c in header[1:])]
+        for a in document["analogs"]
     ]
     for section in ("summary", "summary_all"):
         by_horizon = {s["horizon"]: s for s in document[section]}

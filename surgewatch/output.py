@@ -166,7 +166,8 @@ def diff_rows(diff: pl.DataFrame, keys: dict[str, tuple[str, ...]], fmt: Format)
     """Warehouse.diff's added/removed rows (JSON) as one line per changed field, keyed by
     the table's key: a row removed and added again under one key is a change of the
     fields that differ, old → new. A row only added or only removed lists its fields.
-    In a table the values are formatted as their field (percent for fractions)."""
+    In a table the values are formatted as their field (percent for fractions); a month
+    key (stored as the month's first day) reads as the month: `IWM 2026-04`."""
     sides: dict[tuple[str, tuple], dict[str, dict]] = {}
     for table, change, row in diff.select("table", "change", "row").iter_rows():
         values = json.loads(row)
@@ -180,7 +181,7 @@ def diff_rows(diff: pl.DataFrame, keys: dict[str, tuple[str, ...]], fmt: Format)
     for (table, key), side in sides.items():
         old, new = side.get("removed", {}), side.get("added", {})
         change = "changed" if old and new else "added" if new else "removed"
-        label = " ".join(map(str, key))
+        label = " ".join(str(v)[:7] if k == "month" else str(v) for k, v in zip(keys[table], key, strict=True))
         fields = [f for f in (new or old) if f not in keys[table] and old.get(f) != new.get(f)]
         out += [[table, label, change, f, shown(f, old.get(f)), shown(f, new.get(f))] for f in fields]
     return out

@@ -37,6 +37,13 @@ def glossary_lines(indent: str = "") -> list[str]:
     return [f"{indent}{(term + ':') if term else '':<{width}}{meaning}" for term, meaning in GLOSSARY]
 
 
+def feature_shares(shares: Mapping[str, float | None]) -> str:
+    """An analog's {'move': 0.1, 'up_share': 0.7} → 'up_share 70%, move 10%' (largest first):
+    which feature made it near or far."""
+    ranked = sorted(((v, f) for f, v in shares.items() if v is not None), reverse=True)
+    return ", ".join(f"{f} {v:.0%}" for v, f in ranked)
+
+
 def pp(fraction: float, decimals: int = 2) -> str:
     """0.0553 → '+5.53 pp': a difference of two returns, in percentage points."""
     return f"{round(fraction * 100, decimals) + 0.0:+.{decimals}f} pp"

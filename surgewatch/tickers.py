@@ -21,6 +21,12 @@ def normalize_ticker(raw: str) -> str:
     return symbol
 
 
+def looks_like_symbol(text: str) -> bool:
+    """Whether a name as written (say a file's stem) reads as a symbol: `IWM`, `BRK-B`,
+    `^RUT` do; `prices`, `iwm_2024`, `iwm` (lower case) do not."""
+    return len(text) <= _MAX_LENGTH and _SYMBOL.fullmatch(text) is not None
+
+
 def parse_tickers(raw: str | list[str]) -> list[str]:
     """Split a comma-separated list (or take a list), normalise, de-duplicate in order."""
     parts = raw.split(",") if isinstance(raw, str) else raw

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from surgewatch.vocabulary import Direction, crossed
+
 FEATURES: tuple[str, ...] = ("move", "prior_drawdown", "prior_12m", "up_share")
 
 
@@ -101,3 +103,22 @@ def cut_at_session(prices: pl.DataFrame, monthly: pl.DataFrame, sessions: int, v
         .drop("previous", "cut_close", "cut_ups", "cut_sessions")
         .sort("ticker", "month")
     )
+
+
+def comparable_months(
+    events: pl.DataFrame,
+    prices: pl.DataFrame,
+    monthly: pl.DataFrame,
+    target: dict,
+    threshold: float,
+    direction: Direction | str,
+    value: str = "close",
+) -> pl.DataFrame:
+    """Months to compare a target with (SPEC §2c): the events, or for a partial target of
+    s sessions every month of `monthly` cut at its s-th session (cut_at_session on the
+    daily `value`) whose move then was past the threshold: in-month features as of that
+    session, forward returns from its month's end."""
+    if target["complete"]:
+        return events
+    cut = cut_at_session(prices, monthly, target["sessions"], value)
+    return cut.filter(crossed(pl.col("move"), threshold, direction))

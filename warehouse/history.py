@@ -2,6 +2,7 @@
 between two of them."""
 
 import json
+from collections.abc import Sequence
 
 import duckdb
 import polars as pl
@@ -76,8 +77,8 @@ def _rows_at(table: str, select: str, version: int, exists: bool, other: int) ->
     return f"SELECT {select} FROM {table_name(table)} AT (VERSION => ?) WHERE false", other
 
 
-def diff(reader: Reader, a: int, b: int) -> pl.DataFrame:
-    """Rows of the result tables that differ between versions a and b: table, change
+def diff(reader: Reader, a: int, b: int, tables: Sequence[str] | None = None) -> pl.DataFrame:
+    """Rows of the result tables (or of `tables`, some of them) that differ between versions a and b: table, change
     ('added': in b not a; 'removed': in a not b), ticker, row (JSON of the values).
 
     Rows are compared on their values, without lineage columns (run_id, source,
@@ -89,7 +90,7 @@ def diff(reader: Reader, a: int, b: int) -> pl.DataFrame:
         if version not in known:
             raise WarehouseError(f"no version {version} in the warehouse; `surgewatch versions` lists them")
     parts = []
-    for table in schema.RESULT_TABLES:
+    for table in (t for t in schema.RESULT_TABLES if tables is None or t in tables):
         before, after = _columns_at(reader.con, table, a), _columns_at(reader.con, table, b)
         if before is None and after is None:
             continue

@@ -39,8 +39,17 @@ from surgewatch.warehouse.staging import Stager
 class Warehouse:
     """An open warehouse. Use `Warehouse.open(settings)` as a context manager."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, catalog: Catalog, *, read_only: bool, resources: ExitStack):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        catalog: Catalog,
+        *,
+        read_only: bool,
+        resources: ExitStack,
+        migrated: dict[int, int] | None = None,
+    ):
         self._con = con
+        self._migrated = migrated or {}
         self._catalog = catalog
         self._read_only = read_only
         self._reader = Reader(con, catalog, resources, locked_down=read_only)
@@ -69,12 +78,13 @@ class Warehouse:
             con = catalog.connect()
             resources.callback(con.close)
             attach(con, catalog, read_only=read_only)
+            migrated = None
             if read_only:
                 migrations.check_schema(con, catalog)
                 lock_down(con)
             else:
-                migrations.migrate(con)
-            return cls(con, catalog, read_only=read_only, resources=resources)
+                migrated = migrations.migrate(con)
+            return cls(con, catalog, read_only=read_only, resources=resources, migrated=migrated)
         except BaseException:
             resources.close()
             raise
@@ -102,6 +112,12 @@ class Warehouse:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def migrated(self) -> dict[int, int]:
+        """The migrations this open applied, each number → the version it became (on a
+        new warehouse every migration, from version 1)."""
+        return dict(self._migrated)
 
     def schema_version(self) -> int:
         """The number of the last migration applied to this warehouse (0: none)."""
@@ -155,9 +171,10 @@ class Warehouse:
         """Every version with its time, run_id, message and changed tables."""
         return history.versions(self._reader)
 
-    def diff(self, a: int, b: int) -> pl.DataFrame:
-        """Result rows that differ between versions a and b (see history.diff)."""
-        return history.diff(self._reader, a, b)
+    def diff(self, a: int, b: int, tables: Sequence[str] | None = None) -> pl.DataFrame:
+        """Result rows (of all result tables, or of `tables`) that differ between versions
+        a and b (see history.diff)."""
+        return history.diff(self._reader, a, b, tables)
 
     def shell_command(self) -> list[str]:
         """The argv of the DuckDB CLI on this warehouse, read-only (see shell.shell_command)."""

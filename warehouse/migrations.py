@@ -53,16 +53,18 @@ def check_schema(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
     _refuse_newer(current)
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """For a writer: apply every migration newer than the warehouse, one snapshot each."""
+def migrate(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """For a writer: apply every migration newer than the warehouse, one snapshot each.
+    Returns the migrations applied, each number → the version it became."""
     current = schema_version(con)
     _refuse_newer(current)
+    applied: dict[int, int] = {}
     for migration in schema.MIGRATIONS:
         if migration.version <= current:
             continue
         message = f"migration {migration.version}: {migration.name}"
         try:
-            with transaction(con, message, {"migration": migration.version}):
+            with transaction(con, message, {"migration": migration.version}) as snapshot:
                 for statement in migration.statements:
                     con.execute(statement)
                 con.execute(
@@ -71,3 +73,5 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
                 )
         except duckdb.Error as exc:
             raise WarehouseError(f"{message} failed: {one_line(exc)}") from None
+        applied[migration.version] = snapshot
+    return applied

@@ -22,6 +22,37 @@ app = typer.Typer(
 )
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
+
+
+def _print_version(asked: bool) -> None:
+    """`--version`: this surgewatch's version and schema, and the warehouse's schema when one opens."""
+    if not asked:
+        return
+    from surgewatch import __version__
+    from surgewatch.settings import load_settings
+    from surgewatch.warehouse import MIGRATIONS, Warehouse
+
+    typer.echo(f"surgewatch {__version__} (schema version {MIGRATIONS[-1].version})")
+    try:
+        with Warehouse.open(load_settings(), read_only=True) as wh:
+            typer.echo(f"warehouse: schema version {wh.schema_version()}")
+    except SurgewatchError as exc:
+        typer.echo(f"warehouse: {exc}")  # says "no warehouse at …" when there is none
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and the warehouse's schema."
+        ),
+    ] = False,
+) -> None:
+    """Options before the command (only --version)."""
+
+
 WideOpt = Annotated[
     bool, typer.Option("--wide", help="Every column on a terminal (default: the columns a reader needs first).")
 ]

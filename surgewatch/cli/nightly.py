@@ -134,10 +134,21 @@ def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None
         if report.message:
             typer.echo(report.message)
         typer.echo(
-            f"published version {report.snapshot_id} (run {report.run_id}); new events: {listing(report.new_events)}"
+            f"{_migrated(report.migrations)}published version {report.snapshot_id} (run {report.run_id}); "
+            f"new events: {listing(report.new_events)}"
         )
         if report.alerts:
             typer.echo(f"alerts: {', '.join(report.alerts)}")
+
+
+def _migrated(migrations: dict[int, int]) -> str:
+    """'versions 1–4 created the tables; ' on a new warehouse: why its first run is not version 1."""
+    if not migrations:
+        return ""
+    first, last = min(migrations.values()), max(migrations.values())
+    span = f"version {first}" if first == last else f"versions {first}–{last}"
+    done = "created the tables" if 1 in migrations else f"upgraded the tables to schema version {max(migrations)}"
+    return f"{span} {done}; "
 
 
 def _ways_around(provider: str) -> str:

@@ -70,6 +70,7 @@ def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.Data
             raise InputError(
                 f"--prices holds one ticker's prices, not {named}: drop --prices to read the warehouse, or name one ticker"
             )
+        _refuse_another_tickers_file(prices, symbols[0])
         return read_price_csv(prices, symbols[0])
     from surgewatch.settings import load_settings
     from surgewatch.warehouse import Warehouse
@@ -87,6 +88,17 @@ def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.Data
                 "add it with `surgewatch refresh --tickers` or pass --prices FILE.csv"
             )
     return frame
+
+
+def _refuse_another_tickers_file(prices: Path, ticker: str) -> None:
+    """`--ticker SPY --prices IWM.csv` would label IWM's prices as SPY's."""
+    from surgewatch.tickers import looks_like_symbol
+
+    if looks_like_symbol(prices.stem) and prices.stem not in (ticker, ticker.removeprefix("^")):  # RUT.csv: ^RUT
+        raise InputError(
+            f"--prices {prices.name} looks like {prices.stem}'s prices, not {ticker}'s: "
+            f"pass --ticker {prices.stem}, or rename the file"
+        )
 
 
 def listing(items: list[str], most: int = 8) -> str:

@@ -98,19 +98,24 @@ def versions(fmt: FormatOpt = "table") -> None:
     typer.echo(render_rows(frame.columns, frame.rows(), fmt))
 
 
-@app.command(epilog="Example: surgewatch diff 3 4")
+@app.command(epilog="Example: surgewatch diff 3 4 --table signal_events")
 def diff(
     a: Annotated[str, typer.Argument(help="The older version.")],
     b: Annotated[str, typer.Argument(help="The newer version.")],
+    table: Annotated[
+        Optional[str], typer.Option("--table", help="Only this table, e.g. signal_events (default: every table).")
+    ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """What changed between versions A and B: per row key, each field old → new."""
     from surgewatch.output import DIFF_HEADER, diff_rows, render_rows
     from surgewatch.settings import load_settings
     from surgewatch.warehouse import Warehouse
-    from surgewatch.warehouse.schema import KEYS
+    from surgewatch.warehouse.schema import KEYS, RESULT_TABLES
 
     fmt = parse_format(fmt)
+    if table is not None and table not in RESULT_TABLES:
+        raise InputError(f"--table: diff compares {', '.join(RESULT_TABLES)}, not {table!r}")
     with Warehouse.open(load_settings(), read_only=True) as wh:
-        frame = wh.diff(parse_snapshot(a), parse_snapshot(b))  # type: ignore[arg-type]  # an argument is never None
+        frame = wh.diff(parse_snapshot(a), parse_snapshot(b), None if table is None else [table])  # type: ignore[arg-type]  # an argument is never None
     typer.echo(render_rows(DIFF_HEADER, diff_rows(frame, KEYS, fmt), fmt))

@@ -71,7 +71,8 @@ def test_first_hour(newcomer, prices_dir):
     assert code == 0, out + err
     assert out.splitlines()[0] == "15022 row(s) ingested for 2 ticker(s)"
     # Versions: the catalog's creation, one per migration, then this run.
-    assert out.splitlines()[1].startswith(f"published version {len(MIGRATIONS) + 1} ")
+    head = len(MIGRATIONS)
+    assert out.splitlines()[1].startswith(f"versions 1–{head} created the tables; published version {head + 1} ")
     assert len(out.splitlines()) == 2 and err == ""
 
     # SQL: a DECIMAL to json, an INTERVAL, an empty query, booleans and unknown doubles.
@@ -143,3 +144,19 @@ def test_refresh_lists_tickers_only_when_verbose(monkeypatch, capsys):
     assert len(out.splitlines()) == 2 and err == "failed: BAD: unknown symbol\n"
     _print_refresh(report, quiet=False, as_json=False, verbose=True)
     assert "T999: 2 row(s) ingested" in capsys.readouterr().out
+
+
+def test_refresh_says_which_versions_built_or_upgraded_the_tables(capsys):
+    from surgewatch.cli.nightly import _print_refresh
+
+    def published(migrations: dict[int, int]) -> str:
+        report = RefreshReport(run_id="r", status="published", snapshot_id=9, migrations=migrations)
+        _print_refresh(report, quiet=False, as_json=False, verbose=False)
+        return capsys.readouterr().out.splitlines()[1]
+
+    assert (
+        published({1: 1, 2: 2, 3: 3, 4: 4})
+        == "versions 1–4 created the tables; published version 9 (run r); new events: none"
+    )
+    assert published({5: 8}).startswith("version 8 upgraded the tables to schema version 5; published version 9 ")
+    assert published({}).startswith("published version 9 ")

@@ -59,12 +59,12 @@ def test_diff_shows_the_key_and_each_changed_field_old_to_new():
     )
     keys = {"month_end": ("ticker", "month")}
     assert diff_rows(diff, keys, "csv") == [
-        ["month_end", "IWM 2026-07-01", "changed", "as_of", "2026-07-15", "2026-07-31"],
-        ["month_end", "IWM 2026-07-01", "changed", "move", 0.02, 0.0325],
-        ["month_end", "IWM 2026-07-01", "changed", "complete", False, True],
-        ["month_end", "SPY 2026-08-01", "added", "as_of", None, "2026-08-03"],
-        ["month_end", "SPY 2026-08-01", "added", "move", None, 0.01],
-        ["month_end", "SPY 2026-08-01", "added", "complete", None, False],
+        ["month_end", "IWM 2026-07", "changed", "as_of", "2026-07-15", "2026-07-31"],
+        ["month_end", "IWM 2026-07", "changed", "move", 0.02, 0.0325],
+        ["month_end", "IWM 2026-07", "changed", "complete", False, True],
+        ["month_end", "SPY 2026-08", "added", "as_of", None, "2026-08-03"],
+        ["month_end", "SPY 2026-08", "added", "move", None, 0.01],
+        ["month_end", "SPY 2026-08", "added", "complete", None, False],
     ]
     table = diff_rows(diff, keys, "table")
     assert table[1][3:] == ["move", "+2.00%", "+3.25%"]

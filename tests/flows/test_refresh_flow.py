@@ -9,6 +9,7 @@ from surgewatch.flows.refresh import refresh
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.cli import main
 from surgewatch.study import StudyParams, run_study
+from surgewatch.warehouse import MIGRATIONS
 from tests.fake_providers import sessions, synthetic_bars
 from tests.flows.conftest import night, query
 
@@ -34,10 +35,11 @@ def test_full_load_publishes_the_same_events_as_the_study(env, prices_dir):
 
 def test_rerun_adds_nothing_and_next_nights_fetch_only_the_overlap(env, prices_dir):
     first = refresh(tickers=["IWM", "SPY"], as_of=night("2026-07-31"))
+    assert first.migrations == {m.version: m.version for m in MIGRATIONS}  # version 0: the empty catalog
     count = query("SELECT count(*) AS n FROM prices_daily")["n"].item()
     env.clear()
     again = refresh(tickers=["IWM", "SPY"], as_of=night("2026-07-31"))
-    assert again.rows_ingested == {"IWM": 0, "SPY": 0}
+    assert again.rows_ingested == {"IWM": 0, "SPY": 0} and again.migrations == {}
     assert query("SELECT count(*) AS n FROM prices_daily")["n"].item() == count
     assert again.snapshot_id == first.snapshot_id + 1
     for day in ("2026-08-03", "2026-08-04", "2026-08-05"):
@@ -111,6 +113,10 @@ def test_cli_exit_codes_and_study_from_the_warehouse(env, capsys):
     assert main(["refresh", "--tickers", "AAA,ZZZZ"]) == 2
     out, err = capsys.readouterr()
     assert "ingested for 1 ticker(s), 1 failed (ZZZZ)" in out and "ZZZZ" in err
+    head = len(MIGRATIONS)
+    assert out.splitlines()[1].startswith(f"versions 1–{head} created the tables; published version {head + 1} (run ")
+    assert main(["refresh", "--tickers", "AAA"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith(f"published version {head + 2} (run ")
     assert main(["study", "--ticker", "AAA", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["ticker"] == "AAA" and doc["as_of"] == str(days[-1])

@@ -111,6 +111,8 @@ def synthetic_report_data(**run_changes) -> ReportData:
             "complete",
             "close",
             "move",
+            "sessions",
+            "up_sessions",
             *HORIZON_COLUMNS,
             *drawdown_columns(),
             "prior_drawdown",

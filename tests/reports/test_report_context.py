@@ -2,6 +2,7 @@
 ticker's latest month, read from the warehouse, are the `study --when` and `analogs`
 commands' figures; the month-end paths are the closes rebased at each month."""
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
@@ -66,21 +67,33 @@ def test_the_split_is_study_when_on_the_same_data(loaded, iwm_study):
 
 
 def test_the_analogs_are_the_commands(loaded, iwm_study):
-    """April 2026 is the latest month of that night: the five nearest, as `analogs` lists them."""
+    """April 2026 is the latest event of that night, 13 sessions in: the five nearest,
+    compared like with like, as `analogs` lists them (SPEC §2c)."""
     mine = ticker_context(loaded, "IWM")
     command = find_analogs(iwm_study, "IWM", None, 5, universe=False)
     assert mine.target["month"] == dt.date(2026, 4, 1) and not mine.target["complete"]
-    assert [(f"{r['month']:%Y-%m}", round(r["distance"], 4)) for r in mine.analogs.nearest.iter_rows(named=True)] == [
-        ("2024-11", 4.7059),
-        ("2019-01", 4.9669),
-        ("2016-11", 5.5237),
-        ("2003-04", 5.556),
-        ("2020-11", 5.6334),
-    ]
+    assert mine.target["sessions"] == 13
+    assert mine.analogs.nearest["month"].to_list() == command.found.nearest["month"].to_list()
     assert mine.analogs.nearest["distance"].to_list() == pytest.approx(
         command.found.nearest["distance"].to_list(), rel=1e-12
     )
-    assert (mine.analogs.candidates.height, mine.analogs.left_out) == (14, 0)
+    for f in command.found.features:
+        assert mine.analogs.nearest[f"share_{f}"].to_list() == pytest.approx(
+            command.found.nearest[f"share_{f}"].to_list(), rel=1e-9
+        )
+    assert mine.analogs.candidates.height == command.found.candidates.height
+    # Cut at session 13 like April, no candidate's up share sits 5 deviations away.
+    assert max(mine.analogs.nearest["share_up_share"]) < 0.9
+
+
+def test_a_month_that_did_not_qualify_is_no_target(loaded):
+    """As if April had not crossed the threshold: the target is the latest event, not April."""
+    earlier = loaded.events.filter(pl.col("month") < dt.date(2026, 4, 1))
+    mine = ticker_context(dataclasses.replace(loaded, events=earlier), "IWM")
+    last = earlier.filter(pl.col("ticker") == "IWM")["month"].max()
+    assert mine.target["month"] == last and mine.target["complete"]
+    assert mine.analogs.nearest["month"].max() < last
+    assert ticker_context(dataclasses.replace(loaded, events=earlier.head(0)), "IWM") is None
 
 
 def test_the_page_shows_each_tickers_split_and_analogs(loaded):
@@ -91,6 +104,9 @@ def test_the_page_shows_each_tickers_split_and_analogs(loaded):
         assert f'id="context-{ticker}"' in section
     assert "<code>prior_drawdown &lt;= -0.10</code>" in section
     assert "After a correction · 13 events" in section and "Otherwise · 2 events" in section
-    assert "Nearest earlier events to 2026-04 (MTD to 04-20)" in section
-    assert "Average of all 14 earlier events" in section
+    assert "Nearest earlier events to 2026-04 (MTD to 04-20), each cut at session 13" in section
+    assert "<th>Nearest by</th>" in section and section.count('<td class="shares">') == sum(
+        ticker_context(loaded, t).analogs.nearest.height for t in loaded.tickers
+    )
+    assert "earlier months past the threshold at that session" in section
     assert 'id="chart-analogs"' in section

@@ -64,7 +64,7 @@ def test_migration_upgrades_an_older_warehouse_keeping_its_data(settings, build,
         Warehouse.open(settings, read_only=True)
 
     with Warehouse.open(settings) as wh:
-        assert wh.schema_version() == head + 1
+        assert wh.schema_version() == head + 1 and wh.migrated == {head + 1: first + 1}
         assert wh.versions()["message"][-1] == f"migration {head + 1}: event notes"
         kept = wh.sql("SELECT ticker, move, note, run_id FROM signal_events ORDER BY ticker")
         assert kept.rows() == [("AAA", 0.12, None, "run-1"), ("BBB", 0.12, None, "run-1")]
