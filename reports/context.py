@@ -20,7 +20,6 @@ from surgewatch.output import format_cell
 from surgewatch.reports.charts import event_label
 from surgewatch.reports.data import ReportData
 from surgewatch.sentences import feature_shares
-from surgewatch.study import StudyParams
 from surgewatch.transforms.analogs import Analogs, comparable_months, nearest_analogs
 from surgewatch.vocabulary import SMALL_SAMPLE
 
@@ -28,8 +27,6 @@ CORRECTION = parse_condition("prior_drawdown <= -0.10")
 """The article's context: the month's close at least 10% under the prior high."""
 TOP = 5
 """Analogs shown per ticker (the `analogs` command's default)."""
-# The resamples and seed the stored study was published with: refresh runs the defaults.
-_STUDY = StudyParams()
 
 
 @dataclass(frozen=True)
@@ -40,6 +37,7 @@ class TickerContext:
     split: ConditionalStudy
     target: dict
     analogs: Analogs
+    resamples: int  # B of the split's figures: the stored study's (ReportData.draws)
 
 
 def ticker_context(data: ReportData, ticker: str) -> TickerContext | None:
@@ -50,14 +48,15 @@ def ticker_context(data: ReportData, ticker: str) -> TickerContext | None:
     events, months = data.events.filter(mine), data.month_end.filter(mine)
     if events.is_empty():
         return None
-    split = split_events(events, months, CORRECTION, data.horizons, _STUDY.resamples, _STUDY.seed)
+    resamples, seed = data.draws(ticker)
+    split = split_events(events, months, CORRECTION, data.horizons, resamples, seed)
     latest = events["month"].max()
     target = months.filter(pl.col("month") == latest).row(0, named=True)
     study = data.studies.filter(mine).row(0, named=True)
     closes = data.closes.filter(mine)
     comparable = comparable_months(events, closes, months, target, study["threshold"], study["direction"], "price")
     analogs = nearest_analogs(target, comparable.filter(pl.col("month") < latest), TOP)
-    return TickerContext(ticker=ticker, split=split, target=target, analogs=analogs)
+    return TickerContext(ticker=ticker, split=split, target=target, analogs=analogs, resamples=resamples)
 
 
 def episode_paths(month_end: pl.DataFrame, anchors: pl.DataFrame, before: int, after: int) -> pl.DataFrame:
@@ -114,7 +113,7 @@ def context_view(context: TickerContext, horizons: tuple[int, ...]) -> dict:
     return {
         "ticker": context.ticker,
         "condition": split.condition.text,
-        "resamples": _STUDY.resamples,
+        "resamples": context.resamples,
         "groups": groups,
         "baseline_when": _by_horizon(split.baseline_when, "average", horizons),
         "difference": _by_horizon(split.diff, "difference", horizons),

@@ -13,6 +13,7 @@ import polars as pl
 
 from surgewatch.errors import InputError
 from surgewatch.published import Audit, audit_published, published_summary_beside
+from surgewatch.study import StudyParams
 from surgewatch.tickers import normalize_ticker
 from surgewatch.vocabulary import DEFAULT_HORIZONS, STATISTICS, drawdown_columns, forward_columns
 from surgewatch.warehouse import Warehouse
@@ -99,6 +100,15 @@ class ReportData:
     def horizons(self) -> tuple[int, ...]:
         """The forward horizons (months) the summary covers."""
         return tuple(sorted(set(self.summary["horizon"].to_list())))
+
+    def draws(self, ticker: str) -> tuple[int, int]:
+        """The resamples B and seed ticker's stored §2b figures were drawn with (the
+        study's defaults for a warehouse that stored none)."""
+        defaults = StudyParams()
+        stored = self.stats.filter(pl.col("ticker") == ticker) if "ticker" in self.stats.columns else self.stats
+        if stored.is_empty() or stored["resamples"][0] is None:
+            return defaults.resamples, defaults.seed
+        return int(stored["resamples"][0]), int(stored["seed"][0])
 
     @property
     def last_session(self) -> date | None:

@@ -22,27 +22,17 @@ from surgewatch.formats import percent
 from surgewatch.sentences import headline, horizon_sentence, pp
 from surgewatch.reports.charts import BASELINE, EVENTS, FONT, MEDIAN
 from surgewatch.reports.data import ReportData
-from surgewatch.study import StudyParams
 from surgewatch.transforms.resampling import placebo_means
 from surgewatch.vocabulary import SMALL_SAMPLE
 
 INDEPENDENT = "#8e44ad"
 BINS = 40
 _DASH = "—"
-_DEFAULTS = StudyParams()  # what the refresh draws with, for rows stored without B or seed
 
 
 def chart_id(ticker: str) -> str:
     """The id of a ticker's chart element ('chart-signal-IWM'; other characters as '-')."""
     return "chart-signal-" + re.sub(r"[^A-Za-z0-9_-]", "-", ticker)
-
-
-def _draws(row: dict) -> tuple[int, int]:
-    resamples, seed = row.get("resamples"), row.get("seed")
-    return (
-        int(resamples) if resamples is not None else _DEFAULTS.resamples,
-        int(seed) if seed is not None else _DEFAULTS.seed,
-    )
 
 
 def _stats(data: ReportData, ticker: str) -> pl.DataFrame:
@@ -162,7 +152,7 @@ def signal_figure(data: ReportData, ticker: str) -> go.Figure | None:
     )
     for col, s in enumerate(rows, start=1):
         h, n = s["horizon"], s["n"]
-        resamples, seed = _draws(s)
+        resamples, seed = data.draws(ticker)
         means = random_month_means(data, ticker, h, n, resamples, seed)
         observed, everyone = averages.get(("events", h)), averages.get(("baseline", h))
         first = col == 1
@@ -307,7 +297,7 @@ def signal_section(data: ReportData, render: Callable[[go.Figure, str], Markup])
     for ticker in data.tickers:
         stats = _stats(data, ticker)
         figure = signal_figure(data, ticker)
-        resamples, seed = _draws(stats.row(0, named=True)) if stats.height else (None, None)
+        resamples, seed = data.draws(ticker) if stats.height else (None, None)
         section.append(
             {
                 "ticker": ticker,

@@ -66,6 +66,18 @@ def test_the_split_is_study_when_on_the_same_data(loaded, iwm_study):
     assert_frame_equal(mine.diff, study.diff, rel_tol=1e-12)
 
 
+def test_the_split_draws_with_the_stored_resamples_and_seed(loaded, iwm_study):
+    """A warehouse whose figures were drawn with B = 2,000 and seed 5: the report's split
+    uses those, not the study's defaults."""
+    stored = dataclasses.replace(loaded, stats=loaded.stats.with_columns(resamples=pl.lit(2_000), seed=pl.lit(5)))
+    mine = ticker_context(stored, "IWM")
+    study = conditional_study(iwm_study, "IWM", CORRECTION, 2_000, 5)
+    assert mine.resamples == 2_000
+    assert_frame_equal(mine.split.diff, study.diff, rel_tol=1e-12)
+    assert_frame_equal(mine.split.when.stats, study.when.stats, rel_tol=1e-12)
+    assert not mine.split.diff.equals(ticker_context(loaded, "IWM").split.diff)
+
+
 def test_the_analogs_are_the_commands(loaded, iwm_study):
     """April 2026 is the latest event of that night, 13 sessions in: the five nearest,
     compared like with like, as `analogs` lists them (SPEC §2c)."""
