@@ -192,25 +192,17 @@ def refresh(
     started = dt.datetime.now(dt.timezone.utc)
     try:
         with Warehouse.writer_lock(settings), Warehouse.open(settings) as wh:
-            return _refresh(wh, settings, universe, as_of, full, rewind, run_id, started)
+            return _refresh(wh, settings, Request(tuple(universe), as_of, full, rewind), run_id, started)
     except RefreshInProgress as exc:
         logger.warning("skipped: %s", exc)
         return RefreshReport(run_id=run_id, status="skipped", message=str(exc))
 
 
-def _refresh(
-    wh: Warehouse,
-    settings: Settings,
-    universe: list[str],
-    as_of: dt.date | None,
-    full: bool,
-    rewind: bool,
-    run_id: str,
-    started: dt.datetime,
-) -> RefreshReport:
+def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, started: dt.datetime) -> RefreshReport:
     logger = get_run_logger()
     source = make_source(settings)
-    todo = plan(dict(wh.last_sessions().iter_rows()), Request(tuple(universe), as_of, full, rewind))
+    as_of = request.as_of
+    todo = plan(dict(wh.last_sessions().iter_rows()), request)
     if todo.refused:
         logger.error("refused: %s", todo.refused)
         return RefreshReport(run_id=run_id, status="failed", message=todo.refused)
@@ -222,12 +214,7 @@ def _refresh(
     known_events = _event_keys(wh.event_months())
     new = f" ({len(todo.new)} new: {', '.join(todo.new)})" if todo.new else ""
     logger.info(
-        "run %s: %d ticker(s)%s from %s%s",
-        run_id,
-        len(universe),
-        new,
-        source.name,
-        f", as of {as_of}" if as_of else "",
+        "run %s: %d ticker(s)%s from %s%s", run_id, len(universe), new, source.name, f", as of {as_of}" if as_of else ""
     )
 
     by_ticker = stored.partition_by("ticker", as_dict=True)
