@@ -17,7 +17,7 @@ from surgewatch.output import format_cell
 from surgewatch.reports.charts import event_label
 from surgewatch.reports.data import ReportData
 from surgewatch.study import StudyParams
-from surgewatch.transforms.analogs import Analogs, nearest_analogs
+from surgewatch.transforms.distances import Analogs, nearest_analogs
 from surgewatch.vocabulary import SMALL_SAMPLE
 
 CORRECTION = parse_condition("prior_drawdown <= -0.10")

@@ -16,7 +16,7 @@ from surgewatch.sources.http import DETAIL_CHARS
 
 log = logging.getLogger("surgewatch.sources")
 
-# The raw daily frame every source returns (schemas.frames.DailyPrices checks its values).
+# The raw daily frame every source returns (schemas.models.DailyPrices checks its values).
 RAW_SCHEMA = PRICES
 OHLC = BAR_COLUMNS[:4]
 # "Full history" for providers that need an explicit first day: earlier than any

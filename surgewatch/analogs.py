@@ -14,7 +14,7 @@ from surgewatch.conditions import FIELDS
 from surgewatch.vocabulary import STATISTICS, crossed
 from surgewatch.schemas import SignalSummary, validate
 from surgewatch.study import StudyResult
-from surgewatch.transforms.analogs import FEATURES, Analogs, cut_at_session, nearest_analogs
+from surgewatch.transforms.distances import FEATURES, Analogs, cut_at_session, nearest_analogs
 
 
 @dataclass(frozen=True)
