@@ -25,6 +25,7 @@ from surgewatch.sources.incremental import Fetched, Ingested, fetch_incremental,
 from surgewatch.calendar import refuse_future
 from surgewatch.errors import InputError, SourceError, SurgewatchError, UnreachableSource
 from surgewatch.faults import Step, reach
+from surgewatch.flows.plan import Request, plan
 from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
 from surgewatch.study import StudyParams, StudyResult, run_study
@@ -193,48 +194,36 @@ def refresh(
     started = dt.datetime.now(dt.timezone.utc)
     try:
         with Warehouse.writer_lock(settings), Warehouse.open(settings) as wh:
-            return _refresh(wh, settings, universe, as_of, full, rewind, run_id, started)
+            return _refresh(wh, settings, Request(tuple(universe), as_of, full, rewind), run_id, started)
     except RefreshInProgress as exc:
         logger.warning("skipped: %s", exc)
         return RefreshReport(run_id=run_id, status="skipped", message=str(exc))
 
 
-def _refresh(
-    wh: Warehouse,
-    settings: Settings,
-    universe: list[str],
-    as_of: dt.date | None,
-    full: bool,
-    rewind: bool,
-    run_id: str,
-    started: dt.datetime,
-) -> RefreshReport:
+def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, started: dt.datetime) -> RefreshReport:
     logger = get_run_logger()
     source = make_source(settings)
-    last_sessions = wh.last_sessions()
-    ahead = {t: d for t, d in last_sessions.iter_rows() if as_of is not None and d > as_of}
-    refused = [t for t in universe if t in ahead]
-    if refused and not rewind:
-        message = _ahead_message(as_of, universe, {t: ahead[t] for t in refused})
-        logger.error("refused: %s", message)
-        return RefreshReport(run_id=run_id, status="failed", message=message)
-    rewinding = rewind and bool(ahead)
-    if rewinding:
-        universe = universe + [t for t in last_sessions["ticker"] if t not in universe]
-    stored = wh.prices(universe)
-    if rewinding:
-        stored = stored.filter(pl.col("date") <= as_of)
+    as_of = request.as_of
+    todo = plan(dict(wh.last_sessions().iter_rows()), request)
+    if todo.refused:
+        logger.error("refused: %s", todo.refused)
+        return RefreshReport(run_id=run_id, status="failed", message=todo.refused)
+    universe = list(todo.universe)
+    stored = wh.prices(universe, as_of=todo.cut_to)
     # How far the last published version reached, per ticker: alerts are owed for every
     # month since (after a rewind, since the date rewound to).
     since = stored.group_by("ticker").agg(last_session=pl.col("date").max())
     known_events = _event_keys(wh.event_months())
+    new = f" ({len(todo.new)} new: {', '.join(todo.new)})" if todo.new else ""
     logger.info(
-        "run %s: %d ticker(s) from %s%s", run_id, len(universe), source.name, f", as of {as_of}" if as_of else ""
+        "run %s: %d ticker(s)%s from %s%s", run_id, len(universe), new, source.name, f", as of {as_of}" if as_of else ""
     )
 
     by_ticker = stored.partition_by("ticker", as_dict=True)
     nothing = stored.head(0)
-    futures = {t: fetch_ticker.submit(source, t, by_ticker.get((t,), nothing), as_of, full) for t in universe}
+    futures = {
+        t: fetch_ticker.submit(source, t, by_ticker.get((t,), nothing), as_of, t in todo.fetch_whole) for t in universe
+    }
     fetches: list[Fetched] = []
     failed: dict[str, str] = {}
     unreachable: dict[str, str] = {}  # ticker -> why its provider's host was given up
@@ -250,7 +239,7 @@ def _refresh(
                 unreachable[ticker] = outcome.reason
     report_progress("validating prices")
     ingest = ingested(stored, fetches)
-    if rewinding:
+    if todo.rewinding:
         # Each history is rewritten whole, so the sessions after as_of go.
         ingest = dataclasses.replace(ingest, to_write=ingest.prices, replace_history=frozenset(universe))
     prices, invalid = validate_prices(ingest.prices)
@@ -271,7 +260,7 @@ def _refresh(
         return _nothing_published(wh, record, f"every ticker failed: {reasons.pop()}", unreachable=source.name)
     if not healthy:
         return _nothing_published(wh, record, "every ticker failed")
-    if rewinding and failed:
+    if todo.rewinding and failed:
         # A failed ticker would keep its later sessions beside the others' rewound ones.
         return _nothing_published(wh, record, f"a rewind needs every ticker, and {', '.join(failed)} failed")
     report_progress("computing the study")
@@ -298,28 +287,13 @@ def _refresh(
         ingest.restated,
         new_events,
         alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
-        message=f"rewound {', '.join(universe)} to {as_of} (stored sessions ran to {max(ahead.values())})"
-        if rewinding
-        else "",
+        message=todo.note,
         migrations=wh.migrated,
     )
     _artifact(report)
     reach(Step.ARTIFACT)
     logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
     return report
-
-
-def _ahead_message(as_of: dt.date | None, universe: list[str], ahead: dict[str, dt.date]) -> str:
-    """Why an --as-of before some tickers' stored sessions is refused, and what would run."""
-    others = [t for t in universe if t not in ahead]
-    named = ", ".join(f"{t} ({d})" for t, d in ahead.items())
-    way_out = f"pass --rewind to cut every ticker back to {as_of}"
-    if others:
-        way_out += f", or --tickers {','.join(others)} to bring only those up to it"
-    return (
-        f"--as-of {as_of} is before the last stored session of {named}: publishing it would mix dates "
-        f"in one version; {way_out}"
-    )
 
 
 def _nothing_published(wh: Warehouse, record: dict, message: str, unreachable: str = "") -> RefreshReport:

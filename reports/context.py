@@ -3,7 +3,7 @@ own context, a correction of 10% or more before the month, and the past events n
 to its latest event (pure: ReportData in, figures out).
 
 The split is the study's (surgewatch.conditional) run on the stored events and months;
-the analogs are the `analogs` command's (transforms.analogs) on the stored context
+the analogs are the `analogs` command's (transforms.distances) on the stored context
 fields and daily closes: a partial target is compared with every earlier month cut at
 its session. A month that did not qualify is no target: the report matches the latest
 event, which is the latest month only when that month qualified.
@@ -20,7 +20,7 @@ from surgewatch.output import format_cell
 from surgewatch.reports.charts import event_label
 from surgewatch.reports.data import ReportData
 from surgewatch.sentences import feature_shares
-from surgewatch.transforms.analogs import Analogs, comparable_months, nearest_analogs
+from surgewatch.transforms.distances import Analogs, comparable_months, nearest_analogs
 from surgewatch.vocabulary import SMALL_SAMPLE
 
 CORRECTION = parse_condition("prior_drawdown <= -0.10")
@@ -43,7 +43,7 @@ class TickerContext:
 def ticker_context(data: ReportData, ticker: str) -> TickerContext | None:
     """The CORRECTION split of ticker's events (SPEC §2c, with the study's resamples and
     seed) and the TOP earlier months nearest to its latest event, compared like with like
-    (transforms.analogs.comparable_months); None for a ticker without events."""
+    (transforms.distances.comparable_months); None for a ticker without events."""
     mine = pl.col("ticker") == ticker
     events, months = data.events.filter(mine), data.month_end.filter(mine)
     if events.is_empty():

@@ -14,44 +14,13 @@ import polars as pl
 from surgewatch.errors import InputError
 from surgewatch.published import Audit, audit_published, published_summary_beside
 from surgewatch.study import StudyParams
+from surgewatch.tables import MONTH_END, SIGNAL_EVENTS, SIGNAL_SUMMARY, result_columns
 from surgewatch.tickers import normalize_ticker
-from surgewatch.vocabulary import DEFAULT_HORIZONS, STATISTICS, drawdown_columns, forward_columns
 from surgewatch.warehouse import Warehouse
 
-HORIZON_COLUMNS = forward_columns(DEFAULT_HORIZONS)
-"""The forward-return columns the warehouse stores (warehouse/schema.py)."""
-
-_EVENT_COLUMNS = (
-    "ticker",
-    "month",
-    "as_of",
-    "complete",
-    "move",
-    *HORIZON_COLUMNS,
-    *drawdown_columns(DEFAULT_HORIZONS),
-    "sessions",
-    "up_sessions",
-    "prior_drawdown",
-    "prior_12m",
-    "up_share",
-    "first_crossed_on",
-)
-# SPEC §2c: the context section's split and analogs read these (and its summaries the drawdowns).
-_CONTEXT_COLUMNS = (*drawdown_columns(DEFAULT_HORIZONS), "prior_drawdown", "prior_12m", "up_share")
-# sessions, up_sessions: a partial month's analogs are the earlier months cut at its session.
-_MONTH_END_COLUMNS = (
-    "ticker",
-    "month",
-    "as_of",
-    "complete",
-    "close",
-    "move",
-    "sessions",
-    "up_sessions",
-    *HORIZON_COLUMNS,
-    *_CONTEXT_COLUMNS,
-)
-_SUMMARY_COLUMNS = ("ticker", "kind", "horizon", *STATISTICS)
+_EVENT_COLUMNS = result_columns(SIGNAL_EVENTS)
+_MONTH_END_COLUMNS = result_columns(MONTH_END)
+_SUMMARY_COLUMNS = result_columns(SIGNAL_SUMMARY)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Every stage's output is validated here before the next stage reads it; a failure
 one ValidationFailed that names the ticker, the rows and the rule broken.
 """
 
-from surgewatch.schemas.frames import (
+from surgewatch.schemas.models import (
     DailyPrices,
     MonthEnd,
     MonthlyReturns,

@@ -10,24 +10,14 @@ import polars as pl
 
 from surgewatch.errors import SourceError, one_line
 from surgewatch.tickers import normalize_ticker
+from surgewatch.tables import PRICES
 from surgewatch.vocabulary import BAR_COLUMNS
 from surgewatch.sources.http import DETAIL_CHARS
 
 log = logging.getLogger("surgewatch.sources")
 
-# The raw daily frame every source returns (schemas.frames.DailyPrices checks its values).
-RAW_SCHEMA = pl.Schema(
-    {
-        "ticker": pl.Utf8,
-        "date": pl.Date,
-        "open": pl.Float64,
-        "high": pl.Float64,
-        "low": pl.Float64,
-        "close": pl.Float64,
-        "adj_close": pl.Float64,
-        "volume": pl.Int64,
-    }
-)
+# The raw daily frame every source returns (schemas.models.DailyPrices checks its values).
+RAW_SCHEMA = PRICES
 OHLC = BAR_COLUMNS[:4]
 # "Full history" for providers that need an explicit first day: earlier than any
 # listing they carry.

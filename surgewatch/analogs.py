@@ -15,7 +15,7 @@ from surgewatch.sentences import feature_shares
 from surgewatch.vocabulary import STATISTICS
 from surgewatch.schemas import SignalSummary, validate
 from surgewatch.study import StudyResult
-from surgewatch.transforms.analogs import FEATURES, Analogs, comparable_months, nearest_analogs
+from surgewatch.transforms.distances import FEATURES, Analogs, comparable_months, nearest_analogs
 
 
 @dataclass(frozen=True)

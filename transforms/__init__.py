@@ -6,7 +6,7 @@ No I/O, no clocks, no globals: the trading calendar arrives as a frame argument.
 Every function takes many tickers at once (a ``ticker`` column) and stays vectorised.
 """
 
-from surgewatch.transforms.context import context_fields
+from surgewatch.transforms.context_fields import context_fields
 from surgewatch.transforms.events import signal_events
 from surgewatch.transforms.month_ends import month_ends
 from surgewatch.transforms.quality import missing_sessions

@@ -2,7 +2,7 @@
 
 import threading
 
-from surgewatch.flows.upkeep import upkeep as upkeep_flow
+from surgewatch.flows.maintenance import upkeep as upkeep_flow
 from surgewatch.settings import load_settings
 from surgewatch.warehouse import Warehouse
 from tests.factories import make_run, publish

@@ -11,10 +11,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from surgewatch.reports.data import HORIZON_COLUMNS, ReportData, RunInfo
+from surgewatch.reports.data import ReportData, RunInfo
 from surgewatch.calendar import nyse_sessions
 from surgewatch.study import StudyParams, run_study
-from surgewatch.vocabulary import drawdown_columns
+from surgewatch.tables import MONTH_END, SIGNAL_EVENTS, result_columns
 from tests.factories import price_frame
 
 RUN_ID = "0f1e2d3c-0000-4000-8000-000000000001"
@@ -88,37 +88,9 @@ def synthetic_report_data(**run_changes) -> ReportData:
         studies=pl.DataFrame(
             {"ticker": tickers, "threshold": [0.10] * 2, "direction": ["up"] * 2, "basis": ["price"] * 2}
         ),
-        events=result.events.select(
-            "ticker",
-            "month",
-            "as_of",
-            "complete",
-            "move",
-            *HORIZON_COLUMNS,
-            *drawdown_columns(),
-            "sessions",
-            "up_sessions",
-            "prior_drawdown",
-            "prior_12m",
-            "up_share",
-            "first_crossed_on",
-        ),
+        events=result.events.select(result_columns(SIGNAL_EVENTS)),
         summary=summary,
-        month_end=result.monthly.select(
-            "ticker",
-            "month",
-            "as_of",
-            "complete",
-            "close",
-            "move",
-            "sessions",
-            "up_sessions",
-            *HORIZON_COLUMNS,
-            *drawdown_columns(),
-            "prior_drawdown",
-            "prior_12m",
-            "up_share",
-        ),
+        month_end=result.monthly.select(result_columns(MONTH_END)),
         closes=prices.select("ticker", "date", pl.col("close").alias("price")),
         lineage=lineage,
         last_published=published,

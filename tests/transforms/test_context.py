@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 import surgewatch.transforms as tf
-from surgewatch.transforms.analogs import nearest_analogs
+from surgewatch.transforms.distances import nearest_analogs
 from surgewatch.transforms.resampling import AS_FAR
 from surgewatch.transforms.split import group_differences, permutation_p
 
