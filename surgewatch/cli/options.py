@@ -82,7 +82,7 @@ def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.Data
         present = set(frame["ticker"].unique().to_list())
         missing = [s for s in symbols or [] if s not in present]
         if missing:
-            held = wh.sql("SELECT DISTINCT ticker FROM prices_daily ORDER BY 1")["ticker"].to_list()
+            held = wh.last_sessions()["ticker"].to_list()
             raise InputError(
                 f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in the warehouse (it holds {', '.join(held) or 'no tickers'}); "
                 "add it with `surgewatch refresh --tickers` or pass --prices FILE.csv"
