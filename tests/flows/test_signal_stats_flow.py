@@ -60,7 +60,7 @@ def test_refresh_publishes_signal_stats_queryable_with_sql(csv_env, prices_dir, 
     capsys.readouterr()
     assert main(["diff", str(report.snapshot_id), str(next_night.snapshot_id), "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert "month_end,IWM 2026-08-01,added" in out and "signal_stats" not in out
+    assert "month_end,IWM 2026-08,added" in out and "signal_stats" not in out
 
 
 def test_the_provisional_alert_carries_the_history_line(csv_env, receiver, monkeypatch):
