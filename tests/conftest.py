@@ -36,9 +36,18 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
-# Tests that start real servers, workers or a browser: `make test` runs them, `make
+# Tests that start real servers, workers or a browser, run the flow under Prefect's test
+# harness, or refresh a warehouse through the CLI first: `make test` runs them, `make
 # test-fast` (-m "not slow") leaves them out.
-_SLOW_FIXTURES = {"prefect_server", "chromium", "postgres_server", "postgres_settings", "s3_server"}
+_SLOW_FIXTURES = {
+    "prefect_server",
+    "prefect_harness",
+    "warehouse_home",
+    "chromium",
+    "postgres_server",
+    "postgres_settings",
+    "s3_server",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
