@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 import polars as pl
+import requests
 
 from surgewatch.errors import SourceError, one_line
 from surgewatch.tickers import normalize_ticker
@@ -135,3 +136,28 @@ def _dates(frame: pl.DataFrame) -> str:
     shown = ", ".join(str(d) for d in frame["date"].head(_SHOW_DATES).to_list())
     more = frame.height - _SHOW_DATES
     return shown + (f" (+{more} more)" if more > 0 else "")
+
+
+class HttpSource:
+    """What every HTTP provider does before it asks: normalise and check the request (see
+    check_request), refuse what it cannot serve, answer an empty range without a request.
+    A provider sets `name` and implements `_bars` (one request, parsed) and, where some
+    symbols are out of its reach, `_refuse`."""
+
+    name: str
+
+    def __init__(self, base_url: str, session: requests.Session):
+        self._base = base_url
+        self._session = session
+
+    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+        """Bars for [start, end] (None: full history / up to now); see PriceSource."""
+        symbol, possible = check_request(ticker, start, end)
+        self._refuse(symbol)
+        return self._bars(symbol, start, end) if possible else empty_frame()
+
+    def _refuse(self, symbol: str) -> None:
+        """Raise SourceError for a symbol this provider cannot serve (none by default)."""
+
+    def _bars(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+        raise NotImplementedError

@@ -15,9 +15,8 @@ import datetime as dt
 import io
 
 import polars as pl
-import requests
 
-from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame, malformed_answer
+from surgewatch.sources.base import HttpSource, OHLC, empty_frame, finish_frame, malformed_answer
 from surgewatch.sources.http import fetch
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import SourceError, one_line
@@ -26,20 +25,12 @@ NAME = "stooq"
 _HEADER = "Date,Open,High,Low,Close"
 
 
-class StooqSource:
+class StooqSource(HttpSource):
     """Daily bars from Stooq's CSV download."""
 
     name = NAME
 
-    def __init__(self, base_url: str, session: requests.Session):
-        self._base = base_url
-        self._session = session
-
-    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
-        """Bars for [start, end] (None: full history / up to now); see PriceSource."""
-        symbol, possible = check_request(ticker, start, end)
-        if not possible:
-            return empty_frame()
+    def _bars(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
         params = {"s": stooq_symbol(symbol), "i": "d"}
         if start is not None:
             params["d1"] = start.strftime("%Y%m%d")

@@ -25,10 +25,9 @@ import requests
 from pydantic import SecretStr
 
 from surgewatch.sources.base import (
+    HttpSource,
     EARLIEST,
     OHLC,
-    check_request,
-    empty_frame,
     finish_frame,
     malformed_answer,
     no_booleans,
@@ -43,7 +42,7 @@ _FIELDS = {
 }
 
 
-class TiingoSource:
+class TiingoSource(HttpSource):
     """Daily bars from Tiingo, split-adjusted to match Yahoo's basis."""
 
     name = NAME
@@ -53,16 +52,13 @@ class TiingoSource:
             raise SettingsError("the tiingo source needs an API token: set SURGEWATCH_TIINGO_TOKEN")
         # Kept wrapped so no repr, vars() or pickle inspection of the source prints it.
         self._token = SecretStr(token.get_secret_value().strip())
-        self._base = base_url
-        self._session = session
+        super().__init__(base_url, session)
 
-    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
-        """Bars for [start, end] (None: full history / up to now); see PriceSource."""
-        symbol, possible = check_request(ticker, start, end)
+    def _refuse(self, symbol: str) -> None:
         if symbol.startswith("^"):
             raise SourceError(symbol, "tiingo has no index data; use the yahoo, stooq or csv source")
-        if not possible:
-            return empty_frame()
+
+    def _bars(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
         token = self._token.get_secret_value()
         response = fetch(
             self._session,

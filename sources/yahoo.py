@@ -14,12 +14,11 @@ from typing import Any
 from urllib.parse import quote
 
 import polars as pl
-import requests
 
 from surgewatch.sources.base import (
+    HttpSource,
     EARLIEST,
     OHLC,
-    check_request,
     empty_frame,
     finish_frame,
     malformed_answer,
@@ -32,20 +31,12 @@ NAME = "yahoo"
 EXCHANGE_TZ = "America/New_York"
 
 
-class YahooSource:
+class YahooSource(HttpSource):
     """Daily bars from Yahoo's chart API."""
 
     name = NAME
 
-    def __init__(self, base_url: str, session: requests.Session):
-        self._base = base_url
-        self._session = session
-
-    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
-        """Bars for [start, end] (None: full history / up to now); see PriceSource."""
-        symbol, possible = check_request(ticker, start, end)
-        if not possible:
-            return empty_frame()
+    def _bars(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
         response = fetch(
             self._session,
             # safe="" so ^RUT goes out as %5ERUT and nothing in a symbol can add a path segment.

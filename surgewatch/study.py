@@ -14,15 +14,8 @@ from functools import cached_property
 import polars as pl
 
 import surgewatch.transforms as tf
-from surgewatch.schemas import (
-    DailyPrices,
-    MonthEnd,
-    MonthlyReturns,
-    SignalEvents,
-    SignalStats,
-    SignalSummary,
-    validate,
-)
+import surgewatch.schemas as sc
+from surgewatch.schemas import validate
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import InputError
 from surgewatch.frames import sorted_by_ticker
@@ -80,7 +73,7 @@ class StudyResult:
         never read them."""
         p = self.params
         return validate(
-            tf.signal_stats(self.monthly, self.events, p.horizons, p.resamples, p.seed), SignalStats, "signal_stats"
+            tf.signal_stats(self.monthly, self.events, p.horizons, p.resamples, p.seed), sc.SignalStats, "signal_stats"
         )
 
     def as_of(self, ticker: str) -> dt.date | None:
@@ -113,17 +106,17 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
     if prices[price_column].null_count():
         empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
         raise InputError(f"{price_column} is empty for {', '.join(empty)}; use --basis price")
-    prices = validate(sorted_by_ticker(prices, "date"), DailyPrices, "prices")
+    prices = validate(sorted_by_ticker(prices, "date"), sc.DailyPrices, "prices")
     sessions = nyse_sessions(prices["date"].min(), prices["date"].max())  # type: ignore[arg-type]  # dates of a non-empty frame
-    month_end = validate(tf.context_fields(tf.month_ends(prices, sessions, params.basis)), MonthEnd, "month_end")
-    monthly = validate(tf.monthly_returns(month_end, params.horizons), MonthlyReturns, "monthly_returns")
+    month_end = validate(tf.context_fields(tf.month_ends(prices, sessions, params.basis)), sc.MonthEnd, "month_end")
+    monthly = validate(tf.monthly_returns(month_end, params.horizons), sc.MonthlyReturns, "monthly_returns")
     events = validate(
         tf.signal_events(monthly, prices, params.threshold, params.direction, params.basis),
-        SignalEvents,
+        sc.SignalEvents,
         "signal_events",
     )
-    summary = validate(tf.horizon_summary(events, params.horizons), SignalSummary, "signal_summary")
-    baseline = validate(tf.horizon_summary(monthly, params.horizons), SignalSummary, "baseline")
+    summary = validate(tf.horizon_summary(events, params.horizons), sc.SignalSummary, "signal_summary")
+    baseline = validate(tf.horizon_summary(monthly, params.horizons), sc.SignalSummary, "baseline")
     return StudyResult(
         params=params,
         prices=prices,
