@@ -124,6 +124,21 @@ def _polyline(paths: pl.DataFrame) -> dict[str, list]:
     return {"x": x, "y": y, "customdata": labels}
 
 
+def median_path(median: pl.DataFrame, name: str, showlegend: bool, hover: str) -> go.Scatter:
+    """The dashed median line of an event-path chart (median: k, value, n of the paths)."""
+    return go.Scatter(
+        x=median["k"],
+        y=median["value"],
+        customdata=median["n"],
+        mode="lines",
+        name=name,
+        legendgroup="median",
+        showlegend=showlegend,
+        line={"color": MEDIAN, "width": 2, "dash": "dash"},
+        hovertemplate=hover,
+    )
+
+
 def _mtd_segments(paths: pl.DataFrame) -> pl.DataFrame:
     """The last complete point and the month-to-date point of every path that ends in a
     partial month, so that stretch can be drawn dotted."""
@@ -171,16 +186,11 @@ def paths_figure(data: ReportData) -> go.Figure:
                 line={"color": PAST, "width": 1.2, "dash": "dot"},
                 hovertemplate=hover,
             ),
-            go.Scatter(
-                x=median["k"],
-                y=median["value"],
-                customdata=median["n"],
-                mode="lines",
-                name="median of events",
-                legendgroup="median",
-                showlegend=first,
-                line={"color": MEDIAN, "width": 2, "dash": "dash"},
-                hovertemplate="median of %{customdata} events: %{y:+.2%} after %{x} months<extra></extra>",
+            median_path(
+                median,
+                "median of events",
+                first,
+                "median of %{customdata} events: %{y:+.2%} after %{x} months<extra></extra>",
             ),
         ]
         if newest is not None:

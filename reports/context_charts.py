@@ -65,16 +65,8 @@ def analogs_figure(data: ReportData, contexts: Sequence[TickerContext]) -> go.Fi
             legend_shown = True
         median = analogs.group_by("k").agg(pl.col("value").median(), pl.len().alias("n")).sort("k")
         fig.add_trace(
-            go.Scatter(
-                x=median["k"],
-                y=median["value"],
-                customdata=median["n"],
-                mode="lines",
-                name="their median",
-                legendgroup="median",
-                showlegend=i == 0,
-                line={"color": charts.MEDIAN, "width": 2, "dash": "dash"},
-                hovertemplate="median of %{customdata}: %{y:.3f} at %{x:+d} months<extra></extra>",
+            charts.median_path(
+                median, "their median", i == 0, "median of %{customdata}: %{y:.3f} at %{x:+d} months<extra></extra>"
             ),
             row=row,
             col=col,

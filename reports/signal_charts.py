@@ -58,6 +58,20 @@ def _averages(data: ReportData, ticker: str) -> dict[tuple[str, int], float | No
     return {(r["kind"], r["horizon"]): r["average"] for r in mine.iter_rows(named=True)}
 
 
+def _vertical(x: float, top: float, name: str, group: str, legend: bool, line: dict, hover: str) -> go.Scatter:
+    """A vertical line at x from 0 to top (a mean drawn over the histogram)."""
+    return go.Scatter(
+        x=[x, x],
+        y=[0, top],
+        mode="lines",
+        name=name,
+        legendgroup=group,
+        showlegend=legend,
+        line=line,
+        hovertemplate=hover,
+    )
+
+
 def _finite(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value)
 
@@ -185,15 +199,14 @@ def signal_figure(data: ReportData, ticker: str) -> go.Figure | None:
         if _finite(everyone):
             xs.append(everyone)
             fig.add_trace(
-                go.Scatter(
-                    x=[everyone, everyone],
-                    y=[0, level],
-                    mode="lines",
-                    name="every month's mean",
-                    legendgroup="every",
-                    showlegend=first,
-                    line={"color": MEDIAN, "width": 1.2, "dash": "dash"},
-                    hovertemplate=f"every month's mean: {_pct(everyone)}<extra></extra>",
+                _vertical(
+                    everyone,
+                    level,
+                    "every month's mean",
+                    "every",
+                    first,
+                    {"color": MEDIAN, "width": 1.2, "dash": "dash"},
+                    f"every month's mean: {_pct(everyone)}<extra></extra>",
                 ),
                 row=1,
                 col=col,
@@ -204,16 +217,7 @@ def signal_figure(data: ReportData, ticker: str) -> go.Figure | None:
             ci = f", 90% CI {_pct(s['ci_low'])} to {_pct(s['ci_high'])}" if has_ci else ""
             hover = f"events' mean {_pct(observed)} (n={n}{ci})<extra></extra>"
             fig.add_trace(
-                go.Scatter(
-                    x=[observed, observed],
-                    y=[0, level],
-                    mode="lines",
-                    name="events' mean",
-                    legendgroup="events",
-                    showlegend=False,
-                    line={"color": EVENTS, "width": 2.5},
-                    hovertemplate=hover,
-                ),
+                _vertical(observed, level, "events' mean", "events", False, {"color": EVENTS, "width": 2.5}, hover),
                 row=1,
                 col=col,
             )
