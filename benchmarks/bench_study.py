@@ -285,29 +285,31 @@ def _parent(args) -> int:
     print()
     if not pandas:
         print("equivalence with pandas: not checked (--pandas-tickers 0)")
+    checks_run = [
+        (
+            name,
+            problems,
+            ", ".join(f"{frame} {n:,} rows" for frame, n in compared.items()) + "; floats within 1e-9 relative",
+        )
+        for name, (problems, compared) in checks.items()
+    ]
+    checks_run.append(
+        (
+            "the §2b loop",
+            stats_problems,
+            f"{peer['tickers']:,} tickers × {len(HORIZONS)} horizons; exact figures within 1e-9 relative, "
+            "placebo_p within its Monte Carlo and stopping error",
+        )
+    )
     failed = False
-    for name, (problems, compared) in checks.items():
+    for name, problems, what in checks_run:
         if problems:
             failed = True
             print(f"equivalence with {name}: MISMATCH ({len(problems)} problems)")
             for line in problems:
                 print("  " + line)
         else:
-            print(
-                f"equivalence with {name}: SAME NUMBERS ("
-                + ", ".join(f"{frame} {n:,} rows" for frame, n in compared.items())
-                + "; floats within 1e-9 relative)"
-            )
-    if stats_problems:
-        failed = True
-        print(f"equivalence with the §2b loop: MISMATCH ({len(stats_problems)} problems)")
-        for line in stats_problems:
-            print("  " + line)
-    else:
-        print(
-            f"equivalence with the §2b loop: SAME NUMBERS ({peer['tickers']:,} tickers × {len(HORIZONS)} horizons; "
-            "exact figures within 1e-9 relative, placebo_p within its Monte Carlo and stopping error)"
-        )
+            print(f"equivalence with {name}: SAME NUMBERS ({what})")
     if args.json:
         Path(args.json).write_text(
             json.dumps(

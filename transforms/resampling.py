@@ -107,9 +107,10 @@ def bootstrap_ci(
         n = len(counts)
         means = np.empty((len(held), counts.shape[1]))  # ticker × resample
         for i in range(0, len(held), _BLOCK):
+            part = held[i : i + _BLOCK]
             block = np.zeros((_BLOCK, n))
-            block[: len(held[i : i + _BLOCK])] = events.matrix(held[i : i + _BLOCK], n).T
-            means[i : i + _BLOCK] = (block @ counts)[: len(held[i : i + _BLOCK])] / n
+            block[: len(part)] = events.matrix(part, n).T
+            means[i : i + len(part)] = (block @ counts)[: len(part)] / n
         low[held], high[held] = percentiles(means, ((1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2))
 
     # Products this small are fastest on one BLAS thread (OpenBLAS's own threads cost ~20x
