@@ -12,7 +12,9 @@ up with its caret first and then without (``^RUT`` → ``^RUT.csv``, else ``RUT.
 because a caret is awkward in file names.
 """
 
+import codecs
 import datetime as dt
+import os
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +28,11 @@ NAME = "csv"
 COLUMNS = ("date", *BAR_COLUMNS)
 OPTIONAL = ("adj_close", "volume")
 _SHOW = 3
+# A night's read of a file this big or bigger reads only its tail (read_price_csv);
+# a smaller one costs about as little read whole.
+TAIL_FROM = 256 * 1024
+TAIL_BLOCK = 64 * 1024
+HEADER_MAX = 64 * 1024  # a first line longer than this is no header the tail can be read with
 
 
 class CsvSource:
@@ -63,15 +70,37 @@ def read_price_csv(path: Path, ticker: str, since: dt.date | None = None) -> pl.
     parsed or checked (a bad value in them goes unnoticed until a full read), which
     makes a night's read a small fraction of a full one.
 
+    With `since`, a file of TAIL_FROM bytes or more is read from its end when it allows:
+    the header line, then blocks back from the end (TAIL_BLOCK bytes, doubling) until
+    the block holds a complete data line, other than the first, dated before `since`.
+    Those last lines are used when their dates all read and strictly ascend; otherwise
+    (or when the first line is not a header ending in a newline, or the tail would reach
+    the header, or any check of the window's rows fails) the whole file is read, and any
+    message comes from that full read, with its true line numbers. So a night's read does
+    not notice what lies before the tail (rows out of order there, a date that does not
+    read, bytes that are not UTF-8); for a file sorted by date its rows are those of the
+    full read. A full read checks everything.
+
     Raises InputError with one line naming the problem: missing file, missing
     column(s), an unparseable date, a missing or non-numeric value, a price <= 0, a
     negative volume, or duplicate dates.
     """
     symbol = normalize_ticker(ticker)
     path = Path(path)
-    text = _read_text(path)
+    if since is not None:
+        tail = _tail(path, since)
+        if tail is not None:
+            try:
+                return _checked(path, symbol, tail, since)
+            except InputError:
+                pass  # the full read below says what is wrong, on the right line
+    return _checked(path, symbol, _split(path, _read_text(path).encode()), since)
+
+
+def _split(path: Path, text: bytes) -> pl.DataFrame:
+    """The file's non-blank rows as stripped text in COLUMNS, with their line numbers."""
     try:
-        raw = pl.read_csv(text.encode(), infer_schema=False)
+        raw = pl.read_csv(text, infer_schema=False)
     except pl.exceptions.NoDataError:
         raise InputError(f"{path}: empty file (expected a header {','.join(COLUMNS)})") from None
     except pl.exceptions.PolarsError as exc:
@@ -88,13 +117,19 @@ def read_price_csv(path: Path, ticker: str, since: dt.date | None = None) -> pl.
             raw = raw.with_columns(pl.lit(None, pl.Utf8).alias(optional))
     # Line numbers as an editor shows them (the header is line 1), counted before blank
     # lines are let go.
-    raw = (
+    return (
         raw.select(*(pl.col(c).str.strip_chars() for c in COLUMNS))
         .with_row_index("line", offset=2)
         .filter(~pl.all_horizontal(pl.col(c).is_null() for c in COLUMNS))
     )
 
-    dates = raw["date"].str.to_date("%Y-%m-%d", strict=False)
+
+def _dates(raw: pl.DataFrame) -> pl.Series:
+    return raw["date"].str.to_date("%Y-%m-%d", strict=False)
+
+
+def _checked(path: Path, symbol: str, raw: pl.DataFrame, since: dt.date | None) -> pl.DataFrame:
+    dates = _dates(raw)
     if since is not None:
         # An unreadable date stays in, so it is still refused with its line number.
         window = dates.is_null() | (dates >= since)
@@ -117,6 +152,48 @@ def read_price_csv(path: Path, ticker: str, since: dt.date | None = None) -> pl.
         more = f" (+{repeated.len() - _SHOW} more)" if repeated.len() > _SHOW else ""
         raise InputError(f"{path}: duplicate dates {shown}{more}: one row per session expected")
     return finish_frame(frame.drop("line"), symbol, NAME, None, None)
+
+
+def _tail(path: Path, since: dt.date) -> pl.DataFrame | None:
+    """The header and the last lines of the file, split as _split does (their line
+    numbers are not the file's), when they cover `since` as read_price_csv says; None
+    when the whole file must be read. The tail's line numbers are never shown: any
+    problem in it sends the caller to the full read."""
+    try:
+        with path.open("rb") as file:
+            size = file.seek(0, os.SEEK_END)
+            if size < TAIL_FROM:
+                return None
+            file.seek(0)
+            header = file.readline(HEADER_MAX)
+            body = file.tell()  # where the first data line starts
+            if not header.endswith(b"\n"):
+                return None
+            header = header.removeprefix(codecs.BOM_UTF8)
+            block, start, tail = TAIL_BLOCK, size, b""
+            # Starting at least one byte into the first data line keeps that line out of
+            # the tail, so reaching it means the whole file is needed.
+            while start > body + 1:
+                end, start = start, max(size - block, body + 1)
+                file.seek(start - 1)
+                chunk = file.read(end - start + 1)
+                tail = chunk[1:] + tail
+                # A line begins right after a newline: skip the partial one the block cut.
+                lines = tail if chunk[:1] == b"\n" else tail.partition(b"\n")[2]
+                if lines:
+                    # The full read's universal newlines end a line at a lone CR too; polars does not.
+                    if lines.count(b"\r") != lines.count(b"\r\n"):
+                        return None
+                    raw = _split(path, header + lines)
+                    dates = _dates(raw)
+                    if dates.null_count() or not (dates.diff().drop_nulls() > dt.timedelta(0)).all():
+                        return None
+                    if dates.len() and dates[0] < since:
+                        return raw
+                block *= 2
+    except (OSError, InputError):
+        return None
+    return None
 
 
 def _read_text(path: Path) -> str:

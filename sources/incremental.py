@@ -1,11 +1,20 @@
-"""Where each ticker's next fetch starts: incremental state is the warehouse's last session."""
+"""Where each ticker's next fetch starts: incremental state is the warehouse's last session.
 
+A night fetches its tickers in batches (fetch_many): each ticker as fetch_incremental
+fetches it, several side by side, a failure or a retry ending or delaying only its own.
+"""
+
+import contextvars
 import datetime as dt
+import random
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import polars as pl
 
-from surgewatch.sources.base import PriceSource
+from surgewatch.sources.base import PriceSource, empty_frame
 from surgewatch.calendar import nyse_sessions
 from surgewatch.errors import SourceError
 from surgewatch.sources.ingest import KEY, VALUES, merged_prices, new_prices, restated_prices
@@ -13,6 +22,14 @@ from surgewatch.sources.ingest import KEY, VALUES, merged_prices, new_prices, re
 # Re-fetching a week of sessions we already hold is how a restatement (a new dividend
 # moving adj_close, a split moving close) is noticed without downloading everything.
 OVERLAP_SESSIONS = 5
+# Requests to one provider overlap this many at a time: enough to hide a round trip's
+# latency behind the others, fewer than requests' 10 pooled connections per host.
+FETCH_WORKERS = 8
+# A ticker failing transiently (timeout, 429, 5xx) gets this many more attempts, the
+# waits doubling from TRANSIENT_BACKOFF seconds (10 s, 20 s; up to half as much again of
+# jitter): what the per-ticker Prefect task's retries allowed before fetches were batched.
+TRANSIENT_RETRIES = 2
+TRANSIENT_BACKOFF = 10.0
 
 
 def fetch_start(last_session: dt.date | None, *, full: bool = False, overlap: int = OVERLAP_SESSIONS) -> dt.date | None:
@@ -60,6 +77,115 @@ def fetch_incremental(
         return Fetched(ticker, fetched, False, restated, 1)
     history = _not_empty(source, ticker, None, as_of, source.daily_prices(ticker, None, as_of))
     return Fetched(ticker, history, True, restated, 2)
+
+
+# One ticker's end in a batch: its fetch, or what failed it.
+Outcome = Fetched | Exception
+
+
+def stored_tails(stored: pl.DataFrame, *, whole: Collection[str] = ()) -> dict[str, pl.DataFrame]:
+    """Each stored ticker's rows that its next fetch compares: those from the start of its
+    overlap window on (see fetch_start), or all of them for a ticker in `whole`, whose
+    re-fetched history is compared with everything stored (Fetched.restated).
+
+    A night's batch then carries a few rows per ticker instead of 30-year histories.
+    """
+    if stored.is_empty():
+        return {}
+    lasts = stored.group_by("ticker").agg(last=pl.col("date").max())
+    # Every ticker updated on the same night shares its last session: one look-up each.
+    distinct = lasts["last"].unique().to_list()
+    starts = pl.DataFrame(
+        {"last": distinct, "start": [fetch_start(d) for d in distinct]}, schema_overrides={"start": pl.Date}
+    )
+    kept = (
+        stored.join(lasts.join(starts, on="last"), on="ticker")
+        .filter((pl.col("date") >= pl.col("start")) | pl.col("ticker").is_in(list(whole)))
+        .select(stored.columns)
+    )
+    return {ticker: rows for (ticker,), rows in kept.partition_by("ticker", as_dict=True, maintain_order=True).items()}
+
+
+def fetch_many(
+    source: PriceSource,
+    tickers: Sequence[str],
+    stored: Mapping[str, pl.DataFrame],
+    *,
+    as_of: dt.date | None,
+    whole: Collection[str] = frozenset(),
+    workers: int = FETCH_WORKERS,
+    retries: int = TRANSIENT_RETRIES,
+    backoff: float = TRANSIENT_BACKOFF,
+    on_done: Callable[[str, Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Each ticker fetched as fetch_incremental does (`full` for those in `whole`), several
+    at a time: the outcomes in the order of `tickers`, each a Fetched or the exception
+    that failed that ticker alone.
+
+    `stored` maps a ticker to its stored rows (stored_tails: its overlap window suffices);
+    a ticker without an entry has nothing stored, so its whole history is fetched.
+    A SourceError marked transient is retried `retries` times, after `backoff` seconds,
+    then twice that, ... plus jitter, so tickers that failed together do not ask again
+    together; any other failure ends the ticker at once. `on_done(ticker, outcome)` is
+    called in the calling thread as each ticker ends, in the order they end.
+
+    The fetches run on `workers` threads: sources are I/O bound, and the HTTP ones pace
+    and retry each request thread-safely (sources.http), so overlapping requests only
+    hides latency; they never exceed the provider's pace.
+    """
+    if not tickers:
+        return []
+    nothing = empty_frame()
+    ended: dict[int, Outcome] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(tickers))), thread_name_prefix="fetch")
+    try:
+        # Each fetch runs in a copy of the caller's context (Prefect's run context among
+        # it), as it would inline; one copy per fetch, since a context is entered by one
+        # thread at a time.
+        futures = {
+            pool.submit(
+                contextvars.copy_context().run,
+                _fetch_retried,
+                source,
+                ticker,
+                stored.get(ticker, nothing),
+                as_of,
+                ticker in whole,
+                retries,
+                backoff,
+            ): i
+            for i, ticker in enumerate(tickers)
+        }
+        for future in as_completed(futures):
+            i = futures[future]
+            outcome = ended[i] = future.result()
+            if on_done is not None:
+                on_done(tickers[i], outcome)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [ended[i] for i in range(len(tickers))]
+
+
+def _fetch_retried(
+    source: PriceSource,
+    ticker: str,
+    stored: pl.DataFrame,
+    as_of: dt.date | None,
+    full: bool,
+    retries: int,
+    backoff: float,
+) -> Outcome:
+    attempt = 0
+    while True:
+        try:
+            return fetch_incremental(source, ticker, stored, as_of=as_of, full=full)
+        except SourceError as exc:
+            if not exc.transient or attempt >= retries:
+                return exc
+        except Exception as exc:  # noqa: BLE001  (one ticker's failure, whatever it is, is its own)
+            return exc
+        time.sleep(backoff * 2**attempt * (1 + random.uniform(0, 0.5)))
+        attempt += 1
 
 
 def _not_empty(
