@@ -24,7 +24,10 @@ class Plan:
 
     universe: the tickers to fetch and publish, in order. fetch_whole: those fetched
     over their whole history (`--full`, or nothing stored yet). new: those the warehouse
-    does not hold yet. cut_to: a rewind's date: stored sessions after it are dropped,
+    does not hold yet. incremental: those whose published month-ends a night builds on
+    (stored, not fetched whole, no rewind); the flow recomputes the others from their
+    whole history, and so any of these that turns out to need it (restated by the
+    provider, published with other parameters, a window too short). cut_to: a rewind's date: stored sessions after it are dropped,
     every history is rewritten whole, and one failed ticker publishes nothing (it would
     keep its later sessions beside the others' rewound ones). note: what the published
     run reports.
@@ -36,6 +39,7 @@ class Plan:
     new: tuple[str, ...] = ()
     cut_to: dt.date | None = None
     note: str = ""
+    incremental: tuple[str, ...] = ()
 
     @property
     def rewinding(self) -> bool:
@@ -61,10 +65,12 @@ def plan(last_sessions: Mapping[str, dt.date], request: Request) -> Plan:
     if cut_to is not None:
         universe = (*universe, *(t for t in sorted(last_sessions) if t not in universe))
     new = tuple(t for t in universe if t not in last_sessions)
+    whole = frozenset(universe if request.full else new)
     return Plan(
         universe=universe,
-        fetch_whole=frozenset(universe if request.full else new),
+        fetch_whole=whole,
         new=new,
+        incremental=() if cut_to is not None else tuple(t for t in universe if t not in whole),
         cut_to=cut_to,
         note=f"rewound {', '.join(universe)} to {cut_to} (stored sessions ran to {max(ahead.values())})"
         if cut_to is not None

@@ -28,7 +28,9 @@ from surgewatch.faults import Step, reach
 from surgewatch.flows.plan import Request, plan
 from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
-from surgewatch.study import StudyParams, StudyResult, run_study
+from surgewatch.flows.night import Stored, compute, read_stored
+from surgewatch.study import StudyParams, StudyResult
+from surgewatch.update import Update
 from surgewatch.warehouse import RefreshInProgress, RunRecord, Warehouse
 
 EXIT_CODES = {"published": 0, "skipped": 0, "partial": 2, "failed": 1}
@@ -87,18 +89,27 @@ def fetch_ticker(source: PriceSource, ticker: str, stored: pl.DataFrame, as_of: 
 
 
 @task(name="validate prices", cache_policy=NO_CACHE)
-def validate_prices(prices: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
-    checked = validate_each_ticker(prices, DailyPrices, "prices")
+def validate_prices(prices: pl.DataFrame, stored: Stored) -> tuple[pl.DataFrame, dict[str, str]]:
+    """pandera over what is new: the whole histories of tickers recomputed whole, and of
+    the others their rows from the last stored session on (the stitch to what was
+    validated when it was written, and the fetched sessions)."""
+    last = stored.last_sessions.filter(pl.col("ticker").is_in(sorted(stored.incremental)))
+    fresh = prices.join(last, on="ticker", how="left").filter(
+        pl.col("last_session").is_null() | (pl.col("date") >= pl.col("last_session"))
+    )
+    _, failed = validate_each_ticker(fresh.drop("last_session"), DailyPrices, "prices")
     reach(Step.VALIDATE)
-    return checked
+    return prices.filter(~pl.col("ticker").is_in(list(failed))), failed
 
 
 @task(name="compute study", cache_policy=NO_CACHE)
-def compute_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None) -> StudyResult:
-    study = run_study(prices, params, as_of=as_of)
-    study.stats  # noqa: B018  (the §2b stage runs and is validated in this task, not inside the publish transaction)
+def compute_study(
+    prices: pl.DataFrame, stored: Stored, restated: tuple[str, ...], params: StudyParams, as_of: dt.date | None
+) -> Update:
+    update = compute(prices, stored, restated, params, as_of)
+    update.study.stats  # noqa: B018  (the §2b stage runs and is validated in this task, not inside the publish transaction)
     reach(Step.TRANSFORM)
-    return study
+    return update
 
 
 @task(name="alerts", cache_policy=NO_CACHE)
@@ -131,7 +142,7 @@ def publish(
     wh: Warehouse,
     run: RunRecord,
     ingest: Ingested,
-    study: StudyResult,
+    update: Update,
     stored_alerts: pl.DataFrame,
     since: pl.DataFrame,
     settings: Settings,
@@ -143,6 +154,7 @@ def publish(
     records it, so a crash can re-send an alert in that moment (the next run does not know
     it went out) and never loses one.
     """
+    study = update.study
     p = study.params
     with wh.write(run) as tx:
         tx.prices(
@@ -150,7 +162,7 @@ def publish(
             replace=ingest.replace_history & set(run.tickers),
         )
         tx.results(
-            month_end=study.monthly,
+            month_end=update.month_end_rows,
             events=study.events,
             summary=study.summary,
             baseline=study.baseline,
@@ -158,6 +170,7 @@ def publish(
             threshold=p.threshold,
             direction=p.direction,
             basis=p.basis,
+            month_end_changes=update.partial,
         )
         ledger, notes = send_alerts(stored_alerts, since, study, settings, run.run_id)
         reach(Step.ALERTS)
@@ -204,45 +217,27 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
     logger = get_run_logger()
     source = make_source(settings)
     as_of = request.as_of
-    todo = plan(dict(wh.last_sessions().iter_rows()), request)
+    params = StudyParams(threshold=settings.threshold)
+    report_progress("read stored state")
+    spans = wh.session_spans()
+    todo = plan(dict(spans.select("ticker", "last_session").iter_rows()), request)
     if todo.refused:
         logger.error("refused: %s", todo.refused)
         return RefreshReport(run_id=run_id, status="failed", message=todo.refused)
     universe = list(todo.universe)
-    stored = wh.prices(universe, as_of=todo.cut_to)
-    # How far the last published version reached, per ticker: alerts are owed for every
-    # month since (after a rewind, since the date rewound to).
-    since = stored.group_by("ticker").agg(last_session=pl.col("date").max())
+    stored = read_stored(wh, spans, todo, params)
     known_events = _event_keys(wh.event_months())
     new = f" ({len(todo.new)} new: {', '.join(todo.new)})" if todo.new else ""
     logger.info(
         "run %s: %d ticker(s)%s from %s%s", run_id, len(universe), new, source.name, f", as of {as_of}" if as_of else ""
     )
-
-    by_ticker = stored.partition_by("ticker", as_dict=True)
-    nothing = stored.head(0)
-    futures = {
-        t: fetch_ticker.submit(source, t, by_ticker.get((t,), nothing), as_of, t in todo.fetch_whole) for t in universe
-    }
-    fetches: list[Fetched] = []
-    failed: dict[str, str] = {}
-    unreachable: dict[str, str] = {}  # ticker -> why its provider's host was given up
-    for done, (ticker, future) in enumerate(futures.items(), start=1):
-        outcome = future.result(raise_on_failure=False)
-        report_progress("fetch", done, len(futures), ticker)
-        if isinstance(outcome, Fetched):
-            fetches.append(outcome)
-        else:
-            failed[ticker] = str(outcome) if isinstance(outcome, SurgewatchError) else f"{ticker}: {outcome!r}"
-            logger.error("%s", failed[ticker])
-            if isinstance(outcome, UnreachableSource):
-                unreachable[ticker] = outcome.reason
-    report_progress("validating prices")
-    ingest = ingested(stored, fetches)
+    fetches, failed, unreachable = _fetch(source, universe, stored.prices, todo.fetch_whole, as_of)
+    report_progress("validate")
+    ingest = ingested(stored.prices, fetches)
     if todo.rewinding:
         # Each history is rewritten whole, so the sessions after as_of go.
         ingest = dataclasses.replace(ingest, to_write=ingest.prices, replace_history=frozenset(universe))
-    prices, invalid = validate_prices(ingest.prices)
+    prices, invalid = validate_prices(ingest.prices, stored)
     failed |= invalid
     healthy = tuple(t for t in universe if t not in failed)
     record: dict[str, Any] = dict(
@@ -263,21 +258,22 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
     if todo.rewinding and failed:
         # A failed ticker would keep its later sessions beside the others' rewound ones.
         return _nothing_published(wh, record, f"a rewind needs every ticker, and {', '.join(failed)} failed")
-    report_progress("computing the study")
+    report_progress("study")
     try:
-        study = compute_study(prices, StudyParams(threshold=settings.threshold), as_of)
+        update = compute_study(prices, stored, ingest.restated, params, as_of)
     except SurgewatchError as exc:
         return _nothing_published(wh, record, str(exc))
+    logger.info("signal stats: %d (ticker, horizon) pair(s) computed, the rest as published", update.stats_recomputed)
 
     report_progress("alerts and publish")
     stored_alerts = wh.alerts()
     status = "partial" if failed else "published"
     run = RunRecord(status=status, **record | {"tickers": healthy})
     try:
-        snapshot, ledger = publish(wh, run, ingest, study, stored_alerts, since, settings)
+        snapshot, ledger = publish(wh, run, ingest, update, stored_alerts, stored.last_sessions, settings)
     except SurgewatchError as exc:
         return _nothing_published(wh, record, str(exc))
-    new_events = sorted(_event_keys(study.events) - known_events)
+    new_events = sorted(_event_keys(update.study.events) - known_events)
     report = RefreshReport(
         run_id,
         status,
@@ -293,7 +289,33 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
     _artifact(report)
     reach(Step.ARTIFACT)
     logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
+    report_progress("done")
     return report
+
+
+def _fetch(
+    source: PriceSource, universe: list[str], stored: pl.DataFrame, whole: frozenset[str], as_of: dt.date | None
+) -> tuple[list[Fetched], dict[str, str], dict[str, str]]:
+    """Fetch every ticker; (fetches, failed: ticker → why, unreachable: ticker → why its
+    provider's host was given up)."""
+    logger = get_run_logger()
+    by_ticker = stored.partition_by("ticker", as_dict=True)
+    nothing = stored.head(0)
+    futures = {t: fetch_ticker.submit(source, t, by_ticker.get((t,), nothing), as_of, t in whole) for t in universe}
+    fetches: list[Fetched] = []
+    failed: dict[str, str] = {}
+    unreachable: dict[str, str] = {}
+    for done, (ticker, future) in enumerate(futures.items(), start=1):
+        outcome = future.result(raise_on_failure=False)
+        report_progress("fetch", done, len(futures), ticker)
+        if isinstance(outcome, Fetched):
+            fetches.append(outcome)
+        else:
+            failed[ticker] = str(outcome) if isinstance(outcome, SurgewatchError) else f"{ticker}: {outcome!r}"
+            logger.error("%s", failed[ticker])
+            if isinstance(outcome, UnreachableSource):
+                unreachable[ticker] = outcome.reason
+    return fetches, failed, unreachable
 
 
 def _nothing_published(wh: Warehouse, record: dict, message: str, unreachable: str = "") -> RefreshReport:

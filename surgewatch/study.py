@@ -65,6 +65,8 @@ class StudyResult:
     summary: pl.DataFrame
     baseline: pl.DataFrame
     missing_sessions: pl.DataFrame = field(repr=False)
+    # The §2b figures when they are known already (a night reuses the published ones).
+    known_stats: pl.DataFrame | None = field(default=None, repr=False)
 
     @cached_property
     def stats(self) -> pl.DataFrame:
@@ -72,9 +74,10 @@ class StudyResult:
         per ticker and horizon are the study's dearest stage and analogs or check-published
         never read them."""
         p = self.params
-        return validate(
-            tf.signal_stats(self.monthly, self.events, p.horizons, p.resamples, p.seed), sc.SignalStats, "signal_stats"
-        )
+        stats = self.known_stats
+        if stats is None:
+            stats = tf.signal_stats(self.monthly, self.events, p.horizons, p.resamples, p.seed)
+        return validate(stats, sc.SignalStats, "signal_stats")
 
     def as_of(self, ticker: str) -> dt.date | None:
         """The last session of ticker's data the study used."""

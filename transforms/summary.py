@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from surgewatch.frames import sorted_by_ticker
 from surgewatch.vocabulary import STATISTICS
 
 
@@ -14,8 +15,11 @@ def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> p
     max_drawdown = min(mdd_hm).
 
     Given events it is the signal summary; given every month it is the baseline.
+    Rows are taken in (ticker, month) order with ticker marked sorted, so every caller's
+    frame takes polars' one path for sorted groups: float sums depend on the path, and a
+    night's frames must sum as a full recomputation's do, to the last bit.
     """
-    frame = monthly_returns.lazy()
+    frame = sorted_by_ticker(monthly_returns, "month").lazy().with_columns(pl.col("ticker").set_sorted())
     per_horizon = []
     for h in horizons:
         ret = pl.col(f"fwd_{h}m")

@@ -26,7 +26,7 @@ import polars as pl
 
 from surgewatch.errors import WarehouseError
 from surgewatch.settings import Settings
-from surgewatch.warehouse import history, migrations, shell, writer
+from surgewatch.warehouse import history, migrations, shell, state, writer
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, no_warehouse
 from surgewatch.warehouse.folders import check_writable
@@ -154,6 +154,22 @@ class Warehouse:
         """(ticker, last_session): the last stored session of every ticker the warehouse
         holds, i.e. how far the current version reaches for each."""
         return self._reader.last_sessions()
+
+    def session_spans(self) -> pl.DataFrame:
+        """(ticker, first_session, last_session) of every stored ticker (see state)."""
+        return state.session_spans(self._reader)
+
+    def price_window(self, starts: pl.DataFrame) -> pl.DataFrame:
+        """Stored daily rows of each ticker in starts (ticker, start) from its start on."""
+        return state.price_window(self._reader, starts)
+
+    def price_histories(self, tickers: Iterable[str]) -> pl.DataFrame:
+        """Every stored daily row of the tickers, sorted by (ticker, date)."""
+        return state.price_histories(self._reader, tickers)
+
+    def published_results(self, tickers: Iterable[str]) -> dict[str, pl.DataFrame]:
+        """The tickers' published month_end, signal_events and signal_stats rows."""
+        return state.published_results(self._reader, tickers)
 
     def alerts(self) -> pl.DataFrame:
         """The alert ledger: every alert owed so far and what became of it."""

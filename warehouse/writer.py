@@ -70,6 +70,7 @@ class Writer:
         threshold: float | None = None,
         direction: str | None = None,
         basis: str | None = None,
+        month_end_changes: Collection[str] = (),
     ) -> None:
         """Make the stored results of every ticker in the frames equal to the frames.
 
@@ -78,7 +79,8 @@ class Writer:
         table: only the rows whose values changed are written and its keys the frames no
         longer hold are deleted (see _upsert); a ticker in none of them (e.g. one that failed this run) keeps its
         previous results. threshold / direction / basis fill those columns when the
-        frames lack them.
+        frames lack them. For the tickers in `month_end_changes`, month_end holds only
+        the rows that changed (a night's): their other stored month_end rows stay.
         """
         defaults = {"run_id": self.run.run_id, "threshold": threshold, "direction": direction, "basis": basis}
         summaries = [
@@ -95,8 +97,10 @@ class Writer:
             "signal_stats": self._stager.stage("signal_stats", stats, defaults),
         }
         tickers = sorted(set().union(*(set(f["ticker"]) for f in staged.values() if f is not None)))
+        partial = set(month_end_changes)
         for table, frame in staged.items():
-            self._upsert(table, frame, whole=tickers)
+            mine = [t for t in tickers if t not in partial] if table == "month_end" else tickers
+            self._upsert(table, frame, whole=mine)
         reach(Step.PUBLISH_RESULTS)
 
     def alerts(self, frame: pl.DataFrame | None) -> None:

@@ -1,0 +1,74 @@
+"""What a night reads: each ticker's span of sessions, the daily rows its recomputed
+months need, and the published results it builds on (surgewatch.update).
+
+Never the whole price history: a night reads a window of about 330 sessions per ticker
+and the month-end rows (one per ticker-month), which a next night turns into the new
+version's tables.
+"""
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from surgewatch.vocabulary import PRICE_COLUMNS
+from surgewatch.warehouse.readers import Reader
+from surgewatch.warehouse.staging import registered
+
+_PRICES = ", ".join(f"p.{c}" for c in PRICE_COLUMNS)
+
+
+def session_spans(reader: Reader) -> pl.DataFrame:
+    """(ticker, first_session, last_session) of every stored ticker, by ticker."""
+    return reader.read(
+        "SELECT ticker, min(date) AS first_session, max(date) AS last_session "
+        "FROM prices_daily GROUP BY ticker ORDER BY ticker"
+    )
+
+
+def price_window(reader: Reader, starts: pl.DataFrame) -> pl.DataFrame:
+    """Stored daily rows of each ticker of starts (ticker, start) dated on or after its
+    start, as the raw frame sorted by (ticker, date)."""
+    frame = starts.select("ticker", "start")
+    return _read_with(
+        reader,
+        frame,
+        f"SELECT {_PRICES} FROM prices_daily AS p JOIN _sw_keys AS k ON p.ticker = k.ticker AND p.date >= k.start "
+        "ORDER BY p.ticker, p.date",
+    )
+
+
+def price_histories(reader: Reader, tickers: Iterable[str]) -> pl.DataFrame:
+    """Every stored daily row of the tickers, as the raw frame sorted by (ticker, date)."""
+    return _read_with(
+        reader,
+        _tickers(tickers),
+        f"SELECT {_PRICES} FROM prices_daily AS p SEMI JOIN _sw_keys AS k ON p.ticker = k.ticker "
+        "ORDER BY p.ticker, p.date",
+    )
+
+
+def published_results(reader: Reader, tickers: Iterable[str]) -> dict[str, pl.DataFrame]:
+    """The tickers' published month_end, signal_events and signal_stats rows, by table."""
+    keys = _tickers(tickers)
+    return {
+        table: _read_with(
+            reader,
+            keys,
+            f"SELECT t.* FROM {table} AS t SEMI JOIN _sw_keys AS k ON t.ticker = k.ticker ORDER BY ALL",
+        )
+        for table in ("month_end", "signal_events", "signal_stats")
+    }
+
+
+def _tickers(tickers: Iterable[str]) -> pl.DataFrame:
+    return pl.DataFrame({"ticker": sorted(set(tickers))}, schema={"ticker": pl.String})
+
+
+def _read_with(reader: Reader, keys: pl.DataFrame, query: str) -> pl.DataFrame:
+    """Run query with keys visible to it as _sw_keys (a join, not a list per row)."""
+
+    def read() -> pl.DataFrame:
+        with registered(reader.con, "_sw_keys", keys):
+            return reader.con.execute(query).pl()
+
+    return reader.fetch(read)
