@@ -2,23 +2,29 @@
 
     python -m benchmarks.bench_nightly [--tickers 3000] [--years 30] [--short-years 3]
         [--nights 5] [--seed 7] [--year-nights 252] [--year-tickers 200] [--keep-days 90]
-        [--workdir DIR]
+        [--workdir DIR] [--json FILE]
 
 What it does, for the universe tickers × years and again for tickers × short-years:
 1. writes the seeded universe (benchmarks.universe) as one TICKER.csv per ticker (not
    timed; kept in the work folder and reused while its parameters are the same);
 2. runs the real flow: `surgewatch refresh --as-of D --quiet` with SURGEWATCH_SOURCE=csv
    and a SURGEWATCH_HOME of its own (PREFECT_HOME in the work folder), each night in a fresh process
-   (benchmarks.nightly_child, which times the stages). The first load is as of the
-   session `nights` sessions before the universe's last one; each next night adds one
-   session (`--as-of` the next session), so it brings one new row per listed ticker;
-3. per night: wall seconds (parent's clock, process start to exit), peak RSS (the
-   kernel's high-water mark of the child and its waited-for children, from wait4), bytes
-   added to the lake's data files and to the catalog, and rows written per table in the
-   night's version (DuckLake's own change feed, ducklake_table_changes: inserts and
-   deletes);
-4. checks that the stored result tables equal a full recomputation (run_study over the
-   stored prices, compared value by value with benchmarks.equivalence);
+   (benchmarks.nightly_child, which times the stages from the flow's progress marks).
+   The nights are consecutive sessions chosen so that every kind of night is run
+   (plan_nights): with the default 5 next nights, two mid-month nights, the night a
+   month completes (its last session: the month-end stages run), the first night of
+   the new month and one more mid-month night. The universe ends on the last of them;
+   each next night adds one session, so it brings one new row per listed ticker;
+3. per night: its kind, the 1-minute load average when it started (a night started at
+   load >= LOADED is marked "(loaded)": its figures do not count), wall seconds
+   (parent's clock, process start to exit), peak RSS (the kernel's high-water mark of
+   the child and its waited-for children, from wait4), bytes added to the lake's data
+   files and to the catalog, rows written per table in the night's version (DuckLake's
+   own change feed, ducklake_table_changes: inserts and deletes), and then, one column
+   per night, each stage's seconds and the highest RSS sampled during it;
+4. checks that the stored result tables, signal_stats included, equal a full
+   recomputation (run_study over the stored prices, compared value by value with
+   benchmarks.equivalence);
 5. the storage after a simulated year (benchmarks.nightly_year): `--year-nights` nights
    on a `--year-tickers` × years universe, each through the real flow (in one process,
    so Prefect's server starts once), with `surgewatch upkeep` weekly (every 5th night);
@@ -26,26 +32,38 @@ What it does, for the universe tickers × years and again for tickers × short-y
    applied by version count: the versions of the last round(keep_days × 252 / 365)
    nights are kept, older ones expired, and files are deleted without a grace period.
    The lake is then compared with a fresh full load of the same data.
-Then it prints the figures and PASS/FAIL against every §4b target. Exit code 1 only when
-a night fails or the results differ from a full recomputation; targets are reported.
+Then it prints the figures and PASS/FAIL against every §4b target; `--json FILE` writes
+every figure. Exit code 1 only when a night fails or the results differ from a full
+recomputation; targets are reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
-import tempfile
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported late at run time: polars, pydantic and the study are slow to import
+    import polars as pl
+
+    from surgewatch.settings import Settings
+    from surgewatch.study import StudyParams
 
 REPO = Path(__file__).resolve().parents[1]
 GB, MB = 1e9, 1e6
 NIGHT_SECONDS, NIGHT_RSS, NIGHT_BYTES, GROWTH_RATIO = 30.0, 1.5 * GB, 3 * MB, 2 / 3
 FIRST_SECONDS, FIRST_RSS, STORAGE_RATIO = 90.0, 4 * GB, 1.3
+# On 2 cores, a 1-minute load average from here on means another job shares them.
+LOADED = 1.5
+MID, COMPLETES, FIRST = "mid-month", "month completes", "first of month"
 
 
 # --------------------------------------------------------------------------------------
@@ -53,18 +71,20 @@ FIRST_SECONDS, FIRST_RSS, STORAGE_RATIO = 90.0, 4 * GB, 1.3
 # --------------------------------------------------------------------------------------
 
 
-def write_universe(folder: Path, tickers: int, years: int, seed: int) -> list[str]:
-    """One TICKER.csv per ticker (date,open,high,low,close,adj_close,volume); reused when
-    a previous run wrote the same universe there."""
-    from benchmarks.universe import generate_universe, ticker_names
+def write_universe(folder: Path, tickers: int, years: int, seed: int, end: dt.date | None = None) -> list[str]:
+    """One TICKER.csv per ticker (date,open,high,low,close,adj_close,volume), the
+    universe ending on `end` (default: the universe's DEFAULT_END); reused when a
+    previous run wrote the same universe there."""
+    from benchmarks.universe import DEFAULT_END, generate_universe, ticker_names
 
+    end = end or DEFAULT_END
     names = ticker_names(tickers)
     stamp = folder / ".universe.json"
-    wanted = {"tickers": tickers, "years": years, "seed": seed}
+    wanted = {"tickers": tickers, "years": years, "seed": seed, "end": str(end)}
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         return names
     folder.mkdir(parents=True, exist_ok=True)
-    universe = generate_universe(tickers, years, seed=seed)
+    universe = generate_universe(tickers, years, seed=seed, end=end)
     for (ticker,), frame in universe.partition_by("ticker", as_dict=True, maintain_order=True).items():
         frame.drop("ticker").write_csv(folder / f"{ticker}.csv")
     del universe
@@ -72,11 +92,55 @@ def write_universe(folder: Path, tickers: int, years: int, seed: int) -> list[st
     return names
 
 
-def night_dates(years: int, nights: int) -> list:
-    """The first load's as-of date, then one per next night: the universe's last sessions."""
-    from benchmarks.universe import session_grid
+def csv_folder(workdir: Path, tickers: int, years: int, seed: int, end: dt.date) -> Path:
+    # The end in the name: the nights' universe and the simulated year's may otherwise
+    # share a folder and rewrite each other's files on every run.
+    return workdir / f"csv-{tickers}x{years}-s{seed}-to{end:%Y%m%d}"
 
-    return [d.item() for d in session_grid(years)[-(nights + 1) :]]
+
+def session_kinds(sessions: list[dt.date]) -> list[str]:
+    """Each session's kind of night, from its neighbours: a month's last session
+    completes it, its first opens it. The list must hold whole months (nyse_sessions's),
+    so that its own first and last sessions are a month's first and last."""
+    kinds = []
+    for i, day in enumerate(sessions):
+        if i + 1 == len(sessions) or sessions[i + 1].month != day.month:
+            kinds.append(COMPLETES)
+        elif i == 0 or sessions[i - 1].month != day.month:
+            kinds.append(FIRST)
+        else:
+            kinds.append(MID)
+    return kinds
+
+
+def plan_nights(nights: int, end: dt.date | None = None) -> list[tuple[dt.date, str]]:
+    """(as-of date, kind): the first load, then `nights` next nights on consecutive
+    sessions up to `end` (default DEFAULT_END), placed so that the night a month
+    completes comes after max(1, (nights - 1) // 2) next nights (at once when nights is
+    1): mid-month ones, and from 4 nights on the first night of the new month and a
+    mid-month night follow it. The last month that fits before `end` is taken, so the
+    universe ends a few sessions into a month (on `end` itself when nights is 1)."""
+    from benchmarks.universe import DEFAULT_END
+    from surgewatch.calendar import nyse_sessions
+
+    if nights < 1:
+        raise ValueError(f"need at least one next night, got {nights}")
+    end = end or DEFAULT_END
+    before = max(1, (nights - 1) // 2) if nights > 1 else 0
+    after = nights - 1 - before
+    # Whole months (nyse_sessions), so the last listed session's kind is known too.
+    sessions = nyse_sessions(end - dt.timedelta(days=2 * nights + 62), end)["date"].to_list()
+    kinds = session_kinds(sessions)
+    last = max(i for i, day in enumerate(sessions) if day <= end)
+    for month_end in range(last - after, before, -1):
+        if kinds[month_end] == COMPLETES:
+            first = month_end - before - 1
+            return list(zip(sessions[first : month_end + after + 1], kinds[first : month_end + after + 1]))
+    raise AssertionError("unreachable: the sessions span two month ends")
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
 
 
 def refresh_env(home: Path, csv_dir: Path, tickers: list[str]) -> dict[str, str]:
@@ -105,17 +169,23 @@ def catalog_bytes(home: Path) -> int:
     return sum(p.stat().st_size for p in home.glob("catalog.sqlite*"))
 
 
+def _settings(home: Path) -> Settings:
+    """The warehouse's settings, from home alone: no .env file of the caller's."""
+    from surgewatch.settings import Settings
+
+    return Settings(_env_file=None, home=home)  # type: ignore[call-arg]  # pydantic-settings' init-only option
+
+
 def rows_written(home: Path) -> dict[str, str]:
     """Rows inserted / deleted per table by the latest version (DuckLake's change feed)."""
-    from surgewatch.settings import Settings
     from surgewatch.warehouse.catalog import Catalog
     from surgewatch.warehouse.extensions import connect
 
-    catalog = Catalog.from_settings(Settings(_env_file=None, home=home))
+    catalog = Catalog.from_settings(_settings(home))
     con = connect(catalog.extensions)
     try:
         con.execute(catalog.attach_sql(read_only=True))
-        snapshot = con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()[0]
+        (snapshot,) = con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone() or (None,)
         tables = [
             r[0]
             for r in con.execute(
@@ -138,51 +208,57 @@ def rows_written(home: Path) -> dict[str, str]:
         con.close()
 
 
-def run_night(home: Path, csv_dir: Path, tickers: list[str], as_of, label: str) -> dict:
+def run_night(home: Path, csv_dir: Path, tickers: list[str], as_of: dt.date, label: str, kind: str) -> dict:
     """One `surgewatch refresh --as-of` in a fresh process; its figures."""
     lake = home / "lake"
     before = folder_bytes(lake), catalog_bytes(home)
     report = home / f"night-{as_of}.json"
     argv = [sys.executable, "-m", "benchmarks.nightly_child", str(report), "refresh", "--as-of", str(as_of), "--quiet"]
     home.mkdir(parents=True, exist_ok=True)
+    load = load_average()
     with open(home / f"night-{as_of}.log", "w") as log:
         start = time.perf_counter()
         child = subprocess.Popen(argv, env=refresh_env(home, csv_dir, tickers), cwd=home, stdout=log, stderr=log)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
-    stages = json.loads(report.read_text())["stages"] if report.is_file() else []
+    document = json.loads(report.read_text()) if report.is_file() else {}
     night = {
         "label": label,
+        "kind": kind,
         "as_of": str(as_of),
+        "load": round(load, 2),
+        "loaded": load >= LOADED,
         "exit": child.returncode,
         "wall": wall,
+        "child_seconds": document.get("seconds"),
         "peak_rss": usage.ru_maxrss * 1024,
         "lake_added": folder_bytes(lake) - before[0],
         "catalog_added": catalog_bytes(home) - before[1],
-        "stages": stages,
+        "stages": document.get("stages", []),
         "rows": rows_written(home) if child.returncode in (0, 2) else {},
     }
     print(
-        f"  {label:<12} as of {as_of}  exit {child.returncode}  {wall:7.1f} s  peak RSS {_gb(night['peak_rss'])}  "
-        f"lake +{_mb(night['lake_added'])}  catalog +{_mb(night['catalog_added'])}",
+        f"  {_night_name(night):<22} {kind:<16} as of {as_of}  load {load:4.1f}  exit {child.returncode}  "
+        f"{wall:7.1f} s  peak RSS {_gb(night['peak_rss'])}  "
+        f"lake {_mb(night['lake_added'], sign=True)}  catalog {_mb(night['catalog_added'], sign=True)}",
         flush=True,
     )
     return night
 
 
-def results_equal_full(home: Path, as_of) -> list[str]:
+def results_equal_full(home: Path, as_of: dt.date) -> list[str]:
     """The stored result tables against run_study over the stored prices (empty: equal)."""
     import polars as pl
 
     from benchmarks.equivalence import compare_frames
-    from surgewatch.settings import Settings
     from surgewatch.study import StudyParams, run_study
     from surgewatch.warehouse import Warehouse
 
-    with Warehouse.open(Settings(_env_file=None, home=home), read_only=True) as wh:
-        study = run_study(wh.prices(), StudyParams(), as_of=as_of)
-        stored = {name: wh.sql(f"SELECT * FROM {name}") for name in ("month_end", "signal_events", "signal_summary")}
+    names = ("month_end", "signal_events", "signal_summary", "signal_stats")
+    with Warehouse.open(_settings(home), read_only=True) as wh:
+        stored = {name: wh.sql(f"SELECT * FROM {name}") for name in names}
+        study = run_study(wh.prices(), _published_params(stored["signal_stats"]) or StudyParams(), as_of=as_of)
     computed = {
         "month_end": study.monthly,
         "signal_events": study.events,
@@ -190,17 +266,36 @@ def results_equal_full(home: Path, as_of) -> list[str]:
             [study.summary.with_columns(kind=pl.lit("events")), study.baseline.with_columns(kind=pl.lit("baseline"))],
             how="diagonal_relaxed",
         ),
+        "signal_stats": study.stats,
     }
     keys = {
         "month_end": ["ticker", "month"],
         "signal_events": ["ticker", "month"],
         "signal_summary": ["ticker", "kind", "horizon"],
+        "signal_stats": ["ticker", "horizon"],
     }
     problems = []
     for name, frame in computed.items():
+        # The stored tables add lineage (run_id) and, in signal_stats, the parameters.
         common = [c for c in frame.columns if c in stored[name].columns]
         problems += compare_frames(name, stored[name].select(common), frame.select(common), keys[name])
     return problems
+
+
+def _published_params(stats: pl.DataFrame) -> StudyParams | None:
+    """The StudyParams the stored signal_stats were drawn with (None: no single set), so
+    that the recomputation asks what the flow asked, whatever its settings were."""
+    from surgewatch.study import StudyParams
+
+    columns = ["threshold", "direction", "basis", "resamples", "seed"]
+    if stats.height == 0 or not set(columns) <= set(stats.columns):
+        return None
+    used = stats.select(columns).unique()
+    if used.height != 1:
+        return None
+    row = used.row(0, named=True)
+    horizons = tuple(sorted(stats["horizon"].unique().to_list()))
+    return StudyParams(horizons=horizons, **row)
 
 
 # --------------------------------------------------------------------------------------
@@ -212,57 +307,121 @@ def _gb(n: float) -> str:
     return f"{n / GB:.2f} GB"
 
 
-def _mb(n: float) -> str:
-    return f"{n / MB:.1f} MB"
+def _mb(n: float, sign: bool = False) -> str:
+    return f"{n / MB:{'+' if sign else ''}.1f} MB"
 
 
 def _verdict(ok: bool | None) -> str:
     return "n/a " if ok is None else ("PASS" if ok else "FAIL")
 
 
+def _night_name(night: dict) -> str:
+    return night["label"] + (" (loaded)" if night["loaded"] else "")
+
+
 def print_nights(title: str, nights: list[dict]) -> None:
-    print(f"\n{title}")
+    print(f"\n{title} (a night started at load >= {LOADED} is marked (loaded): its figures do not count)")
     print(
-        f"{'night':<12}{'as of':>12}{'exit':>5}{'wall s':>9}{'peak RSS':>11}{'lake +':>11}{'catalog +':>11}  rows written (+inserted/-deleted)"
+        f"{'night':<22}{'kind':<16}{'as of':>11}{'load':>6}{'exit':>5}{'wall s':>9}{'peak RSS':>11}{'lake +':>11}"
+        f"{'catalog +':>11}  rows written (+inserted/-deleted)"
     )
     for n in nights:
         rows = ", ".join(f"{t} {v}" for t, v in n["rows"].items())
         print(
-            f"{n['label']:<12}{n['as_of']:>12}{n['exit']:>5}{n['wall']:>9.1f}{_gb(n['peak_rss']):>11}"
-            f"{_mb(n['lake_added']):>11}{_mb(n['catalog_added']):>11}  {rows}"
+            f"{_night_name(n):<22}{n['kind']:<16}{n['as_of']:>11}{n['load']:>6.1f}{n['exit']:>5}{n['wall']:>9.1f}"
+            f"{_gb(n['peak_rss']):>11}{_mb(n['lake_added']):>11}{_mb(n['catalog_added']):>11}  {rows}"
         )
 
 
-def print_stages(night: dict) -> None:
-    """Where a night's time goes: each timed stage, start/end since process start, RSS."""
-    print(
-        f"\nstages of the {night['label']} night as of {night['as_of']} (s since the process started; RSS at the stage's end)"
-    )
-    for s in night["stages"]:
-        print(
-            f"  {s['stage']:<40}{s['start']:>8.2f} → {s['end']:>7.2f}  ({s['end'] - s['start']:6.2f} s)  "
-            f"RSS {_gb(s['rss'])}  peak {_gb(s['peak_rss'])}"
-        )
+def stage_rows(nights: list[dict]) -> list[tuple[str, int]]:
+    """The stages of all nights as rows, in run order: (step, its occurrence in the night).
+    Nights may set different marks (the month-end stages only when a month completes),
+    so each night's rows are merged in after the rows it shares with the nights before."""
+    order: list[tuple[str, int]] = []
+    for night in nights:
+        position = 0
+        for key in _stage_keys(night):
+            if key in order:
+                position = order.index(key) + 1
+            else:
+                order.insert(position, key)
+                position += 1
+    return order
 
 
-def run_universe(args, years: int, workdir: Path) -> dict:
+def _stage_keys(night: dict) -> list[tuple[str, int]]:
+    seen: dict[str, int] = {}
+    keys = []
+    for stage in night["stages"]:
+        step = stage.get("step", stage["stage"])
+        seen[step] = seen.get(step, 0) + 1
+        keys.append((step, seen[step]))
+    return keys
+
+
+def print_stages(nights: list[dict]) -> None:
+    """Where each night's time and memory go, one column per night: each stage's seconds
+    and the highest RSS sampled during it; * marks the stage that set the night's peak."""
+    rows = stage_rows(nights)
+    by_night = [dict(zip(_stage_keys(n), n["stages"])) for n in nights]
+    labels = {}
+    for key in rows:
+        names = {stages[key]["stage"] for stages in by_night if key in stages}
+        labels[key] = names.pop() if len(names) == 1 else key[0]
+    width = max([len(v) for v in labels.values()] + [36]) + 2
+    cell = max([len(_night_name(n)) for n in nights] + [16]) + 2
+    print("\nstages: seconds, and the highest RSS sampled during the stage (* the stage that set the process's peak)")
+    for header in (
+        [_night_name(n) for n in nights],
+        [n["kind"] for n in nights],
+        [n["as_of"] for n in nights],
+        [f"load {n['load']:.1f}" for n in nights],
+    ):
+        print(" " * width + "".join(f"{h:>{cell}}" for h in header))
+    for key in rows:
+        cells = []
+        for night, stages in zip(nights, by_night):
+            stage = stages.get(key)
+            cells.append(_stage_cell(stage, night) if stage else "—")
+        print(f"{labels[key]:<{width}}" + "".join(f"{c:>{cell}}" for c in cells))
+    after = [f"{n['wall'] - n['child_seconds']:6.2f}" if n.get("child_seconds") is not None else "—" for n in nights]
+    # Under the seconds of the cells above: a cell ends with " {MB:6.0f}M" and a marker.
+    print(f"{'after the report (interpreter exit)':<{width}}" + "".join(f"{c:>{cell - 9}}{'':9}" for c in after))
+    print(f"{'wall, peak RSS (wait4)':<{width}}" + "".join(f"{_wall_cell(n):>{cell}}" for n in nights))
+
+
+def _stage_cell(stage: dict, night: dict) -> str:
+    peak = max(s["peak_rss"] for s in night["stages"])
+    sets_peak = stage["peak_rss"] == peak and stage.get("peak_rss_start", 0) < peak
+    during = stage.get("peak_rss_during", stage["rss"])
+    return f"{stage['end'] - stage['start']:6.2f} {during / MB:6.0f}M{'*' if sets_peak else ' '}"
+
+
+def _wall_cell(night: dict) -> str:
+    return f"{night['wall']:6.2f} {night['peak_rss'] / MB:6.0f}M "
+
+
+def run_universe(args: argparse.Namespace, years: int, workdir: Path) -> dict:
     label = f"{args.tickers} × {years} y"
-    print(f"\n== {label}: writing the universe's CSV files", flush=True)
-    csv_dir = workdir / f"csv-{args.tickers}x{years}-s{args.seed}"
-    tickers = write_universe(csv_dir, args.tickers, years, args.seed)
+    plan = plan_nights(args.nights)
+    end = plan[-1][0]
+    print(f"\n== {label}: writing the universe's CSV files (to {end}); load {load_average():.1f}", flush=True)
+    csv_dir = csv_folder(workdir, args.tickers, years, args.seed, end)
+    tickers = write_universe(csv_dir, args.tickers, years, args.seed, end)
     home = workdir / f"home-{args.tickers}x{years}"
     if home.exists():
         import shutil
 
         shutil.rmtree(home)
-    dates = night_dates(years, args.nights)
-    print(f"== {label}: first load as of {dates[0]}, then {args.nights} next night(s)", flush=True)
-    nights = [run_night(home, csv_dir, tickers, dates[0], "first load")]
-    nights += [run_night(home, csv_dir, tickers, d, f"next {i}") for i, d in enumerate(dates[1:], start=1)]
-    problems = results_equal_full(home, dates[-1]) if all(n["exit"] == 0 for n in nights) else ["a night failed"]
+    kinds = ", ".join(kind for _, kind in plan[1:])
+    print(f"== {label}: first load as of {plan[0][0]}, then {args.nights} next night(s): {kinds}", flush=True)
+    (first, first_kind), *nexts = plan
+    nights = [run_night(home, csv_dir, tickers, first, "first load", first_kind)]
+    nights += [run_night(home, csv_dir, tickers, d, f"next {i}", kind) for i, (d, kind) in enumerate(nexts, start=1)]
+    problems = results_equal_full(home, end) if all(n["exit"] == 0 for n in nights) else ["a night failed"]
     print_nights(label, nights)
-    print_stages(nights[-1])
-    return {"label": label, "nights": nights, "problems": problems, "home": home}
+    print_stages(nights)
+    return {"label": label, "years": years, "end": str(end), "nights": nights, "problems": problems}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,12 +436,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-days", type=int, default=90)
     # Outside the checkout, and kept between runs: the CSV universes take minutes to write.
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "surgewatch-bench-nightly")
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
+    if args.nights < 1:
+        parser.error("--nights must be at least 1")
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     print(
         f"bench-nightly: {args.tickers} tickers × {args.years} y (and × {args.short_years} y), {args.nights} next nights; "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        f"load average {load_average():.1f} on {os.cpu_count()} cores",
         flush=True,
     )
 
@@ -292,9 +454,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.year_nights:
         from benchmarks.nightly_year import simulate_year
 
-        print(f"\n== simulated year: {args.year_nights} nights on {args.year_tickers} × {args.years} y", flush=True)
-        csv_dir = workdir / f"csv-{args.year_tickers}x{args.years}-s{args.seed}"
-        tickers = write_universe(csv_dir, args.year_tickers, args.years, args.seed)
+        from benchmarks.universe import DEFAULT_END
+
+        print(
+            f"\n== simulated year: {args.year_nights} nights on {args.year_tickers} × {args.years} y; "
+            f"load {load_average():.1f}",
+            flush=True,
+        )
+        # nightly_year takes its nights from the end of session_grid(years): DEFAULT_END.
+        csv_dir = csv_folder(workdir, args.year_tickers, args.years, args.seed, DEFAULT_END)
+        tickers = write_universe(csv_dir, args.year_tickers, args.years, args.seed, DEFAULT_END)
         year = simulate_year(
             workdir / "year",
             csv_dir,
@@ -349,8 +518,28 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, ok, figure in checks:
         print(f"  {_verdict(ok)}  {name:<58} {figure}")
-    failed = any(n["exit"] not in (0,) for n in long["nights"] + (short["nights"] if short else []))
-    return 1 if failed or long["problems"] else 0
+    every = long["nights"] + (short["nights"] if short else [])
+    loaded = [
+        f"{u['label']}: {', '.join(names)}"
+        for u in (long, short)
+        if u and (names := [n["label"] for n in u["nights"] if n["loaded"]])
+    ]
+    if loaded:
+        print(f"  note: these nights started at load >= {LOADED}, so their figures do not count: {'; '.join(loaded)}")
+    failed = any(n["exit"] not in (0,) for n in every)
+    code = 1 if failed or long["problems"] else 0
+    if args.json:
+        figures = {
+            "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "cores": os.cpu_count(),
+            "universes": [u for u in (long, short) if u],
+            "year": year,
+            "checks": [{"check": name, "ok": ok, "figure": figure} for name, ok, figure in checks],
+            "exit_code": code,
+        }
+        args.json.write_text(json.dumps(figures, indent=1, default=str))
+        print(f"figures written to {args.json}")
+    return code
 
 
 if __name__ == "__main__":
