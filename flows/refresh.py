@@ -5,6 +5,7 @@ sources/, schemas/, surgewatch.study and warehouse/.
 """
 
 import dataclasses
+import threading
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -15,15 +16,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.tasks import exponential_backoff
 
 from surgewatch.alerts import alerts_due, retries_due, settle_alerts
 from surgewatch.schemas import DailyPrices, validate_each_ticker
 from surgewatch.sources import make_source
 from surgewatch.sources.base import PriceSource
-from surgewatch.sources.incremental import Fetched, Ingested, fetch_incremental, ingested
+from surgewatch.sources.incremental import TRANSIENT_BACKOFF, Fetched, Ingested, fetch_many, ingested, stored_tails
 from surgewatch.calendar import refuse_future
-from surgewatch.errors import InputError, SourceError, SurgewatchError, UnreachableSource
+from surgewatch.errors import InputError, SurgewatchError, UnreachableSource
 from surgewatch.faults import Step, reach
 from surgewatch.flows.plan import Request, plan
 from surgewatch.progress import report_progress
@@ -60,32 +60,52 @@ class RefreshReport:
         return EXIT_CODES[self.status]
 
 
-def _transient(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's hook signature)
-    """Retry a fetch only for failures that may pass (timeouts, 5xx), not unknown symbols."""
-    exc = state.result(raise_on_failure=False)
-    return isinstance(exc, SourceError) and exc.transient
+# The wait before a transiently failed fetch is tried again doubles from here (seconds).
+FETCH_BACKOFF = TRANSIENT_BACKOFF
 
 
-@task(
-    name="fetch",
-    task_run_name="fetch {ticker}",
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_transient,
-    cache_policy=NO_CACHE,
-)
-def fetch_ticker(source: PriceSource, ticker: str, stored: pl.DataFrame, as_of: dt.date | None, full: bool) -> Fetched:
-    fetched = fetch_incremental(source, ticker, stored, as_of=as_of, full=full)
+@task(name="fetch", task_run_name="fetch {label}", cache_policy=NO_CACHE)
+def fetch_batch(
+    label: str,
+    source: PriceSource,
+    tickers: list[str],
+    tails: dict[str, pl.DataFrame],
+    as_of: dt.date | None,
+    whole: frozenset[str],
+    progress: "Counter",
+) -> list[Fetched | Exception]:
+    """One batch of tickers (sources.incremental.fetch_many): each fetched, and retried
+    while its failure may pass, alone."""
     logger = get_run_logger()
-    window = "full history" if fetched.full_history else f"from {fetched.prices['date'].min()!s}"
-    logger.info("%s: %d rows (%s)", ticker, fetched.prices.height, window)
-    if fetched.restated.height:
-        logger.warning(
-            "%s: provider restated %d stored value(s); re-fetched the full history", ticker, fetched.restated.height
-        )
+
+    def done(ticker: str, outcome: Fetched | Exception) -> None:
+        if isinstance(outcome, Fetched):
+            window = "full history" if outcome.full_history else f"from {outcome.prices['date'].min()!s}"
+            logger.info("%s: %d rows (%s)", ticker, outcome.prices.height, window)
+            if outcome.restated.height:
+                logger.warning(
+                    "%s: provider restated %d stored value(s); re-fetched the full history",
+                    ticker,
+                    outcome.restated.height,
+                )
+        progress.step(ticker)
+
+    outcomes = fetch_many(source, tickers, tails, as_of=as_of, whole=whole, backoff=FETCH_BACKOFF, on_done=done)
     reach(Step.FETCH)
-    return fetched
+    return outcomes
+
+
+class Counter:
+    """Fetched tickers across the batches, for the progress bar (it counts tickers)."""
+
+    def __init__(self, total: int):
+        self._lock = threading.Lock()
+        self.done, self.total = 0, total
+
+    def step(self, ticker: str) -> None:
+        with self._lock:
+            self.done += 1
+            report_progress("fetch", self.done, self.total, ticker)
 
 
 @task(name="validate prices", cache_policy=NO_CACHE)
@@ -296,21 +316,27 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
 def _fetch(
     source: PriceSource, universe: list[str], stored: pl.DataFrame, whole: frozenset[str], as_of: dt.date | None
 ) -> tuple[list[Fetched], dict[str, str], dict[str, str]]:
-    """Fetch every ticker; (fetches, failed: ticker → why, unreachable: ticker → why its
-    provider's host was given up)."""
+    """Fetch every ticker, SURGEWATCH_FETCH_BATCH to a task; (fetches, failed: ticker →
+    why, unreachable: ticker → why its provider's host was given up)."""
     logger = get_run_logger()
-    by_ticker = stored.partition_by("ticker", as_dict=True)
-    nothing = stored.head(0)
-    futures = {t: fetch_ticker.submit(source, t, by_ticker.get((t,), nothing), as_of, t in whole) for t in universe}
+    tails = stored_tails(stored, whole=whole)
+    size = load_settings().fetch_batch
+    batches = [universe[i : i + size] for i in range(0, len(universe), size)]
+    counter = Counter(len(universe))
+    futures = [
+        fetch_batch.submit(
+            f"{batch[0]}…{batch[-1]}", source, batch, {t: tails[t] for t in batch if t in tails}, as_of, whole, counter
+        )
+        for batch in batches
+    ]
     fetches: list[Fetched] = []
     failed: dict[str, str] = {}
     unreachable: dict[str, str] = {}
-    for done, (ticker, future) in enumerate(futures.items(), start=1):
-        outcome = future.result(raise_on_failure=False)
-        report_progress("fetch", done, len(futures), ticker)
-        if isinstance(outcome, Fetched):
-            fetches.append(outcome)
-        else:
+    for batch, future in zip(batches, futures):
+        for ticker, outcome in zip(batch, future.result()):
+            if isinstance(outcome, Fetched):
+                fetches.append(outcome)
+                continue
             failed[ticker] = str(outcome) if isinstance(outcome, SurgewatchError) else f"{ticker}: {outcome!r}"
             logger.error("%s", failed[ticker])
             if isinstance(outcome, UnreachableSource):

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     s3_url_style: Literal["vhost", "path"] = "vhost"
     s3_use_ssl: bool = True
     keep_days: int = Field(default=90, ge=0)
+    # Tickers per fetch task of a refresh: tens of Prefect tasks a night at 3,000
+    # tickers, not thousands (each task costs Prefect ~10 ms of its own).
+    fetch_batch: int = Field(default=100, ge=1)
 
     @field_validator("tickers", mode="before")
     @classmethod

@@ -32,7 +32,7 @@ def env(monkeypatch, tmp_path, fake_providers, prefect_harness):
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     # Prefect's own retry pause between fetch attempts is minutes in production.
-    monkeypatch.setattr(refresh_module, "fetch_ticker", refresh_module.fetch_ticker.with_options(retry_delay_seconds=0))
+    monkeypatch.setattr(refresh_module, "FETCH_BACKOFF", 0)
     return fake_providers
 
 

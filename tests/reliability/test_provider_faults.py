@@ -145,7 +145,7 @@ def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
             "SURGEWATCH_ALERT_URLS": receiver.url,
         }.items():
             mp.setenv(name, value)
-        mp.setattr(refresh_module, "fetch_ticker", refresh_module.fetch_ticker.with_options(retry_delay_seconds=0))
+        mp.setattr(refresh_module, "FETCH_BACKOFF", 0)
         for ticker in tickers:
             if ticker != NEVER_LISTED:
                 fake.add_prices(ticker, bars)
