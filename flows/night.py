@@ -1,93 +1,158 @@
-"""What a refresh reads before it fetches, and the study it computes after: a next night
-reads each ticker's window of daily rows and its published results, never the whole
-price history (surgewatch.update); tickers that need it are recomputed whole.
+"""What a refresh reads before it fetches, and what its chunks add up to.
+
+A next night reads each ticker's window of daily rows and its published results, never
+the whole price history (surgewatch.update). Tickers recomputed whole (new, `--full`,
+a rewind, restated, published with other parameters, a window too short) go through
+the same stages WHOLE_CHUNK tickers at a time, so a first load holds one chunk of
+histories at once; the prices each chunk writes wait in a Parquet file for the publish.
 
 Composition only: the SQL is the warehouse's, the decisions are plan's and update's.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
 from surgewatch.flows.plan import Plan
-from surgewatch.study import StudyParams, StudyResult, run_study
+from surgewatch.sources.incremental import Ingested
+from surgewatch.study import StudyParams, run_study
 from surgewatch.update import Published, Update, merged, reusable, uncovered, update_study, windows
 from surgewatch.warehouse import Warehouse
+
+# Tickers recomputed whole at a time: 250 thirty-year histories are ~1.9M daily rows.
+WHOLE_CHUNK = 250
+# Tickers updated at a time: 1,000 windows are ~330k daily rows and 360k month-end rows.
+UPDATE_CHUNK = 1_000
 
 
 @dataclass(frozen=True)
 class Stored:
-    """What a night starts from. prices: each incremental ticker's window and each
-    whole ticker's stored history (both cut to a rewind's date); since: (ticker, since,
-    start) of the incremental tickers; published: their published results."""
+    """What a night starts from. window: the incremental tickers' stored rows from their
+    window start; since: their (ticker, since, start); published: their published
+    results; whole: the other tickers of the universe, in order; cut_to: a rewind's date."""
 
-    prices: pl.DataFrame
-    incremental: frozenset[str]
+    window: pl.DataFrame
+    incremental: tuple[str, ...]
     since: pl.DataFrame
     published: Published
-    last_sessions: pl.DataFrame
+    whole: tuple[str, ...]
+    cut_to: dt.date | None = None
+
+    def chunks(self, wh: Warehouse) -> Iterator[tuple[list[str], pl.DataFrame]]:
+        """(tickers, their stored rows): the incremental tickers UPDATE_CHUNK at a time
+        with their windows, then the whole ones WHOLE_CHUNK at a time with their stored
+        histories (cut to cut_to)."""
+        windows = self.window.partition_by("ticker", as_dict=True) if self.incremental else {}
+        for i in range(0, len(self.incremental), UPDATE_CHUNK):
+            tickers = list(self.incremental[i : i + UPDATE_CHUNK])
+            yield tickers, pl.concat([windows[(t,)] for t in tickers if (t,) in windows] or [self.window.head(0)])
+        for i in range(0, len(self.whole), WHOLE_CHUNK):
+            tickers = list(self.whole[i : i + WHOLE_CHUNK])
+            history = wh.price_histories(tickers)
+            yield tickers, history if self.cut_to is None else history.filter(pl.col("date") <= self.cut_to)
 
 
 def read_stored(wh: Warehouse, spans: pl.DataFrame, todo: Plan, params: StudyParams) -> Stored:
-    """Read what the plan's tickers start from: the published results of the incremental
-    ones (those published with other parameters, or whose window is short, move to the
-    whole ones), their windows, and the stored histories of the others."""
+    """Read what the plan's incremental tickers start from: their published results and
+    windows; those published with other parameters, or whose window is short, join the
+    tickers recomputed whole."""
     candidates = set(todo.incremental)
     tables = wh.published_results(candidates) if candidates else {}
-    published = Published(
-        tables.get("month_end", pl.DataFrame()),
-        tables.get("signal_events", pl.DataFrame()),
-        tables.get("signal_stats", pl.DataFrame()),
-    )
+    published = Published(*(tables.get(t, pl.DataFrame()) for t in ("month_end", "signal_events", "signal_stats")))
     incremental = set(reusable(published, params)) if candidates else set()
     held = spans.filter(pl.col("ticker").is_in(sorted(incremental)))
     plan_rows = windows(held)
     window = wh.price_window(plan_rows) if incremental else pl.DataFrame()
     incremental -= set(uncovered(window, plan_rows, held)) if incremental else set()
-    stored_whole = [t for t in todo.universe if t not in incremental and t not in todo.new]
-    parts = [window.filter(pl.col("ticker").is_in(sorted(incremental)))] if incremental else []
-    if stored_whole:
-        histories = wh.price_histories(stored_whole)
-        parts.append(histories if todo.cut_to is None else histories.filter(pl.col("date") <= todo.cut_to))
-    prices = pl.concat(parts).sort("ticker", "date") if parts else wh.price_histories([])
+    keep = pl.col("ticker").is_in(sorted(incremental))
     return Stored(
-        prices=prices,
-        incremental=frozenset(incremental),
-        since=plan_rows.filter(pl.col("ticker").is_in(sorted(incremental))),
+        window=window.filter(keep) if incremental else window,
+        incremental=tuple(t for t in todo.universe if t in incremental),
+        since=plan_rows.filter(keep),
         published=_only(published, incremental),
-        last_sessions=prices.group_by("ticker").agg(last_session=pl.col("date").max()),
+        whole=tuple(t for t in todo.universe if t not in incremental),
+        cut_to=todo.cut_to,
     )
 
 
 def _only(published: Published, tickers: set[str]) -> Published:
     keep = pl.col("ticker").is_in(sorted(tickers))
-    return Published(
-        *(
-            frame.filter(keep) if frame.width else frame
-            for frame in (published.month_end, published.events, published.stats)
-        )
-    )
+    frames = (published.month_end, published.events, published.stats)
+    return Published(*(frame.filter(keep) if frame.width else frame for frame in frames))
 
 
 def compute(
     prices: pl.DataFrame, stored: Stored, restated: tuple[str, ...], params: StudyParams, as_of: dt.date | None
 ) -> Update:
-    """The night's study of the tickers in prices: incremental tickers (not restated)
-    from their windows and published results, the rest from their whole histories."""
+    """The study of the tickers in prices: incremental tickers (not restated) from their
+    windows and published results, the rest from their whole histories."""
     incremental = sorted(set(stored.incremental) - set(restated) & set(prices["ticker"].unique()))
     mine = pl.col("ticker").is_in(incremental)
-    parts: list[StudyResult] = []
-    changes = prices.head(0)
-    recomputed = 0
+    parts: list[Update] = []
     if incremental:
         published = _only(stored.published, set(incremental))
-        update = update_study(prices.filter(mine), stored.since.filter(mine), published, params)
-        parts.append(update.study)
-        changes, recomputed = update.month_end_changes, update.stats_recomputed
+        parts.append(update_study(prices.filter(mine), stored.since.filter(mine), published, params))
     rest = prices.filter(~mine)
     if rest.height:
         whole = run_study(rest, params, as_of=as_of)
-        parts.append(whole)
-        recomputed += whole.stats.height
-    return Update(merged(parts), changes, recomputed, frozenset(incremental))
+        parts.append(Update(whole, prices.head(0), whole.stats.height))
+    return combined(parts)
+
+
+def combined(parts: list[Update]) -> Update:
+    """One Update of parts that hold different tickers."""
+    changes = [p.month_end_changes for p in parts if p.month_end_changes.height]
+    return Update(
+        merged([p.study for p in parts]),
+        pl.concat(changes, how="vertical_relaxed") if changes else pl.DataFrame(),
+        sum(p.stats_recomputed for p in parts),
+        frozenset().union(*(p.partial for p in parts)),
+    )
+
+
+@dataclass
+class Night:
+    """What the chunks of a night gathered for the publish: per ticker, why it failed
+    (unreachable: its provider's host was given up) or what it ingested; the studies;
+    the prices to write, spilled to Parquet files in `folder`."""
+
+    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="surgewatch-night-")))
+    failed: dict[str, str] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    rows_ingested: dict[str, int] = field(default_factory=dict)
+    restated: list[str] = field(default_factory=list)
+    replace_history: set[str] = field(default_factory=set)
+    spills: list[Path] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    last_sessions: list[pl.DataFrame] = field(default_factory=list)
+
+    def __enter__(self) -> "Night":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def add(self, stored: pl.DataFrame, ingest: Ingested, update: Update | None) -> None:
+        """A chunk's outcome: its stored rows' last sessions, its ingest, its study."""
+        self.last_sessions.append(stored.group_by("ticker").agg(last_session=pl.col("date").max()))
+        self.rows_ingested |= ingest.rows_ingested
+        self.restated += ingest.restated
+        self.replace_history |= ingest.replace_history
+        write = ingest.to_write.filter(~pl.col("ticker").is_in(list(self.failed)))
+        if write.height:
+            self.spills.append(self.folder / f"prices-{len(self.spills)}.parquet")
+            write.write_parquet(self.spills[-1])
+        if update is not None:
+            self.updates.append(update)
+
+    def study(self) -> Update:
+        return combined(self.updates)
+
+    def since(self) -> pl.DataFrame:
+        """(ticker, last_session): how far the last published version reached."""
+        return pl.concat(self.last_sessions) if self.last_sessions else pl.DataFrame()

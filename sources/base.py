@@ -85,7 +85,14 @@ def no_booleans(values: Iterable[object], what: str) -> None:
 def finish_frame(
     bars: pl.DataFrame, ticker: str, provider: str, start: dt.date | None, end: dt.date | None
 ) -> pl.DataFrame:
-    """Shape a provider's parsed bars into RAW_SCHEMA rows for [start, end].
+    """Shape a provider's parsed bars of one ticker into RAW_SCHEMA rows for [start, end]
+    (see finish_bars)."""
+    return finish_bars(bars.with_columns(pl.lit(ticker, pl.Utf8).alias("ticker")), provider, start, end)
+
+
+def finish_bars(bars: pl.DataFrame, provider: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+    """Shape a provider's parsed bars (a `ticker` column, any number of tickers) into
+    RAW_SCHEMA rows for [start, end], sorted by (ticker, date).
 
     `bars` has a Date column `date`, numeric OHLC columns and optionally `adj_close`
     and `volume`. Bars missing any OHLC value cannot be used and are dropped (logged
@@ -100,7 +107,7 @@ def finish_frame(
     floats = [*OHLC, "adj_close"]
     volume = pl.col("volume").cast(pl.Float64).round()
     frame = bars.select(
-        pl.lit(ticker, pl.Utf8).alias("ticker"),
+        pl.col("ticker").cast(pl.Utf8),
         pl.col("date").cast(pl.Date),
         *(pl.when(pl.col(c).cast(pl.Float64).is_finite()).then(pl.col(c).cast(pl.Float64)).alias(c) for c in floats),
         pl.when(volume.is_finite() & (volume.abs() < _INT64_LIMIT)).then(volume).cast(pl.Int64).alias("volume"),
@@ -111,24 +118,25 @@ def finish_frame(
         frame = frame.filter(pl.col("date") <= end)
     usable = pl.all_horizontal(pl.col(c).is_not_null() for c in OHLC) & pl.col("date").is_not_null()
     dropped = frame.filter(~usable)
-    if dropped.height:
+    for (ticker,), rows in dropped.partition_by("ticker", as_dict=True, maintain_order=True).items():
         log.warning(
             "%s: %s sent %d bar(s) without a full open/high/low/close, dropped: %s",
             ticker,
             provider,
-            dropped.height,
-            _dates(dropped),
+            rows.height,
+            _dates(rows),
         )
-    frame = frame.filter(usable).sort("date", maintain_order=True)
-    repeated = frame.filter(pl.col("date").is_duplicated())
+    frame = frame.filter(usable).sort("ticker", "date", maintain_order=True)
+    repeated = frame.filter(pl.struct("ticker", "date").is_duplicated())
     if repeated.height:
-        log.warning(
-            "%s: %s sent several bars for %s, kept the last",
-            ticker,
-            provider,
-            _dates(repeated.unique("date", maintain_order=True)),
-        )
-        frame = frame.unique("date", keep="last", maintain_order=True)
+        for (ticker,), rows in repeated.partition_by("ticker", as_dict=True, maintain_order=True).items():
+            log.warning(
+                "%s: %s sent several bars for %s, kept the last",
+                ticker,
+                provider,
+                _dates(rows.unique("date", maintain_order=True)),
+            )
+        frame = frame.unique(["ticker", "date"], keep="last", maintain_order=True)
     return frame.select(RAW_SCHEMA.names())
 
 

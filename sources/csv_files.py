@@ -15,11 +15,13 @@ because a caret is awkward in file names.
 import codecs
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
 from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame
+from surgewatch.sources.csv_many import read_many
 from surgewatch.errors import InputError, SettingsError, SourceError
 from surgewatch.tickers import normalize_ticker
 from surgewatch.vocabulary import BAR_COLUMNS
@@ -31,7 +33,7 @@ _SHOW = 3
 # A night's read of a file this big or bigger reads only its tail (read_price_csv);
 # a smaller one costs about as little read whole.
 TAIL_FROM = 256 * 1024
-TAIL_BLOCK = 64 * 1024
+TAIL_BLOCK = 4 * 1024  # ~60 lines: a night needs the last week's
 HEADER_MAX = 64 * 1024  # a first line longer than this is no header the tail can be read with
 
 
@@ -48,17 +50,53 @@ class CsvSource:
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
         """Bars for [start, end] from the ticker's file; see PriceSource."""
         symbol, possible = check_request(ticker, start, end)
-        candidates = [f"{symbol}.csv"] + ([f"{symbol[1:]}.csv"] if symbol.startswith("^") else [])
-        path = next((self._dir / name for name in candidates if (self._dir / name).is_file()), None)
-        if path is None:
-            raise SourceError(symbol, f"no file {' or '.join(candidates)} in {self._dir}")
+        path = self._path(symbol)
         if not possible:
             return empty_frame()
         try:
             bars = read_price_csv(path, symbol, since=start)
         except InputError as exc:
             raise SourceError(symbol, str(exc)) from exc
-        return finish_frame(bars, symbol, NAME, start, end)
+        # read_price_csv's frame is finished already (finish_frame): only `end` is left.
+        return bars if end is None else bars.filter(pl.col("date") <= end)
+
+    def daily_prices_many(
+        self, starts: Mapping[str, dt.date | None], end: dt.date | None
+    ) -> dict[str, pl.DataFrame | Exception]:
+        """daily_prices(ticker, start, end) for every ticker of starts, read as one
+        (sources.csv_many): per ticker its frame or the exception it raised."""
+        out: dict[str, pl.DataFrame | Exception] = {}
+        paths: dict[str, Path] = {}
+        for ticker, start in starts.items():
+            try:
+                symbol, possible = check_request(ticker, start, end)
+                paths[ticker] = self._path(symbol)
+            except Exception as exc:  # noqa: BLE001  (each ticker's failure is its own)
+                out[ticker] = exc
+                continue
+            if not possible:
+                out[ticker] = empty_frame()
+                del paths[ticker]
+
+        def alone(ticker: str) -> pl.DataFrame | Exception:
+            try:
+                return self.daily_prices(ticker, starts[ticker], end)
+            except Exception as exc:  # noqa: BLE001
+                return exc
+
+        # A symbol spelled otherwise than asked keeps the per-file read's spelling rules.
+        odd = [t for t in paths if normalize_ticker(t) != t]
+        for ticker in odd:
+            out[ticker] = alone(ticker)
+            del paths[ticker]
+        return out | read_many(paths, starts, end, alone, (TAIL_FROM, TAIL_BLOCK))
+
+    def _path(self, symbol: str) -> Path:
+        candidates = [f"{symbol}.csv"] + ([f"{symbol[1:]}.csv"] if symbol.startswith("^") else [])
+        path = next((self._dir / name for name in candidates if (self._dir / name).is_file()), None)
+        if path is None:
+            raise SourceError(symbol, f"no file {' or '.join(candidates)} in {self._dir}")
+        return path
 
 
 def read_price_csv(path: Path, ticker: str, since: dt.date | None = None) -> pl.DataFrame:
@@ -129,29 +167,33 @@ def _dates(raw: pl.DataFrame) -> pl.Series:
 
 
 def _checked(path: Path, symbol: str, raw: pl.DataFrame, since: dt.date | None) -> pl.DataFrame:
-    dates = _dates(raw)
+    date = pl.col("date").str.to_date("%Y-%m-%d", strict=False)
     if since is not None:
         # An unreadable date stays in, so it is still refused with its line number.
-        window = dates.is_null() | (dates >= since)
-        raw, dates = raw.filter(window), dates.filter(window)
-    _refuse(path, raw, dates.is_null(), "date", "date {value} is not a YYYY-MM-DD date")
-    numbers = {c: raw[c].cast(pl.Float64, strict=False) for c in (*OHLC, *OPTIONAL)}
-    for column, parsed in numbers.items():
-        given = raw[column].is_not_null()
-        _refuse(path, raw, given & ~parsed.is_finite().fill_null(False), column, f"{column} {{value}} is not a number")
+        raw = raw.filter(date.is_null() | (date >= since))
+    number = {c: pl.col(c).cast(pl.Float64, strict=False) for c in (*OHLC, *OPTIONAL)}
+    rules: list[tuple[pl.Expr, str, str]] = [(date.is_null(), "date", "date {value} is not a YYYY-MM-DD date")]
+    for column, parsed in number.items():
+        given = pl.col(column).is_not_null()
+        rules.append((given & ~parsed.is_finite().fill_null(False), column, f"{column} {{value}} is not a number"))
         if column in OHLC:
-            _refuse(path, raw, ~given, column, f"{column} is empty")
+            rules.append((~given, column, f"{column} is empty"))
     for column in (*OHLC, "adj_close"):
-        _refuse(path, raw, (numbers[column] <= 0).fill_null(False), column, f"{column} is {{text}}, prices must be > 0")
-    _refuse(path, raw, (numbers["volume"] < 0).fill_null(False), "volume", "volume is {text}, must be >= 0")
-    frame = raw.with_columns(date=dates, **numbers)
-
-    repeated = frame.filter(pl.col("date").is_duplicated())["date"].unique().sort()
-    if repeated.len():
-        shown = ", ".join(str(d) for d in repeated.head(_SHOW).to_list())
-        more = f" (+{repeated.len() - _SHOW} more)" if repeated.len() > _SHOW else ""
-        raise InputError(f"{path}: duplicate dates {shown}{more}: one row per session expected")
-    return finish_frame(frame.drop("line"), symbol, NAME, None, None)
+        rules.append(((number[column] <= 0).fill_null(False), column, f"{column} is {{text}}, prices must be > 0"))
+    rules.append(((number["volume"] < 0).fill_null(False), "volume", "volume is {text}, must be >= 0"))
+    rules.append((date.is_duplicated() & date.is_not_null(), "", ""))
+    # Every rule in one pass over the rows (a night reads thousands of small files);
+    # only a broken one is looked at again, the first in the order above.
+    broken = raw.select(*(mask.any().alias(str(i)) for i, (mask, _, _) in enumerate(rules))).row(0)
+    for (mask, column, problem), hit in zip(rules, broken):
+        if hit and column:
+            _refuse(path, raw, raw.select(mask).to_series(), column, problem)
+        elif hit:
+            repeated = raw.filter(rules[-1][0]).select(date)["date"].unique().sort()
+            shown = ", ".join(str(d) for d in repeated.head(_SHOW).to_list())
+            more = f" (+{repeated.len() - _SHOW} more)" if repeated.len() > _SHOW else ""
+            raise InputError(f"{path}: duplicate dates {shown}{more}: one row per session expected")
+    return finish_frame(raw.with_columns(date=date, **number).drop("line"), symbol, NAME, None, None)
 
 
 def _tail(path: Path, since: dt.date) -> pl.DataFrame | None:

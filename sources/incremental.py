@@ -5,6 +5,7 @@ fetches it, several side by side, a failure or a retry ending or delaying only i
 """
 
 import contextvars
+import functools
 import datetime as dt
 import random
 import time
@@ -32,6 +33,7 @@ TRANSIENT_RETRIES = 2
 TRANSIENT_BACKOFF = 10.0
 
 
+@functools.lru_cache(maxsize=64)  # a night's tickers share a handful of last sessions
 def fetch_start(last_session: dt.date | None, *, full: bool = False, overlap: int = OVERLAP_SESSIONS) -> dt.date | None:
     """None (full history) when nothing is stored or full is asked; else the session
     `overlap` sessions before the last stored one."""
@@ -135,6 +137,8 @@ def fetch_many(
     """
     if not tickers:
         return []
+    if hasattr(source, "daily_prices_many"):
+        return _fetch_together(source, tickers, stored, as_of, whole, on_done)
     nothing = empty_frame()
     ended: dict[int, Outcome] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(tickers))), thread_name_prefix="fetch")
@@ -164,6 +168,63 @@ def fetch_many(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [ended[i] for i in range(len(tickers))]
+
+
+def _fetch_together(
+    source: PriceSource,
+    tickers: Sequence[str],
+    stored: Mapping[str, pl.DataFrame],
+    as_of: dt.date | None,
+    whole: Collection[str],
+    on_done: Callable[[str, Outcome], None] | None,
+) -> list[Outcome]:
+    """fetch_many for a source that reads many tickers in one call (daily_prices_many):
+    the same outcomes, every window asked at once, restatements found in one join."""
+    nothing = empty_frame()
+    last = {t: stored[t]["date"].max() if t in stored and stored[t].height else None for t in tickers}
+    starts = {t: fetch_start(last[t], full=t in whole) for t in tickers}  # type: ignore[arg-type]  # max of a Date column
+    answers = source.daily_prices_many(starts, as_of)  # type: ignore[attr-defined]  # checked by the caller
+    outcomes: dict[str, Outcome] = {}
+    fetched: dict[str, pl.DataFrame] = {}
+    for t in tickers:
+        answer = answers[t]
+        if isinstance(answer, Exception):
+            outcomes[t] = answer
+            continue
+        try:
+            fetched[t] = _not_empty(source, t, starts[t], as_of, answer)
+        except SourceError as exc:
+            outcomes[t] = exc
+    overlap = [t for t in fetched if starts[t] is not None]
+    restated = (
+        restated_prices(
+            pl.concat([stored[t].filter(pl.col("date") >= starts[t]) for t in overlap if t in stored] or [nothing]),
+            pl.concat([fetched[t] for t in overlap] or [nothing]),
+        )
+        if overlap
+        else nothing.head(0)
+    )
+    moved = set(restated["ticker"].unique()) if restated.height else set()
+    for t, frame in fetched.items():
+        if starts[t] is None:
+            outcomes[t] = Fetched(t, frame, True, restated_prices(stored.get(t, nothing), frame), 1)
+        elif t in moved:
+            outcomes[t] = _refetched(source, t, as_of, restated.filter(pl.col("ticker") == t))
+        else:
+            outcomes[t] = Fetched(t, frame, False, restated.head(0), 1)
+    for t in tickers:
+        if on_done is not None:
+            on_done(t, outcomes[t])
+    return [outcomes[t] for t in tickers]
+
+
+def _refetched(source: PriceSource, ticker: str, as_of: dt.date | None, restated: pl.DataFrame) -> Outcome:
+    """A restated ticker's whole history, as fetch_incremental fetches it."""
+    try:
+        history = _not_empty(source, ticker, None, as_of, source.daily_prices(ticker, None, as_of))
+    except Exception as exc:  # noqa: BLE001  (one ticker's failure is its own)
+        return exc
+    return Fetched(ticker, history, True, restated, 2)
 
 
 def _fetch_retried(

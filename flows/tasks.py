@@ -1,0 +1,168 @@
+"""The refresh's tasks: each a step the flow composes (fetch a batch, validate, compute,
+alerts, publish), retried and logged by Prefect."""
+
+import datetime as dt
+import threading
+from collections.abc import Collection
+
+import polars as pl
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from surgewatch.alerts import alerts_due, retries_due, settle_alerts
+from surgewatch.faults import Step, reach
+from surgewatch.flows.night import Night, Stored, compute
+from surgewatch.progress import report_progress
+from surgewatch.schemas import DailyPrices, validate_each_ticker
+from surgewatch.settings import Settings
+from surgewatch.sources.base import PriceSource
+from surgewatch.sources.incremental import TRANSIENT_BACKOFF, Fetched, fetch_many
+from surgewatch.study import StudyParams, StudyResult
+from surgewatch.update import Update
+from surgewatch.warehouse import RunRecord, Warehouse
+
+# The wait before a transiently failed fetch is tried again doubles from here (seconds).
+FETCH_BACKOFF = TRANSIENT_BACKOFF
+
+
+@task(name="fetch", task_run_name="fetch {label}", cache_policy=NO_CACHE)
+def fetch_batch(
+    label: str,
+    source: PriceSource,
+    tickers: list[str],
+    tails: dict[str, pl.DataFrame],
+    as_of: dt.date | None,
+    whole: frozenset[str],
+    progress: "Counter",
+) -> list[Fetched | Exception]:
+    """One batch of tickers (sources.incremental.fetch_many): each fetched, and retried
+    while its failure may pass, alone."""
+    logger = get_run_logger()
+
+    def done(ticker: str, outcome: Fetched | Exception) -> None:
+        if isinstance(outcome, Fetched):
+            window = "full history" if outcome.full_history else f"from {outcome.prices['date'].min()!s}"
+            logger.info("%s: %d rows (%s)", ticker, outcome.prices.height, window)
+            if outcome.restated.height:
+                logger.warning(
+                    "%s: provider restated %d stored value(s); re-fetched the full history",
+                    ticker,
+                    outcome.restated.height,
+                )
+        progress.step(ticker)
+
+    outcomes = fetch_many(source, tickers, tails, as_of=as_of, whole=whole, backoff=FETCH_BACKOFF, on_done=done)
+    reach(Step.FETCH)
+    return outcomes
+
+
+class Counter:
+    """Fetched tickers across the batches, for the progress bar (it counts tickers)."""
+
+    def __init__(self, total: int):
+        self._lock = threading.Lock()
+        self.done, self.total = 0, total
+
+    def step(self, ticker: str) -> None:
+        with self._lock:
+            self.done += 1
+            report_progress("fetch", self.done, self.total, ticker)
+
+
+@task(name="validate prices", cache_policy=NO_CACHE)
+def validate_prices(
+    prices: pl.DataFrame, stored: pl.DataFrame, incremental: Collection[str]
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """pandera over what is new: the whole histories of tickers recomputed whole, and of
+    the incremental ones their rows from the last stored session on (the stitch to what
+    was validated when it was written, and the fetched sessions)."""
+    last = (
+        stored.filter(pl.col("ticker").is_in(list(incremental)))
+        .group_by("ticker")
+        .agg(last_session=pl.col("date").max())
+    )
+    fresh = prices.join(last, on="ticker", how="left").filter(
+        pl.col("last_session").is_null() | (pl.col("date") >= pl.col("last_session"))
+    )
+    _, failed = validate_each_ticker(fresh.drop("last_session"), DailyPrices, "prices")
+    reach(Step.VALIDATE)
+    return prices.filter(~pl.col("ticker").is_in(list(failed))), failed
+
+
+@task(name="compute study", cache_policy=NO_CACHE)
+def compute_study(
+    prices: pl.DataFrame, stored: Stored, restated: tuple[str, ...], params: StudyParams, as_of: dt.date | None
+) -> Update:
+    update = compute(prices, stored, restated, params, as_of)
+    update.study.stats  # noqa: B018  (the §2b stage runs and is validated in this task, not inside the publish transaction)
+    reach(Step.TRANSFORM)
+    return update
+
+
+@task(name="alerts", cache_policy=NO_CACHE)
+def send_alerts(
+    ledger: pl.DataFrame, since: pl.DataFrame, study: StudyResult, settings: Settings, run_id: str
+) -> tuple[pl.DataFrame, list[str]]:
+    p = study.params
+    due = alerts_due(study.monthly, ledger, p.threshold, p.direction, since)
+    retries = retries_due(ledger)
+    if due.height or retries.height:
+        get_run_logger().info(
+            "alerts: %d due, %d to retry, %d target(s)", due.height, retries.height, len(settings.alert_urls)
+        )
+    return settle_alerts(
+        due,
+        retries,
+        events=study.events,
+        summary=study.summary,
+        stats=study.stats,
+        threshold=p.threshold,
+        direction=p.direction,
+        targets=settings.alert_urls,
+        run_id=run_id,
+        now=dt.datetime.now(dt.timezone.utc),
+    )
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish(
+    wh: Warehouse,
+    run: RunRecord,
+    night: Night,
+    update: Update,
+    stored_alerts: pl.DataFrame,
+    since: pl.DataFrame,
+    settings: Settings,
+) -> tuple[int, pl.DataFrame]:
+    """Publish the run in one transaction and return its version and alert ledger.
+
+    The alerts are delivered inside that transaction, once every other table is written:
+    only the ledger and run rows and COMMIT lie between a delivery and the version that
+    records it, so a crash can re-send an alert in that moment (the next run does not know
+    it went out) and never loses one.
+    """
+    study = update.study
+    p = study.params
+    with wh.write(run) as tx:
+        healthy = set(run.tickers)
+        for spill in night.spills:
+            rows = pl.read_parquet(spill).filter(pl.col("ticker").is_in(list(healthy)))
+            if rows.height:
+                tx.prices(rows, replace=night.replace_history & healthy & set(rows["ticker"].unique()))
+        tx.results(
+            month_end=update.month_end_rows,
+            events=study.events,
+            summary=study.summary,
+            baseline=study.baseline,
+            stats=study.stats.with_columns(resamples=pl.lit(p.resamples), seed=pl.lit(p.seed)),
+            threshold=p.threshold,
+            direction=p.direction,
+            basis=p.basis,
+            month_end_changes=update.partial,
+        )
+        ledger, notes = send_alerts(stored_alerts, since, study, settings, run.run_id)
+        reach(Step.ALERTS)
+        tx.alerts(ledger)
+        if notes:
+            tx.note("; ".join(notes))
+    return tx.snapshot, ledger
