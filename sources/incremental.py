@@ -94,16 +94,19 @@ def stored_tails(stored: pl.DataFrame, *, whole: Collection[str] = ()) -> dict[s
     """
     if stored.is_empty():
         return {}
-    lasts = stored.group_by("ticker").agg(last=pl.col("date").max())
+    lasts = stored.lazy().group_by("ticker").agg(last=pl.col("date").max()).collect()
     # Every ticker updated on the same night shares its last session: one look-up each.
     distinct = lasts["last"].unique().to_list()
-    starts = pl.DataFrame(
+    starts = pl.LazyFrame(
         {"last": distinct, "start": [fetch_start(d) for d in distinct]}, schema_overrides={"start": pl.Date}
     )
+    # Lazy, so the join's result is filtered as it is made, not copied whole first.
     kept = (
-        stored.join(lasts.join(starts, on="last"), on="ticker")
+        stored.lazy()
+        .join(lasts.lazy().join(starts, on="last").select("ticker", "start"), on="ticker", maintain_order="left")
         .filter((pl.col("date") >= pl.col("start")) | pl.col("ticker").is_in(list(whole)))
         .select(stored.columns)
+        .collect()
     )
     return {ticker: rows for (ticker,), rows in kept.partition_by("ticker", as_dict=True, maintain_order=True).items()}
 
