@@ -107,9 +107,10 @@ def compute(
 def combined(parts: list[Update]) -> Update:
     """One Update of parts that hold different tickers."""
     changes = [p.month_end_changes for p in parts if p.month_end_changes.height]
+    study = merged([p.study for p in parts])
     return Update(
-        merged([p.study for p in parts]),
-        pl.concat(changes, how="vertical_relaxed") if changes else pl.DataFrame(),
+        study,
+        pl.concat(changes, how="vertical_relaxed") if changes else study.monthly.head(0),
         sum(p.stats_recomputed for p in parts),
         frozenset().union(*(p.partial for p in parts)),
     )

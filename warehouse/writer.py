@@ -141,8 +141,12 @@ class Writer:
                 f"       OR EXISTS (SELECT 1 FROM _sw_rows AS k WHERE {brought})) "
                 f"AND NOT EXISTS (SELECT 1 FROM _sw_rows AS i WHERE {same})"
             )
+            # The stored side is cut to the brought keys first (a semi join probing the
+            # table with the few rows brought), so the comparison never hashes the table.
+            keys = " AND ".join(f'k."{c}" = s."{c}"' for c in schema.KEYS[table])
             self._con.execute(
-                f"INSERT INTO {name} SELECT * FROM _sw_rows AS i WHERE NOT EXISTS (SELECT 1 FROM {name} AS t WHERE {same})"
+                f"INSERT INTO {name} SELECT i.* FROM _sw_rows AS i ANTI JOIN "
+                f"(SELECT s.* FROM {name} AS s SEMI JOIN _sw_rows AS k ON {keys}) AS t ON {same}"
             )
 
 

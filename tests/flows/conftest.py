@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from surgewatch.flows import refresh as refresh_module
+from surgewatch.flows import tasks as tasks_module
 from surgewatch.settings import load_settings
 from surgewatch.warehouse import Warehouse
 
@@ -32,7 +32,7 @@ def env(monkeypatch, tmp_path, fake_providers, prefect_harness):
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     # Prefect's own retry pause between fetch attempts is minutes in production.
-    monkeypatch.setattr(refresh_module, "FETCH_BACKOFF", 0)
+    monkeypatch.setattr(tasks_module, "FETCH_BACKOFF", 0)
     return fake_providers
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import polars as pl
 import pytest
 
-from surgewatch.flows import refresh as refresh_module
+from surgewatch.flows import tasks as tasks_module
 from surgewatch.flows.refresh import RefreshReport, refresh
 from tests.fake_providers import TEST_TOKEN, Fault, FakeProviders
 from tests.receiver import Receiver
@@ -145,7 +145,7 @@ def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
             "SURGEWATCH_ALERT_URLS": receiver.url,
         }.items():
             mp.setenv(name, value)
-        mp.setattr(refresh_module, "FETCH_BACKOFF", 0)
+        mp.setattr(tasks_module, "FETCH_BACKOFF", 0)
         for ticker in tickers:
             if ticker != NEVER_LISTED:
                 fake.add_prices(ticker, bars)
