@@ -9,6 +9,7 @@ histories at once; the prices each chunk writes wait in a Parquet file for the p
 Composition only: the SQL is the warehouse's, the decisions are plan's and update's.
 """
 
+import dataclasses
 import datetime as dt
 import shutil
 import tempfile
@@ -149,7 +150,10 @@ class Night:
             self.spills.append(self.folder / f"prices-{len(self.spills)}.parquet")
             write.write_parquet(self.spills[-1])
         if update is not None:
-            self.updates.append(update)
+            # A chunk's daily rows are written already (the spill): the night keeps its months.
+            whole = update.study
+            study = dataclasses.replace(whole, prices=whole.prices.head(0), known_stats=whole.stats)
+            self.updates.append(dataclasses.replace(update, study=study))
 
     def study(self) -> Update:
         return combined(self.updates)

@@ -133,17 +133,18 @@ class Writer:
         name = table_name(table)
         values = [column for column, _ in self._stager.columns(table) if column not in schema.LINEAGE]
         same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM t."{c}"' for c in values)
-        brought = " AND ".join(f'k."{c}" = t."{c}"' for c in schema.KEYS[table])
+        keys = " AND ".join(f'k."{c}" = s."{c}"' for c in schema.KEYS[table])
+        # The rows in scope, found by semi joins probing the table with the few keys and
+        # tickers given (never a hash of the table), then compared with the frame.
+        in_scope = (
+            f"SELECT s.rowid, s.* FROM {name} AS s SEMI JOIN _sw_whole AS w ON w.ticker = s.ticker "
+            f"UNION ALL SELECT s.rowid, s.* FROM {name} AS s SEMI JOIN _sw_rows AS k ON {keys}"
+        )
         with registered(self._con, "_sw_rows", rows), registered(self._con, "_sw_whole", scope):
             self._con.execute(
-                f"DELETE FROM {name} AS t "
-                "WHERE (EXISTS (SELECT 1 FROM _sw_whole AS w WHERE w.ticker = t.ticker) "
-                f"       OR EXISTS (SELECT 1 FROM _sw_rows AS k WHERE {brought})) "
-                f"AND NOT EXISTS (SELECT 1 FROM _sw_rows AS i WHERE {same})"
+                f"DELETE FROM {name} WHERE rowid IN "
+                f"(SELECT t.rowid FROM ({in_scope}) AS t ANTI JOIN _sw_rows AS i ON {same})"
             )
-            # The stored side is cut to the brought keys first (a semi join probing the
-            # table with the few rows brought), so the comparison never hashes the table.
-            keys = " AND ".join(f'k."{c}" = s."{c}"' for c in schema.KEYS[table])
             self._con.execute(
                 f"INSERT INTO {name} SELECT i.* FROM _sw_rows AS i ANTI JOIN "
                 f"(SELECT s.* FROM {name} AS s SEMI JOIN _sw_rows AS k ON {keys}) AS t ON {same}"
