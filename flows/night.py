@@ -22,7 +22,17 @@ import polars as pl
 from surgewatch.flows.plan import Plan
 from surgewatch.sources.incremental import Ingested
 from surgewatch.study import StudyParams, run_study
-from surgewatch.update import Published, Update, merged, reusable, uncovered, update_study, windows
+from surgewatch.update import (
+    BASE_COLUMNS,
+    RECENT_MONTHS,
+    Published,
+    Update,
+    merged,
+    reusable,
+    uncovered,
+    update_study,
+    windows,
+)
 from surgewatch.warehouse import Warehouse
 
 # Tickers recomputed whole at a time: 250 thirty-year histories are ~1.9M daily rows.
@@ -62,14 +72,16 @@ def read_stored(wh: Warehouse, spans: pl.DataFrame, todo: Plan, params: StudyPar
     """Read what the plan's incremental tickers start from: their published results and
     windows; those published with other parameters, or whose window is short, join the
     tickers recomputed whole."""
-    candidates = set(todo.incremental)
-    tables = wh.published_results(candidates) if candidates else {}
-    published = Published(*(tables.get(t, pl.DataFrame()) for t in ("month_end", "signal_events", "signal_stats")))
-    incremental = set(reusable(published, params)) if candidates else set()
-    held = spans.filter(pl.col("ticker").is_in(sorted(incremental)))
+    held = spans.filter(pl.col("ticker").is_in(list(todo.incremental)))
     plan_rows = windows(held)
-    window = wh.price_window(plan_rows) if incremental else pl.DataFrame()
-    incremental -= set(uncovered(window, plan_rows, held)) if incremental else set()
+    tables = wh.published_results(plan_rows, BASE_COLUMNS, RECENT_MONTHS) if held.height else {}
+    published = Published(
+        *(tables.get(t, pl.DataFrame()) for t in ("month_end", "signal_events", "signal_stats", "recent"))
+    )
+    incremental = set(reusable(published, params)) if held.height else set()
+    keep = pl.col("ticker").is_in(sorted(incremental))
+    window = wh.price_window(plan_rows.filter(keep)) if incremental else pl.DataFrame()
+    incremental -= set(uncovered(window, plan_rows.filter(keep), held)) if incremental else set()
     keep = pl.col("ticker").is_in(sorted(incremental))
     return Stored(
         window=window.filter(keep) if incremental else window,
@@ -83,7 +95,7 @@ def read_stored(wh: Warehouse, spans: pl.DataFrame, todo: Plan, params: StudyPar
 
 def _only(published: Published, tickers: set[str]) -> Published:
     keep = pl.col("ticker").is_in(sorted(tickers))
-    frames = (published.month_end, published.events, published.stats)
+    frames = (published.month_end, published.events, published.stats, published.recent_rows)
     return Published(*(frame.filter(keep) if frame.width else frame for frame in frames))
 
 

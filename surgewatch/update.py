@@ -37,14 +37,27 @@ BASE_COLUMNS = ("ticker", "month", "as_of", "close", "complete", "sessions", "up
 _KEY = ["ticker", "month"]
 
 
+# A night changes a month-end row only from RECENT_MONTHS months before `since` on: the
+# forward figures of month m read C[m+h], h ≤ 12 (a study with longer horizons is
+# recomputed whole, see reusable).
+RECENT_MONTHS = 13
+
+
 @dataclass(frozen=True)
 class Published:
-    """The published results of some tickers: their month_end, signal_events and
-    signal_stats rows as the warehouse holds them."""
+    """The published results of some tickers, as the warehouse holds them: month_end
+    (BASE_COLUMNS suffice), signal_events and signal_stats rows; `recent` has every
+    month_end column of the months from RECENT_MONTHS before each ticker's since on
+    (None: month_end has them, for every month)."""
 
     month_end: pl.DataFrame
     events: pl.DataFrame
     stats: pl.DataFrame
+    recent: pl.DataFrame | None = None
+
+    @property
+    def recent_rows(self) -> pl.DataFrame:
+        return self.month_end if self.recent is None else self.recent
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,8 @@ def reusable(published: Published, params: StudyParams) -> list[str]:
     asked = {"threshold": params.threshold, "direction": params.direction, "basis": params.basis}
     asked |= {"resamples": params.resamples, "seed": params.seed}
     same = pl.all_horizontal(pl.col(k) == v for k, v in asked.items())
+    if max(params.horizons) >= RECENT_MONTHS:
+        return []
     stats = published.stats.group_by("ticker").agg(same.all().alias("same"))
     held = published.month_end.select("ticker").unique()
     return sorted(stats.filter("same").join(held, on="ticker")["ticker"].to_list())
@@ -148,9 +163,15 @@ def update_study(window: pl.DataFrame, since: pl.DataFrame, published: Published
     )
     month_end = pl.concat([kept, fresh]).drop("since").sort(_KEY).rechunk()
     monthly = tf.monthly_returns(tf.context_fields(month_end), params.horizons)
-    changes = validate(_changed(monthly, published.month_end), sc.MonthlyReturns, "monthly_returns")
+    # Older months are as published (their closes and windows did not move).
+    recent = (
+        monthly.join(since, on="ticker")
+        .filter(pl.col("month") >= pl.col("since").dt.offset_by(f"-{RECENT_MONTHS}mo"))
+        .drop("since")
+    )
+    changes = validate(_changed(recent, published.recent_rows), sc.MonthlyReturns, "monthly_returns")
     events = validate(_events(monthly, window, since, published.events, params), sc.SignalEvents, "signal_events")
-    stale = _stale_stats(monthly, events, published, params.horizons)
+    stale = _stale_stats(recent, events, published, since, params.horizons)
     study = StudyResult(
         params=params,
         prices=window,
@@ -202,12 +223,15 @@ def _population(monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[
 
 
 def _stale_stats(
-    monthly: pl.DataFrame, events: pl.DataFrame, published: Published, horizons: Sequence[int]
+    recent: pl.DataFrame, events: pl.DataFrame, published: Published, since: pl.DataFrame, horizons: Sequence[int]
 ) -> pl.DataFrame:
     """(ticker, horizon) whose §2b inputs changed: a month's forward return at h, or
     whether it is an event while it has one, differs from the published ones; or no
-    published figures exist for the pair."""
-    old = _population(published.month_end.cast({"month": pl.Date}), published.events, horizons)
+    published figures exist for the pair. Both sides from RECENT_MONTHS before since."""
+    cutoff = pl.col("since").dt.offset_by(f"-{RECENT_MONTHS}mo")
+    stored = published.recent_rows.cast({"month": pl.Date}).join(since, on="ticker").filter(pl.col("month") >= cutoff)
+    old = _population(stored, published.events, horizons)
+    monthly = recent
     new = _population(monthly, events, horizons)
     both = new.join(old, on=_KEY, how="full", coalesce=True, suffix="_old")
     moved = pl.col("_event").fill_null(False) != pl.col("_event_old").fill_null(False)

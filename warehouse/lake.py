@@ -167,9 +167,11 @@ class Warehouse:
         """Every stored daily row of the tickers, sorted by (ticker, date)."""
         return state.price_histories(self._reader, tickers)
 
-    def published_results(self, tickers: Iterable[str]) -> dict[str, pl.DataFrame]:
-        """The tickers' published month_end, signal_events and signal_stats rows."""
-        return state.published_results(self._reader, tickers)
+    def published_results(
+        self, since: pl.DataFrame, columns: Sequence[str], recent_months: int
+    ) -> dict[str, pl.DataFrame]:
+        """The published results a night builds on (see state.published_results)."""
+        return state.published_results(self._reader, since, columns, recent_months)
 
     def alerts(self) -> pl.DataFrame:
         """The alert ledger: every alert owed so far and what became of it."""

@@ -6,7 +6,7 @@ and the month-end rows (one per ticker-month), which a next night turns into the
 version's tables.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import polars as pl
 
@@ -47,17 +47,22 @@ def price_histories(reader: Reader, tickers: Iterable[str]) -> pl.DataFrame:
     )
 
 
-def published_results(reader: Reader, tickers: Iterable[str]) -> dict[str, pl.DataFrame]:
-    """The tickers' published month_end, signal_events and signal_stats rows, by table."""
-    keys = _tickers(tickers)
-    return {
-        table: _read_with(
-            reader,
-            keys,
-            f"SELECT t.* FROM {table} AS t SEMI JOIN _sw_keys AS k ON t.ticker = k.ticker ORDER BY ALL",
-        )
-        for table in ("month_end", "signal_events", "signal_stats")
+def published_results(
+    reader: Reader, since: pl.DataFrame, columns: Sequence[str], recent_months: int
+) -> dict[str, pl.DataFrame]:
+    """The published rows of the tickers of since (ticker, since), by table: month_end
+    with `columns` only, "recent" with every month_end column from `recent_months`
+    before each ticker's since on, signal_events and signal_stats."""
+    keys = since.select("ticker", "since")
+    picked = ", ".join(f't."{c}"' for c in columns)
+    queries = {
+        "month_end": f"SELECT {picked} FROM month_end AS t SEMI JOIN _sw_keys AS k ON t.ticker = k.ticker",
+        "recent": "SELECT t.* FROM month_end AS t JOIN _sw_keys AS k ON t.ticker = k.ticker "
+        f"AND t.month >= k.since - INTERVAL {int(recent_months)} MONTH",
+        "signal_events": "SELECT t.* FROM signal_events AS t SEMI JOIN _sw_keys AS k ON t.ticker = k.ticker",
+        "signal_stats": "SELECT t.* FROM signal_stats AS t SEMI JOIN _sw_keys AS k ON t.ticker = k.ticker",
     }
+    return {table: _read_with(reader, keys, f"{query} ORDER BY t.ticker, 2") for table, query in queries.items()}
 
 
 def _tickers(tickers: Iterable[str]) -> pl.DataFrame:
