@@ -31,14 +31,15 @@ from surgewatch.update import (
     reusable,
     uncovered,
     update_study,
+    whole_update,
     windows,
 )
 from surgewatch.warehouse import Warehouse
 
 # Tickers recomputed whole at a time: 250 thirty-year histories are ~1.9M daily rows.
 WHOLE_CHUNK = 250
-# Tickers updated at a time: 1,000 windows are ~330k daily rows and 360k month-end rows.
-UPDATE_CHUNK = 1_000
+# Tickers updated at a time: 500 windows are ~165k daily rows and 180k month-end rows.
+UPDATE_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -112,19 +113,20 @@ def compute(
         parts.append(update_study(prices.filter(mine), stored.since.filter(mine), published, params))
     rest = prices.filter(~mine)
     if rest.height:
-        whole = run_study(rest, params, as_of=as_of)
-        parts.append(Update(whole, prices.head(0), whole.stats.height))
+        parts.append(whole_update(run_study(rest, params, as_of=as_of)))
     return combined(parts)
 
 
 def combined(parts: list[Update]) -> Update:
     """One Update of parts that hold different tickers."""
     changes = [p.month_end_changes for p in parts if p.month_end_changes.height]
+    kept = [p.kept for p in parts if p.kept.width]
     study = merged([p.study for p in parts])
     return Update(
         study,
         pl.concat(changes, how="vertical_relaxed") if changes else study.monthly.head(0),
-        sum(p.stats_recomputed for p in parts),
+        pl.concat([p.stale for p in parts]),
+        pl.concat(kept) if kept else pl.DataFrame(),
         frozenset().union(*(p.partial for p in parts)),
     )
 
@@ -163,8 +165,7 @@ class Night:
             write.write_parquet(self.spills[-1])
         if update is not None:
             # A chunk's daily rows are written already (the spill): the night keeps its months.
-            whole = update.study
-            study = dataclasses.replace(whole, prices=whole.prices.head(0), known_stats=whole.stats)
+            study = dataclasses.replace(update.study, prices=update.study.prices.head(0))
             self.updates.append(dataclasses.replace(update, study=study))
 
     def study(self) -> Update:

@@ -21,7 +21,7 @@ from surgewatch.errors import InputError, SurgewatchError, UnreachableSource
 from surgewatch.faults import Step, reach
 from surgewatch.flows.night import Night, Stored, read_stored
 from surgewatch.flows.plan import Plan, Request, plan
-from surgewatch.flows.tasks import Counter, compute_study, fetch_batch, publish, validate_prices
+from surgewatch.flows.tasks import Counter, compute_stats, compute_study, fetch_batch, publish, validate_prices
 from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
 from surgewatch.sources import make_source
@@ -123,7 +123,11 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
         if todo.rewinding and failed:
             # A failed ticker would keep its later sessions beside the others' rewound ones.
             return _nothing_published(wh, record, f"a rewind needs every ticker, and {', '.join(failed)} failed")
-        update = night.study()
+        report_progress("signal stats")
+        try:
+            update = compute_stats(night.study())
+        except SurgewatchError as exc:
+            return _nothing_published(wh, record, str(exc))
         logger.info(
             "signal stats: %d (ticker, horizon) pair(s) computed, the rest as published", update.stats_recomputed
         )

@@ -18,7 +18,7 @@ from surgewatch.settings import Settings
 from surgewatch.sources.base import PriceSource
 from surgewatch.sources.incremental import TRANSIENT_BACKOFF, Fetched, fetch_many
 from surgewatch.study import StudyParams, StudyResult
-from surgewatch.update import Update
+from surgewatch.update import Update, with_stats
 from surgewatch.warehouse import RunRecord, Warehouse
 
 # The wait before a transiently failed fetch is tried again doubles from here (seconds).
@@ -94,8 +94,16 @@ def compute_study(
     prices: pl.DataFrame, stored: Stored, restated: tuple[str, ...], params: StudyParams, as_of: dt.date | None
 ) -> Update:
     update = compute(prices, stored, restated, params, as_of)
-    update.study.stats  # noqa: B018  (the §2b stage runs and is validated in this task, not inside the publish transaction)
     reach(Step.TRANSFORM)
+    return update
+
+
+@task(name="signal stats", cache_policy=NO_CACHE)
+def compute_stats(update: Update) -> Update:
+    """SPEC §2b for the pairs whose inputs changed, every chunk's at once, validated here,
+    not inside the publish transaction."""
+    update = with_stats(update)
+    update.study.stats  # noqa: B018  (validated now)
     return update
 
 

@@ -14,6 +14,7 @@ depend only on its own returns, the seed and B).
 The result equals `run_study` over the whole history (tests/properties prove it).
 """
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,8 @@ LOOKBACK_ROWS = LOOKBACK_WINDOW + PEAK_WINDOW
 # What month_ends computes from daily rows; every other month_end column follows from these.
 BASE_COLUMNS = ("ticker", "month", "as_of", "close", "complete", "sessions", "up_sessions", "prior_drawdown")
 _KEY = ["ticker", "month"]
+# The §2b columns a night keeps or computes; q_value and verdict follow from them.
+_STATS = ["ticker", "horizon", *(c for c in STATS_COLUMNS if c not in ("q_value", "verdict"))]
 
 
 # A night changes a month-end row only from RECENT_MONTHS months before `since` on: the
@@ -64,13 +67,19 @@ class Published:
 class Update:
     """A night's study and what it changed. For the tickers in `partial`, built on their
     published results, `month_end_changes` holds the monthly rows that differ from the
-    published ones (all a publish writes of them); `stats_recomputed` counts the
-    (ticker, horizon) pairs whose §2b figures were computed, not reused."""
+    published ones (all a publish writes of them). The §2b figures are those of `kept`
+    (published rows still right) and of the `stale` (ticker, horizon) pairs, computed by
+    with_stats once every chunk of a night is in (tickers of one shape share draws)."""
 
     study: StudyResult
     month_end_changes: pl.DataFrame
-    stats_recomputed: int
+    stale: pl.DataFrame
+    kept: pl.DataFrame
     partial: frozenset[str] = frozenset()
+
+    @property
+    def stats_recomputed(self) -> int:
+        return self.stale.height
 
     @property
     def month_end_rows(self) -> pl.DataFrame:
@@ -135,8 +144,38 @@ def merged(parts: Sequence[StudyResult]) -> StudyResult:
         summary=joined([p.summary for p in parts], "horizon"),
         baseline=joined([p.baseline for p in parts], "horizon"),
         missing_sessions=joined([p.missing_sessions for p in parts], "date"),
-        known_stats=joined([p.stats for p in parts], "horizon"),
     )
+
+
+def whole_update(study: StudyResult) -> Update:
+    """A study recomputed whole as an Update: every (ticker, horizon) pair stale."""
+    pairs = study.monthly.select("ticker").unique().join(_horizons(study.params.horizons), how="cross")
+    return Update(study, study.monthly.head(0), pairs.sort("ticker", "horizon"), pl.DataFrame())
+
+
+def with_stats(update: Update) -> Update:
+    """The update with its §2b figures: the kept ones and the stale pairs computed (tickers
+    grouped by their stale horizons), then q-values and verdicts anew per ticker (they
+    join a ticker's horizons)."""
+    study, p = update.study, update.study.params
+    fresh = []
+    groups = update.stale.group_by("ticker").agg(pl.col("horizon").sort()).group_by("horizon").agg("ticker")
+    for horizons, tickers in groups.sort("horizon").iter_rows():
+        mine = pl.col("ticker").is_in(tickers)
+        stats = tf.signal_stats(
+            study.monthly.filter(mine), study.events.filter(mine), tuple(horizons), p.resamples, p.seed
+        )
+        fresh.append(stats.select(_STATS))
+    kept = [update.kept.select(_STATS)] if update.kept.width else []
+    stats = pl.concat([*kept, *fresh]).sort("ticker", "horizon")
+    return dataclasses.replace(
+        update,
+        study=dataclasses.replace(study, known_stats=stats.with_columns(q_values(stats)).with_columns(verdict())),
+    )
+
+
+def _horizons(horizons: Sequence[int]) -> pl.DataFrame:
+    return pl.DataFrame({"horizon": list(horizons)}, schema={"horizon": pl.Int64})
 
 
 def update_study(window: pl.DataFrame, since: pl.DataFrame, published: Published, params: StudyParams) -> Update:
@@ -180,9 +219,8 @@ def update_study(window: pl.DataFrame, since: pl.DataFrame, published: Published
         summary=validate(tf.horizon_summary(events, params.horizons), sc.SignalSummary, "signal_summary"),
         baseline=validate(tf.horizon_summary(monthly, params.horizons), sc.SignalSummary, "baseline"),
         missing_sessions=tf.missing_sessions(window, sessions),
-        known_stats=_stats(monthly, events, published.stats, stale, params),
     )
-    return Update(study, changes, stale.height, frozenset(since["ticker"].to_list()))
+    return Update(study, changes, stale, _kept(published.stats, stale, params), frozenset(since["ticker"].to_list()))
 
 
 def _changed(monthly: pl.DataFrame, published: pl.DataFrame) -> pl.DataFrame:
@@ -241,35 +279,16 @@ def _stale_stats(
         differs = now.ne_missing(before) | (moved & (now.is_not_null() | before.is_not_null()))
         parts.append(both.filter(differs).select("ticker", horizon=pl.lit(h, pl.Int64)))
     known = published.stats.select("ticker", pl.col("horizon").cast(pl.Int64))
-    every = (
-        monthly.select("ticker")
-        .unique()
-        .join(pl.DataFrame({"horizon": list(horizons)}, {"horizon": pl.Int64}), how="cross")
-    )
+    every = monthly.select("ticker").unique().join(_horizons(horizons), how="cross")
     parts.append(every.join(known, on=["ticker", "horizon"], how="anti"))
     return pl.concat(parts).unique().sort("ticker", "horizon")
 
 
-def _stats(
-    monthly: pl.DataFrame, events: pl.DataFrame, published: pl.DataFrame, stale: pl.DataFrame, params: StudyParams
-) -> pl.DataFrame:
-    """The published figures of the pairs not stale, the stale ones recomputed (tickers
-    grouped by their stale horizons, so tickers of one shape still share draws), then
-    q-values and verdicts anew per ticker (they join a ticker's horizons)."""
-    columns = ["ticker", "horizon", *(c for c in STATS_COLUMNS if c not in ("q_value", "verdict"))]
-    kept = (
-        published.select(columns)
-        .cast({c: SIGNAL_STATS[c] for c in columns})
+def _kept(published: pl.DataFrame, stale: pl.DataFrame, params: StudyParams) -> pl.DataFrame:
+    """The published §2b rows of the asked horizons that are not stale."""
+    return (
+        published.select(_STATS)
+        .cast({c: SIGNAL_STATS[c] for c in _STATS})
         .filter(pl.col("horizon").is_in(list(params.horizons)))
         .join(stale, on=["ticker", "horizon"], how="anti")
     )
-    fresh = []
-    groups = stale.group_by("ticker").agg(pl.col("horizon").sort()).group_by("horizon").agg("ticker")
-    for horizons, tickers in groups.iter_rows():
-        mine = pl.col("ticker").is_in(tickers)
-        stats = tf.signal_stats(
-            monthly.filter(mine), events.filter(mine), tuple(horizons), params.resamples, params.seed
-        )
-        fresh.append(stats.select(columns))
-    merged = pl.concat([kept, *fresh]).sort("ticker", "horizon")
-    return merged.with_columns(q_values(merged)).with_columns(verdict())

@@ -21,7 +21,7 @@ _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoload_known_extensions": "false",
     # A night reads a window of a lake of GBs: DuckDB's defaults (80% of RAM as buffer
     # pool, file blocks cached in memory) would hold GBs the next statement never reads.
-    "memory_limit": "1GB",
+    "memory_limit": "512MB",
     "enable_external_file_cache": "false",
 }
 

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 
 from benchmarks.universe import UniverseShape, generate_universe
 from surgewatch.study import StudyParams, run_study
-from surgewatch.update import LOOKBACK_ROWS, Published, reusable, uncovered, update_study, windows
+from surgewatch.update import LOOKBACK_ROWS, Published, reusable, uncovered, update_study, windows, with_stats
 
 PARAMS = StudyParams(resamples=400)
 RAGGED = UniverseShape(late_listing_share=0.3, delisting_share=0.2, gappy_share=0.4, gaps_per_gappy_ticker=8)
@@ -52,7 +52,7 @@ def night(prices: pl.DataFrame, stored_to: dt.date, night_to: dt.date, params: S
         .select(prices.columns)
         .sort("ticker", "date")
     )
-    return update_study(window, plan, published, params), window, plan, held, published
+    return with_stats(update_study(window, plan, published, params)), window, plan, held, published
 
 
 @settings(max_examples=25, deadline=None)
