@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # imported late at run time: polars, pydantic and the study a
 
 REPO = Path(__file__).resolve().parents[1]
 GB, MB = 1e9, 1e6
+QUIET_LOAD = 1.2  # a night starts once the 1-minute load is below this (see settle)
 NIGHT_SECONDS, NIGHT_RSS, NIGHT_BYTES, GROWTH_RATIO = 30.0, 1.5 * GB, 3 * MB, 2 / 3
 FIRST_SECONDS, FIRST_RSS, STORAGE_RATIO = 90.0, 4 * GB, 1.3
 # On 2 cores, a 1-minute load average from here on means another job shares them.
@@ -139,6 +140,16 @@ def plan_nights(nights: int, end: dt.date | None = None) -> list[tuple[dt.date, 
     raise AssertionError("unreachable: the sessions span two month ends")
 
 
+def settle(quiet: float = QUIET_LOAD, patience: float = 240.0) -> float:
+    """Wait (at most `patience` s) for the 1-minute load to fall below `quiet`: the last
+    night's own work keeps it high for a minute, and a figure taken above LOADED does
+    not count. Returns the load the night starts at."""
+    deadline = time.monotonic() + patience
+    while load_average() >= quiet and time.monotonic() < deadline:
+        time.sleep(5)
+    return load_average()
+
+
 def load_average() -> float:
     return os.getloadavg()[0]
 
@@ -215,7 +226,7 @@ def run_night(home: Path, csv_dir: Path, tickers: list[str], as_of: dt.date, lab
     report = home / f"night-{as_of}.json"
     argv = [sys.executable, "-m", "benchmarks.nightly_child", str(report), "refresh", "--as-of", str(as_of), "--quiet"]
     home.mkdir(parents=True, exist_ok=True)
-    load = load_average()
+    load = settle()
     with open(home / f"night-{as_of}.log", "w") as log:
         start = time.perf_counter()
         child = subprocess.Popen(argv, env=refresh_env(home, csv_dir, tickers), cwd=home, stdout=log, stderr=log)
