@@ -50,8 +50,19 @@ def assert_same(got: Fetched, expected: Fetched) -> None:
     assert_frame_equal(got.restated, expected.restated)
 
 
-def test_each_ticker_ends_as_fetch_incremental_ends_it_in_the_order_asked(night):
+class OneAtATime:
+    """The csv source without its many-files read: fetch_many's thread pool serves it."""
+
+    name = "csv"
+
+    def __init__(self, inner: CsvSource):
+        self.daily_prices = inner.daily_prices
+
+
+@pytest.mark.parametrize("one_at_a_time", [False, True], ids=["read together", "thread pool"])
+def test_each_ticker_ends_as_fetch_incremental_ends_it_in_the_order_asked(night, one_at_a_time):
     source, stored = night
+    batch = OneAtATime(source) if one_at_a_time else source
     by_ticker = {t: rows for (t,), rows in stored.partition_by("ticker", as_dict=True).items()}
     expected = {}
     for ticker in TICKERS:
@@ -63,7 +74,7 @@ def test_each_ticker_ends_as_fetch_incremental_ends_it_in_the_order_asked(night)
             expected[ticker] = exc
     for workers in (1, 3):
         for given in (by_ticker, stored_tails(stored, whole=WHOLE)):
-            outcomes = fetch_many(source, TICKERS, given, as_of=AS_OF, whole=WHOLE, workers=workers, backoff=0)
+            outcomes = fetch_many(batch, TICKERS, given, as_of=AS_OF, whole=WHOLE, workers=workers, backoff=0)
             assert [o.ticker for o in outcomes if isinstance(o, Fetched)] == ["DDD", "BBB", "AAA", "CCC"]
             for ticker, outcome in zip(TICKERS, outcomes):
                 if ticker == "MISSING":
