@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -76,7 +77,7 @@ def write_universe(folder: Path, tickers: int, years: int, seed: int, end: dt.da
     """One TICKER.csv per ticker (date,open,high,low,close,adj_close,volume), the
     universe ending on `end` (default: the universe's DEFAULT_END); reused when a
     previous run wrote the same universe there."""
-    from benchmarks.universe import DEFAULT_END, generate_universe, ticker_names
+    from benchmarks.universe import DEFAULT_END, ticker_names
 
     end = end or DEFAULT_END
     names = ticker_names(tickers)
@@ -85,12 +86,20 @@ def write_universe(folder: Path, tickers: int, years: int, seed: int, end: dt.da
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         return names
     folder.mkdir(parents=True, exist_ok=True)
+    # In a process of its own: Linux carries a process's peak RSS across fork and exec,
+    # so a parent that held the universe would hand its peak to every night it starts.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pool.apply(_write_files, (folder, tickers, years, seed, end))
+    stamp.write_text(json.dumps(wanted))
+    return names
+
+
+def _write_files(folder: Path, tickers: int, years: int, seed: int, end: dt.date) -> None:
+    from benchmarks.universe import generate_universe
+
     universe = generate_universe(tickers, years, seed=seed, end=end)
     for (ticker,), frame in universe.partition_by("ticker", as_dict=True, maintain_order=True).items():
         frame.drop("ticker").write_csv(folder / f"{ticker}.csv")
-    del universe
-    stamp.write_text(json.dumps(wanted))
-    return names
 
 
 def csv_folder(workdir: Path, tickers: int, years: int, seed: int, end: dt.date) -> Path:

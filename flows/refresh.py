@@ -19,7 +19,7 @@ from prefect.runtime import flow_run
 from surgewatch.calendar import refuse_future
 from surgewatch.errors import InputError, SurgewatchError, UnreachableSource
 from surgewatch.faults import Step, reach
-from surgewatch.flows.night import Night, Stored, read_stored
+from surgewatch.flows.night import Night, read_stored
 from surgewatch.flows.plan import Plan, Request, plan
 from surgewatch.flows.tasks import Counter, compute_stats, compute_study, fetch_batch, publish, validate_prices
 from surgewatch.progress import report_progress
@@ -102,7 +102,6 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
         logger.error("refused: %s", todo.refused)
         return RefreshReport(run_id=run_id, status="failed", message=todo.refused)
     universe = list(todo.universe)
-    stored = read_stored(wh, spans, todo, params)
     known_events = _event_keys(wh.event_months())
     new = f" ({len(todo.new)} new: {', '.join(todo.new)})" if todo.new else ""
     logger.info(
@@ -110,7 +109,7 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
     )
     with Night() as night:
         try:
-            _gather(night, wh, source, stored, todo, params, as_of)
+            _gather(night, wh, source, spans, todo, params, as_of)
         except SurgewatchError as exc:
             return _nothing_published(wh, _record(night, universe, run_id, started, source.name, as_of), str(exc))
         record = _record(night, universe, run_id, started, source.name, as_of)
@@ -162,12 +161,14 @@ def _gather(
     night: Night,
     wh: Warehouse,
     source: PriceSource,
-    stored: Stored,
+    spans: pl.DataFrame,
     todo: Plan,
     params: StudyParams,
     as_of: dt.date | None,
 ) -> None:
-    """Fetch, validate and study the universe chunk by chunk (see flows.night) into night."""
+    """Fetch, validate and study the universe chunk by chunk (see flows.night) into night.
+    What a night starts from is read here and let go when the chunks are done."""
+    stored = read_stored(wh, spans, todo, params)
     counter = Counter(len(todo.universe))
     for tickers, rows in stored.chunks(wh):
         fetches = _fetch(night, source, tickers, rows, todo.fetch_whole, as_of, counter)
