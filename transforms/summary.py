@@ -19,7 +19,12 @@ def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> p
     frame takes polars' one path for sorted groups: float sums depend on the path, and a
     night's frames must sum as a full recomputation's do, to the last bit.
     """
-    frame = sorted_by_ticker(monthly_returns, "month").lazy().with_columns(pl.col("ticker").set_sorted())
+    ordered = (
+        sorted_by_ticker(monthly_returns, "month")
+        if "month" in monthly_returns.columns
+        else monthly_returns.sort("ticker", maintain_order=True)
+    )
+    frame = ordered.lazy().with_columns(pl.col("ticker").set_sorted())
     per_horizon = []
     for h in horizons:
         ret = pl.col(f"fwd_{h}m")

@@ -137,6 +137,8 @@ BAD_SETTINGS = [
     ("SURGEWATCH_HTTP_MIN_INTERVAL", "nan", ""),
     ("SURGEWATCH_KEEP_DAYS", "-1", ""),
     ("SURGEWATCH_KEEP_DAYS", "a week", ""),
+    ("SURGEWATCH_FETCH_BATCH", "0", ""),
+    ("SURGEWATCH_FETCH_BATCH", "ten", ""),
     ("SURGEWATCH_S3_ENDPOINT", "http://127.0.0.1:9000", ""),
     ("SURGEWATCH_S3_ENDPOINT", "host:9000/bucket", ""),
     ("SURGEWATCH_S3_KEY_ID", "AKIA-only-the-key", ""),
