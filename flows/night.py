@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from surgewatch.flows.plan import Plan
-from surgewatch.sources.incremental import Ingested
+from surgewatch.sources.ingested import Ingested
 from surgewatch.study import StudyParams, run_study
 from surgewatch.update import (
     BASE_COLUMNS,

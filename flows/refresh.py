@@ -26,7 +26,8 @@ from surgewatch.progress import report_progress
 from surgewatch.settings import Settings, load_settings
 from surgewatch.sources import make_source
 from surgewatch.sources.base import PriceSource
-from surgewatch.sources.incremental import Fetched, ingested, stored_tails
+from surgewatch.sources.incremental import Fetched, stored_tails
+from surgewatch.sources.ingested import ingested
 from surgewatch.study import StudyParams
 from surgewatch.warehouse import RefreshInProgress, RunRecord, Warehouse
 

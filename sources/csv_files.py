@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame
-from surgewatch.sources.csv_many import read_many
+from surgewatch.sources.csv_many import read_many, tail_blocks
 from surgewatch.errors import InputError, SettingsError, SourceError
 from surgewatch.tickers import normalize_ticker
 from surgewatch.vocabulary import BAR_COLUMNS
@@ -212,16 +212,7 @@ def _tail(path: Path, since: dt.date) -> pl.DataFrame | None:
             if not header.endswith(b"\n"):
                 return None
             header = header.removeprefix(codecs.BOM_UTF8)
-            block, start, tail = TAIL_BLOCK, size, b""
-            # Starting at least one byte into the first data line keeps that line out of
-            # the tail, so reaching it means the whole file is needed.
-            while start > body + 1:
-                end, start = start, max(size - block, body + 1)
-                file.seek(start - 1)
-                chunk = file.read(end - start + 1)
-                tail = chunk[1:] + tail
-                # A line begins right after a newline: skip the partial one the block cut.
-                lines = tail if chunk[:1] == b"\n" else tail.partition(b"\n")[2]
+            for lines in tail_blocks(file, body, size, TAIL_BLOCK):
                 if lines:
                     # The full read's universal newlines end a line at a lone CR too; polars does not.
                     if lines.count(b"\r") != lines.count(b"\r\n"):
@@ -232,7 +223,6 @@ def _tail(path: Path, since: dt.date) -> pl.DataFrame | None:
                         return None
                     if dates.len() and dates[0] < since:
                         return raw
-                block *= 2
     except (OSError, InputError):
         return None
     return None

@@ -11,7 +11,7 @@ one read per file.
 """
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -72,24 +72,32 @@ def _lines(path: Path, since: dt.date | None, tail_from: int, block: int) -> tup
     return b",".join(names), body
 
 
+def tail_blocks(file, body: int, size: int, block: int) -> Iterator[bytes]:  # noqa: ANN001 (a binary file)
+    """The complete lines at the end of a file of `size` bytes whose first data line starts
+    at `body`, more of them at each step (blocks doubling from `block`), until they would
+    reach the first data line. A line begins right after a newline, so the partial one a
+    block cuts is skipped; starting one byte into the first data line keeps it out."""
+    start, tail = size, b""
+    while start > body + 1:
+        stop, start = start, max(size - block, body + 1)
+        file.seek(start - 1)
+        chunk = file.read(stop - start + 1)
+        tail = chunk[1:] + tail
+        yield tail if chunk[:1] == b"\n" else tail.partition(b"\n")[2]
+        block *= 2
+
+
 def _tail_lines(file, body: int, size: int, head: bytes, since: dt.date, block: int) -> bytes | None:  # noqa: ANN001 (a binary file)
     """The complete lines at the file's end back to one dated before `since` (the first of
     them), or None when the tail reaches the first data line (the whole file is needed)."""
     names = [n.strip().lower() for n in head.removeprefix(_BOM).split(b",")]
     if b"date" not in names:
         return None
-    at, start = names.index(b"date"), size
-    tail = b""
-    while start > body + 1:
-        stop, start = start, max(size - block, body + 1)
-        file.seek(start - 1)
-        chunk = file.read(stop - start + 1)
-        tail = chunk[1:] + tail
-        lines = tail if chunk[:1] == b"\n" else tail.partition(b"\n")[2]
-        first = lines.split(b"\n", 1)[0].split(b",")
-        block *= 2
+    at = names.index(b"date")
+    for lines in tail_blocks(file, body, size, block):
         if not lines.count(b"\n"):
             continue  # no complete line yet
+        first = lines.split(b"\n", 1)[0].split(b",")
         try:
             if len(first) > at and dt.date.fromisoformat(first[at].strip().decode()) < since:
                 return lines

@@ -6,7 +6,8 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from surgewatch.sources.base import RAW_SCHEMA
-from surgewatch.sources.incremental import Fetched, ingested
+from surgewatch.sources.incremental import Fetched
+from surgewatch.sources.ingested import ingested
 
 D = [dt.date(2026, 1, d) for d in (5, 6, 7, 8)]
 
