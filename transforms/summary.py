@@ -4,7 +4,6 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from surgewatch.frames import sorted_by_ticker
 from surgewatch.vocabulary import STATISTICS
 
 
@@ -15,16 +14,13 @@ def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> p
     max_drawdown = min(mdd_hm).
 
     Given events it is the signal summary; given every month it is the baseline.
-    Rows are taken in (ticker, month) order with ticker marked sorted, so every caller's
-    frame takes polars' one path for sorted groups: float sums depend on the path, and a
-    night's frames must sum as a full recomputation's do, to the last bit.
+    Groups are always formed by hashing the ticker, never from a sorted flag: polars
+    sums a sorted frame's groups as slices of its chunks, so the last bit of a mean would
+    depend on how the frame happens to be chunked and flagged (a night's frames must sum
+    as a full recomputation's do, and one ticker as it does among many).
     """
-    ordered = (
-        sorted_by_ticker(monthly_returns, "month")
-        if "month" in monthly_returns.columns
-        else monthly_returns.sort("ticker", maintain_order=True)
-    )
-    frame = ordered.lazy().with_columns(pl.col("ticker").set_sorted())
+    # concat_str drops the sorted flag polars may carry on the column.
+    frame = monthly_returns.lazy().with_columns(pl.concat_str(pl.col("ticker"), pl.lit("")).alias("ticker"))
     per_horizon = []
     for h in horizons:
         ret = pl.col(f"fwd_{h}m")
