@@ -65,8 +65,7 @@ class Stored:
             yield tickers, pl.concat([windows[(t,)] for t in tickers if (t,) in windows] or [self.window.head(0)])
         for i in range(0, len(self.whole), WHOLE_CHUNK):
             tickers = list(self.whole[i : i + WHOLE_CHUNK])
-            history = wh.price_histories(tickers)
-            yield tickers, history if self.cut_to is None else history.filter(pl.col("date") <= self.cut_to)
+            yield tickers, wh.prices(tickers, as_of=self.cut_to)
 
 
 def read_stored(wh: Warehouse, spans: pl.DataFrame, todo: Plan, params: StudyParams) -> Stored:

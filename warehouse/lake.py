@@ -153,7 +153,7 @@ class Warehouse:
     def last_sessions(self) -> pl.DataFrame:
         """(ticker, last_session): the last stored session of every ticker the warehouse
         holds, i.e. how far the current version reaches for each."""
-        return self._reader.last_sessions()
+        return state.session_spans(self._reader).select("ticker", "last_session")
 
     def session_spans(self) -> pl.DataFrame:
         """(ticker, first_session, last_session) of every stored ticker (see state)."""
@@ -162,10 +162,6 @@ class Warehouse:
     def price_window(self, starts: pl.DataFrame) -> pl.DataFrame:
         """Stored daily rows of each ticker in starts (ticker, start) from its start on."""
         return state.price_window(self._reader, starts)
-
-    def price_histories(self, tickers: Iterable[str]) -> pl.DataFrame:
-        """Every stored daily row of the tickers, sorted by (ticker, date)."""
-        return state.price_histories(self._reader, tickers)
 
     def published_results(
         self, since: pl.DataFrame, columns: Sequence[str], recent_months: int

@@ -13,6 +13,7 @@ from surgewatch.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, retry_locked
 from surgewatch.warehouse.results import result_frame, statement_kind
+from surgewatch.warehouse.staging import registered
 
 _READ_STATEMENTS = {duckdb.StatementType.SELECT.name, duckdb.StatementType.EXPLAIN.name}
 _T = TypeVar("_T")
@@ -46,20 +47,29 @@ class Reader:
     def rows(self, query: str) -> list[tuple]:
         return self.fetch(lambda: self.con.execute(query).fetchall())
 
+    def read_with(self, keys: pl.DataFrame, query: str, params: list[Any] | None = None) -> pl.DataFrame:
+        """Run query with keys visible to it as _sw_keys: a join with a few tickers, not a
+        list searched on every row."""
+
+        def read() -> pl.DataFrame:
+            with registered(self.con, "_sw_keys", keys):
+                return self.con.execute(query, params or []).pl()
+
+        return self.fetch(read)
+
     def prices(self, tickers: Iterable[str] | None = None, as_of: date | None = None) -> pl.DataFrame:
         """Stored daily prices as the raw frame (ticker, date, open, high, low, close,
         adj_close, volume), sorted; optionally only some tickers and dates <= as_of."""
-        wanted = None if tickers is None else list(tickers)
-        return self.read(
-            f"SELECT {', '.join(PRICE_COLUMNS)} FROM prices_daily "
-            "WHERE (CAST(? AS VARCHAR[]) IS NULL OR list_contains(?, ticker)) "
-            "AND (CAST(? AS DATE) IS NULL OR date <= ?) ORDER BY ticker, date",
-            [wanted, wanted, as_of, as_of],
+        columns = ", ".join(f"p.{c}" for c in PRICE_COLUMNS)
+        dated = "WHERE (CAST(? AS DATE) IS NULL OR p.date <= ?) ORDER BY p.ticker, p.date"
+        if tickers is None:
+            return self.read(f"SELECT {columns} FROM prices_daily AS p {dated}", [as_of, as_of])
+        keys = pl.DataFrame({"ticker": sorted(set(tickers))}, schema={"ticker": pl.String})
+        return self.read_with(
+            keys,
+            f"SELECT {columns} FROM prices_daily AS p SEMI JOIN _sw_keys AS k ON p.ticker = k.ticker {dated}",
+            [as_of, as_of],
         )
-
-    def last_sessions(self) -> pl.DataFrame:
-        """(ticker, last_session): each stored ticker's last session, by ticker."""
-        return self.read("SELECT ticker, max(date) AS last_session FROM prices_daily GROUP BY ticker ORDER BY ticker")
 
     def sql(self, query: str, snapshot: int | None = None, params: Sequence[Any] | None = None) -> pl.DataFrame:
         """Run a user's query read-only, optionally as of version `snapshot`; `params`

@@ -6,13 +6,12 @@ and the month-end rows (one per ticker-month), which a next night turns into the
 version's tables.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import polars as pl
 
 from surgewatch.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.readers import Reader
-from surgewatch.warehouse.staging import registered
 
 _PRICES = ", ".join(f"p.{c}" for c in PRICE_COLUMNS)
 
@@ -29,20 +28,9 @@ def price_window(reader: Reader, starts: pl.DataFrame) -> pl.DataFrame:
     """Stored daily rows of each ticker of starts (ticker, start) dated on or after its
     start, as the raw frame sorted by (ticker, date)."""
     frame = starts.select("ticker", "start")
-    return _read_with(
-        reader,
+    return reader.read_with(
         frame,
         f"SELECT {_PRICES} FROM prices_daily AS p JOIN _sw_keys AS k ON p.ticker = k.ticker AND p.date >= k.start "
-        "ORDER BY p.ticker, p.date",
-    )
-
-
-def price_histories(reader: Reader, tickers: Iterable[str]) -> pl.DataFrame:
-    """Every stored daily row of the tickers, as the raw frame sorted by (ticker, date)."""
-    return _read_with(
-        reader,
-        _tickers(tickers),
-        f"SELECT {_PRICES} FROM prices_daily AS p SEMI JOIN _sw_keys AS k ON p.ticker = k.ticker "
         "ORDER BY p.ticker, p.date",
     )
 
@@ -62,18 +50,4 @@ def published_results(
         "signal_events": "SELECT t.* FROM signal_events AS t SEMI JOIN _sw_keys AS k ON t.ticker = k.ticker",
         "signal_stats": "SELECT t.* FROM signal_stats AS t SEMI JOIN _sw_keys AS k ON t.ticker = k.ticker",
     }
-    return {table: _read_with(reader, keys, f"{query} ORDER BY t.ticker, 2") for table, query in queries.items()}
-
-
-def _tickers(tickers: Iterable[str]) -> pl.DataFrame:
-    return pl.DataFrame({"ticker": sorted(set(tickers))}, schema={"ticker": pl.String})
-
-
-def _read_with(reader: Reader, keys: pl.DataFrame, query: str) -> pl.DataFrame:
-    """Run query with keys visible to it as _sw_keys (a join, not a list per row)."""
-
-    def read() -> pl.DataFrame:
-        with registered(reader.con, "_sw_keys", keys):
-            return reader.con.execute(query).pl()
-
-    return reader.fetch(read)
+    return {table: reader.read_with(keys, f"{query} ORDER BY t.ticker, 2") for table, query in queries.items()}
