@@ -134,7 +134,7 @@ def merged(parts: Sequence[StudyResult]) -> StudyResult:
         return parts[0]
 
     def joined(frames: list[pl.DataFrame], *key: str) -> pl.DataFrame:
-        return pl.concat(frames, how="vertical_relaxed").sort("ticker", *key).rechunk()
+        return pl.concat(frames, how="vertical_relaxed").sort("ticker", *key)
 
     return StudyResult(
         params=parts[0].params,
@@ -200,7 +200,7 @@ def update_study(window: pl.DataFrame, since: pl.DataFrame, published: Published
         .join(since, on="ticker")
         .filter(pl.col("month") < pl.col("since"))
     )
-    month_end = pl.concat([kept, fresh]).drop("since").sort(_KEY).rechunk()
+    month_end = pl.concat([kept, fresh]).drop("since").sort(_KEY)
     monthly = tf.monthly_returns(tf.context_fields(month_end), params.horizons)
     # Older months are as published (their closes and windows did not move).
     recent = (
@@ -246,7 +246,6 @@ def _events(
             .otherwise(pl.col("first_crossed_on"))
         )
         .drop("since", "_stored")
-        .rechunk()  # one chunk, as run_study's: float sums follow the chunks' layout
     )
 
 
