@@ -142,7 +142,7 @@ class Night:
     rows_ingested: dict[str, int] = field(default_factory=dict)
     restated: list[str] = field(default_factory=list)
     replace_history: set[str] = field(default_factory=set)
-    spills: list[Path] = field(default_factory=list)
+    spills: list[tuple[Path, frozenset[str]]] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
     last_sessions: list[pl.DataFrame] = field(default_factory=list)
 
@@ -158,10 +158,12 @@ class Night:
         self.rows_ingested |= ingest.rows_ingested
         self.restated += ingest.restated
         self.replace_history |= ingest.replace_history
+        # A ticker fails before its chunk is added, so the spill holds only healthy ones.
         write = ingest.to_write.filter(~pl.col("ticker").is_in(list(self.failed)))
         if write.height:
-            self.spills.append(self.folder / f"prices-{len(self.spills)}.parquet")
-            write.write_parquet(self.spills[-1])
+            spill = self.folder / f"prices-{len(self.spills)}.parquet"
+            write.write_parquet(spill)
+            self.spills.append((spill, frozenset(write["ticker"].unique())))
         if update is not None:
             # A chunk's daily rows are written already (the spill): the night keeps its months.
             study = dataclasses.replace(update.study, prices=update.study.prices.head(0))

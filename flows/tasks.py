@@ -152,11 +152,8 @@ def publish(
     study = update.study
     p = study.params
     with wh.write(run) as tx:
-        healthy = set(run.tickers)
-        for spill in night.spills:
-            rows = pl.read_parquet(spill).filter(pl.col("ticker").is_in(list(healthy)))
-            if rows.height:
-                tx.prices(rows, replace=night.replace_history & healthy & set(rows["ticker"].unique()))
+        for spill, tickers in night.spills:
+            tx.prices([spill], replace=night.replace_history & tickers)
         tx.results(
             month_end=update.month_end_rows,
             events=study.events,

@@ -68,6 +68,8 @@ def connect(names: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
     for statement in load_statements(names):
         con.execute(statement)
     con.execute("SET TimeZone = 'UTC'")
+    # A statement of more than 2 s would otherwise draw a bar over `--quiet` output.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

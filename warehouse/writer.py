@@ -26,7 +26,7 @@ from surgewatch.faults import Step, reach
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.connection import transaction
 from surgewatch.warehouse.records import RunRecord
-from surgewatch.warehouse.staging import Stager, registered, table_name
+from surgewatch.warehouse.staging import Rows, Stager, registered, table_name
 
 
 class Writer:
@@ -38,25 +38,31 @@ class Writer:
         self.run = run
         self.snapshot = snapshot
         """The id of the version this run becomes when it commits."""
+        self._held: dict[str, set[str]] = {}
 
-    def prices(self, frame: pl.DataFrame | None, *, replace: Collection[str] = ()) -> None:
-        """Upsert daily prices by (ticker, date).
+    def prices(self, rows: Rows | None, *, replace: Collection[str] = ()) -> None:
+        """Upsert daily prices by (ticker, date), from a frame or Parquet files.
 
         An incoming row replaces the stored row of its session and adds the sessions not
-        stored yet; stored sessions the frame does not mention stay (the flow passes only
+        stored yet; stored sessions the rows do not mention stay (the flow passes only
         the rows that changed, so a revision inside the overlap window must not take its
         unchanged neighbours with it). For tickers in `replace` the whole stored history
         is replaced (a restatement or --full). Rows already stored unchanged are left
         alone, so re-publishing the same data writes no prices. source/fetched_at default
-        to run.source/run.started_at when the frame lacks them.
+        to run.source/run.started_at when the rows lack them.
         """
+        if _nothing(rows) and not replace:
+            return
         defaults = {"run_id": self.run.run_id, "source": self.run.source, "fetched_at": self.run.started_at}
-        staged = self._stager.stage("prices_daily", frame, defaults)
-        incoming = set(staged["ticker"]) if staged is not None else set()
-        empty = set(replace) - incoming
-        if empty:
-            raise WarehouseError(f"refusing to replace the price history of {', '.join(sorted(empty))} with no rows")
-        self._upsert("prices_daily", staged, whole=replace)
+        with self._stager.staged("prices_daily", rows, defaults) as view:
+            if replace:
+                incoming = {t for (t,) in self._con.execute(f"SELECT DISTINCT ticker FROM {view}").fetchall()}
+                empty = set(replace) - incoming
+                if empty:
+                    raise WarehouseError(
+                        f"refusing to replace the price history of {', '.join(sorted(empty))} with no rows"
+                    )
+            self._upsert("prices_daily", view, whole=replace)
         reach(Step.PUBLISH_PRICES)
 
     def results(
@@ -88,67 +94,86 @@ class Writer:
             for frame, kind in ((summary, "events"), (baseline, "baseline"))
             if frame is not None and frame.height
         ]
-        staged = {
-            "month_end": self._stager.stage("month_end", month_end, defaults),
-            "signal_events": self._stager.stage("signal_events", events, defaults),
-            "signal_summary": self._stager.stage(
-                "signal_summary", pl.concat(summaries, how="diagonal_relaxed") if summaries else None, defaults
-            ),
-            "signal_stats": self._stager.stage("signal_stats", stats, defaults),
+        frames = {
+            "month_end": month_end,
+            "signal_events": events,
+            "signal_summary": pl.concat(summaries, how="diagonal_relaxed") if summaries else None,
+            "signal_stats": stats,
         }
-        tickers = sorted(set().union(*(set(f["ticker"]) for f in staged.values() if f is not None)))
+        tickers = sorted(set().union(*(set(f["ticker"]) for f in frames.values() if f is not None and f.height)))
         partial = set(month_end_changes)
-        for table, frame in staged.items():
+        for table, frame in frames.items():
             mine = [t for t in tickers if t not in partial] if table == "month_end" else tickers
-            self._upsert(table, frame, whole=mine)
+            if _nothing(frame) and not mine:
+                continue
+            with self._stager.staged(table, frame, defaults) as view:
+                self._upsert(table, view, whole=mine)
         reach(Step.PUBLISH_RESULTS)
 
     def alerts(self, frame: pl.DataFrame | None) -> None:
         """Upsert alert ledger rows by (ticker, month, kind); status defaults to 'pending'."""
         defaults = {"run_id": self.run.run_id, "status": "pending", "attempts": 0, "created_run": self.run.run_id}
-        staged = self._stager.stage("alerts", frame, defaults)
-        self._upsert("alerts", staged)
+        if not _nothing(frame):
+            with self._stager.staged("alerts", frame, defaults) as view:
+                self._upsert("alerts", view)
         reach(Step.PUBLISH_LEDGER)
 
     def note(self, message: str) -> None:
         """Set the message of the run's `runs` row (e.g. alerts that could not be sent)."""
         self.run = dataclasses.replace(self.run, message=message)
 
-    def _upsert(self, table: str, staged: pl.DataFrame | None, whole: Collection[str] = ()) -> None:
-        """Upsert `table` by its key, writing only what changed (SPEC §4: a snapshot holds
-        only what changed, and lineage columns alone are no change).
+    def _upsert(self, table: str, view: str, whole: Collection[str] = ()) -> None:
+        """Upsert `table` by its key from the staged `view`, writing only what changed
+        (SPEC §4: a snapshot holds only what changed, and lineage columns alone are no
+        change).
 
-        In scope are the stored rows whose key the frame brings and every stored row of the
-        tickers in `whole`. A row in scope is deleted unless the frame holds it with the
-        same values; a frame row is inserted unless it is stored with the same values.
+        In scope are the stored rows whose key the view brings and every stored row of
+        the tickers in `whole`. A row in scope is deleted unless the view holds it with
+        the same values; a view row is inserted unless it is stored with the same values.
         "Same" compares every column but schema.LINEAGE, NULL equal to NULL, read from the
         catalog, so an added column or table needs no change here. An unchanged row
         therefore keeps its stored copy and lineage, a changed one is replaced, and a key
-        of a `whole` ticker that the frame lacks is deleted.
+        of a `whole` ticker that the view lacks is deleted.
         """
-        if staged is None and not whole:
-            return
-        rows = self._stager.empty(table) if staged is None else staged
-        scope = pl.DataFrame({"ticker": sorted(whole)}, schema={"ticker": pl.String})
         name = table_name(table)
+        incoming = {t for (t,) in self._con.execute(f"SELECT DISTINCT ticker FROM {view}").fetchall()}
+        held = self._tickers_held(name)
+        if not (incoming | set(whole)) & held:
+            # Nothing stored to compare with (a first load): the rows go straight in.
+            self._con.execute(f"INSERT INTO {name} SELECT * FROM {view}")
+            held |= incoming
+            return
+        held |= incoming
+        scope = pl.DataFrame({"ticker": sorted(whole)}, schema={"ticker": pl.String})
         values = [column for column, _ in self._stager.columns(table) if column not in schema.LINEAGE]
         same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM t."{c}"' for c in values)
         keys = " AND ".join(f'k."{c}" = s."{c}"' for c in schema.KEYS[table])
         # The rows in scope, found by semi joins probing the table with the few keys and
-        # tickers given (never a hash of the table), then compared with the frame.
+        # tickers given (never a hash of the table), then compared with the view.
         in_scope = (
             f"SELECT s.rowid, s.* FROM {name} AS s SEMI JOIN _sw_whole AS w ON w.ticker = s.ticker "
-            f"UNION ALL SELECT s.rowid, s.* FROM {name} AS s SEMI JOIN _sw_rows AS k ON {keys}"
+            f"UNION ALL SELECT s.rowid, s.* FROM {name} AS s SEMI JOIN {view} AS k ON {keys}"
         )
-        with registered(self._con, "_sw_rows", rows), registered(self._con, "_sw_whole", scope):
+        with registered(self._con, "_sw_whole", scope):
             self._con.execute(
                 f"DELETE FROM {name} WHERE rowid IN "
-                f"(SELECT t.rowid FROM ({in_scope}) AS t ANTI JOIN _sw_rows AS i ON {same})"
+                f"(SELECT t.rowid FROM ({in_scope}) AS t ANTI JOIN {view} AS i ON {same})"
             )
             self._con.execute(
-                f"INSERT INTO {name} SELECT i.* FROM _sw_rows AS i ANTI JOIN "
-                f"(SELECT s.* FROM {name} AS s SEMI JOIN _sw_rows AS k ON {keys}) AS t ON {same}"
+                f"INSERT INTO {name} SELECT i.* FROM {view} AS i ANTI JOIN "
+                f"(SELECT s.* FROM {name} AS s SEMI JOIN {view} AS k ON {keys}) AS t ON {same}"
             )
+
+    def _tickers_held(self, table: str) -> set[str]:
+        """The tickers with rows in `table`, stored or written in this transaction (a
+        superset: a ticker whose rows this transaction deleted stays in it)."""
+        if table not in self._held:
+            self._held[table] = {t for (t,) in self._con.execute(f"SELECT DISTINCT ticker FROM {table}").fetchall()}
+        return self._held[table]
+
+
+def _nothing(rows: Rows | None) -> bool:
+    return rows is None or len(rows) == 0
 
 
 def _message(run: RunRecord) -> tuple[str, dict[str, str]]:
