@@ -60,11 +60,13 @@ class Stored:
         with their windows, then the whole ones WHOLE_CHUNK at a time with their stored
         histories (cut to cut_to)."""
         windows = self.window.partition_by("ticker", as_dict=True) if self.incremental else {}
-        for i in range(0, len(self.incremental), UPDATE_CHUNK):
-            tickers = list(self.incremental[i : i + UPDATE_CHUNK])
+        # In ticker order, as the night's study is (merged need not sort what it joins).
+        incremental, whole = sorted(self.incremental), sorted(self.whole)
+        for i in range(0, len(incremental), UPDATE_CHUNK):
+            tickers = incremental[i : i + UPDATE_CHUNK]
             yield tickers, pl.concat([windows[(t,)] for t in tickers if (t,) in windows] or [self.window.head(0)])
-        for i in range(0, len(self.whole), WHOLE_CHUNK):
-            tickers = list(self.whole[i : i + WHOLE_CHUNK])
+        for i in range(0, len(whole), WHOLE_CHUNK):
+            tickers = whole[i : i + WHOLE_CHUNK]
             yield tickers, wh.prices(tickers, as_of=self.cut_to)
 
 
@@ -165,12 +167,12 @@ class Night:
             write.write_parquet(spill)
             self.spills.append((spill, frozenset(write["ticker"].unique())))
         if update is not None:
-            # A chunk's daily rows are written already (the spill): the night keeps its months.
-            study = dataclasses.replace(update.study, prices=update.study.prices.head(0))
-            self.updates.append(dataclasses.replace(update, study=study))
+            self.updates.append(update.compact())
 
     def study(self) -> Update:
-        return combined(self.updates)
+        """The night's update, once: the chunks' are let go (both would double its memory)."""
+        updates, self.updates = self.updates, []
+        return combined(updates)
 
     def since(self) -> pl.DataFrame:
         """(ticker, last_session): how far the last published version reached."""

@@ -81,6 +81,18 @@ class Update:
     def stats_recomputed(self) -> int:
         return self.stale.height
 
+    def compact(self) -> "Update":
+        """What a night holds of a chunk until its publish: no daily rows (its spill
+        writes them) and, of the partial tickers' monthly rows, only what signal_stats
+        and alerts_due read (a publish writes month_end_changes of them)."""
+        monthly = self.study.monthly
+        if self.partial:
+            mine = pl.col("ticker").is_in(sorted(self.partial))
+            held = [*_HELD, *(f"fwd_{h}m" for h in self.study.params.horizons)]
+            monthly = pl.concat([monthly.filter(~mine), monthly.filter(mine).select(held)], how="diagonal_relaxed")
+        study = dataclasses.replace(self.study, prices=self.study.prices.head(0), monthly=monthly)
+        return dataclasses.replace(self, study=study)
+
     @property
     def month_end_rows(self) -> pl.DataFrame:
         """What month_end must be given: the changes of the partial tickers, every monthly
@@ -89,6 +101,8 @@ class Update:
         return pl.concat([self.month_end_changes, whole], how="vertical_relaxed") if self.partial else whole
 
 
+# The monthly columns a night's alerts read (alerts_due), beside signal_stats' forward returns.
+_HELD = ("ticker", "month", "as_of", "complete", "move")
 # Calendar days that hold LOOKBACK_ROWS sessions with room for holidays (≈ 252 a year).
 _WINDOW_DAYS = LOOKBACK_ROWS * 365 // 240 + 30
 
@@ -134,7 +148,11 @@ def merged(parts: Sequence[StudyResult]) -> StudyResult:
         return parts[0]
 
     def joined(frames: list[pl.DataFrame], *key: str) -> pl.DataFrame:
-        return pl.concat(frames, how="vertical_relaxed").sort("ticker", *key)
+        # Diagonal: a night's monthly parts may be compacted (Update.compact). Parts
+        # come in ticker order on a night, and a sort would copy them all once more.
+        frame = pl.concat(frames, how="diagonal_relaxed", rechunk=False)
+        in_order = frame.select(pl.struct("ticker", *key)).to_series().is_sorted()
+        return frame if in_order else frame.sort("ticker", *key)
 
     return StudyResult(
         params=parts[0].params,
