@@ -9,7 +9,6 @@ histories at once; the prices each chunk writes wait in a Parquet file for the p
 Composition only: the SQL is the warehouse's, the decisions are plan's and update's.
 """
 
-import dataclasses
 import datetime as dt
 import shutil
 import tempfile

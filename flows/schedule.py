@@ -12,46 +12,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import requests
 from prefect.schedules import Cron, Schedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from surgewatch.calendar import NEW_YORK
-from surgewatch.errors import SettingsError
+from surgewatch.flows.server import LOCAL_SERVER, healthy, running_server
 
 # 22:30 leaves providers time to publish the day's bar after the 16:00 close.
 NIGHTLY_CRON = "30 22 * * 1-5"
 TIMEZONE = NEW_YORK.key
 DEPLOYMENT_NAME = "nightly"
-LOCAL_SERVER = ("127.0.0.1", 4200)
 _SERVER_WAIT_SECONDS = 90
 
 
 def nightly_schedule() -> Schedule:
     """The cron in New York time, so 22:30 stays 22:30 across the DST switches."""
     return Cron(NIGHTLY_CRON, timezone=TIMEZONE)
-
-
-def _healthy(api_url: str) -> bool:
-    try:
-        return requests.get(f"{api_url.rstrip('/')}/health", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def running_server() -> str | None:
-    """The API of a Prefect server that answers: PREFECT_API_URL's, else the local one
-    `surgewatch serve` keeps on 127.0.0.1:4200; None when there is none. A PREFECT_API_URL
-    that does not answer is an error: the user asked for that server."""
-    configured = PREFECT_API_URL.value()
-    if configured:
-        if not _healthy(configured):
-            raise SettingsError(
-                f"PREFECT_API_URL is {configured} but no Prefect server answers there (unset it to run without one)"
-            )
-        return configured
-    local = "http://{}:{}/api".format(*LOCAL_SERVER)
-    return local if _healthy(local) else None
 
 
 @contextmanager
@@ -76,7 +52,7 @@ def prefect_api(say: Callable[[str], None]) -> Iterator[str]:
     )
     try:
         deadline = time.monotonic() + _SERVER_WAIT_SECONDS
-        while not _healthy(api_url):
+        while not healthy(api_url):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the Prefect server did not start at {api_url}")
             time.sleep(0.5)

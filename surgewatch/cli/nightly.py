@@ -64,6 +64,7 @@ def refresh(
 def _run_refresh(
     tickers: str | None, as_of: str | None, full: bool, rewind: bool, *, quiet: bool, as_json: bool, verbose: bool
 ):
+    import contextlib
     import os
 
     from surgewatch.calendar import refuse_future
@@ -88,18 +89,23 @@ def _run_refresh(
         # pandas PerformanceWarning inside exchange_calendars) go the same way.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
         logging.captureWarnings(True)
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from surgewatch.flows.server import running_server, temporary_server
 
-    from surgewatch.flows.refresh import refresh as refresh_flow
-    from surgewatch.flows.schedule import running_server
-    from surgewatch.progress import ProgressBar, RetryLines
-
-    # A server that answers spares the 4–6 s of starting a temporary one for this run.
+    # A server that answers spares starting one for this run; else one starts now, while
+    # the flow's modules import (see flows.server).
     api = running_server()
-    # Retries show on the bar; without one, as lines (--verbose shows them among Prefect's logs).
-    lines = not (bar or quiet or verbose)
-    with temporary_settings({PREFECT_API_URL: api} if api else {}), ProgressBar(enabled=bar), RetryLines(lines):
-        return refresh_flow(tickers=symbols, as_of=cutoff, full=full, rewind=rewind)
+    with contextlib.ExitStack() as stack:
+        server = None if api else stack.enter_context(temporary_server())
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        from surgewatch.flows.refresh import refresh as refresh_flow
+        from surgewatch.progress import ProgressBar, RetryLines
+
+        # Retries show on the bar; without one, as lines (--verbose shows them among Prefect's logs).
+        lines = not (bar or quiet or verbose)
+        stack.enter_context(temporary_settings({PREFECT_API_URL: api if server is None else server.ready()}))
+        with ProgressBar(enabled=bar), RetryLines(lines):
+            return refresh_flow(tickers=symbols, as_of=cutoff, full=full, rewind=rewind)
 
 
 def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None:

@@ -104,7 +104,7 @@ def test_first_hour(newcomer, prices_dir):
 
 def test_refresh_turns_prefect_analytics_off_unless_set(monkeypatch, tmp_path, prices_dir):
     import surgewatch.flows.refresh as flow
-    from surgewatch.flows import schedule
+    from surgewatch.flows import server
 
     seen = {}
 
@@ -116,7 +116,8 @@ def test_refresh_turns_prefect_analytics_off_unless_set(monkeypatch, tmp_path, p
         return RefreshReport(run_id="r", status="published", snapshot_id=7, rows_ingested={"IWM": 3})
 
     monkeypatch.setattr(flow, "refresh", fake_flow)
-    monkeypatch.setattr(schedule, "running_server", lambda: None)
+    # As if a server answered: the fake flow needs none started.
+    monkeypatch.setattr(server, "running_server", lambda: "http://127.0.0.1:9/api")
     for name in ("PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SURGEWATCH_HOME", str(tmp_path))
