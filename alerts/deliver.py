@@ -1,5 +1,5 @@
 """Sending: Apprise to every target URL. Credentials in URLs never reach a message we write,
-nor a log line Apprise writes while we use it (surgewatch.targets scrubs them).
+nor a log line Apprise writes while we use it (surgewatch.core.targets scrubs them).
 
 Every alert carries its idempotency key (alerts.rules.idempotency_key) so a receiver can
 drop the rare repeat (a run killed between delivery and commit sends again): webhook
@@ -13,7 +13,7 @@ from urllib.parse import quote
 import apprise
 from pydantic import SecretStr
 
-from surgewatch.targets import scrubbed
+from surgewatch.core.targets import scrubbed
 
 _WEBHOOKS = ("json", "jsons", "form", "forms", "xml", "xmls")
 KEY_HEADER = "Idempotency-Key"

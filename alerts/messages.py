@@ -5,9 +5,10 @@ import datetime as dt
 
 import polars as pl
 
-from surgewatch.formats import percent, threshold_percent
-from surgewatch.sentences import p_value, pp
-from surgewatch.vocabulary import SMALL_SAMPLE
+from surgewatch.present.formats import percent, threshold_percent
+from surgewatch.present.sentences import p_value, pp
+from surgewatch.core.vocabulary import SMALL_SAMPLE
+from surgewatch.core.vocabulary import Direction
 
 # The kinds whose message ends with the signal-or-noise line (a month that did not hold
 # is not news about the signal's history).
@@ -81,7 +82,7 @@ def alert_message(
     events: pl.DataFrame,
     summary: pl.DataFrame,
     threshold: float,
-    direction: str = "up",
+    direction: Direction = "up",
     stats: pl.DataFrame | None = None,
 ) -> str:
     """The body for one alert row (ticker, month, kind, move, as_of[, reported]).

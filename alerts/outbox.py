@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from surgewatch.alerts.deliver import deliver
 from surgewatch.alerts.messages import alert_message, alert_title
 from surgewatch.alerts.rules import MAX_ATTEMPTS, idempotency_key
+from surgewatch.core.vocabulary import Direction
 
 log = logging.getLogger("surgewatch.alerts")
 
@@ -37,7 +38,7 @@ def settle_alerts(
     summary: pl.DataFrame,
     stats: pl.DataFrame | None = None,
     threshold: float,
-    direction: str,
+    direction: Direction,
     targets: Sequence[SecretStr],
     run_id: str,
     now: dt.datetime,

@@ -15,7 +15,8 @@ import datetime as dt
 
 import polars as pl
 
-from surgewatch.vocabulary import crossed
+from surgewatch.core.vocabulary import crossed
+from surgewatch.core.vocabulary import Direction
 
 KINDS = ("provisional", "confirmed", "did_not_hold")
 # A failed delivery is retried by the next run, once: two attempts in all.
@@ -28,7 +29,7 @@ def alerts_due(
     monthly: pl.DataFrame,
     ledger: pl.DataFrame,
     threshold: float,
-    direction: str = "up",
+    direction: Direction = "up",
     since: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """(ticker, month, kind, move, as_of, reported) of the alerts not yet in the ledger.
@@ -86,7 +87,7 @@ def alerts_due(
     )
 
 
-def idempotency_key(ticker: str, month: dt.date, kind: str, threshold: float, direction: str) -> str:
+def idempotency_key(ticker: str, month: dt.date, kind: str, threshold: float, direction: Direction) -> str:
     """'QQQ:2026-05:confirmed:0.1:up': what makes an alert the same alert. A receiver that
     has seen a key may drop the message (a crash between delivery and the ledger's commit
     sends it again)."""

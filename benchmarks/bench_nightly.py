@@ -55,8 +55,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported late at run time: polars, pydantic and the study are slow to import
     import polars as pl
 
-    from surgewatch.settings import Settings
-    from surgewatch.study import StudyParams
+    from surgewatch.core.settings import Settings
+    from surgewatch.study.run import StudyParams
 
 REPO = Path(__file__).resolve().parents[1]
 GB, MB = 1e9, 1e6
@@ -131,7 +131,7 @@ def plan_nights(nights: int, end: dt.date | None = None) -> list[tuple[dt.date, 
     mid-month night follow it. The last month that fits before `end` is taken, so the
     universe ends a few sessions into a month (on `end` itself when nights is 1)."""
     from benchmarks.universe import DEFAULT_END
-    from surgewatch.calendar import nyse_sessions
+    from surgewatch.core.calendar import nyse_sessions
 
     if nights < 1:
         raise ValueError(f"need at least one next night, got {nights}")
@@ -191,7 +191,7 @@ def catalog_bytes(home: Path) -> int:
 
 def _settings(home: Path) -> Settings:
     """The warehouse's settings, from home alone: no .env file of the caller's."""
-    from surgewatch.settings import Settings
+    from surgewatch.core.settings import Settings
 
     return Settings(_env_file=None, home=home)  # type: ignore[call-arg]  # pydantic-settings' init-only option
 
@@ -272,7 +272,7 @@ def results_equal_full(home: Path, as_of: dt.date) -> list[str]:
     import polars as pl
 
     from benchmarks.equivalence import compare_frames
-    from surgewatch.study import StudyParams, run_study
+    from surgewatch.study.run import StudyParams, run_study
     from surgewatch.warehouse import Warehouse
 
     names = ("month_end", "signal_events", "signal_summary", "signal_stats")
@@ -305,7 +305,7 @@ def results_equal_full(home: Path, as_of: dt.date) -> list[str]:
 def _published_params(stats: pl.DataFrame) -> StudyParams | None:
     """The StudyParams the stored signal_stats were drawn with (None: no single set), so
     that the recomputation asks what the flow asked, whatever its settings were."""
-    from surgewatch.study import StudyParams
+    from surgewatch.study.run import StudyParams
 
     columns = ["threshold", "direction", "basis", "resamples", "seed"]
     if stats.height == 0 or not set(columns) <= set(stats.columns):

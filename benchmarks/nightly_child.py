@@ -4,7 +4,7 @@ runs it, with each stage timed.
     python -m benchmarks.nightly_child OUT.json refresh --as-of 2025-12-24 --quiet
 
 Runs `surgewatch.cli.main(argv)` unchanged and derives its stages from the marks the flow
-sets itself (`surgewatch.progress.report_progress(step)`, logger `surgewatch.progress`):
+sets itself (`surgewatch.core.progress.report_progress(step)`, logger `surgewatch.core.progress`):
 a stage runs from its mark to the next one. Nothing in the library is wrapped by name, so
 whatever marks a version of the flow sets, renamed or new ones included, become the rows.
 Consecutive "fetch" marks (one per ticker fetched) make one stage "fetch (N tickers)".
@@ -147,7 +147,7 @@ def main(argv: list[str]) -> int:
     sampler = _Sampler()
     sampler.start()
     from surgewatch.cli import main as cli_main
-    from surgewatch.progress import LOGGER
+    from surgewatch.core.progress import LOGGER
 
     imported = _now(IMPORTS)
     listener = _Marks()

@@ -41,7 +41,7 @@ def _weekly_upkeep(home: Path, keep_versions: int) -> tuple[int, int]:
     """Expire all but the last keep_versions versions, merge, delete: (files, bytes) reclaimed."""
     import datetime as dt
 
-    from surgewatch.settings import load_settings
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse.upkeep import run_upkeep, upkeep_connection
 
     with upkeep_connection(load_settings(home=home)) as con:

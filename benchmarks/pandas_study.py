@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from surgewatch.core.vocabulary import forward_column, drawdown_column
 
 BASIS_COLUMN = {"price": "close", "total": "adj_close"}
 PEAK_WINDOW, LOOKBACK_WINDOW = 252, 63
@@ -112,9 +113,9 @@ def pandas_study(
     monthly["up_share"] = monthly["up_sessions"] / monthly["sessions"]
     for h in horizons:
         done = g["complete"].shift(-h).eq(True)
-        monthly[f"fwd_{h}m"] = (g["close"].shift(-h) / monthly["close"] - 1).where(done)
+        monthly[forward_column(h)] = (g["close"].shift(-h) / monthly["close"] - 1).where(done)
         path_dd = g["close"].transform(lambda c, h=h: c.rolling(h + 1).apply(_path_drawdown, raw=True).shift(-h))
-        monthly[f"mdd_{h}m"] = path_dd.where(done)
+        monthly[drawdown_column(h)] = path_dd.where(done)
     monthly = monthly[monthly["sessions"] > 0].reset_index(drop=True)
 
     # --- events and the day each first crossed ---------------------------------------
@@ -138,8 +139,8 @@ def pandas_study(
         "prior_12m",
         "up_share",
         "move",
-        *(f"fwd_{h}m" for h in horizons),
-        *(f"mdd_{h}m" for h in horizons),
+        *(forward_column(h) for h in horizons),
+        *(drawdown_column(h) for h in horizons),
     ]
     return {
         "monthly": monthly[keep],
@@ -154,7 +155,7 @@ def summarize(frame: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFrame:
     tickers = frame["ticker"].unique()
     parts = []
     for h in horizons:
-        fwd, mdd = f"fwd_{h}m", f"mdd_{h}m"
+        fwd, mdd = forward_column(h), drawdown_column(h)
         stats = (
             frame.dropna(subset=[fwd])
             .groupby("ticker")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 from scipy.stats import binomtest
+from surgewatch.core.vocabulary import forward_column
 
 
 def _t_hac(r: np.ndarray, d: np.ndarray, lags: int) -> float:
@@ -63,7 +64,7 @@ def peer_stats(monthly: pl.DataFrame, events: pl.DataFrame, horizons, resamples:
         month_index = (frame["month"].dt.year() * 12 + frame["month"].dt.month()).to_numpy()
         is_event = frame["_event"].fill_null(False).to_numpy()
         for h in horizons:
-            values = frame[f"fwd_{h}m"].to_numpy()
+            values = frame[forward_column(h)].to_numpy()
             keep = ~np.isnan(values)
             figures = ticker_stats(month_index[keep], values[keep], is_event[keep], h, resamples, seed)
             rows.append({"ticker": ticker, "horizon": h, **figures})

@@ -25,7 +25,7 @@ def _rss_bytes() -> int:
 
 def _stage_timer(times: dict[str, float]):
     """Wrap run_study's transforms, calendar and validate calls to time each one."""
-    import surgewatch.study as study
+    import surgewatch.study.run as study
     import surgewatch.transforms as tf
 
     def timed(name, fn):
@@ -67,7 +67,7 @@ def _stage_timer(times: dict[str, float]):
 def _run_engine_phase(args, validation: bool) -> dict:
     import polars as pl
 
-    import surgewatch.study as study
+    import surgewatch.study.run as study
 
     prices = pl.read_parquet(args.input)
     gc.collect()
@@ -209,7 +209,7 @@ def _run_stats_peer_phase(args) -> dict:
     the engine, not timed), B = 10,000, seed 0."""
     import polars as pl
 
-    import surgewatch.study as study
+    import surgewatch.study.run as study
     from benchmarks.stats_peer import peer_stats
 
     prices = pl.read_parquet(args.input)

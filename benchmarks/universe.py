@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from surgewatch.calendar import nyse_sessions
+from surgewatch.core.calendar import nyse_sessions
 
 DEFAULT_END = dt.date(2025, 12, 31)
 CHUNK = 256  # tickers drawn per generator; part of what a seed means, keep it fixed

@@ -6,7 +6,7 @@ writer lock makes upkeep skip (it runs again next week), never wait.
 
 from prefect import flow, get_run_logger
 
-from surgewatch.settings import load_settings
+from surgewatch.core.settings import load_settings
 from surgewatch.warehouse import RefreshInProgress
 from surgewatch.warehouse.upkeep import upkeep as run_upkeep
 

@@ -1,7 +1,7 @@
 """What a refresh reads before it fetches, and what its chunks add up to.
 
 A next night reads each ticker's window of daily rows and its published results, never
-the whole price history (surgewatch.update). Tickers recomputed whole (new, `--full`,
+the whole price history (surgewatch.study.update). Tickers recomputed whole (new, `--full`,
 a rewind, restated, published with other parameters, a window too short) go through
 the same stages WHOLE_CHUNK tickers at a time, so a first load holds one chunk of
 histories at once; the prices each chunk writes wait in a Parquet file for the publish.
@@ -20,8 +20,8 @@ import polars as pl
 
 from surgewatch.flows.plan import Plan
 from surgewatch.sources.ingested import Ingested
-from surgewatch.study import StudyParams, run_study
-from surgewatch.update import (
+from surgewatch.study.run import StudyParams, run_study
+from surgewatch.study.update import (
     BASE_COLUMNS,
     RECENT_MONTHS,
     Published,

@@ -79,13 +79,13 @@ def plan(last_sessions: Mapping[str, dt.date], request: Request) -> Plan:
 
 
 def _ahead_message(as_of: dt.date | None, universe: tuple[str, ...], ahead: dict[str, dt.date]) -> str:
-    """Why an --as-of before some tickers' stored sessions is refused, and what would run."""
+    """Why an as_of before some tickers' stored sessions is refused, and what would run."""
     others = [t for t in universe if t not in ahead]
     named = ", ".join(f"{t} ({d})" for t, d in ahead.items())
-    way_out = f"pass --rewind to cut every ticker back to {as_of}"
+    way_out = f"pass `rewind` to cut every ticker back to {as_of}"
     if others:
-        way_out += f", or --tickers {','.join(others)} to bring only those up to it"
+        way_out += f", or `tickers` {','.join(others)} to bring only those up to it"
     return (
-        f"--as-of {as_of} is before the last stored session of {named}: publishing it would mix dates "
+        f"`as_of` {as_of} is before the last stored session of {named}: publishing it would mix dates "
         f"in one version; {way_out}"
     )

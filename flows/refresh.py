@@ -2,33 +2,35 @@
 tickers at a time) → alerts and publish.
 
 The flow only composes, retries, logs and publishes; what each step means lives in
-sources/, schemas/, surgewatch.study, surgewatch.update and warehouse/.
+sources/, schemas/, surgewatch.study, surgewatch.study.update and warehouse/.
 """
 
 import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
 
 import polars as pl
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from surgewatch.calendar import refuse_future
-from surgewatch.errors import InputError, SurgewatchError, UnreachableSource
-from surgewatch.faults import Step, reach
+from surgewatch.core.calendar import refuse_future
+from surgewatch.core.errors import InputError, SurgewatchError, UnreachableSource
+from surgewatch.core.faults import Step, reach
 from surgewatch.flows.night import Night, read_stored
 from surgewatch.flows.plan import Plan, Request, plan
 from surgewatch.flows.tasks import Counter, compute_stats, compute_study, fetch_batch, publish, validate_prices
-from surgewatch.progress import report_progress
-from surgewatch.settings import Settings, load_settings
+from surgewatch.core.progress import report_progress
+from surgewatch.core.settings import Settings, load_settings
 from surgewatch.sources import make_source
 from surgewatch.sources.base import PriceSource
 from surgewatch.sources.incremental import Fetched, stored_tails
 from surgewatch.sources.ingested import ingested
-from surgewatch.study import StudyParams
+from surgewatch.study.run import StudyParams
+from surgewatch.study.update import Update
+from surgewatch.core.vocabulary import RunStatus
 from surgewatch.warehouse import RefreshInProgress, RunRecord, Warehouse
 
 EXIT_CODES = {"published": 0, "skipped": 0, "partial": 2, "failed": 1}
@@ -40,7 +42,7 @@ class RefreshReport:
     """How a refresh ended: SPEC §4 exit code 0 (all healthy), 2 (some failed), 1 (nothing published)."""
 
     run_id: str
-    status: str
+    status: RunStatus
     snapshot_id: int | None = None
     rows_ingested: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
@@ -91,88 +93,142 @@ def refresh(
         return RefreshReport(run_id=run_id, status="skipped", message=str(exc))
 
 
+@dataclass(frozen=True)
+class Run:
+    """What every step of one refresh shares."""
+
+    wh: Warehouse
+    settings: Settings
+    source: PriceSource
+    run_id: str
+    started: dt.datetime
+    as_of: dt.date | None
+    params: StudyParams
+
+    def record(self, night: Night, universe: Sequence[str], status: RunStatus, message: str | None = None) -> RunRecord:
+        """The run's `runs` row: the universe asked, what failed and what was ingested."""
+        return RunRecord(
+            run_id=self.run_id,
+            status=status,
+            started_at=self.started,
+            source=self.source.name,
+            tickers=tuple(t for t in universe if t not in night.failed) if status != "failed" else tuple(universe),
+            as_of=self.as_of,
+            failed=night.failed,
+            rows_ingested={t: night.rows_ingested.get(t, 0) for t in universe if t not in night.failed},
+            restated=tuple(night.restated),
+            message=message,
+        )
+
+
+class NothingPublished(Exception):
+    """A refresh that ends without a version: why, and the provider no ticker reached."""
+
+    def __init__(self, message: str, unreachable: str = ""):
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+@dataclass(frozen=True)
+class Published:
+    snapshot: int
+    ledger: pl.DataFrame
+    run: RunRecord
+
+
 def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, started: dt.datetime) -> RefreshReport:
-    logger = get_run_logger()
-    source = make_source(settings)
-    as_of = request.as_of
-    params = StudyParams(threshold=settings.threshold)
+    run = Run(wh, settings, make_source(settings), run_id, started, request.as_of, StudyParams(settings.threshold))
     report_progress("read stored state")
     spans = wh.session_spans()
     todo = plan(dict(spans.select("ticker", "last_session").iter_rows()), request)
     if todo.refused:
-        logger.error("refused: %s", todo.refused)
+        get_run_logger().error("refused: %s", todo.refused)
         return RefreshReport(run_id=run_id, status="failed", message=todo.refused)
-    universe = list(todo.universe)
     known_events = _event_keys(wh.event_months())
-    new = f" ({len(todo.new)} new: {', '.join(todo.new)})" if todo.new else ""
-    logger.info(
-        "run %s: %d ticker(s)%s from %s%s", run_id, len(universe), new, source.name, f", as of {as_of}" if as_of else ""
-    )
+    _announce(run, todo)
     with Night() as night:
         try:
-            _gather(night, wh, source, spans, todo, params, as_of)
-        except SurgewatchError as exc:
-            return _nothing_published(wh, _record(night, universe, run_id, started, source.name, as_of), str(exc))
-        record = _record(night, universe, run_id, started, source.name, as_of)
-        failed, unreachable = night.failed, night.unreachable
-        if len(unreachable) == len(universe) and len(reasons := set(unreachable.values())) == 1:
-            # One cause, the machine's network or the provider's address: said once.
-            return _nothing_published(wh, record, f"every ticker failed: {reasons.pop()}", unreachable=source.name)
-        if len(failed) == len(universe):
-            return _nothing_published(wh, record, "every ticker failed")
-        if todo.rewinding and failed:
-            # A failed ticker would keep its later sessions beside the others' rewound ones.
-            return _nothing_published(wh, record, f"a rewind needs every ticker, and {', '.join(failed)} failed")
-        report_progress("signal stats")
-        try:
-            update = compute_stats(night.study())
-        except SurgewatchError as exc:
-            return _nothing_published(wh, record, str(exc))
-        logger.info(
-            "signal stats: %d (ticker, horizon) pair(s) computed, the rest as published", update.stats_recomputed
-        )
-        report_progress("alerts and publish")
-        status = "partial" if failed else "published"
-        run = RunRecord(status=status, **record | {"tickers": tuple(t for t in universe if t not in failed)})
-        try:
-            snapshot, ledger = publish(wh, run, night, update, wh.alerts(), night.since(), settings)
-        except SurgewatchError as exc:
-            return _nothing_published(wh, record, str(exc))
+            _gather(night, run, spans, todo)
+            _check_publishable(night, run, todo)
+            update = _signal_stats(night)
+            published = _publish(run, night, todo, update)
+        except (NothingPublished, SurgewatchError) as exc:
+            return _nothing_published(run, night, todo, exc)
+    return _report(run, todo, night, update, published, known_events)
+
+
+def _announce(run: Run, todo: Plan) -> None:
+    new = f" ({len(todo.new)} new: {', '.join(todo.new)})" if todo.new else ""
+    as_of = f", as of {run.as_of}" if run.as_of else ""
+    get_run_logger().info(
+        "run %s: %d ticker(s)%s from %s%s", run.run_id, len(todo.universe), new, run.source.name, as_of
+    )
+
+
+def _check_publishable(night: Night, run: Run, todo: Plan) -> None:
+    """NothingPublished when no version may come of the night's chunks."""
+    failed, unreachable, universe = night.failed, night.unreachable, todo.universe
+    if len(unreachable) == len(universe) and len(reasons := set(unreachable.values())) == 1:
+        # One cause, the machine's network or the provider's address: said once.
+        raise NothingPublished(f"every ticker failed: {reasons.pop()}", unreachable=run.source.name)
+    if len(failed) == len(universe):
+        raise NothingPublished("every ticker failed")
+    if todo.rewinding and failed:
+        # A failed ticker would keep its later sessions beside the others' rewound ones.
+        raise NothingPublished(f"a rewind needs every ticker, and {', '.join(failed)} failed")
+
+
+def _signal_stats(night: Night) -> Update:
+    report_progress("signal stats")
+    update = compute_stats(night.study())
+    get_run_logger().info(
+        "signal stats: %d (ticker, horizon) pair(s) computed, the rest as published", update.stats_recomputed
+    )
+    return update
+
+
+def _publish(run: Run, night: Night, todo: Plan, update: Update) -> Published:
+    report_progress("alerts and publish")
+    record = run.record(night, todo.universe, "partial" if night.failed else "published")
+    snapshot, ledger = publish(run.wh, record, night, update, run.wh.alerts(), night.since(), run.settings)
+    return Published(snapshot, ledger, record)
+
+
+def _report(
+    run: Run, todo: Plan, night: Night, update: Update, published: Published, known_events: set[str]
+) -> RefreshReport:
     new_events = sorted(_event_keys(update.study.events) - known_events)
     report = RefreshReport(
-        run_id,
-        status,
-        snapshot,
-        dict(run.rows_ingested),
-        failed,
-        tuple(night.restated),
-        new_events,
-        alerts=[f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}" for r in ledger.iter_rows(named=True)],
+        run_id=run.run_id,
+        status=published.run.status,
+        snapshot_id=published.snapshot,
+        rows_ingested=dict(published.run.rows_ingested),
+        failed=night.failed,
+        restated=tuple(night.restated),
+        new_events=new_events,
+        alerts=[
+            f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}"
+            for r in published.ledger.iter_rows(named=True)
+        ],
         message=todo.note,
-        migrations=wh.migrated,
+        migrations=run.wh.migrated,
     )
     _artifact(report)
     reach(Step.ARTIFACT)
-    logger.info("published version %d (%s); new events: %s", snapshot, status, ", ".join(new_events) or "none")
+    get_run_logger().info(
+        "published version %d (%s); new events: %s", published.snapshot, report.status, ", ".join(new_events) or "none"
+    )
     report_progress("done")
     return report
 
 
-def _gather(
-    night: Night,
-    wh: Warehouse,
-    source: PriceSource,
-    spans: pl.DataFrame,
-    todo: Plan,
-    params: StudyParams,
-    as_of: dt.date | None,
-) -> None:
+def _gather(night: Night, run: Run, spans: pl.DataFrame, todo: Plan) -> None:
     """Fetch, validate and study the universe chunk by chunk (see flows.night) into night.
     What a night starts from is read here and let go when the chunks are done."""
-    stored = read_stored(wh, spans, todo, params)
+    stored = read_stored(run.wh, spans, todo, run.params)
     counter = Counter(len(todo.universe))
-    for tickers, rows in stored.chunks(wh):
-        fetches = _fetch(night, source, tickers, rows, todo.fetch_whole, as_of, counter)
+    for tickers, rows in stored.chunks(run.wh):
+        fetches = _fetch(night, run, tickers, rows, todo.fetch_whole, counter)
         report_progress("validate")
         ingest = ingested(rows, fetches)
         if todo.rewinding:
@@ -181,43 +237,27 @@ def _gather(
         prices, invalid = validate_prices(ingest.prices, rows, stored.incremental)
         night.failed |= invalid
         report_progress("study")
-        update = compute_study(prices, stored, ingest.restated, params, as_of) if prices.height else None
+        update = compute_study(prices, stored, ingest.restated, run.params, run.as_of) if prices.height else None
         night.add(rows, ingest, update)
 
 
-def _record(
-    night: Night, universe: list[str], run_id: str, started: dt.datetime, source: str, as_of: dt.date | None
-) -> dict[str, Any]:
-    """The run row's fields, from what the night gathered."""
-    return dict(
-        run_id=run_id,
-        started_at=started,
-        source=source,
-        tickers=tuple(universe),
-        as_of=as_of,
-        failed=night.failed,
-        rows_ingested={t: night.rows_ingested.get(t, 0) for t in universe if t not in night.failed},
-        restated=tuple(night.restated),
-    )
-
-
 def _fetch(
-    night: Night,
-    source: PriceSource,
-    tickers: list[str],
-    stored: pl.DataFrame,
-    whole: frozenset[str],
-    as_of: dt.date | None,
-    counter: Counter,
+    night: Night, run: Run, tickers: list[str], stored: pl.DataFrame, whole: frozenset[str], counter: Counter
 ) -> list[Fetched]:
     """Fetch the tickers, SURGEWATCH_FETCH_BATCH to a task; failures go to night."""
     logger = get_run_logger()
     tails = stored_tails(stored, whole=whole)
-    size = load_settings().fetch_batch
+    size = run.settings.fetch_batch
     batches = [tickers[i : i + size] for i in range(0, len(tickers), size)]
     futures = [
         fetch_batch.submit(
-            f"{batch[0]}…{batch[-1]}", source, batch, {t: tails[t] for t in batch if t in tails}, as_of, whole, counter
+            f"{batch[0]}…{batch[-1]}",
+            run.source,
+            batch,
+            {t: tails[t] for t in batch if t in tails},
+            run.as_of,
+            whole,
+            counter,
         )
         for batch in batches
     ]
@@ -234,12 +274,14 @@ def _fetch(
     return fetches
 
 
-def _nothing_published(wh: Warehouse, record: dict, message: str, unreachable: str = "") -> RefreshReport:
+def _nothing_published(run: Run, night: Night, todo: Plan, why: NothingPublished | SurgewatchError) -> RefreshReport:
     """Record a run that publishes nothing (its `runs` row only) and report it."""
-    wh.record_run(RunRecord(status="failed", message=message, **record))
+    message = str(why)
+    run.wh.record_run(run.record(night, todo.universe, "failed", message))
     get_run_logger().error("nothing published: %s", message)
+    unreachable = why.unreachable if isinstance(why, NothingPublished) else ""
     return RefreshReport(
-        run_id=record["run_id"], status="failed", failed=record["failed"], message=message, unreachable=unreachable
+        run_id=run.run_id, status="failed", failed=night.failed, message=message, unreachable=unreachable
     )
 
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from prefect.schedules import Cron, Schedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from surgewatch.calendar import NEW_YORK
+from surgewatch.core.calendar import NEW_YORK
 from surgewatch.flows.server import LOCAL_SERVER, healthy, running_server
 
 # 22:30 leaves providers time to publish the day's bar after the 16:00 close.

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import requests
 
-from surgewatch.errors import SettingsError
+from surgewatch.core.errors import SettingsError
 
 # Where `surgewatch serve` keeps a Prefect server.
 LOCAL_SERVER = ("127.0.0.1", 4200)

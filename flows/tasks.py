@@ -10,15 +10,15 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from surgewatch.alerts import alerts_due, retries_due, settle_alerts
-from surgewatch.faults import Step, reach
+from surgewatch.core.faults import Step, reach
 from surgewatch.flows.night import Night, Stored, compute
-from surgewatch.progress import report_progress
+from surgewatch.core.progress import report_progress
 from surgewatch.schemas import DailyPrices, validate_each_ticker
-from surgewatch.settings import Settings
+from surgewatch.core.settings import Settings
 from surgewatch.sources.base import PriceSource
 from surgewatch.sources.incremental import TRANSIENT_BACKOFF, Fetched, fetch_many
-from surgewatch.study import StudyParams, StudyResult
-from surgewatch.update import Update, with_stats
+from surgewatch.study.run import StudyParams, StudyResult
+from surgewatch.study.update import Update, with_stats
 from surgewatch.warehouse import RunRecord, Warehouse
 
 # The wait before a transiently failed fetch is tried again doubles from here (seconds).

@@ -13,6 +13,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from surgewatch.reports.data import ReportData
+from surgewatch.core.vocabulary import forward_column
 
 PATH_MONTHS = 12
 """How far the month-end paths after an event reach."""
@@ -318,7 +319,7 @@ def distribution_figure(data: ReportData) -> go.Figure:
             x: list[str] = []
             y: list[float] = []
             for h in horizons:
-                values = mine[f"fwd_{h}m"].drop_nulls().to_list()
+                values = mine[forward_column(h)].drop_nulls().to_list()
                 x += [labels[h]] * len(values)
                 y += values
             fig.add_trace(

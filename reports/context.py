@@ -2,7 +2,7 @@
 own context, a correction of 10% or more before the month, and the past events nearest
 to its latest event (pure: ReportData in, figures out).
 
-The split is the study's (surgewatch.conditional) run on the stored events and months;
+The split is the study's (surgewatch.study.groups) run on the stored events and months;
 the analogs are the `analogs` command's (transforms.distances) on the stored context
 fields and daily closes: a partial target is compared with every earlier month cut at
 its session. A month that did not qualify is no target: the report matches the latest
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import polars as pl
 
 import surgewatch.transforms as tf
-from surgewatch.conditional import ConditionalStudy, split_events
-from surgewatch.conditions import parse_condition
-from surgewatch.output import format_cell
+from surgewatch.study.groups import ConditionalStudy, split_events
+from surgewatch.study.when import parse_condition
+from surgewatch.present.output import format_cell
 from surgewatch.reports.charts import event_label
 from surgewatch.reports.data import ReportData
-from surgewatch.sentences import feature_shares
+from surgewatch.present.sentences import feature_shares
 from surgewatch.transforms.distances import Analogs, comparable_months, nearest_analogs
-from surgewatch.vocabulary import SMALL_SAMPLE
+from surgewatch.core.vocabulary import SMALL_SAMPLE, forward_column
 
 CORRECTION = parse_condition("prior_drawdown <= -0.10")
 """The article's context: the month's close at least 10% under the prior high."""
@@ -109,7 +109,7 @@ def context_view(context: TickerContext, horizons: tuple[int, ...]) -> dict:
                 "placebo_p": _p(_by_horizon(group.stats, "placebo_p", horizons)),
             }
         )
-    fwd = [f"fwd_{h}m" for h in horizons]
+    fwd = [forward_column(h) for h in horizons]
     return {
         "ticker": context.ticker,
         "condition": split.condition.text,

@@ -11,12 +11,17 @@ from pathlib import Path
 
 import polars as pl
 
-from surgewatch.errors import InputError
-from surgewatch.published import Audit, audit_published, published_summary_beside
-from surgewatch.study import StudyParams
-from surgewatch.tables import MONTH_END, SIGNAL_EVENTS, SIGNAL_SUMMARY, result_columns
-from surgewatch.tickers import normalize_ticker
+from surgewatch.core.errors import InputError
+from surgewatch.study.published import Audit, audit_published, published_summary_beside
+from surgewatch.study.run import StudyParams
+from surgewatch.core.tables import MONTH_END, SIGNAL_EVENTS, SIGNAL_SUMMARY, result_columns
+from surgewatch.core.tickers import normalize_ticker
 from surgewatch.warehouse import Warehouse
+from surgewatch.core.frames import latest_date
+from surgewatch.transforms import BASIS_COLUMN
+
+# The basis → price column rule (transforms.BASIS_COLUMN) as SQL.
+_BASIS_CASES = " ".join(f"WHEN '{basis}' THEN p.{column}" for basis, column in BASIS_COLUMN.items())
 
 _EVENT_COLUMNS = result_columns(SIGNAL_EVENTS)
 _MONTH_END_COLUMNS = result_columns(MONTH_END)
@@ -82,7 +87,7 @@ class ReportData:
     @property
     def last_session(self) -> date | None:
         """The latest session held for any ticker."""
-        return self.lineage["last_session"].max() if self.lineage.height else None  # type: ignore[return-value]  # max of a Date column
+        return latest_date(self.lineage["last_session"])
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ def load_report_data(wh: Warehouse) -> ReportData:
     ).join(_results_runs(wh), on="ticker", how="left")
     # The daily price on the basis each ticker's results were computed on.
     closes = wh.sql(
-        "SELECT p.ticker, p.date, CASE s.basis WHEN 'total' THEN p.adj_close ELSE p.close END AS price "
+        f"SELECT p.ticker, p.date, CASE s.basis {_BASIS_CASES} END AS price "
         "FROM prices_daily AS p JOIN (SELECT DISTINCT ticker, basis FROM signal_summary) AS s USING (ticker) "
         "ORDER BY p.ticker, p.date"
     )

@@ -18,10 +18,12 @@ import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from surgewatch.formats import percent, threshold_percent
+from surgewatch.present.formats import percent, threshold_percent
 from surgewatch.reports import charts, context, context_charts, signal_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
-from surgewatch.published import TOLERANCE_PP
+from surgewatch.study.published import TOLERANCE_PP
+from surgewatch.core.vocabulary import forward_column
+from surgewatch.core.vocabulary import Direction
 
 CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance", "chart-analogs")
 """The id of every chart's element, in page order (the browser test checks each)."""
@@ -118,7 +120,7 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _study_phrase(threshold: float, direction: str) -> str:
+def _study_phrase(threshold: float, direction: Direction) -> str:
     sign = "+" if direction == "up" else "−"
     return f"{sign}{threshold_percent(threshold)} or {'more' if direction == 'up' else 'worse'}"
 
@@ -136,7 +138,7 @@ def _ticker_table(data: ReportData, ticker: str) -> dict:
                 "partial": not e["complete"],
                 "as_of": e["as_of"],
                 "move": e["move"],
-                "forward": [e[f"fwd_{h}m"] for h in data.horizons],
+                "forward": [e[forward_column(h)] for h in data.horizons],
                 "context": " · ".join(context),
             }
         )

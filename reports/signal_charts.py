@@ -18,12 +18,12 @@ import polars as pl
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
-from surgewatch.formats import percent
-from surgewatch.sentences import headline, horizon_sentence, pp
+from surgewatch.present.formats import percent
+from surgewatch.present.sentences import headline, horizon_sentence, pp
 from surgewatch.reports.charts import BASELINE, EVENTS, FONT, MEDIAN
 from surgewatch.reports.data import ReportData
 from surgewatch.transforms.resampling import placebo_means
-from surgewatch.vocabulary import SMALL_SAMPLE
+from surgewatch.core.vocabulary import SMALL_SAMPLE, forward_column
 
 INDEPENDENT = "#8e44ad"
 BINS = 40
@@ -46,7 +46,7 @@ def random_month_means(data: ReportData, ticker: str, horizon: int, n: int, resa
     """The B means of n months drawn at random from the ticker's months with a forward
     return at `horizon` (in month order, as the study drew them); empty when n = 0 or
     every month is an event, or when the report holds no such forward return."""
-    column = f"fwd_{horizon}m"
+    column = forward_column(horizon)
     if column not in data.month_end.columns:
         return np.empty(0)
     months = data.month_end.filter(pl.col("ticker") == ticker).sort("month")[column].drop_nulls()

@@ -1,6 +1,6 @@
 """One model per stage frame, in the order data flows.
 
-Horizon columns (fwd_{h}m, mdd_{h}m) depend on the study's horizons, so they are
+Horizon columns (fwd_<h>m, mdd_<h>m) depend on the study's horizons, so they are
 matched by regex rather than listed.
 """
 
@@ -9,9 +9,9 @@ import pandera.polars as pa
 from pandera.api.polars.model_config import BaseConfig
 from pandera.api.polars.types import PolarsData
 
-from surgewatch.calendar import nyse_sessions
-from surgewatch.frames import is_sorted_by_ticker
-from surgewatch.vocabulary import VERDICTS
+from surgewatch.core.calendar import nyse_sessions
+from surgewatch.core.frames import is_sorted_by_ticker
+from surgewatch.core.vocabulary import VERDICTS
 
 
 class _Strict(pa.DataFrameModel):

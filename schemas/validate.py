@@ -4,7 +4,7 @@ import polars as pl
 import pandera.errors as pe
 import pandera.polars as pa
 
-from surgewatch.errors import ValidationFailed
+from surgewatch.core.errors import ValidationFailed
 
 _SHOW_ROWS = 5
 _RULE_NAMES = {"multiple_fields_uniqueness": "one row per key (duplicate rows)"}

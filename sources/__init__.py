@@ -21,7 +21,7 @@ from surgewatch.sources.yahoo import YahooSource
 
 
 class SourceSettings(HttpSettings, Protocol):
-    """The configuration the sources read (surgewatch.settings.Settings has it): the
+    """The configuration the sources read (surgewatch.core.settings.Settings has it): the
     sources depend on these fields, not on the settings module."""
 
     @property

@@ -9,10 +9,10 @@ from typing import Protocol
 import polars as pl
 import requests
 
-from surgewatch.errors import SourceError, one_line
-from surgewatch.tickers import normalize_ticker
-from surgewatch.tables import PRICES
-from surgewatch.vocabulary import BAR_COLUMNS
+from surgewatch.core.errors import SourceError, one_line
+from surgewatch.core.tickers import normalize_ticker
+from surgewatch.core.tables import PRICES
+from surgewatch.core.vocabulary import BAR_COLUMNS
 from surgewatch.sources.http import DETAIL_CHARS
 
 log = logging.getLogger("surgewatch.sources")

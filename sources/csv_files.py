@@ -22,9 +22,9 @@ import polars as pl
 
 from surgewatch.sources.base import OHLC, check_request, empty_frame, finish_frame
 from surgewatch.sources.csv_many import read_many, tail_blocks
-from surgewatch.errors import InputError, SettingsError, SourceError
-from surgewatch.tickers import normalize_ticker
-from surgewatch.vocabulary import BAR_COLUMNS
+from surgewatch.core.errors import InputError, SettingsError, SourceError
+from surgewatch.core.tickers import normalize_ticker
+from surgewatch.core.vocabulary import BAR_COLUMNS
 
 NAME = "csv"
 COLUMNS = ("date", *BAR_COLUMNS)

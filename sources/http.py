@@ -26,7 +26,7 @@ import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
 
 from surgewatch import __version__
-from surgewatch.errors import SourceError, UnreachableSource, one_line, redact
+from surgewatch.core.errors import SourceError, UnreachableSource, one_line, redact
 from surgewatch.sources.retries import REQUEST_FOR, AnnouncedRetry, Unreachable
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class _PoliteAdapter(HTTPAdapter):
 
 
 class HttpSettings(Protocol):
-    """What a session needs of the configuration (surgewatch.settings.Settings has it)."""
+    """What a session needs of the configuration (surgewatch.core.settings.Settings has it)."""
 
     @property
     def http_timeout(self) -> float: ...

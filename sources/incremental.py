@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from surgewatch.sources.base import PriceSource, empty_frame
-from surgewatch.calendar import nyse_sessions
-from surgewatch.errors import SourceError
+from surgewatch.core.calendar import nyse_sessions
+from surgewatch.core.errors import SourceError
 from surgewatch.sources.ingest import restated_prices
+from surgewatch.core.frames import latest_date
 
 # Re-fetching a week of sessions we already hold is how a restatement (a new dividend
 # moving adj_close, a split moving close) is noticed without downloading everything.
@@ -69,7 +70,7 @@ def fetch_incremental(
 
     `stored` holds the ticker's stored rows (only the window's are compared).
     """
-    last: dt.date | None = stored["date"].max() if stored.height else None  # type: ignore[assignment]  # max of a Date column
+    last = latest_date(stored["date"])
     start = fetch_start(last, full=full)
     fetched = _not_empty(source, ticker, start, as_of, source.daily_prices(ticker, start, as_of))
     if start is None:
@@ -184,8 +185,8 @@ def _fetch_together(
     """fetch_many for a source that reads many tickers in one call (daily_prices_many):
     the same outcomes, every window asked at once, restatements found in one join."""
     nothing = empty_frame()
-    last = {t: stored[t]["date"].max() if t in stored and stored[t].height else None for t in tickers}
-    starts = {t: fetch_start(last[t], full=t in whole) for t in tickers}  # type: ignore[arg-type]  # max of a Date column
+    last = {t: latest_date(stored[t]["date"]) if t in stored else None for t in tickers}
+    starts = {t: fetch_start(last[t], full=t in whole) for t in tickers}
     answers = source.daily_prices_many(starts, as_of)  # type: ignore[attr-defined]  # checked by the caller
     outcomes: dict[str, Outcome] = {}
     fetched: dict[str, pl.DataFrame] = {}

@@ -4,7 +4,7 @@ The fetch's own bookkeeping (sources/incremental.py uses it), not a figure of th
 
 import polars as pl
 
-from surgewatch.vocabulary import BAR_COLUMNS, PRICE_KEY
+from surgewatch.core.vocabulary import BAR_COLUMNS, PRICE_KEY
 
 KEY = list(PRICE_KEY)
 VALUES = list(BAR_COLUMNS)

@@ -1,7 +1,7 @@
 """urllib3's Retry, made to say each retry while it waits and to stop asking a host that
 cannot be reached.
 
-Each retry is announced through surgewatch.progress before its wait ("yahoo: connection
+Each retry is announced through surgewatch.core.progress before its wait ("yahoo: connection
 failed for IWM, retrying in 8 s (attempt 2 of 6)"): the refresh shows it on its progress
 bar on a terminal, and as one line otherwise.
 
@@ -26,7 +26,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError,
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from surgewatch.progress import report_retry
+from surgewatch.core.progress import report_retry
 
 UNREACHABLE_ATTEMPTS = 3
 

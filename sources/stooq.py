@@ -18,8 +18,8 @@ import polars as pl
 
 from surgewatch.sources.base import HttpSource, OHLC, empty_frame, finish_frame, malformed_answer
 from surgewatch.sources.http import fetch
-from surgewatch.calendar import nyse_sessions
-from surgewatch.errors import SourceError, one_line
+from surgewatch.core.calendar import nyse_sessions
+from surgewatch.core.errors import SourceError, one_line
 
 NAME = "stooq"
 _HEADER = "Date,Open,High,Low,Close"

@@ -33,7 +33,7 @@ from surgewatch.sources.base import (
     no_booleans,
 )
 from surgewatch.sources.http import DETAIL_CHARS, fetch
-from surgewatch.errors import SettingsError, SourceError, one_line
+from surgewatch.core.errors import SettingsError, SourceError, one_line
 
 NAME = "tiingo"
 _FIELDS = {

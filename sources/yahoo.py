@@ -25,7 +25,7 @@ from surgewatch.sources.base import (
     no_booleans,
 )
 from surgewatch.sources.http import DETAIL_CHARS, fetch
-from surgewatch.errors import SourceError, one_line
+from surgewatch.core.errors import SourceError, one_line
 
 NAME = "yahoo"
 EXCHANGE_TZ = "America/New_York"

@@ -24,7 +24,7 @@ SHARED = REPO.parent / "shared"
 PRICES_DIR = SHARED / "data" / "prices"
 REFERENCE_DIR = SHARED / "data" / "reference"
 
-# Tables fit COLUMNS when it is set (surgewatch.output.terminal_width); pytest-xdist's
+# Tables fit COLUMNS when it is set (surgewatch.present.output.terminal_width); pytest-xdist's
 # workers set it to 80, a developer's shell may too. Tests that need a width set their own.
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)

@@ -4,7 +4,9 @@ Everything here ignores the developer's SURGEWATCH_* variables and .env, so a te
 only the warehouse it made.
 """
 
-from collections.abc import Collection, Iterable
+import threading
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from surgewatch.settings import Settings
+from surgewatch.core.settings import Settings
 from surgewatch.sources.base import RAW_SCHEMA
 from surgewatch.transforms.resampling import _TIE, AS_FAR
 from surgewatch.warehouse import RunRecord, Warehouse
@@ -126,3 +128,24 @@ def sequential_figures(means: np.ndarray, population: np.ndarray, observed: floa
         if far == AS_FAR:
             return far / drawn, below / drawn, drawn
     return (1 + far) / (len(means) + 1), below / len(means), len(means)
+
+
+@contextmanager
+def another_refresh_writing(settings: Settings) -> Iterator[None]:
+    """Another writer holds the warehouse's lock for the block (a thread of its own: the
+    lock is re-entrant only within one thread)."""
+    holding, release = threading.Event(), threading.Event()
+
+    def refresh() -> None:
+        with Warehouse.writer_lock(settings):
+            holding.set()
+            release.wait(60)
+
+    writer = threading.Thread(target=refresh)
+    writer.start()
+    try:
+        assert holding.wait(60)
+        yield
+    finally:
+        release.set()
+        writer.join()

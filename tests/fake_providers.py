@@ -62,8 +62,8 @@ import pytest
 
 from surgewatch.sources import PriceSource, make_session, make_source
 from surgewatch.sources.base import RAW_SCHEMA
-from surgewatch.calendar import nyse_sessions
-from surgewatch.settings import Settings
+from surgewatch.core.calendar import nyse_sessions
+from surgewatch.core.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_PRICES = SHARED / "data" / "prices"

@@ -1,5 +1,5 @@
 """Integer encodings the transforms compute with: a row's ticker run number and its
-month number. The sorting helpers live in surgewatch.frames (the schemas need them too)."""
+month number. The sorting helpers live in surgewatch.core.frames (the schemas need them too)."""
 
 import numpy as np
 import polars as pl

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from surgewatch.frames import sorted_by_ticker
+from surgewatch.core.frames import sorted_by_ticker
 
 # SPEC §2 prior_12m: the trend over the twelve months before the month before m.
 TREND_MONTHS = 12

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from surgewatch.vocabulary import Direction, crossed
+from surgewatch.core.vocabulary import Direction, crossed
 
 FEATURES: tuple[str, ...] = ("move", "prior_drawdown", "prior_12m", "up_share")
 

@@ -3,11 +3,11 @@
 import numpy as np
 import polars as pl
 
-from surgewatch.frames import sorted_by_ticker
-from surgewatch.frames import sorted_with_runs
+from surgewatch.core.frames import sorted_by_ticker
+from surgewatch.core.frames import sorted_with_runs
 from surgewatch.transforms._order import run_ids
 from surgewatch.transforms.types import BASIS_COLUMN, Basis, Direction
-from surgewatch.vocabulary import crossed
+from surgewatch.core.vocabulary import crossed
 
 
 def signal_events(

@@ -3,7 +3,7 @@
 import numpy as np
 import polars as pl
 
-from surgewatch.frames import sorted_with_runs
+from surgewatch.core.frames import sorted_with_runs
 from surgewatch.transforms._order import month_numbers
 from surgewatch.transforms._windows import trailing
 from surgewatch.transforms.types import BASIS_COLUMN, Basis

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from surgewatch.frames import sorted_with_runs
+from surgewatch.core.frames import sorted_with_runs
 
 
 def missing_sessions(prices: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:

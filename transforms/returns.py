@@ -4,8 +4,9 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from surgewatch.frames import sorted_with_runs
+from surgewatch.core.frames import sorted_with_runs
 from surgewatch.transforms._order import month_numbers, run_ids
+from surgewatch.core.vocabulary import forward_column, drawdown_column
 
 
 def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
@@ -66,10 +67,10 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     return (
         frame.with_columns(
             *(
-                pl.when(pl.col(f"_end_done{h}")).then(pl.col(f"_end{h}") / close - 1).alias(f"fwd_{h}m")
+                pl.when(pl.col(f"_end_done{h}")).then(pl.col(f"_end{h}") / close - 1).alias(forward_column(h))
                 for h in horizons
             ),
-            *(pl.when(pl.col(f"_done{h}")).then(pl.col(f"_dd{h}")).alias(f"mdd_{h}m") for h in horizons),
+            *(pl.when(pl.col(f"_done{h}")).then(pl.col(f"_dd{h}")).alias(drawdown_column(h)) for h in horizons),
         )
         .select(pl.exclude(r"^_.*$"))
         .collect()

@@ -15,7 +15,18 @@ import polars.selectors as cs
 from scipy.special import gammaln, xlog1py, xlogy
 
 from surgewatch.transforms.resampling import Returns, bootstrap_ci, placebo
-from surgewatch.vocabulary import MIN_EPISODES, SIGNIFICANT, SUGGESTIVE, VERDICTS
+from surgewatch.core.vocabulary import (
+    MIN_EPISODES,
+    SIGNIFICANT,
+    SUGGESTIVE,
+    forward_column,
+    TOO_FEW,
+    BEATS,
+    TRAILS,
+    SUGGESTIVE_BETTER,
+    SUGGESTIVE_WORSE,
+    NO_DIFFERENT,
+)
 
 STATS_COLUMNS = (
     "n",
@@ -163,7 +174,7 @@ def q_values(stats: pl.DataFrame) -> pl.Series:
 def populations(monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[int]) -> list[Population]:
     """A at each horizon: monthly rows with a forward return, in (ticker, month) order,
     D from the events' months; tickers numbered in sorted order."""
-    fwd = [f"fwd_{h}m" for h in horizons]
+    fwd = [forward_column(h) for h in horizons]
     marked = (
         monthly.select("ticker", "month", *fwd)
         .join(
@@ -242,15 +253,15 @@ def verdict() -> pl.Expr:
     better = pl.col("excess") > 0
     return (
         pl.when(pl.col("n_independent") < MIN_EPISODES)
-        .then(pl.lit(VERDICTS[0]))
+        .then(pl.lit(TOO_FEW))
         .when((pl.col("q_value") <= SIGNIFICANT) & better)
-        .then(pl.lit(VERDICTS[1]))
+        .then(pl.lit(BEATS))
         .when((pl.col("q_value") <= SIGNIFICANT) & (pl.col("excess") < 0))
-        .then(pl.lit(VERDICTS[2]))
+        .then(pl.lit(TRAILS))
         .when((pl.col("placebo_p") <= SUGGESTIVE) & better)
-        .then(pl.lit(VERDICTS[3]))
+        .then(pl.lit(SUGGESTIVE_BETTER))
         .when(pl.col("placebo_p") <= SUGGESTIVE)
-        .then(pl.lit(VERDICTS[4]))
-        .otherwise(pl.lit(VERDICTS[5]))
+        .then(pl.lit(SUGGESTIVE_WORSE))
+        .otherwise(pl.lit(NO_DIFFERENT))
         .alias("verdict")
     )

@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 
 from surgewatch.transforms.resampling import AS_FAR, ROUND
+from surgewatch.core.vocabulary import forward_column
 
 _RELABEL = 3  # the generator kind of a relabeling round (1, 2: transforms.resampling)
 # Relabelings whose |difference| equals the observed one up to rounding count as "as
@@ -52,7 +53,7 @@ def group_differences(
     has no return at h."""
     rows = []
     for h in horizons:
-        a, b = (frame[f"fwd_{h}m"].drop_nulls().to_numpy() for frame in (when, otherwise))
+        a, b = (frame[forward_column(h)].drop_nulls().to_numpy() for frame in (when, otherwise))
         p = permutation_p(a, b, resamples, seed)
         rows.append(
             {

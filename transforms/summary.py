@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from surgewatch.vocabulary import STATISTICS
+from surgewatch.core.vocabulary import STATISTICS, drawdown_column, forward_column
 
 
 def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
@@ -23,7 +23,7 @@ def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> p
     frame = monthly_returns.lazy().with_columns(pl.concat_str(pl.col("ticker"), pl.lit("")).alias("ticker"))
     per_horizon = []
     for h in horizons:
-        ret = pl.col(f"fwd_{h}m")
+        ret = pl.col(forward_column(h))
         known = ret.is_not_null()
         std = ret.filter(known).std(ddof=0)
         stats = frame.group_by("ticker").agg(
@@ -33,7 +33,7 @@ def horizon_summary(monthly_returns: pl.DataFrame, horizons: Sequence[int]) -> p
             ret.filter(known).median().alias("median"),
             (ret.filter(known) > 0).mean().alias("win_rate"),
             pl.when((known.sum() >= 2) & (std > 0)).then(ret.filter(known).mean() / std).alias("sharpe"),
-            pl.col(f"mdd_{h}m").filter(known).min().alias("max_drawdown"),
+            pl.col(drawdown_column(h)).filter(known).min().alias("max_drawdown"),
         )
         per_horizon.append(stats)
     return pl.concat(per_horizon).select("ticker", "horizon", *STATISTICS).sort("ticker", "horizon").collect()

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from surgewatch.vocabulary import Direction
+from surgewatch.core.vocabulary import Direction
 
 __all__ = ["BASIS_COLUMN", "Basis", "Direction"]
 

@@ -17,7 +17,7 @@ migrations (+ schema, the DDL), staging and writer (a run's transaction), reader
 
 from surgewatch.warehouse.lake import Warehouse
 from surgewatch.warehouse.locking import RefreshInProgress
-from surgewatch.vocabulary import PRICE_COLUMNS
+from surgewatch.core.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.records import RunRecord
 from surgewatch.warehouse.schema import MIGRATIONS, Migration
 from surgewatch.warehouse.writer import Writer

@@ -14,8 +14,8 @@ from typing import Literal
 
 import duckdb
 
-from surgewatch.errors import WarehouseError, one_line, redact
-from surgewatch.settings import Settings
+from surgewatch.core.errors import WarehouseError, one_line, redact
+from surgewatch.core.settings import Settings
 from surgewatch.warehouse.extensions import connect, load_statements, sql_literal
 from surgewatch.warehouse.storage import ObjectStore
 

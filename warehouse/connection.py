@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from surgewatch.errors import WarehouseError, one_line
-from surgewatch.faults import Step, reach
+from surgewatch.core.errors import WarehouseError, one_line
+from surgewatch.core.faults import Step, reach
 from surgewatch.warehouse.catalog import ALIAS, Catalog
 from surgewatch.warehouse.extensions import scalar, sql_literal
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from surgewatch.errors import WarehouseError
+from surgewatch.core.errors import WarehouseError
 
 _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     # Fail at once instead of trying the network when something needs an extension

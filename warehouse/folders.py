@@ -9,8 +9,8 @@ permission bits say nothing to root.
 import tempfile
 from pathlib import Path
 
-from surgewatch.errors import WarehouseError
-from surgewatch.settings import Settings
+from surgewatch.core.errors import WarehouseError
+from surgewatch.core.settings import Settings
 from surgewatch.warehouse.storage import is_object_store
 
 

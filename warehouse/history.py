@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from surgewatch.errors import WarehouseError
+from surgewatch.core.errors import WarehouseError
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import ALIAS
 from surgewatch.warehouse.readers import Reader

@@ -24,8 +24,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from surgewatch.errors import WarehouseError
-from surgewatch.settings import Settings
+from surgewatch.core.errors import WarehouseError
+from surgewatch.core.settings import Settings
 from surgewatch.warehouse import history, migrations, shell, state, writer
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, no_warehouse

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from surgewatch.errors import WarehouseError, one_line
-from surgewatch.settings import Settings
+from surgewatch.core.errors import WarehouseError, one_line
+from surgewatch.core.settings import Settings
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.extensions import connect, scalar, sql_literal
 from surgewatch.warehouse.folders import check_writable

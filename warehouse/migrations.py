@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import duckdb
 
-from surgewatch.errors import WarehouseError, one_line
+from surgewatch.core.errors import WarehouseError, one_line
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import ALIAS, Catalog
 from surgewatch.warehouse.connection import no_warehouse, transaction

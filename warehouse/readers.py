@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
-from surgewatch.errors import WarehouseError, one_line
-from surgewatch.vocabulary import PRICE_COLUMNS
+from surgewatch.core.errors import WarehouseError, one_line
+from surgewatch.core.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.connection import attach, lock_down, retry_locked
 from surgewatch.warehouse.results import result_frame, statement_kind

@@ -4,7 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from surgewatch.errors import WarehouseError
+from surgewatch.core.errors import WarehouseError
+from surgewatch.core.vocabulary import RunStatus
 from surgewatch.warehouse.schema import RUN_STATUSES
 
 
@@ -18,7 +19,7 @@ class RunRecord:
     """
 
     run_id: str
-    status: str
+    status: RunStatus
     started_at: datetime
     source: str
     tickers: tuple[str, ...] = ()

@@ -8,8 +8,9 @@ is picked up without touching the write code.
 """
 
 from dataclasses import dataclass
+from typing import get_args
 
-from surgewatch.vocabulary import BAR_COLUMNS, DEFAULT_HORIZONS, drawdown_columns, forward_columns
+from surgewatch.core.vocabulary import BAR_COLUMNS, DEFAULT_HORIZONS, RunStatus, drawdown_columns, forward_columns
 
 _HORIZON_COLUMNS = (*forward_columns(DEFAULT_HORIZONS), *drawdown_columns(DEFAULT_HORIZONS))
 
@@ -196,7 +197,7 @@ ENUMS: dict[tuple[str, str], frozenset[str]] = {
     ("alerts", "status"): frozenset({"pending", "sent", "failed", "recorded"}),
 }
 
-RUN_STATUSES = frozenset({"published", "partial", "failed", "skipped"})
+RUN_STATUSES = frozenset(get_args(RunStatus))
 
 RESULT_TABLES = ("prices_daily", "month_end", "signal_events", "signal_summary", "signal_stats", "alerts")
 """The tables `diff` compares; also the allow-list for table names built into SQL."""

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from surgewatch.errors import WarehouseError, one_line
+from surgewatch.core.errors import WarehouseError, one_line
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import ALIAS
 from surgewatch.warehouse.extensions import sql_literal

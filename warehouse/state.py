@@ -1,5 +1,5 @@
 """What a night reads: each ticker's span of sessions, the daily rows its recomputed
-months need, and the published results it builds on (surgewatch.update).
+months need, and the published results it builds on (surgewatch.study.update).
 
 Never the whole price history: a night reads a window of about 330 sessions per ticker
 and the month-end rows (one per ticker-month), which a next night turns into the new
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from surgewatch.vocabulary import PRICE_COLUMNS
+from surgewatch.core.vocabulary import PRICE_COLUMNS
 from surgewatch.warehouse.readers import Reader
 
 _PRICES = ", ".join(f"p.{c}" for c in PRICE_COLUMNS)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from surgewatch.settings import Settings
+from surgewatch.core.settings import Settings
 from surgewatch.warehouse.extensions import sql_literal
 
 SCHEME = "s3://"

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import duckdb
 
-from surgewatch.errors import InputError, WarehouseError, one_line
-from surgewatch.settings import Settings
+from surgewatch.core.errors import InputError, WarehouseError, one_line
+from surgewatch.core.settings import Settings
 from surgewatch.warehouse.catalog import ALIAS, Catalog
 from surgewatch.warehouse.connection import attach, no_warehouse
 from surgewatch.warehouse.extensions import scalar
@@ -160,7 +160,7 @@ def upkeep(settings: Settings, *, keep_days: int | None = None, dry_run: bool = 
     """`surgewatch upkeep`: the retention is keep_days (default SURGEWATCH_KEEP_DAYS)."""
     days = settings.keep_days if keep_days is None else keep_days
     if days < 0:
-        raise InputError(f"--keep-days must be >= 0, got {days}")
+        raise InputError(f"`keep_days` must be >= 0, got {days}")
     now = dt.datetime.now(dt.UTC)
     with upkeep_connection(settings) as con:
         return run_upkeep(con, older_than=now - dt.timedelta(days=days), dry_run=dry_run, now=now)

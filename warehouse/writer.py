@@ -21,12 +21,14 @@ from datetime import datetime, timezone
 import duckdb
 import polars as pl
 
-from surgewatch.errors import WarehouseError, one_line
-from surgewatch.faults import Step, reach
+from surgewatch.core.errors import WarehouseError, one_line
+from surgewatch.core.faults import Step, reach
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.connection import transaction
 from surgewatch.warehouse.records import RunRecord
 from surgewatch.warehouse.staging import Rows, Stager, registered, table_name
+from surgewatch.core.vocabulary import Direction
+from surgewatch.transforms.types import Basis
 
 
 class Writer:
@@ -74,8 +76,8 @@ class Writer:
         baseline: pl.DataFrame | None = None,
         stats: pl.DataFrame | None = None,
         threshold: float | None = None,
-        direction: str | None = None,
-        basis: str | None = None,
+        direction: Direction | None = None,
+        basis: Basis | None = None,
         month_end_changes: Collection[str] = (),
     ) -> None:
         """Make the stored results of every ticker in the frames equal to the frames.

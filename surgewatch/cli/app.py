@@ -5,12 +5,14 @@ non-zero exit; a traceback means a bug. The commands live beside this module, on
 module per kind of work (studies, the nightly job, the warehouse).
 """
 
+import re
+from functools import cache
 from typing import Annotated
 
 import typer
 from typer._click import exceptions as click_errors  # the pinned typer raises its vendored click's
 
-from surgewatch.errors import SurgewatchError
+from surgewatch.core.errors import SurgewatchError
 
 app = typer.Typer(
     help="What usually happens after a month like this? Month-end surge signals and their forward returns.",
@@ -29,7 +31,7 @@ def _print_version(asked: bool) -> None:
     if not asked:
         return
     from surgewatch import __version__
-    from surgewatch.settings import load_settings
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import MIGRATIONS, Warehouse
 
     typer.echo(f"surgewatch {__version__} (schema version {MIGRATIONS[-1].version})")
@@ -58,12 +60,34 @@ WideOpt = Annotated[
 ]
 
 
+_ARGUMENT = re.compile(r"`([a-z][a-z_]*)`")
+
+
+@cache
+def _flags() -> dict[str, str]:
+    """Each option's parameter name → its long flag, over every command."""
+    group = typer.main.get_command(app)
+    commands = getattr(group, "commands", {}).values()
+    return {
+        param.name: max(param.opts, key=len)
+        for command in commands
+        for param in command.params
+        if param.name and any(o.startswith("--") for o in param.opts)
+    }
+
+
+def in_flags(text: str) -> str:
+    """A library message with the arguments it names (`as_of`) as this command's flags
+    (--as-of); a name no command has stays as written."""
+    return _ARGUMENT.sub(lambda m: _flags().get(m.group(1), m.group(0)), text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: one-line errors, documented exit codes."""
     try:
         result = app(args=argv, prog_name="surgewatch", standalone_mode=False)
     except SurgewatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {in_flags(str(exc))}", err=True)
         return exc.exit_code
     except click_errors.NoArgsIsHelpError as exc:
         typer.echo(exc.format_message())

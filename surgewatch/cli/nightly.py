@@ -7,10 +7,10 @@ from typing import Annotated, Optional, get_args
 
 import typer
 
-from surgewatch.errors import SurgewatchError
-from surgewatch.tickers import parse_tickers
+from surgewatch.core.errors import SurgewatchError
+from surgewatch.core.tickers import parse_tickers
 
-from surgewatch.cli.app import app
+from surgewatch.cli.app import app, in_flags
 from surgewatch.cli.options import parse_date, listing
 
 # The README's first-command section runs this on a machine without internet.
@@ -55,7 +55,7 @@ def refresh(
     except SurgewatchError as exc:
         # Exit 2 means "published, some tickers failed" here, so a run that could not
         # even start (settings, warehouse) says 1: nothing published.
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {in_flags(str(exc))}", err=True)
         raise typer.Exit(1) from None
     _print_refresh(report, quiet=quiet, as_json=as_json, verbose=verbose)
     raise typer.Exit(report.exit_code)
@@ -67,8 +67,8 @@ def _run_refresh(
     import contextlib
     import os
 
-    from surgewatch.calendar import refuse_future
-    from surgewatch.settings import load_settings
+    from surgewatch.core.calendar import refuse_future
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
     settings = load_settings()
@@ -99,7 +99,7 @@ def _run_refresh(
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
         from surgewatch.flows.refresh import refresh as refresh_flow
-        from surgewatch.progress import ProgressBar, RetryLines
+        from surgewatch.core.progress import ProgressBar, RetryLines
 
         # Retries show on the bar; without one, as lines (--verbose shows them among Prefect's logs).
         lines = not (bar or quiet or verbose)
@@ -113,18 +113,19 @@ def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None
     import json
 
     if as_json:
-        typer.echo(json.dumps({**dataclasses.asdict(report), "exit_code": report.exit_code}, indent=2, default=str))
+        document = {**dataclasses.asdict(report), "message": in_flags(report.message), "exit_code": report.exit_code}
+        typer.echo(json.dumps(document, indent=2, default=str))
         return
     if report.unreachable:
         # Every ticker failed for this one reason: said once, with the ways around it.
-        typer.echo(f"nothing published: {report.message}. {_ways_around(report.unreachable)}", err=True)
+        typer.echo(f"nothing published: {in_flags(report.message)}. {_ways_around(report.unreachable)}", err=True)
         return
     for message in report.failed.values():
         typer.echo(f"failed: {message}", err=True)
     if report.status == "skipped":
-        typer.echo(f"skipped: {report.message}", err=True)
+        typer.echo(f"skipped: {in_flags(report.message)}", err=True)
     elif report.snapshot_id is None:
-        typer.echo(f"nothing published: {report.message}", err=True)
+        typer.echo(f"nothing published: {in_flags(report.message)}", err=True)
     elif not quiet:
         if verbose:
             for ticker, rows in report.rows_ingested.items():
@@ -138,7 +139,7 @@ def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None
         )
         typer.echo(f"{sum(report.rows_ingested.values())} row(s) ingested for {healthy} ticker(s){failures}{restated}")
         if report.message:
-            typer.echo(report.message)
+            typer.echo(in_flags(report.message))
         typer.echo(
             f"{_migrated(report.migrations)}published version {report.snapshot_id} (run {report.run_id}); "
             f"new events: {listing(report.new_events)}"
@@ -159,7 +160,7 @@ def _migrated(migrations: dict[int, int]) -> str:
 
 def _ways_around(provider: str) -> str:
     """What to do when the provider cannot be reached from this machine."""
-    from surgewatch.settings import Source, env_name
+    from surgewatch.core.settings import Source, env_name
 
     others = " or ".join(s for s in get_args(Source) if s not in (provider, "csv"))
     return (
@@ -192,7 +193,7 @@ def report(
 ) -> None:
     """A self-contained HTML report: event tables, charts, the published audit, lineage."""
     from surgewatch.reports import build_report, load_published_audit, load_report_data
-    from surgewatch.settings import load_settings
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
     settings = load_settings()

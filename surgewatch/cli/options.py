@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, cast, get_args
 
 import typer
 
-from surgewatch.errors import InputError
-from surgewatch.formats import Format
+from surgewatch.core.errors import InputError
+from surgewatch.present.formats import Format
 
 if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` stays quick
     import polars as pl
 
-    from surgewatch.study import StudyParams, StudyResult
+    from surgewatch.study.run import StudyParams, StudyResult
 
 
 def parse_date(raw: str | None, option: str = "--as-of") -> dt.date | None:
@@ -34,7 +34,7 @@ def parse_threshold(raw: str) -> float:
         value = float(raw)
     except ValueError:
         raise InputError(f"--threshold: not a number: {raw!r}") from None
-    from surgewatch.settings import check_threshold
+    from surgewatch.core.settings import check_threshold
 
     try:
         return check_threshold(value)
@@ -72,7 +72,7 @@ def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.Data
             )
         _refuse_another_tickers_file(prices, symbols[0])
         return read_price_csv(prices, symbols[0])
-    from surgewatch.settings import load_settings
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
     with Warehouse.open(load_settings(), read_only=True) as wh:
@@ -92,7 +92,7 @@ def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.Data
 
 def _refuse_another_tickers_file(prices: Path, ticker: str) -> None:
     """`--ticker SPY --prices IWM.csv` would label IWM's prices as SPY's."""
-    from surgewatch.tickers import looks_like_symbol
+    from surgewatch.core.tickers import looks_like_symbol
 
     if looks_like_symbol(prices.stem) and prices.stem not in (ticker, ticker.removeprefix("^")):  # RUT.csv: ^RUT
         raise InputError(
@@ -113,8 +113,8 @@ def study_params(
     threshold: str | None, direction: str, horizons: str, basis: str, resamples: str = "10000", seed: str = "0"
 ) -> StudyParams:
     """The options every study-like command shares, parsed; the threshold defaults to the settings'."""
-    from surgewatch.settings import load_settings
-    from surgewatch.study import MAX_RESAMPLES, StudyParams, parse_horizons
+    from surgewatch.core.settings import load_settings
+    from surgewatch.study.run import MAX_RESAMPLES, StudyParams, parse_horizons
 
     return StudyParams(
         threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),
@@ -139,3 +139,27 @@ def parse_snapshot(raw: str | None) -> int | None:
     if not raw.strip().isdigit():
         raise InputError(f"a version is a whole number (see `surgewatch versions`), got {raw!r}")
     return int(raw)
+
+
+def parse_month(raw: str | None) -> dt.date | None:
+    """'2026-04' → 2026-04-01; InputError naming the value otherwise."""
+    if raw is None:
+        return None
+    try:
+        return dt.datetime.strptime(raw.strip(), "%Y-%m").date()
+    except ValueError:
+        raise InputError(f"--month: not a month (YYYY-MM): {raw!r}") from None
+
+
+def parse_features(raw: str | None) -> tuple[str, ...]:
+    """'move,up_share' → ('move', 'up_share'); InputError naming an unknown feature."""
+    from surgewatch.study.when import FIELDS
+    from surgewatch.transforms.distances import FEATURES
+
+    if raw is None:
+        return FEATURES
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    unknown = [n for n in names if n not in FIELDS]
+    if unknown or not names:
+        raise InputError(f"--features: {', '.join(unknown) or 'none given'}: choose from {', '.join(FIELDS)}")
+    return names

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from surgewatch.errors import InputError, WarehouseError
+from surgewatch.core.errors import InputError, WarehouseError
 
 from surgewatch.cli.app import FormatOpt, app
 from surgewatch.cli.options import parse_format, parse_snapshot
@@ -26,8 +26,8 @@ def sql(
     fmt: FormatOpt = "table",
 ) -> None:
     """Read-only SQL against the warehouse, optionally as of an earlier version."""
-    from surgewatch.output import render_rows
-    from surgewatch.settings import load_settings
+    from surgewatch.present.output import render_rows
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
     fmt, version, settings = parse_format(fmt), parse_snapshot(snapshot), load_settings()
@@ -66,7 +66,7 @@ def upkeep(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be reclaimed; change nothing.")] = False,
 ) -> None:
     """Expire versions older than the retention, merge small files, delete files no version uses."""
-    from surgewatch.settings import load_settings
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse.upkeep import upkeep as run_upkeep
 
     typer.echo(run_upkeep(load_settings(), keep_days=keep_days, dry_run=dry_run).summary())
@@ -77,7 +77,7 @@ def shell() -> None:
     """The DuckDB shell with the warehouse attached (read-only)."""
     import os
 
-    from surgewatch.settings import load_settings
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
     with Warehouse.open(load_settings(), read_only=True) as wh:
@@ -88,8 +88,8 @@ def shell() -> None:
 @app.command(epilog="Example: surgewatch versions --format json")
 def versions(fmt: FormatOpt = "table") -> None:
     """Published versions: id, time, run, what changed."""
-    from surgewatch.output import render_rows
-    from surgewatch.settings import load_settings
+    from surgewatch.present.output import render_rows
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
     fmt = parse_format(fmt)
@@ -108,8 +108,8 @@ def diff(
     fmt: FormatOpt = "table",
 ) -> None:
     """What changed between versions A and B: per row key, each field old → new."""
-    from surgewatch.output import DIFF_HEADER, diff_rows, render_rows
-    from surgewatch.settings import load_settings
+    from surgewatch.present.output import DIFF_HEADER, diff_rows, render_rows
+    from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
     from surgewatch.warehouse.schema import KEYS, RESULT_TABLES
 

@@ -5,16 +5,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from surgewatch.errors import InputError
-from surgewatch.sentences import glossary_lines
-from surgewatch.tickers import normalize_ticker, parse_tickers
-from surgewatch.vocabulary import DEFAULT_HORIZONS
+from surgewatch.core.errors import InputError
+from surgewatch.present.sentences import glossary_lines
+from surgewatch.core.tickers import normalize_ticker, parse_tickers
+from surgewatch.core.vocabulary import DEFAULT_HORIZONS
 
 from surgewatch.cli.app import FormatOpt, WideOpt, app
 from surgewatch.cli.options import (
     parse_date,
     parse_count,
     parse_format,
+    parse_features,
+    parse_month,
     load_prices,
     study_params,
     warn_missing_sessions,
@@ -57,10 +59,10 @@ def study(
     wide: WideOpt = False,
 ) -> None:
     """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c)."""
-    from surgewatch.conditional import conditional_study
-    from surgewatch.conditions import parse_condition
-    from surgewatch.documents import render_studies, study_document
-    from surgewatch.study import run_study
+    from surgewatch.study.groups import conditional_study
+    from surgewatch.study.when import parse_condition
+    from surgewatch.present.documents import render_studies, study_document
+    from surgewatch.study.run import run_study
 
     symbols = parse_tickers(ticker)
     params = study_params(threshold, direction, horizons, basis, resamples, seed)
@@ -115,8 +117,9 @@ def analogs(
     wide: WideOpt = False,
 ) -> None:
     """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c)."""
-    from surgewatch.analogs import analogs_document, find_analogs, parse_features, parse_month, render_analogs
-    from surgewatch.study import run_study
+    from surgewatch.present.analogs import analogs_document, render_analogs
+    from surgewatch.study.analogs import find_analogs
+    from surgewatch.study.run import run_study
 
     symbol = normalize_ticker(ticker)
     params = study_params(threshold, direction, horizons, basis)
@@ -158,8 +161,8 @@ def check_published(
 ) -> None:
     """Every published cell beside the computed one, in percent (study prints fractions);
     exit 1 when any differs by more than 0.05 pp."""
-    from surgewatch.output import fit_lines, render_rows
-    from surgewatch.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
+    from surgewatch.present.output import fit_lines, render_rows
+    from surgewatch.study.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
     audit = audit_published(

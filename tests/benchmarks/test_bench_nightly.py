@@ -9,7 +9,7 @@ import pytest
 from benchmarks.bench_nightly import COMPLETES, FIRST, MID, plan_nights, session_kinds, stage_rows
 from benchmarks.nightly_child import EXIT, IMPORTS, START, Mark, stage_table
 from benchmarks.universe import DEFAULT_END
-from surgewatch.calendar import nyse_sessions
+from surgewatch.core.calendar import nyse_sessions
 
 MB = 1_000_000
 

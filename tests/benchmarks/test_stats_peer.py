@@ -8,7 +8,7 @@ import polars as pl
 
 from benchmarks.stats_peer import peer_stats
 from benchmarks.universe import generate_universe
-from surgewatch.study import StudyParams, run_study
+from surgewatch.study.run import StudyParams, run_study
 
 
 def test_the_loop_and_the_engine_agree():

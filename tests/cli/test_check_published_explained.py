@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from surgewatch.cli import main
-from surgewatch.errors import InputError
-from surgewatch.published import audit_published
+from surgewatch.core.errors import InputError
+from surgewatch.study.published import audit_published
 from surgewatch.sources.csv_files import read_price_csv
 from tests.conftest import REPO
 

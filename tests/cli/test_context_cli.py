@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 
 from surgewatch.cli import main
-from surgewatch.conditions import FIELDS, parse_condition
-from surgewatch.errors import InputError
-from surgewatch.settings import Settings
+from surgewatch.study.when import FIELDS, parse_condition
+from surgewatch.core.errors import InputError
+from surgewatch.core.settings import Settings
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study import StudyParams, run_study
+from surgewatch.study.run import StudyParams, run_study
 from surgewatch.warehouse import RunRecord, Warehouse
 
 AS_OF = "2026-07-31"

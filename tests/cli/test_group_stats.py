@@ -9,10 +9,11 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from surgewatch.cli import main
-from surgewatch.conditional import conditional_study
-from surgewatch.conditions import parse_condition
+from surgewatch.study.groups import conditional_study
+from surgewatch.study.when import parse_condition
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study import StudyParams, StudyResult, run_study
+from surgewatch.study.run import StudyParams, StudyResult, run_study
+from surgewatch.core.vocabulary import forward_column
 
 AS_OF = dt.date(2026, 7, 31)
 RESAMPLES, SEED = 999, 3
@@ -43,7 +44,7 @@ def test_each_group_is_measured_against_every_month(iwm):
     split = conditional_study(iwm, "IWM", parse_condition("prior_drawdown <= -0.10"), RESAMPLES, SEED)
     for group, met in ((split.when, True), (split.otherwise, False)):
         for row in group.stats.iter_rows(named=True):
-            fwd = f"fwd_{row['horizon']}m"
+            fwd = forward_column(row["horizon"])
             mine = iwm.events.filter((pl.col("prior_drawdown") <= -0.10) == met)[fwd].drop_nulls()
             assert row["n"] == mine.len()
             assert row["excess"] == pytest.approx(mine.mean() - iwm.monthly[fwd].drop_nulls().mean(), rel=1e-12)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from surgewatch.output import format_cell, render_rows
+from surgewatch.present.output import format_cell, render_rows
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_json_writes_decimals_as_numbers():
 def test_diff_shows_the_key_and_each_changed_field_old_to_new():
     import polars as pl
 
-    from surgewatch.output import diff_rows
+    from surgewatch.present.output import diff_rows
 
     old = {"ticker": "IWM", "month": "2026-07-01", "as_of": "2026-07-15", "move": 0.02, "complete": False}
     new = {**old, "as_of": "2026-07-31", "move": 0.0325, "complete": True}

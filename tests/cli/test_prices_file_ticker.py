@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from surgewatch.cli import main
-from surgewatch.tickers import looks_like_symbol
+from surgewatch.core.tickers import looks_like_symbol
 
 REFUSED = "error: --prices IWM.csv looks like IWM's prices, not SPY's: pass --ticker IWM, or rename the file\n"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from surgewatch.errors import InputError
-from surgewatch.tickers import normalize_ticker, parse_tickers
+from surgewatch.core.errors import InputError
+from surgewatch.core.tickers import normalize_ticker, parse_tickers
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 
 from surgewatch.flows import tasks as tasks_module
-from surgewatch.settings import load_settings
+from surgewatch.core.settings import load_settings
 from surgewatch.warehouse import Warehouse
 
 

@@ -45,8 +45,8 @@ def test_an_earlier_as_of_is_refused_naming_the_tickers_ahead_and_the_way_out():
     todo = plan(stored, Request(("IWM", "RUT"), as_of=D(2024, 5, 20)))
     assert todo.universe == ()
     assert todo.refused == (
-        "--as-of 2024-05-20 is before the last stored session of IWM (2024-05-30): publishing it would mix "
-        "dates in one version; pass --rewind to cut every ticker back to 2024-05-20, or --tickers RUT to "
+        "`as_of` 2024-05-20 is before the last stored session of IWM (2024-05-30): publishing it would mix "
+        "dates in one version; pass `rewind` to cut every ticker back to 2024-05-20, or `tickers` RUT to "
         "bring only those up to it"
     )
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from surgewatch.flows.refresh import refresh
-from surgewatch.settings import load_settings
+from surgewatch.core.settings import load_settings
 from tests.flows.conftest import night, query
 
 
@@ -20,7 +20,7 @@ def test_an_earlier_as_of_is_refused_and_writes_nothing(env, prices_dir):
     before = _state()
     report = refresh(tickers=["IWM"], as_of=night("2026-07-15"))
     assert (report.status, report.exit_code, report.snapshot_id) == ("failed", 1, None)
-    assert "2026-08-05" in report.message and "--rewind" in report.message
+    assert "2026-08-05" in report.message and "`rewind`" in report.message
     assert _state() == before
 
 
@@ -40,7 +40,7 @@ def test_rewind_publishes_every_ticker_as_of_that_date(env, prices_dir):
 def test_a_night_from_the_future_is_refused_before_any_work(env, prices_dir):
     report = refresh(tickers=["IWM"], as_of=night("2030-01-01"))
     assert (report.status, report.exit_code, report.snapshot_id) == ("failed", 1, None)
-    assert report.message.startswith("--as-of 2030-01-01 is in the future (today is ")
+    assert report.message.startswith("`as_of` 2030-01-01 is in the future (today is ")
     assert env.count() == 0  # no request to the provider
     assert not _home().exists()  # not even the warehouse's folder
 
@@ -52,8 +52,8 @@ def test_a_refusal_names_the_tickers_ahead_and_the_command_that_would_work(env, 
     report = refresh(tickers=["IWM", "SPY"], as_of=night("2026-07-20"))
     assert report.status == "failed" and _state() == before
     assert report.message == (
-        "--as-of 2026-07-20 is before the last stored session of IWM (2026-08-05): publishing it would mix "
-        "dates in one version; pass --rewind to cut every ticker back to 2026-07-20, or --tickers SPY to bring "
+        "`as_of` 2026-07-20 is before the last stored session of IWM (2026-08-05): publishing it would mix "
+        "dates in one version; pass `rewind` to cut every ticker back to 2026-07-20, or `tickers` SPY to bring "
         "only those up to it"
     )
     # The command it names works: SPY catches up, IWM keeps its sessions.

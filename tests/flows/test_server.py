@@ -33,7 +33,7 @@ def test_the_server_answers_once_ready_and_is_gone_after_the_block(prefect_home)
 
 
 def test_a_server_that_cannot_start_is_one_error(prefect_home, monkeypatch):
-    from surgewatch.errors import SettingsError
+    from surgewatch.core.errors import SettingsError
 
     # A database URL that cannot be opened: the server exits during its start.
     monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from tests.fake_providers import sessions, synthetic_bars
 from tests.flows.conftest import night
@@ -19,6 +21,12 @@ from tests.flows.test_deployment import BIN, REPO, prefect
 
 FINAL = {"COMPLETED", "CANCELLED", "FAILED", "CRASHED"}
 WORKER = "prefect.worker.name"  # the label a worker gives each flow run it takes
+# A busy test server answers 503 now and then; Prefect's own client retries those, so do we.
+API = requests.Session()
+API.mount(
+    "http://",
+    HTTPAdapter(max_retries=Retry(total=5, backoff_factor=0.5, status_forcelist=(502, 503), allowed_methods=None)),
+)
 
 
 def deploy(env: dict[str, str]) -> None:
@@ -31,8 +39,8 @@ def deploy(env: dict[str, str]) -> None:
 def request_nightly(api: str, tickers: list[str]) -> str:
     """A run of the nightly deployment, as `prefect deployment run` asks for it (through the
     API: a CLI process takes seconds to start here, and the runs are wanted at once); its id."""
-    deployment = requests.get(f"{api}/deployments/name/surgewatch-refresh/nightly", timeout=30).json()
-    created = requests.post(
+    deployment = API.get(f"{api}/deployments/name/surgewatch-refresh/nightly", timeout=30).json()
+    created = API.post(
         f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"tickers": tickers}}, timeout=30
     )
     created.raise_for_status()
@@ -53,7 +61,7 @@ def start_worker(env: dict[str, str], name: str, log: Path) -> subprocess.Popen:
 
 
 def flow_run(api: str, run_id: str) -> dict:
-    return requests.get(f"{api}/flow_runs/{run_id}", timeout=30).json()
+    return API.get(f"{api}/flow_runs/{run_id}", timeout=30).json()
 
 
 def wait_final(api: str, run_ids: list[str], workers: list[subprocess.Popen], logs: list[Path]) -> list[dict]:

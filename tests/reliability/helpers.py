@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from surgewatch.sources import RAW_SCHEMA
-from surgewatch.errors import WarehouseError
+from surgewatch.core.errors import WarehouseError
 from tests.factories import open_read_only
 from tests.fake_providers import bars_from_closes, sessions
 from tests.receiver import Receiver

@@ -12,7 +12,7 @@ so the children start clean.
         pid = launcher.start(["refresh", "--as-of", "2025-06-12"], env, out_path, crash_at=Step.COMMIT)
         code = launcher.wait(pid, timeout=120)     # -9 when killed by SIGKILL
 
-`crash_at` arms that step of surgewatch.faults in the child (only there, in-process),
+`crash_at` arms that step of surgewatch.core.faults in the child (only there, in-process),
 so the command dies by SIGKILL when it reaches it.
 
 Protocol (one JSON object per line): requests on stdin
@@ -29,7 +29,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from surgewatch import faults
+from surgewatch.core import faults
 
 REPO = Path(__file__).resolve().parents[2]
 

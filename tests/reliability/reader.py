@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from surgewatch.settings import Settings
+from surgewatch.core.settings import Settings
 from surgewatch.warehouse import Warehouse
 
 # Between reads, so a 2-core machine still has room for the refreshes being read.

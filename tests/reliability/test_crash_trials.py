@@ -5,7 +5,7 @@ its original path), runs the CROSSING night in a process of its own (the console
 script's entry point, forked by tests/reliability/launcher.py so that each run skips
 Python's 2 s of imports; against a real `prefect server`; csv source) and kills it:
 
-- at a named step (a surgewatch.faults.Step, armed in the child by the launcher): during the fetch,
+- at a named step (a surgewatch.core.faults.Step, armed in the child by the launcher): during the fetch,
   after validation, after the study, after the alerts went out, at each step inside the
   publish transaction, just before and just after COMMIT, after the artifact;
 - or after a random delay within a clean run's duration.
@@ -35,8 +35,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from surgewatch.errors import WarehouseError
-from surgewatch.faults import Step
+from surgewatch.core.errors import WarehouseError
+from surgewatch.core.faults import Step
 from tests.reliability.figures import FIGURES
 from tests.reliability.helpers import (
     BEFORE,

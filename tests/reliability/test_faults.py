@@ -7,13 +7,13 @@ import sys
 
 import pytest
 
-from surgewatch.faults import Step
+from surgewatch.core.faults import Step
 
 
 def _reach_commit(arm: Step | None) -> int:
     """Exit code of a fresh process that reaches Step.COMMIT, with SURGEWATCH_CRASH_AT
     (the old ambient switch) set to that very step."""
-    code = "from surgewatch import faults\n"
+    code = "from surgewatch.core import faults\n"
     if arm is not None:
         code += f"faults.arm(faults.Step.{arm.name})\n"
     code += "faults.reach(faults.Step.COMMIT)\n"

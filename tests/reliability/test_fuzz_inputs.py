@@ -22,8 +22,8 @@ import requests
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from surgewatch.sources import RAW_SCHEMA, make_source, read_price_csv
-from surgewatch.errors import InputError, SourceError
-from surgewatch.settings import Settings
+from surgewatch.core.errors import InputError, SourceError
+from surgewatch.core.settings import Settings
 from tests.fake_providers import TEST_TOKEN, sessions, yahoo_stamp
 from tests.reliability.figures import FIGURES
 

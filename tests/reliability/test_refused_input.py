@@ -17,8 +17,8 @@ import pytest
 
 from surgewatch.sources import make_source
 from surgewatch.cli import main
-from surgewatch.errors import InputError
-from surgewatch.settings import Settings
+from surgewatch.core.errors import InputError
+from surgewatch.core.settings import Settings
 from tests.conftest import read_only_folder
 from tests.fake_providers import TEST_TOKEN
 from tests.reliability.figures import FIGURES

@@ -25,8 +25,8 @@ from prefect.client.orchestration import get_client
 from prefect.logging.handlers import APILogWorker
 
 from surgewatch.cli import main
-from surgewatch.errors import SettingsError
-from surgewatch.settings import load_settings
+from surgewatch.core.errors import SettingsError
+from surgewatch.core.settings import load_settings
 from tests.reliability.figures import FIGURES
 from tests.factories import open_read_only
 from tests.reliability.helpers import AFTER, BEFORE, CROSSING, RESULT_TABLES, StampedReceiver, surge_bars

@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 
 from surgewatch.reports.data import ReportData, RunInfo
-from surgewatch.calendar import nyse_sessions
-from surgewatch.study import StudyParams, run_study
-from surgewatch.tables import MONTH_END, SIGNAL_EVENTS, result_columns
+from surgewatch.core.calendar import nyse_sessions
+from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.tables import MONTH_END, SIGNAL_EVENTS, result_columns
 from tests.factories import price_frame
 
 RUN_ID = "0f1e2d3c-0000-4000-8000-000000000001"

@@ -9,12 +9,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from surgewatch.analogs import find_analogs
-from surgewatch.conditional import conditional_study
+from surgewatch.study.analogs import find_analogs
+from surgewatch.study.groups import conditional_study
 from surgewatch.reports import build_report, load_report_data
 from surgewatch.reports.context import CORRECTION, episode_paths, ticker_context
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study import StudyParams, run_study
+from surgewatch.study.run import StudyParams, run_study
 from tests.factories import open_read_only
 from tests.reports.conftest import REAL_AS_OF
 

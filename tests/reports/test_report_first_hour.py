@@ -1,7 +1,7 @@
 """What a careful reader of the report noticed: counts that agree, unsigned win rates,
 lines that stay distinct."""
 
-from surgewatch.published import Audit
+from surgewatch.study.published import Audit
 from surgewatch.reports import PublishedAudit, build_report, charts
 
 

@@ -12,8 +12,9 @@ import pytest
 from surgewatch.reports import PublishedAudit, build_report
 from surgewatch.reports import charts
 from surgewatch.reports.html import CHART_IDS, fmt, plotly_js, tone
-from surgewatch.published import Audit
+from surgewatch.study.published import Audit
 from tests.reports.conftest import RUN_ID, SYNTHETIC_AS_OF, synthetic_report_data
+from surgewatch.core.vocabulary import forward_column
 
 
 class _Page(HTMLParser):
@@ -90,7 +91,7 @@ def test_event_table_in_the_articles_shape(synthetic, html):
     shown = [(cls, cells) for cls, cells in rows if cells and re.fullmatch(r"\d{4}-\d{2}( MTD)?", cells[0])]
     assert [cells[0].split()[0] for _, cells in shown] == [m.strftime("%Y-%m") for m in events["month"]]
     first = events.row(0, named=True)
-    assert shown[0][1][1:] == [fmt(first["move"]), *(fmt(first[f"fwd_{h}m"]) for h in (1, 3, 6, 12))]
+    assert shown[0][1][1:] == [fmt(first["move"]), *(fmt(first[forward_column(h)]) for h in (1, 3, 6, 12))]
     # The provisional June 2024 month: marked MTD, highlighted as the latest, no forward returns yet.
     cls, cells = shown[-1]
     assert cells[0] == "2024-06 MTD" and "partial" in cls and "latest" in cls

@@ -14,11 +14,12 @@ from surgewatch.reports import build_report, load_report_data
 from surgewatch.reports.data import ReportData
 from surgewatch.reports.signal_charts import chart_id, random_month_means, signal_figure, signal_rows, verdict
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study import StudyParams, run_study
+from surgewatch.study.run import StudyParams, run_study
 from tests.factories import open_read_only, sequential_figures
 from tests.reports.chromium import Chromium
 from tests.reports.conftest import REAL_AS_OF, synthetic_prices
 from tests.reports.test_report_browser import ARTIFACTS, chromium  # noqa: F401  (the fixture)
+from surgewatch.core.vocabulary import forward_column
 
 B, SEED = 2_000, 5  # not the refresh's defaults: the chart must draw with what is stored
 
@@ -45,8 +46,8 @@ def placebo_figures(data: ReportData, s: dict) -> tuple[float, float]:
     """placebo_p and placebo_percentile recomputed from the means the chart draws."""
     h, n = s["horizon"], s["n"]
     means = random_month_means(data, s["ticker"], h, n, s["resamples"], s["seed"])
-    months = data.month_end.filter(pl.col("ticker") == s["ticker"])[f"fwd_{h}m"].drop_nulls().to_numpy()
-    observed = data.events.filter(pl.col("ticker") == s["ticker"])[f"fwd_{h}m"].drop_nulls().mean()
+    months = data.month_end.filter(pl.col("ticker") == s["ticker"])[forward_column(h)].drop_nulls().to_numpy()
+    observed = data.events.filter(pl.col("ticker") == s["ticker"])[forward_column(h)].drop_nulls().mean()
     return sequential_figures(means, months, observed)[:2]
 
 

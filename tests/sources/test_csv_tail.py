@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from surgewatch.errors import InputError
+from surgewatch.core.errors import InputError
 from surgewatch.sources import csv_files
 from surgewatch.sources.csv_files import read_price_csv
 

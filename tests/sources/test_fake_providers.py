@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from surgewatch.errors import SourceError
+from surgewatch.core.errors import SourceError
 from tests.fake_providers import SHARED, Fault, FakeProviders, sessions, synthetic_bars
 
 START, END = dt.date(2026, 6, 1), dt.date(2026, 6, 5)

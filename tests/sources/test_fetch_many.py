@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from surgewatch.errors import SourceError
+from surgewatch.core.errors import SourceError
 from surgewatch.sources import incremental
 from surgewatch.sources.csv_files import CsvSource
 from surgewatch.sources.incremental import Fetched, fetch_incremental, fetch_many, fetch_start, stored_tails

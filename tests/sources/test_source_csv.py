@@ -8,8 +8,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from surgewatch.sources import RAW_SCHEMA, make_source, read_price_csv
-from surgewatch.errors import InputError, SettingsError, SourceError
-from surgewatch.settings import Settings
+from surgewatch.core.errors import InputError, SettingsError, SourceError
+from surgewatch.core.settings import Settings
 from tests.fake_providers import shared_prices
 
 HEADER = "date,open,high,low,close,adj_close,volume"

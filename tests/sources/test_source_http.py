@@ -11,8 +11,8 @@ import pytest
 from surgewatch.sources import USER_AGENT, CsvSource, StooqSource, TiingoSource, YahooSource, make_session, make_source
 from surgewatch.sources.http import RETRY_STATUSES, _HostThrottle, fetch
 from surgewatch import __version__
-from surgewatch.errors import SourceError, UnreachableSource
-from surgewatch.progress import LOGGER
+from surgewatch.core.errors import SourceError, UnreachableSource
+from surgewatch.core.progress import LOGGER
 from tests.fake_providers import Fault, sessions, synthetic_bars
 
 START, END = dt.date(2026, 6, 1), dt.date(2026, 6, 5)

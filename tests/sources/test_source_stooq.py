@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from surgewatch.sources.stooq import stooq_symbol
-from surgewatch.errors import SourceError
+from surgewatch.core.errors import SourceError
 from tests.fake_providers import Fault, sessions, synthetic_bars
 
 START, END = dt.date(2026, 6, 1), dt.date(2026, 6, 30)

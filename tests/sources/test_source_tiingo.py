@@ -9,7 +9,7 @@ import requests
 from polars.testing import assert_frame_equal
 
 from surgewatch.sources import make_source
-from surgewatch.errors import SettingsError, SourceError
+from surgewatch.core.errors import SettingsError, SourceError
 from tests.fake_providers import TEST_TOKEN, Fault, sessions, synthetic_bars
 
 START, END = dt.date(2026, 3, 2), dt.date(2026, 4, 30)

@@ -9,7 +9,7 @@ import pytest
 import requests
 from polars.testing import assert_frame_equal
 
-from surgewatch.errors import SourceError
+from surgewatch.core.errors import SourceError
 from tests.fake_providers import SHARED, Fault, sessions, shared_prices, synthetic_bars, yahoo_stamp
 
 START, END = dt.date(2026, 6, 11), dt.date(2026, 6, 17)

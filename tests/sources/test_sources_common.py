@@ -9,7 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from surgewatch.sources import RAW_SCHEMA
-from surgewatch.errors import InputError, SourceError
+from surgewatch.core.errors import InputError, SourceError
 from tests.fake_providers import Fault, FakeProviders, sessions, shared_prices, synthetic_bars
 
 HTTP_SOURCES = ["yahoo", "tiingo", "stooq"]

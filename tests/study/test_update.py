@@ -1,4 +1,4 @@
-"""surgewatch.update: a night's study from the published results and a window of daily
+"""surgewatch.study.update: a night's study from the published results and a window of daily
 rows equals run_study over the whole history, to the last bit (hypothesis over ragged
 universes and nights)."""
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from benchmarks.universe import UniverseShape, generate_universe
-from surgewatch.study import StudyParams, run_study
-from surgewatch.update import LOOKBACK_ROWS, Published, reusable, uncovered, update_study, windows, with_stats
+from surgewatch.study.run import StudyParams, run_study
+from surgewatch.study.update import LOOKBACK_ROWS, Published, reusable, uncovered, update_study, windows, with_stats
 
 PARAMS = StudyParams(resamples=400)
 RAGGED = UniverseShape(late_listing_share=0.3, delisting_share=0.2, gappy_share=0.4, gaps_per_gappy_ticker=8)
@@ -55,7 +55,7 @@ def night(prices: pl.DataFrame, stored_to: dt.date, night_to: dt.date, params: S
     return with_stats(update_study(window, plan, published, params)), window, plan, held, published
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 3), back=st.integers(1, 120), step=st.integers(1, 25))
 def test_a_night_equals_the_whole_history_recomputed(seed, back, step):
     prices = universe(seed)

@@ -4,7 +4,7 @@ import datetime as dt
 
 import polars as pl
 
-from surgewatch.calendar import nyse_sessions
+from surgewatch.core.calendar import nyse_sessions
 
 
 def daily(ticker: str, closes: dict[str, float], adj: dict[str, float] | None = None) -> pl.DataFrame:

@@ -5,8 +5,9 @@ import datetime as dt
 import polars as pl
 from hypothesis import given, settings, strategies as st
 
-from surgewatch.calendar import nyse_sessions
-from surgewatch.study import StudyParams, run_study
+from surgewatch.core.calendar import nyse_sessions
+from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.vocabulary import forward_column, drawdown_column
 
 SESSIONS = nyse_sessions(dt.date(2015, 1, 1), dt.date(2020, 12, 31))["date"]
 HORIZONS = (1, 2, 3, 6)
@@ -48,13 +49,13 @@ def test_study_invariants(prices: pl.DataFrame, p: StudyParams):
     result = run_study(prices, p)
     events = result.events
     for h in HORIZONS:
-        fwd, mdd = events[f"fwd_{h}m"], events[f"mdd_{h}m"]
+        fwd, mdd = events[forward_column(h)], events[drawdown_column(h)]
         # A drawdown is never above 0 nor above the path's own end point.
         assert ((mdd <= 0) & (mdd <= fwd.clip(upper_bound=0) + 1e-12)).fill_null(True).all()
         assert (fwd.is_null() == mdd.is_null()).all()
     for shorter, longer in zip(HORIZONS, HORIZONS[1:]):
-        both = events.drop_nulls([f"mdd_{longer}m"])
-        assert (both[f"mdd_{longer}m"] <= both[f"mdd_{shorter}m"] + 1e-12).all()
+        both = events.drop_nulls([drawdown_column(longer)])
+        assert (both[drawdown_column(longer)] <= both[drawdown_column(shorter)] + 1e-12).all()
     if p.direction == "up":
         assert (events["move"] >= p.threshold).all()
     else:
@@ -62,7 +63,7 @@ def test_study_invariants(prices: pl.DataFrame, p: StudyParams):
     # A month-end past the threshold means some session of the month got there first.
     assert events["first_crossed_on"].null_count() == 0
     for row in result.summary.iter_rows(named=True):
-        known = events.filter(pl.col("ticker") == row["ticker"])[f"fwd_{row['horizon']}m"].drop_nulls()
+        known = events.filter(pl.col("ticker") == row["ticker"])[forward_column(row["horizon"])].drop_nulls()
         assert row["n"] == len(known)
         if row["n"]:
             assert 0 <= row["win_rate"] <= 1

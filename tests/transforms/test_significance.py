@@ -10,12 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from surgewatch.errors import InputError, ValidationFailed
+from surgewatch.core.errors import InputError, ValidationFailed
 from surgewatch.schemas import SignalStats, validate
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study import StudyParams, run_study
+from surgewatch.study.run import StudyParams, run_study
 from surgewatch.transforms.resampling import _ordered_samples
 from surgewatch.transforms.significance import q_values, signal_stats
+from surgewatch.core.vocabulary import forward_column
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -31,7 +32,7 @@ def synthetic(returns: np.ndarray, is_event: np.ndarray, horizon: int = 1) -> tu
         {
             "ticker": np.repeat([f"T{i:03d}" for i in range(tickers)], months),
             "month": first * tickers,
-            f"fwd_{horizon}m": returns.ravel(),
+            forward_column(horizon): returns.ravel(),
         }
     )
     events = monthly.filter(pl.Series(is_event.ravel()))
@@ -73,7 +74,7 @@ PINNED = {
 class TestIwmExactFigures:
     @pytest.mark.parametrize("h", HORIZONS)
     def test_against_independent_implementations(self, iwm, h):
-        fwd = f"fwd_{h}m"
+        fwd = forward_column(h)
         a = iwm.monthly.filter(pl.col(fwd).is_not_null()).sort("month")
         event_months = set(iwm.events["month"])
         ret = a[fwd].to_list()
@@ -273,8 +274,11 @@ def test_all_horizons_at_once_give_each_horizons_own_figures(data, tickers, mont
     is_event = rng.random((tickers, months)) < data.draw(st.floats(0.05, 0.9))
     monthly, events = synthetic(returns, is_event)
     for h in (2, 3):
-        shifted = monthly.with_columns(pl.col("fwd_1m").shift(-h + 1).over("ticker").alias(f"fwd_{h}m"))
-        monthly, events = shifted, events.join(shifted.select("ticker", "month", f"fwd_{h}m"), on=["ticker", "month"])
+        shifted = monthly.with_columns(pl.col("fwd_1m").shift(-h + 1).over("ticker").alias(forward_column(h)))
+        monthly, events = (
+            shifted,
+            events.join(shifted.select("ticker", "month", forward_column(h)), on=["ticker", "month"]),
+        )
     together = signal_stats(monthly, events, [1, 2, 3], resamples=64, seed=seed)
     for h in (1, 2, 3):
         alone = signal_stats(monthly, events, [h], resamples=64, seed=seed).drop("q_value", "verdict")

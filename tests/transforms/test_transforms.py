@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 import surgewatch.transforms as tf
-from surgewatch.errors import InputError, ValidationFailed
-from surgewatch.study import StudyParams, parse_horizons, run_study
+from surgewatch.core.errors import InputError, ValidationFailed
+from surgewatch.study.run import StudyParams, parse_horizons, run_study
 from tests.transforms.frames import daily, month_end_closes, sessions_for
 
 D = dt.date.fromisoformat

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from surgewatch.settings import Settings
+from surgewatch.core.settings import Settings
 from tests.conftest import free_port
 from tests.warehouse.s3_server import s3_server  # noqa: F401  (a fixture, shared by the S3 tests)
 from tests.factories import SESSIONS, STUDY, make_prices, make_results, make_run, publish, settings_for

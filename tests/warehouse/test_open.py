@@ -8,7 +8,7 @@ import subprocess
 import polars as pl
 import pytest
 
-from surgewatch.errors import WarehouseError
+from surgewatch.core.errors import WarehouseError
 from surgewatch.warehouse import MIGRATIONS, Migration, Warehouse
 from surgewatch.warehouse import schema
 from surgewatch.warehouse.catalog import Catalog

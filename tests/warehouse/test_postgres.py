@@ -4,8 +4,8 @@ real server started by the postgres_server fixture."""
 import polars as pl
 import pytest
 
-from surgewatch.errors import WarehouseError
-from surgewatch.settings import load_settings
+from surgewatch.core.errors import WarehouseError
+from surgewatch.core.settings import load_settings
 from surgewatch.warehouse import RefreshInProgress, Warehouse
 
 

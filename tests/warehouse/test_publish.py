@@ -6,7 +6,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from surgewatch.errors import WarehouseError
+from surgewatch.core.errors import WarehouseError
 from surgewatch.warehouse import PRICE_COLUMNS, Warehouse, writer
 
 

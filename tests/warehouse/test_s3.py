@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from surgewatch.errors import SettingsError, WarehouseError
-from surgewatch.settings import Settings, load_settings
+from surgewatch.core.errors import SettingsError, WarehouseError
+from surgewatch.core.settings import Settings, load_settings
 from surgewatch.warehouse import Warehouse
 from surgewatch.warehouse.catalog import Catalog
 from surgewatch.warehouse.storage import ObjectStore

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from surgewatch.settings import Settings
+from surgewatch.core.settings import Settings
 from surgewatch.warehouse import Warehouse
 from tests.reliability.helpers import (
     AFTER,

@@ -4,7 +4,7 @@ with the study's other results in the run's one snapshot."""
 import polars as pl
 import pytest
 
-from surgewatch.errors import WarehouseError
+from surgewatch.core.errors import WarehouseError
 from surgewatch.warehouse import MIGRATIONS, Warehouse
 from surgewatch.warehouse import schema
 

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -14,10 +13,11 @@ import polars as pl
 import pytest
 
 from surgewatch.cli import main as cli_main
-from surgewatch.errors import InputError, SettingsError, WarehouseError
-from surgewatch.settings import load_settings
+from surgewatch.core.errors import InputError, SettingsError, WarehouseError
+from surgewatch.core.settings import load_settings
 from surgewatch.warehouse import RefreshInProgress, Warehouse
 from surgewatch.warehouse.upkeep import run_upkeep, upkeep, upkeep_connection
+from tests.factories import another_refresh_writing
 
 NO_GRACE = dt.timedelta(0)
 # Enough rows per publish that DuckLake writes Parquet files instead of inlining them
@@ -151,28 +151,15 @@ def test_readers_querying_during_upkeep_see_the_latest_version_without_errors(se
 def test_upkeep_beside_a_running_refresh_refuses_at_once(settings, build):
     with Warehouse.open(settings) as wh:
         _publish(wh, build, "run-1")
-    holding, release = threading.Event(), threading.Event()
-
-    def refresh() -> None:  # another writer: the lock is re-entrant only within one thread
-        with Warehouse.writer_lock(settings):
-            holding.set()
-            release.wait(60)
-
-    writer = threading.Thread(target=refresh)
-    writer.start()
-    try:
-        assert holding.wait(60)
+    with another_refresh_writing(settings):
         with pytest.raises(RefreshInProgress, match="another refresh is writing"):
             upkeep(settings, keep_days=0)
-    finally:
-        release.set()
-        writer.join()
 
 
 def test_no_warehouse_and_bad_retention_are_one_line_errors(settings, monkeypatch):
     with pytest.raises(WarehouseError, match="no warehouse at .* run `surgewatch refresh` first"):
         upkeep(settings)
-    with pytest.raises(InputError, match="--keep-days must be >= 0, got -1"):
+    with pytest.raises(InputError, match="`keep_days` must be >= 0, got -1"):
         upkeep(settings, keep_days=-1)
     monkeypatch.setenv("SURGEWATCH_KEEP_DAYS", "-3")
     with pytest.raises(SettingsError, match="SURGEWATCH_KEEP_DAYS"):

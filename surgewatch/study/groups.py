@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import polars as pl
 
 import surgewatch.transforms as tf
-from surgewatch.conditions import Condition
+from surgewatch.study.when import Condition
 from surgewatch.schemas import SignalStats, SignalSummary, validate
-from surgewatch.study import StudyResult
+from surgewatch.study.run import StudyResult
 from surgewatch.transforms.split import group_differences
 
 

@@ -6,6 +6,8 @@ tickers) describe that order once, so per-ticker work can use row ranges instead
 hashing ticker strings.
 """
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 
@@ -53,3 +55,17 @@ def is_sorted_by_ticker(frame: pl.DataFrame, key: str) -> bool:
 def sorted_by_ticker(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     """frame sorted by (ticker, key): as is when it already is, else sorted."""
     return sorted_with_runs(frame, key)[0]
+
+
+def latest_date(column: pl.Series) -> dt.date | None:
+    """The latest date of a Date column; None when it holds none."""
+    value = column.max()
+    return value if isinstance(value, dt.date) else None
+
+
+def date_span(column: pl.Series) -> tuple[dt.date, dt.date]:
+    """(first, last) date of a Date column that holds at least one."""
+    first, last = column.min(), column.max()
+    if not (isinstance(first, dt.date) and isinstance(last, dt.date)):
+        raise ValueError(f"no date in column {column.name!r}")
+    return first, last

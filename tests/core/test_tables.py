@@ -1,4 +1,4 @@
-"""One shape per table (surgewatch/tables.py): the migrated warehouse, the pandera models
+"""One shape per table (surgewatch/core/tables.py): the migrated warehouse, the pandera models
 and the sources' raw frame agree with it."""
 
 import re
@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from surgewatch import tables
+from surgewatch.core import tables
 from surgewatch.schemas import DailyPrices, MonthlyReturns, SignalEvents, SignalStats, SignalSummary
 from surgewatch.sources.base import RAW_SCHEMA
-from surgewatch.vocabulary import PRICE_COLUMNS, STATISTICS
+from surgewatch.core.vocabulary import PRICE_COLUMNS, STATISTICS
 from surgewatch.warehouse import Warehouse
 from surgewatch.warehouse.schema import LINEAGE, RESULT_TABLES
 from tests.factories import settings_for

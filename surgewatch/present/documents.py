@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from surgewatch.conditional import ConditionalStudy, GroupFigures
-from surgewatch.formats import percent, threshold_percent
-from surgewatch.formats import Format
-from surgewatch.output import plain, figure_rows, fit_lines, render_rows
-from surgewatch.sentences import headline, horizon_sentence
-from surgewatch.study import StudyResult
+from surgewatch.study.groups import ConditionalStudy, GroupFigures
+from surgewatch.present.formats import percent, threshold_percent
+from surgewatch.present.formats import Format
+from surgewatch.present.output import plain, figure_rows, fit_lines, render_rows
+from surgewatch.present.sentences import headline, horizon_sentence
+from surgewatch.study.run import StudyResult
 from surgewatch.transforms.significance import STATS_COLUMNS
-from surgewatch.vocabulary import SMALL_SAMPLE, STATISTICS
+from surgewatch.core.vocabulary import SMALL_SAMPLE, STATISTICS, drawdown_column, forward_column
 
 # Rows of §2b figures under the baseline, the verdict first and the interval beside the
 # events' mean it belongs to: (label, how a cell is made from a stats row and its mean).
@@ -63,7 +63,7 @@ def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | N
     """The SPEC §4 JSON object for one ticker (with the §2c split when given one)."""
     p = result.params
     events = result.events.filter(pl.col("ticker") == ticker)
-    horizon_cols = [f"fwd_{h}m" for h in p.horizons] + [f"mdd_{h}m" for h in p.horizons]
+    horizon_cols = [forward_column(h) for h in p.horizons] + [drawdown_column(h) for h in p.horizons]
     event_rows = [
         {
             "month": row["month"].strftime("%Y-%m"),
@@ -109,8 +109,8 @@ def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], 
     the events that meet it, and the when / otherwise groups (summary, then §2b rows),
     the baseline_when statistics and the diff rows follow."""
     horizons = document["horizons"]
-    fwd = [f"fwd_{h}m" for h in horizons]
-    mdd = [f"mdd_{h}m" for h in horizons]
+    fwd = [forward_column(h) for h in horizons]
+    mdd = [drawdown_column(h) for h in horizons]
     header = [
         "section",
         "month",
@@ -187,7 +187,7 @@ def render_study(document: dict, fmt: Format, wide: bool = False) -> str:
     )
     if "condition" in document:
         title += f"; when {document['condition']}"
-    compact = ["section", "month", "move", *(f"fwd_{h}m" for h in document["horizons"]), "when"]
+    compact = ["section", "month", "move", *(forward_column(h) for h in document["horizons"]), "when"]
     table = render_rows(header, rows, fmt, title=title, label_column=1, compact=compact, wide=wide)
     if fmt == "csv":
         return table

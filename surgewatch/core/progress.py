@@ -1,4 +1,4 @@
-"""Progress of a refresh: a bar on a terminal, fed by the flow's `surgewatch.progress` log.
+"""Progress of a refresh: a bar on a terminal, fed by the flow's `surgewatch.core.progress` log.
 
 The flow only logs what it reached (a ticker fetched, a stage begun) and the sources log
 each HTTP retry before its wait; whether that becomes a bar, a line on stderr, a log line
@@ -12,7 +12,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-LOGGER = "surgewatch.progress"
+LOGGER = "surgewatch.core.progress"
 RETRY = "retry"
 
 

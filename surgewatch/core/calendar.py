@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import exchange_calendars as xc
 import polars as pl
 
-from surgewatch.errors import InputError
+from surgewatch.core.errors import InputError
 
 # XNYS is defined from 1885 on, but building it that far back is slow; no listed
 # ETF or index we track starts before this.
@@ -27,7 +27,7 @@ def today_in_new_york(now: dt.datetime | None = None) -> dt.date:
     return (now or dt.datetime.now(dt.timezone.utc)).astimezone(NEW_YORK).date()
 
 
-def refuse_future(as_of: dt.date | None, option: str = "--as-of") -> None:
+def refuse_future(as_of: dt.date | None, option: str = "`as_of`") -> None:
     """InputError when as_of is after today in New York: that night has not happened,
     and a run stored as of it would hold every later night back."""
     today = today_in_new_york()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from surgewatch.errors import InputError
+from surgewatch.core.errors import InputError
 
 FIELDS = ("move", "prior_drawdown", "prior_12m", "up_share", "sessions", "up_sessions")
 _LOOK_AHEAD = re.compile(r"^(fwd|mdd)_", re.IGNORECASE)
@@ -68,14 +68,14 @@ def _field(token: str) -> str:
     if _LOOK_AHEAD.match(token):
         raise InputError(f"{token} looks ahead: a condition may use {', '.join(FIELDS)}")
     if token not in FIELDS:
-        raise InputError(f"--when: unknown field {token!r}: a condition may use {', '.join(FIELDS)}")
+        raise InputError(f"`when`: unknown field {token!r}: a condition may use {', '.join(FIELDS)}")
     return token
 
 
 def _operator(token: str | None) -> str:
     if token not in _OPERATORS:
         shown = "nothing" if token is None else repr(token)
-        raise InputError(f"--when: expected an operator ({' '.join(_OPERATORS)}), got {shown}")
+        raise InputError(f"`when`: expected an operator ({' '.join(_OPERATORS)}), got {shown}")
     return token
 
 
@@ -86,7 +86,7 @@ def _number(token: str | None) -> float:
         value = math.nan
     if not math.isfinite(value):  # also refuses nan and inf, which float() would take
         shown = "nothing" if token is None else repr(token)
-        raise InputError(f"--when: expected a number (a fraction, -0.10 for -10%), got {shown}")
+        raise InputError(f"`when`: expected a number (a fraction, -0.10 for -10%), got {shown}")
     return value
 
 
@@ -94,16 +94,16 @@ def parse_condition(text: str) -> Condition:
     """'FIELD OP NUMBER [and FIELD OP NUMBER …]' → Condition; InputError naming the bad token."""
     tokens = _tokens(text)
     if not tokens:
-        raise InputError('--when: empty condition; e.g. --when "prior_drawdown <= -0.10"')
+        raise InputError('`when`: empty condition; e.g. `when` "prior_drawdown <= -0.10"')
     comparisons, i = [], 0
     while True:
         window = tokens[i : i + 3] + [None] * (3 - len(tokens[i : i + 3]))
         if window[0] is None:
-            raise InputError("--when: expected a field after 'and', got nothing")
+            raise InputError("`when`: expected a field after 'and', got nothing")
         comparisons.append(Comparison(_field(window[0]), _operator(window[1]), _number(window[2])))
         i += 3
         if i == len(tokens):
             return Condition(text.strip(), tuple(comparisons))
         if tokens[i].lower() != "and":
-            raise InputError(f"--when: expected 'and' between comparisons, got {tokens[i]!r}")
+            raise InputError(f"`when`: expected 'and' between comparisons, got {tokens[i]!r}")
         i += 1

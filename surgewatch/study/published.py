@@ -11,10 +11,10 @@ from pathlib import Path
 
 import polars as pl
 
-from surgewatch.errors import InputError
-from surgewatch.study import StudyParams, StudyResult, run_study
+from surgewatch.core.errors import InputError
+from surgewatch.study.run import StudyParams, StudyResult, run_study
 import surgewatch.transforms as tf
-from surgewatch.vocabulary import DEFAULT_THRESHOLD, STATISTICS
+from surgewatch.core.vocabulary import DEFAULT_THRESHOLD, STATISTICS, drawdown_column, forward_column
 
 TOLERANCE_PP = 0.05
 HEADER_AUDIT = ["check", "month", "column", "published", "computed", "difference", "flag"]
@@ -96,7 +96,7 @@ def audit_published(
         if computed is None:
             rows.append(["event", month, "month", None, None, None, "no data for this month"])
             continue
-        for column in ["move", *(f"fwd_{h}m" for h in horizons)]:
+        for column in ["move", *(forward_column(h) for h in horizons)]:
             rows.append(_cell("event", month, column, record.get(f"{column}_pct"), computed[column]))
         if computed["move"] is not None and computed["move"] < threshold:
             rows.append(
@@ -154,7 +154,7 @@ def _summary_rows(
         if stat is None:
             raise InputError(f"{summary_path}: unknown statistic {record['statistic']!r}")
         for h in horizons:
-            column = f"fwd_{h}m"
+            column = forward_column(h)
             if column in record:
                 value = by_horizon.get(h, {}).get(stat)
                 rows.append(_cell(label, stat, column, record[column], value, percent=stat != "sharpe"))
@@ -189,8 +189,8 @@ def _summary_note(
     differences from ours come from the flagged cells and the missing months alone."""
     own_rows = table.select(
         pl.lit("published").alias("ticker"),
-        *(pl.col(f"fwd_{h}m_pct").cast(pl.Float64).truediv(100).alias(f"fwd_{h}m") for h in horizons),
-        *(pl.lit(None, dtype=pl.Float64).alias(f"mdd_{h}m") for h in horizons),
+        *(pl.col(f"{forward_column(h)}_pct").cast(pl.Float64).truediv(100).alias(forward_column(h)) for h in horizons),
+        *(pl.lit(None, dtype=pl.Float64).alias(drawdown_column(h)) for h in horizons),
     )
     own = {r["horizon"]: r for r in tf.horizon_summary(own_rows, horizons).iter_rows(named=True)}
     # A maximum drawdown needs the month-end paths, which a table of returns does not hold.

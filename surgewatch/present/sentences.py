@@ -7,8 +7,8 @@ Ground floor: takes plain dicts of figures (a `stats` row of SPEC §4), no frame
 
 from collections.abc import Mapping, Sequence
 
-from surgewatch.formats import percent
-from surgewatch.vocabulary import SMALL_SAMPLE
+from surgewatch.present.formats import percent
+from surgewatch.core.vocabulary import SMALL_SAMPLE
 
 # Every term a §2b/§2c table shows, one line each (`study --help`, README).
 GLOSSARY = (

@@ -22,8 +22,8 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from surgewatch.formats import Format, percent
-from surgewatch.sentences import pp
+from surgewatch.present.formats import Format, percent
+from surgewatch.present.sentences import pp
 
 # How a float prints in a table, by the name of its column: percent for the fractions
 # (by exact name: a user's `SELECT move * 100 AS move_pct` is not one), two decimals,

@@ -14,6 +14,9 @@ if TYPE_CHECKING:  # only types: the command line imports this before it knows i
     import polars as pl
 
 Direction = Literal["up", "down"]
+# How a refresh ended (SPEC §4): every ticker healthy, some failed, nothing published, or
+# not run (another refresh was writing).
+RunStatus = Literal["published", "partial", "failed", "skipped"]
 
 # Forward horizons in months, and the move that qualifies a month (a fraction).
 DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
@@ -29,28 +32,37 @@ STATISTICS = ("n", "average", "median", "win_rate", "sharpe", "max_drawdown")
 # SPEC §2b: fewer events than this at a horizon is a small sample.
 SMALL_SAMPLE = 10
 
-# SPEC §2b's verdict: its words, in the order its rules apply, and their cut-offs.
-VERDICTS = (
-    "too few episodes",
-    "beats random months",
-    "trails random months",
-    "suggestive, not proven (better)",
-    "suggestive, not proven (worse)",
-    "no different from random months",
-)
+# SPEC §2b's verdict: its words, by name, in the order its rules apply, and their cut-offs.
+TOO_FEW = "too few episodes"
+BEATS = "beats random months"
+TRAILS = "trails random months"
+SUGGESTIVE_BETTER = "suggestive, not proven (better)"
+SUGGESTIVE_WORSE = "suggestive, not proven (worse)"
+NO_DIFFERENT = "no different from random months"
+VERDICTS = (TOO_FEW, BEATS, TRAILS, SUGGESTIVE_BETTER, SUGGESTIVE_WORSE, NO_DIFFERENT)
 MIN_EPISODES = 5  # independent episodes below which no verdict is given
 SIGNIFICANT = 0.05  # q_value at or below: beats / trails
 SUGGESTIVE = 0.10  # placebo_p at or below: suggestive
 
 
+def forward_column(horizon: int) -> str:
+    """The forward return over `horizon` months: fwd_<h>m (the one place the name is spelled)."""
+    return f"fwd_{horizon}m"
+
+
+def drawdown_column(horizon: int) -> str:
+    """The worst drawdown within `horizon` months: mdd_<h>m (the one place the name is spelled)."""
+    return f"mdd_{horizon}m"
+
+
 def forward_columns(horizons: tuple[int, ...] = DEFAULT_HORIZONS) -> tuple[str, ...]:
-    """fwd_{h}m: the forward return over h months, per horizon."""
-    return tuple(f"fwd_{h}m" for h in horizons)
+    """forward_column of each horizon."""
+    return tuple(forward_column(h) for h in horizons)
 
 
 def drawdown_columns(horizons: tuple[int, ...] = DEFAULT_HORIZONS) -> tuple[str, ...]:
-    """mdd_{h}m: the worst drawdown within h months, per horizon."""
-    return tuple(f"mdd_{h}m" for h in horizons)
+    """drawdown_column of each horizon."""
+    return tuple(drawdown_column(h) for h in horizons)
 
 
 @overload

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from surgewatch.errors import InputError, SettingsError
-from surgewatch.tickers import parse_tickers
-from surgewatch.vocabulary import DEFAULT_THRESHOLD
+from surgewatch.core.errors import InputError, SettingsError
+from surgewatch.core.tickers import parse_tickers
+from surgewatch.core.vocabulary import DEFAULT_THRESHOLD
 
 Source = Literal["yahoo", "tiingo", "stooq", "csv"]
 ENV_PREFIX = "SURGEWATCH_"
@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     @classmethod
     def _apprise_urls(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
         if value:
-            from surgewatch.targets import unusable_targets  # imports Apprise: only when targets are set
+            from surgewatch.core.targets import unusable_targets  # imports Apprise: only when targets are set
 
             bad = unusable_targets(value)
             if bad:

@@ -22,13 +22,14 @@ import polars as pl
 
 import surgewatch.schemas as sc
 import surgewatch.transforms as tf
-from surgewatch.calendar import nyse_sessions
+from surgewatch.core.calendar import nyse_sessions
 from surgewatch.schemas import validate
-from surgewatch.study import StudyParams, StudyResult
-from surgewatch.tables import MONTH_END, SIGNAL_STATS
+from surgewatch.study.run import StudyParams, StudyResult
+from surgewatch.core.tables import MONTH_END, SIGNAL_STATS
 from surgewatch.transforms.month_ends import LOOKBACK_WINDOW, PEAK_WINDOW
 from surgewatch.transforms.significance import STATS_COLUMNS, q_values, verdict
-from surgewatch.vocabulary import forward_columns
+from surgewatch.core.vocabulary import forward_column, forward_columns
+from surgewatch.core.frames import date_span
 
 # Rows before a month that its month-end row reads: prior_drawdown's 63 sessions, each
 # with its 252-session high (62 + 252), and the previous close of its first up session.
@@ -88,7 +89,7 @@ class Update:
         monthly = self.study.monthly
         if self.partial:
             mine = pl.col("ticker").is_in(sorted(self.partial))
-            held = [*_HELD, *(f"fwd_{h}m" for h in self.study.params.horizons)]
+            held = [*_HELD, *(forward_column(h) for h in self.study.params.horizons)]
             monthly = pl.concat([monthly.filter(~mine), monthly.filter(mine).select(held)], how="diagonal_relaxed")
         study = dataclasses.replace(self.study, prices=self.study.prices.head(0), monthly=monthly)
         return dataclasses.replace(self, study=study)
@@ -205,7 +206,7 @@ def update_study(window: pl.DataFrame, since: pl.DataFrame, published: Published
     computed with `params`. month_end = published rows of months < since + month_ends
     over the window for months ≥ since; the rest as run_study computes it.
     """
-    sessions = nyse_sessions(window["date"].min(), window["date"].max())  # type: ignore[arg-type]  # dates of a non-empty frame
+    sessions = nyse_sessions(*date_span(window["date"]))
     since = since.select("ticker", "since")
     fresh = (
         tf.month_ends(window, sessions, params.basis)

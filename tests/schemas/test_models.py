@@ -6,7 +6,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from surgewatch.errors import ValidationFailed
+from surgewatch.core.errors import ValidationFailed
 from surgewatch.schemas import (
     DailyPrices,
     MonthEnd,
@@ -16,7 +16,7 @@ from surgewatch.schemas import (
     validate,
     validate_each_ticker,
 )
-from surgewatch.vocabulary import STATISTICS
+from surgewatch.core.vocabulary import STATISTICS
 from tests.transforms.frames import daily
 
 GOOD = {"2024-03-01": 10.0, "2024-03-04": 10.5, "2024-03-05": 11.0}

@@ -2,7 +2,7 @@
 
 import re
 
-from surgewatch.errors import InputError
+from surgewatch.core.errors import InputError
 
 # Letters, digits and the separators real symbols use (BRK-B, BRK.B, ^RUT, EURUSD=X):
 # nothing that could act as a path separator, SQL quote or control character.

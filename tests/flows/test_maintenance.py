@@ -1,11 +1,9 @@
 """The weekly upkeep deployment's flow: runs upkeep, logs what it reclaimed, skips beside a refresh."""
 
-import threading
-
 from surgewatch.flows.maintenance import upkeep as upkeep_flow
-from surgewatch.settings import load_settings
+from surgewatch.core.settings import load_settings
 from surgewatch.warehouse import Warehouse
-from tests.factories import make_run, publish
+from tests.factories import another_refresh_writing, make_run, publish
 
 
 def test_upkeep_flow_reclaims_and_skips_while_a_refresh_writes(monkeypatch, tmp_path, prefect_harness):
@@ -17,18 +15,5 @@ def test_upkeep_flow_reclaims_and_skips_while_a_refresh_writes(monkeypatch, tmp_
             publish(wh, make_run(run))
     assert upkeep_flow(keep_days=0).startswith("reclaimed ")
 
-    holding, release = threading.Event(), threading.Event()
-
-    def refresh() -> None:
-        with Warehouse.writer_lock(settings):
-            holding.set()
-            release.wait(60)
-
-    writer = threading.Thread(target=refresh)
-    writer.start()
-    try:
-        assert holding.wait(60)
+    with another_refresh_writing(settings):
         assert upkeep_flow(keep_days=0).startswith("skipped: another refresh is writing")
-    finally:
-        release.set()
-        writer.join()

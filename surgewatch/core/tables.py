@@ -3,13 +3,13 @@ in the order the report shows them.
 
 Ground floor: the sources' raw frame and the report's reads take their columns from here.
 The warehouse's DDL (released migrations, which never change) and the pandera models
-declare them too; tests/test_tables.py proves they agree. Beside these columns the
+declare them too; tests/core/test_tables.py proves they agree. Beside these columns the
 warehouse stores only lineage (warehouse/schema.LINEAGE: where a row came from).
 """
 
 import polars as pl
 
-from surgewatch.vocabulary import BAR_COLUMNS, DEFAULT_HORIZONS, STATISTICS, drawdown_columns, forward_columns
+from surgewatch.core.vocabulary import BAR_COLUMNS, DEFAULT_HORIZONS, STATISTICS, drawdown_columns, forward_columns
 
 _TEXT, _DAY, _FLAG, _COUNT = pl.String(), pl.Date(), pl.Boolean(), pl.UInt32()
 

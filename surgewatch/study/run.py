@@ -16,10 +16,10 @@ import polars as pl
 import surgewatch.transforms as tf
 import surgewatch.schemas as sc
 from surgewatch.schemas import validate
-from surgewatch.calendar import nyse_sessions
-from surgewatch.errors import InputError
-from surgewatch.frames import sorted_by_ticker
-from surgewatch.vocabulary import DEFAULT_HORIZONS, DEFAULT_THRESHOLD
+from surgewatch.core.calendar import nyse_sessions
+from surgewatch.core.errors import InputError
+from surgewatch.core.vocabulary import DEFAULT_HORIZONS, DEFAULT_THRESHOLD
+from surgewatch.core.frames import date_span, latest_date, sorted_by_ticker
 
 MAX_RESAMPLES = 100_000  # the draws hold B × N indices per shape: bound the memory a typo can ask for
 
@@ -82,7 +82,7 @@ class StudyResult:
     def as_of(self, ticker: str) -> dt.date | None:
         """The last session of ticker's data the study used."""
         dates = self.prices.filter(pl.col("ticker") == ticker)["date"]
-        return dates.max() if len(dates) else None  # type: ignore[return-value]  # max of a Date column
+        return latest_date(dates)
 
 
 def parse_horizons(raw: str | Sequence[int]) -> tuple[int, ...]:
@@ -108,9 +108,9 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
     price_column = tf.BASIS_COLUMN[params.basis]
     if prices[price_column].null_count():
         empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
-        raise InputError(f"{price_column} is empty for {', '.join(empty)}; use --basis price")
+        raise InputError(f"{price_column} is empty for {', '.join(empty)}; use `basis` price")
     prices = validate(sorted_by_ticker(prices, "date"), sc.DailyPrices, "prices")
-    sessions = nyse_sessions(prices["date"].min(), prices["date"].max())  # type: ignore[arg-type]  # dates of a non-empty frame
+    sessions = nyse_sessions(*date_span(prices["date"]))
     month_end = validate(tf.context_fields(tf.month_ends(prices, sessions, params.basis)), sc.MonthEnd, "month_end")
     monthly = validate(tf.monthly_returns(month_end, params.horizons), sc.MonthlyReturns, "monthly_returns")
     events = validate(

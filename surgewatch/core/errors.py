@@ -32,7 +32,12 @@ def redact(text: str, secret: str | None = None) -> str:
 
 
 class SurgewatchError(Exception):
-    """Base class: an expected failure with a one-line, user-facing message."""
+    """Base class: an expected failure with a one-line, user-facing message.
+
+    A message names an argument by its parameter name in backticks (`as_of`), the
+    library's words wherever it runs (a Prefect deployment has no flags); the command
+    line shows it as its flag (--as-of, see surgewatch.cli.app.in_flags).
+    """
 
     exit_code = 2
 

@@ -1,0 +1,72 @@
+"""Analogs as SPEC §4 prints them: the JSON document, and the table or CSV made from it."""
+
+from surgewatch.core.vocabulary import STATISTICS
+from surgewatch.present.formats import Format
+from surgewatch.present.output import figure_rows, render_rows
+from surgewatch.present.sentences import feature_shares
+from surgewatch.study.analogs import AnalogsResult
+from surgewatch.core.vocabulary import forward_column
+
+
+def analogs_document(result: AnalogsResult) -> dict:
+    """The SPEC §4 JSON object of `analogs`."""
+    fwd = [forward_column(h) for h in result.horizons]
+    return {
+        "ticker": result.ticker,
+        "month": f"{result.target['month']:%Y-%m}",
+        "features": {f: result.target[f] for f in result.features},
+        "features_used": list(result.found.features),
+        "partial_sessions": None if result.target["complete"] else result.target["sessions"],
+        "candidates": result.found.candidates.height,
+        "left_out": result.found.left_out,
+        "analogs": [
+            {
+                "ticker": row["ticker"],
+                "month": f"{row['month']:%Y-%m}",
+                "distance": row["distance"],
+                "shares": {f: row[f"share_{f}"] for f in result.found.features},
+                **{f: row[f] for f in result.features},
+                **{c: row[c] for c in fwd},
+            }
+            for row in result.found.nearest.iter_rows(named=True)
+        ],
+        "summary": figure_rows(result.summary),
+        "summary_all": figure_rows(result.summary_all),
+    }
+
+
+def render_analogs(document: dict, horizons: tuple[int, ...], fmt: Format, wide: bool = False) -> str:
+    """json: the document; table / csv: the target, its analogs with their features and
+    forward returns, then the summary over the analogs and over all candidates."""
+    import json
+
+    if fmt == "json":
+        return json.dumps(document, indent=2)
+    fwd = [forward_column(h) for h in horizons]
+    features = list(document["features"])
+    header = ["row", "month", "ticker", "distance", "shares", *features, *fwd]
+    target = {
+        "month": document["month"],
+        "ticker": document["ticker"],
+        **document["features"],
+    }
+    rows: list[list[object]] = [["target", *(target.get(c) for c in header[1:])]]
+    rows += [
+        ["analog", *(feature_shares(a["shares"]) if c == "shares" else a[c] for c in header[1:])]
+        for a in document["analogs"]
+    ]
+    for section in ("summary", "summary_all"):
+        by_horizon = {s["horizon"]: s for s in document[section]}
+        label = "analogs" if section == "summary" else "all candidates"
+        for stat in STATISTICS:
+            values = [by_horizon.get(h, {}).get(stat) for h in horizons]
+            rows.append([label, stat, *([None] * (3 + len(features))), *values])
+    title = (
+        f"{document['ticker']} {document['month']}: the {len(document['analogs'])} nearest of "
+        f"{document['candidates']} earlier events ({document['left_out']} left out for a missing feature); "
+        f"distance on {', '.join(document['features_used']) or 'no feature'}"
+    )
+    if document["partial_sessions"]:
+        title += f"; a partial month: every candidate cut at its session {document['partial_sessions']}"
+    compact = ["row", "month", "distance", "shares", "move", *fwd]
+    return render_rows(header, rows, fmt, title=title, label_column=1, compact=compact, wide=wide)
