@@ -63,6 +63,7 @@ GB, MB = 1e9, 1e6
 QUIET_LOAD = 1.2  # a night starts once the 1-minute load is below this (see settle)
 NIGHT_SECONDS, NIGHT_RSS, NIGHT_BYTES, GROWTH_RATIO = 30.0, 1.5 * GB, 3 * MB, 2 / 3
 FIRST_SECONDS, FIRST_RSS, STORAGE_RATIO = 90.0, 4 * GB, 1.3
+SMALL_WITH_SERVER, SMALL_WITHOUT_SERVER = 5.0, 10.0  # a 3-ticker next night from the shell
 # On 2 cores, a 1-minute load average from here on means another job shares them.
 LOADED = 1.5
 MID, COMPLETES, FIRST = "mid-month", "month completes", "first of month"
@@ -454,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year-nights", type=int, default=252, help="nights of the simulated year (0: skip)")
     parser.add_argument("--year-tickers", type=int, default=200)
     parser.add_argument("--keep-days", type=int, default=90)
+    parser.add_argument("--no-small-night", action="store_true", help="skip the 3-ticker night from the shell")
     # Outside the checkout, and kept between runs: the CSV universes take minutes to write.
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "surgewatch-bench-nightly")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
@@ -493,6 +495,13 @@ def main(argv: list[str] | None = None) -> int:
             args.keep_days,
             env=refresh_env(workdir / "year", csv_dir, tickers),
         )
+
+    small = None
+    if not args.no_small_night:
+        from benchmarks.small_night import small_nights
+
+        print(f"\n== 3-ticker night from the shell (csv, shared data); load {load_average():.1f}", flush=True)
+        small = small_nights(workdir)
 
     next_long = long["nights"][1:]
     first = long["nights"][0]
@@ -536,6 +545,12 @@ def main(argv: list[str] | None = None) -> int:
         checks.append(
             (f"a year of nights keeps the lake <= {STORAGE_RATIO}× a fresh load", ratio <= STORAGE_RATIO, figure)
         )
+    if small:
+        for kind, limit in (("with", SMALL_WITH_SERVER), ("without", SMALL_WITHOUT_SERVER)):
+            median = statistics.median(wall for _, wall in small[kind])
+            loads = ", ".join(f"{load:.1f}" for load, _ in small[kind])
+            figure = f"{median:.2f} s (median of {len(small[kind])}, loads {loads})"
+            checks.append((f"3-ticker night {kind} a Prefect server <= {limit:.0f} s", median <= limit, figure))
     for name, ok, figure in checks:
         print(f"  {_verdict(ok)}  {name:<58} {figure}")
     every = long["nights"] + (short["nights"] if short else [])
@@ -554,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
             "cores": os.cpu_count(),
             "universes": [u for u in (long, short) if u],
             "year": year,
+            "small_night": small,
             "checks": [{"check": name, "ok": ok, "figure": figure} for name, ok, figure in checks],
             "exit_code": code,
         }

@@ -48,6 +48,8 @@ class RefreshReport:
     failed: dict[str, str] = field(default_factory=dict)
     restated: tuple[str, ...] = ()
     new_events: list[str] = field(default_factory=list)
+    # Months whose close confirmed an event this run ("IWM 2026-04"): not new, but news.
+    confirmed: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     message: str = ""
     # The provider whose host no ticker could reach, when that is why nothing was published.
@@ -60,8 +62,9 @@ class RefreshReport:
         return EXIT_CODES[self.status]
 
 
-def _event_keys(frame: pl.DataFrame) -> set[str]:
-    return {f"{t} {m:%Y-%m}" for t, m in frame.select("ticker", "month").iter_rows()}
+def _event_keys(frame: pl.DataFrame) -> list[str]:
+    """'IWM 2026-04' of each (ticker, month), in order."""
+    return sorted({f"{t} {m:%Y-%m}" for t, m in frame.select("ticker", "month").iter_rows()})
 
 
 @flow(name="surgewatch-refresh", timeout_seconds=FLOW_TIMEOUT_SECONDS, log_prints=True)
@@ -144,7 +147,7 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
     if todo.refused:
         get_run_logger().error("refused: %s", todo.refused)
         return RefreshReport(run_id=run_id, status="failed", message=todo.refused)
-    known_events = _event_keys(wh.event_months())
+    known_events = set(_event_keys(wh.event_months()))
     _announce(run, todo)
     with Night() as night:
         try:
@@ -197,7 +200,7 @@ def _publish(run: Run, night: Night, todo: Plan, update: Update) -> Published:
 def _report(
     run: Run, todo: Plan, night: Night, update: Update, published: Published, known_events: set[str]
 ) -> RefreshReport:
-    new_events = sorted(_event_keys(update.study.events) - known_events)
+    new_events = sorted(set(_event_keys(update.study.events)) - known_events)
     report = RefreshReport(
         run_id=run.run_id,
         status=published.run.status,
@@ -206,6 +209,7 @@ def _report(
         failed=night.failed,
         restated=tuple(night.restated),
         new_events=new_events,
+        confirmed=_event_keys(published.ledger.filter(pl.col("kind") == "confirmed")),
         alerts=[
             f"{r['ticker']} {r['month']:%Y-%m} {r['kind']}: {r['status']}"
             for r in published.ledger.iter_rows(named=True)

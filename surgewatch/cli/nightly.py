@@ -143,6 +143,7 @@ def _print_refresh(report, *, quiet: bool, as_json: bool, verbose: bool) -> None
         typer.echo(
             f"{_migrated(report.migrations)}published version {report.snapshot_id} (run {report.run_id}); "
             f"new events: {listing(report.new_events)}"
+            + (f"; confirmed: {listing(report.confirmed)}" if report.confirmed else "")
         )
         if report.alerts:
             typer.echo(f"alerts: {', '.join(report.alerts)}")

@@ -29,9 +29,16 @@ def parse_date(raw: str | None, option: str = "--as-of") -> dt.date | None:
 
 
 def parse_threshold(raw: str) -> float:
-    """A fraction such as 0.10; 10 is refused with a hint, not read as +1000%."""
+    """A fraction such as 0.10; 10 or 10% is refused with a hint, not read as +1000%."""
+    from surgewatch.core.vocabulary import percent_as_fraction
+
+    text = raw.strip()
     try:
-        value = float(raw)
+        if text.endswith("%"):
+            raise InputError(
+                f"--threshold {text} is a percent: give a fraction; did you mean {percent_as_fraction(float(text[:-1]))}?"
+            )
+        value = float(text)
     except ValueError:
         raise InputError(f"--threshold: not a number: {raw!r}") from None
     from surgewatch.core.settings import check_threshold

@@ -62,11 +62,13 @@ def study(
     from surgewatch.study.groups import conditional_study
     from surgewatch.study.when import parse_condition
     from surgewatch.present.documents import render_studies, study_document
+    from surgewatch.core.calendar import refuse_future
     from surgewatch.study.run import run_study
 
     symbols = parse_tickers(ticker)
     params = study_params(threshold, direction, horizons, basis, resamples, seed)
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
+    refuse_future(cutoff)
     condition = parse_condition(when) if when is not None else None
     result = run_study(load_prices(symbols, prices), params, as_of=cutoff)
     warn_missing_sessions(result)
@@ -119,11 +121,13 @@ def analogs(
     """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c)."""
     from surgewatch.present.analogs import analogs_document, render_analogs
     from surgewatch.study.analogs import find_analogs
+    from surgewatch.core.calendar import refuse_future
     from surgewatch.study.run import run_study
 
     symbol = normalize_ticker(ticker)
     params = study_params(threshold, direction, horizons, basis)
     fmt, cutoff, target = parse_format(fmt), parse_date(as_of), parse_month(month)
+    refuse_future(cutoff)
     count, chosen = parse_count(top, "--top", 1), parse_features(features)
     if universe and prices is not None:
         raise InputError(

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from surgewatch.core.errors import InputError, SettingsError
 from surgewatch.core.tickers import parse_tickers
-from surgewatch.core.vocabulary import DEFAULT_THRESHOLD
+from surgewatch.core.vocabulary import DEFAULT_THRESHOLD, percent_as_fraction
 
 Source = Literal["yahoo", "tiingo", "stooq", "csv"]
 ENV_PREFIX = "SURGEWATCH_"
@@ -32,7 +32,7 @@ def check_threshold(value: float) -> float:
     always a percent typed where a fraction belongs, and it would silently find nothing.
     """
     if not 0 < value < 1:
-        hint = f"; did you mean {value / 100:.2f}?" if value >= 1 else ""
+        hint = f"; did you mean {percent_as_fraction(value)}?" if value >= 1 else ""
         raise ValueError(f"must be a fraction between 0 and 1 (0.10 for 10%), got {value:g}{hint}")
     return value
 

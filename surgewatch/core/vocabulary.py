@@ -45,6 +45,13 @@ SIGNIFICANT = 0.05  # q_value at or below: beats / trails
 SUGGESTIVE = 0.10  # placebo_p at or below: suggestive
 
 
+def percent_as_fraction(percent: float) -> str:
+    """The fraction a number typed as a percent meant, as a person would type it:
+    10 → "0.10", 1.5 → "0.015", -10 → "-0.10" (at least two decimals, no float noise)."""
+    text = f"{percent / 100:.10f}".rstrip("0")
+    return text if len(text.split(".")[1]) >= 2 else f"{percent / 100:.2f}"
+
+
 def forward_column(horizon: int) -> str:
     """The forward return over `horizon` months: fwd_<h>m (the one place the name is spelled)."""
     return f"fwd_{horizon}m"

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from surgewatch.core.errors import InputError
+from surgewatch.core.vocabulary import percent_as_fraction
 
 FIELDS = ("move", "prior_drawdown", "prior_12m", "up_share", "sessions", "up_sessions")
+FRACTIONS = ("move", "prior_drawdown", "prior_12m", "up_share")  # the others count sessions
 _LOOK_AHEAD = re.compile(r"^(fwd|mdd)_", re.IGNORECASE)
 _OPERATORS = {
     "<": pl.Expr.lt,
@@ -90,6 +92,17 @@ def _number(token: str | None) -> float:
     return value
 
 
+def _not_a_percent(comparison: Comparison) -> Comparison:
+    """SPEC §2c: a number past ±1 on a fraction field was typed as a percent."""
+    if comparison.field in FRACTIONS and abs(comparison.value) > 1:
+        meant = percent_as_fraction(comparison.value)
+        raise InputError(
+            f"`when`: {comparison.field} is a fraction (-0.10 for -10%), got {comparison.value:g}; "
+            f"did you mean {comparison.field} {comparison.op} {meant}?"
+        )
+    return comparison
+
+
 def parse_condition(text: str) -> Condition:
     """'FIELD OP NUMBER [and FIELD OP NUMBER …]' → Condition; InputError naming the bad token."""
     tokens = _tokens(text)
@@ -100,7 +113,8 @@ def parse_condition(text: str) -> Condition:
         window = tokens[i : i + 3] + [None] * (3 - len(tokens[i : i + 3]))
         if window[0] is None:
             raise InputError("`when`: expected a field after 'and', got nothing")
-        comparisons.append(Comparison(_field(window[0]), _operator(window[1]), _number(window[2])))
+        comparison = Comparison(_field(window[0]), _operator(window[1]), _number(window[2]))
+        comparisons.append(_not_a_percent(comparison))
         i += 3
         if i == len(tokens):
             return Condition(text.strip(), tuple(comparisons))

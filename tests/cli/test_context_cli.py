@@ -93,6 +93,10 @@ class TestConditionParser:
             ),
             ("__import__('os')", "unknown field '__import__'"),
             ("  ", "empty condition"),
+            # SPEC §2c: a percent where the field is a fraction, with the fraction meant.
+            ("prior_drawdown <= -10", "got -10; did you mean prior_drawdown <= -0.10?"),
+            ("move >= 10", "got 10; did you mean move >= 0.10?"),
+            ("sessions > 0.2 and prior_12m > 1.5", "got 1.5; did you mean prior_12m > 0.015?"),
         ],
     )
     def test_refusals_name_the_token(self, text, message):
@@ -100,6 +104,9 @@ class TestConditionParser:
             parse_condition(text)
         assert message in str(caught.value)
         assert "\n" not in str(caught.value)
+
+    def test_counts_and_fractions_up_to_one_pass_the_percent_guard(self):
+        assert parse_condition("sessions >= 15 and up_share = 1 and prior_drawdown >= -1").comparisons
 
     def test_the_look_ahead_refusal_is_one_line_from_the_cli(self, capsys, prices_dir):
         code, out, err = run(

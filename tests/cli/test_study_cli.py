@@ -339,3 +339,19 @@ def test_console_script_prints_no_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--threshold", "1.5"), "got 1.5; did you mean 0.015?"),
+        (("--threshold", "10%"), "--threshold 10% is a percent: give a fraction; did you mean 0.10?"),
+        (("--threshold", "10"), "did you mean 0.10?"),
+        (("--as-of", "2099-01-04"), "--as-of 2099-01-04 is in the future"),
+    ],
+)
+@pytest.mark.parametrize("command", ["study", "analogs"])
+def test_a_percent_threshold_or_a_future_date_is_one_line(capsys, prices_dir, command, args, message):
+    code = main([command, "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), *args])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "" and message in captured.err and captured.err.count("\n") == 1

@@ -23,16 +23,18 @@ def titles(receiver) -> list[str]:
 
 def test_april_2026_provisional_then_confirmed_once_each(env, prices_dir, receiver, monkeypatch):
     monkeypatch.setenv("SURGEWATCH_ALERT_URLS", receiver.url)
-    sent_by_night = {}
+    sent_by_night, confirmed = {}, {}
     for day in APRIL_NIGHTS:
         report = refresh(tickers=["IWM"], as_of=night(day))
         assert report.status == "published"
+        confirmed[day] = report.confirmed
         sent_by_night[day] = titles(receiver)[len(sum(sent_by_night.values(), [])) :]
     assert sent_by_night["2026-04-14"] == sent_by_night["2026-04-15"] == sent_by_night["2026-04-16"] == []
     assert sent_by_night["2026-04-17"] == ["surgewatch: IWM 2026-04 provisional +11.20%"]
     assert sent_by_night["2026-04-20"] == sent_by_night["2026-04-29"] == []
     assert sent_by_night["2026-04-30"] == ["surgewatch: IWM 2026-04 confirmed +12.08%"]
     assert sent_by_night["2026-05-01"] == []
+    assert {day: c for day, c in confirmed.items() if c} == {"2026-04-30": ["IWM 2026-04"]}
     body = receiver.messages[0]["message"]
     assert "IWM is +11.20% month to date as of 2026-04-17" in body
     assert "14 earlier +10% month(s) (2003-04 to 2024-11)" in body and "12M: average" in body
