@@ -5,17 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, cast, get_args
+from typing import TYPE_CHECKING, Annotated, Optional, cast, get_args
 
 import typer
 
 from surgewatch.core.errors import InputError
+from surgewatch.core.vocabulary import DEFAULT_HORIZONS
 from surgewatch.present.formats import Format
 
 if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` stays quick
     import polars as pl
 
     from surgewatch.study.run import StudyParams, StudyResult
+
+
+# The options study and analogs share, declared once (as sqlite-utils shares its option decorators).
+PricesOpt = Annotated[
+    Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")
+]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")]
+ThresholdOpt = Annotated[
+    Optional[str], typer.Option(help="Move that qualifies, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10).")
+]
+DirectionOpt = Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")]
+HorizonsOpt = Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")]
+DEFAULT_HORIZONS_TEXT = ",".join(map(str, DEFAULT_HORIZONS))
+BasisOpt = Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")]
 
 
 def parse_date(raw: str | None, option: str = "--as-of") -> dt.date | None:

@@ -8,10 +8,16 @@ import typer
 from surgewatch.core.errors import InputError
 from surgewatch.present.sentences import glossary_lines
 from surgewatch.core.tickers import normalize_ticker, parse_tickers
-from surgewatch.core.vocabulary import DEFAULT_HORIZONS
 
 from surgewatch.cli.app import FormatOpt, WideOpt, app
 from surgewatch.cli.options import (
+    DEFAULT_HORIZONS_TEXT,
+    AsOfOpt,
+    BasisOpt,
+    DirectionOpt,
+    HorizonsOpt,
+    PricesOpt,
+    ThresholdOpt,
     parse_date,
     parse_count,
     parse_format,
@@ -32,20 +38,12 @@ def study(
     ticker: Annotated[
         str, typer.Option(help="Symbol, e.g. IWM; several comma separated (IWM,SPY,QQQ) from the warehouse.")
     ],
-    prices: Annotated[
-        Optional[Path],
-        typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse."),
-    ] = None,
-    threshold: Annotated[
-        Optional[str],
-        typer.Option(help="Move that qualifies, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10)."),
-    ] = None,
-    direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
-    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(
-        map(str, DEFAULT_HORIZONS)
-    ),
-    basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
+    prices: PricesOpt = None,
+    threshold: ThresholdOpt = None,
+    direction: DirectionOpt = "up",
+    horizons: HorizonsOpt = DEFAULT_HORIZONS_TEXT,
+    basis: BasisOpt = "price",
+    as_of: AsOfOpt = None,
     when: Annotated[
         Optional[str],
         typer.Option(help='Split the events by a condition, e.g. "prior_drawdown <= -0.10 and up_share > 0.6".'),
@@ -93,22 +91,12 @@ def analogs(
     universe: Annotated[
         bool, typer.Option("--universe", help="Candidates from every ticker in the warehouse, not only this one.")
     ] = False,
-    prices: Annotated[
-        Optional[Path],
-        typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse."),
-    ] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")] = None,
-    threshold: Annotated[
-        Optional[str],
-        typer.Option(
-            help="Move that qualifies a candidate event, as a fraction (default: SURGEWATCH_THRESHOLD, else 0.10)."
-        ),
-    ] = None,
-    direction: Annotated[str, typer.Option(help="up (move >= threshold) or down (move <= -threshold).")] = "up",
-    horizons: Annotated[str, typer.Option(help="Forward horizons in months, comma separated.")] = ",".join(
-        map(str, DEFAULT_HORIZONS)
-    ),
-    basis: Annotated[str, typer.Option(help="price (close) or total (adj_close, dividends reinvested).")] = "price",
+    prices: PricesOpt = None,
+    as_of: AsOfOpt = None,
+    threshold: ThresholdOpt = None,
+    direction: DirectionOpt = "up",
+    horizons: HorizonsOpt = DEFAULT_HORIZONS_TEXT,
+    basis: BasisOpt = "price",
     features: Annotated[
         Optional[str],
         typer.Option(

@@ -1,5 +1,7 @@
 """Analogs as SPEC §4 prints them: the JSON document, and the table or CSV made from it."""
 
+from typing import Any, TypedDict
+
 from surgewatch.core.vocabulary import STATISTICS
 from surgewatch.present.formats import Format
 from surgewatch.present.output import figure_rows, render_rows
@@ -8,7 +10,22 @@ from surgewatch.study.analogs import AnalogsResult
 from surgewatch.core.vocabulary import forward_column
 
 
-def analogs_document(result: AnalogsResult) -> dict:
+class AnalogsDocument(TypedDict):
+    """SPEC §4's JSON object of `analogs`."""
+
+    ticker: str
+    month: str
+    features: dict[str, Any]
+    features_used: list[str]
+    partial_sessions: int | None
+    candidates: int
+    left_out: int
+    analogs: list[dict[str, Any]]
+    summary: list[dict[str, Any]]
+    summary_all: list[dict[str, Any]]
+
+
+def analogs_document(result: AnalogsResult) -> AnalogsDocument:
     """The SPEC §4 JSON object of `analogs`."""
     fwd = [forward_column(h) for h in result.horizons]
     return {
@@ -35,7 +52,7 @@ def analogs_document(result: AnalogsResult) -> dict:
     }
 
 
-def render_analogs(document: dict, horizons: tuple[int, ...], fmt: Format, wide: bool = False) -> str:
+def render_analogs(document: AnalogsDocument, horizons: tuple[int, ...], fmt: Format, wide: bool = False) -> str:
     """json: the document; table / csv: the target, its analogs with their features and
     forward returns, then the summary over the analogs and over all candidates."""
     import json

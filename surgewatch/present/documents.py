@@ -4,6 +4,8 @@ article's table (events, then the summary, baseline, §2b and §2c rows) with pl
 import json
 from collections.abc import Sequence
 
+from typing import Any, NotRequired, TypedDict
+
 import polars as pl
 
 from surgewatch.study.groups import ConditionalStudy, GroupFigures
@@ -40,7 +42,39 @@ _SIGNIFICANCE_CSV = (
 )
 
 
-def _group_document(group: GroupFigures) -> dict:
+Rows = list[dict[str, Any]]
+"""Figure rows, one per horizon: their keys follow the horizons asked (fwd_3m, …)."""
+
+
+class GroupDocument(TypedDict):
+    events: list[str]
+    summary: Rows
+    stats: Rows
+
+
+class StudyDocument(TypedDict):
+    """SPEC §4's JSON object of `study` for one ticker; the last five keys come with --when."""
+
+    ticker: str
+    threshold: float
+    direction: str
+    basis: str
+    horizons: list[int]
+    as_of: str | None
+    events: Rows
+    summary: Rows
+    baseline: Rows
+    stats: Rows
+    resamples: int
+    seed: int
+    condition: NotRequired[str]
+    when: NotRequired[GroupDocument]
+    otherwise: NotRequired[GroupDocument]
+    baseline_when: NotRequired[Rows]
+    diff: NotRequired[Rows]
+
+
+def _group_document(group: GroupFigures) -> GroupDocument:
     return {
         "events": [m.strftime("%Y-%m") for m in group.events["month"]],
         "summary": figure_rows(group.summary),
@@ -48,18 +82,7 @@ def _group_document(group: GroupFigures) -> dict:
     }
 
 
-def condition_document(split: ConditionalStudy) -> dict:
-    """The SPEC §4 keys a study gains with --when."""
-    return {
-        "condition": split.condition.text,
-        "when": _group_document(split.when),
-        "otherwise": _group_document(split.otherwise),
-        "baseline_when": figure_rows(split.baseline_when),
-        "diff": figure_rows(split.diff),
-    }
-
-
-def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | None = None) -> dict:
+def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | None = None) -> StudyDocument:
     """The SPEC §4 JSON object for one ticker (with the §2c split when given one)."""
     p = result.params
     events = result.events.filter(pl.col("ticker") == ticker)
@@ -81,11 +104,11 @@ def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | N
         for row in events.iter_rows(named=True)
     ]
 
-    def summary_rows(frame: pl.DataFrame) -> list[dict]:
+    def summary_rows(frame: pl.DataFrame) -> Rows:
         return figure_rows(frame.filter(pl.col("ticker") == ticker))
 
     as_of = result.as_of(ticker)
-    return {
+    document: StudyDocument = {
         "ticker": ticker,
         "threshold": p.threshold,
         "direction": p.direction,
@@ -98,11 +121,18 @@ def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | N
         "stats": summary_rows(result.stats),
         "resamples": p.resamples,
         "seed": p.seed,
-        **(condition_document(split) if split is not None else {}),
     }
+    if split is not None:
+        # The §2c split (SPEC §4: the keys a study gains with --when).
+        document["condition"] = split.condition.text
+        document["when"] = _group_document(split.when)
+        document["otherwise"] = _group_document(split.otherwise)
+        document["baseline_when"] = figure_rows(split.baseline_when)
+        document["diff"] = figure_rows(split.diff)
+    return document
 
 
-def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], list[list[object]]]:
+def study_table_rows(document: StudyDocument, fmt: Format = "table") -> tuple[list[str], list[list[object]]]:
     """The article's shape: one row per event, then the summary, baseline and §2b
     statistics laid out under the forward-return column of their horizon (csv: raw
     fractions, the interval as its two ends). With a condition, a `when` column marks
@@ -169,14 +199,14 @@ def study_table_rows(document: dict, fmt: Format = "table") -> tuple[list[str], 
     return header, rows
 
 
-def plain_words(document: dict) -> list[str]:
+def plain_words(document: StudyDocument) -> list[str]:
     """One line per horizon, as sentences.horizon_sentence words it: "3M: suggestive, not
     proven (better): events' mean +7.64% (90% CI …) vs +2.11% for random months, …"."""
     means = {s["horizon"]: s["average"] for s in document["summary"]}
     return [f"{s['horizon']}M: {horizon_sentence(s, means.get(s['horizon']))}" for s in document["stats"]]
 
 
-def render_study(document: dict, fmt: Format, wide: bool = False) -> str:
+def render_study(document: StudyDocument, fmt: Format, wide: bool = False) -> str:
     """A study document in the asked format; json is the SPEC §4 object itself."""
     if fmt == "json":
         return json.dumps(document, indent=2)
@@ -196,7 +226,7 @@ def render_study(document: dict, fmt: Format, wide: bool = False) -> str:
     return "\n".join([table, *fit_lines(lines, "      ")])
 
 
-def render_studies(documents: Sequence[dict], fmt: Format, wide: bool = False) -> str:
+def render_studies(documents: Sequence[StudyDocument], fmt: Format, wide: bool = False) -> str:
     """One study as render_study prints it; several as {"studies": [...]} in json, one
     csv with a leading ticker column, or one table per ticker."""
     if len(documents) == 1:

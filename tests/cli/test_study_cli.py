@@ -18,6 +18,11 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def iwm_study(capsys, prices_dir: Path, *argv: str) -> tuple[int, str, str]:
+    """`surgewatch study --ticker IWM --prices …/IWM.csv ARGV`."""
+    return run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), *argv)
+
+
 def write(tmp_path: Path, body: str, name: str = "p.csv") -> Path:
     path = tmp_path / name
     path.write_text(body)
@@ -26,13 +31,9 @@ def write(tmp_path: Path, body: str, name: str = "p.csv") -> Path:
 
 class TestStudy:
     def test_json_shape(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = iwm_study(
             capsys,
-            "study",
-            "--ticker",
-            "IWM",
-            "--prices",
-            str(prices_dir / "IWM.csv"),
+            prices_dir,
             "--as-of",
             "2026-07-31",
             "--format",
@@ -108,20 +109,14 @@ class TestStudy:
         assert told["threshold"] == 0.10 and len(told["events"]) > len(doc["events"])
 
     def test_table_shows_signed_percents(self, capsys, prices_dir):
-        code, out, _ = run(
-            capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--as-of", "2026-07-31"
-        )
+        code, out, _ = iwm_study(capsys, prices_dir, "--as-of", "2026-07-31")
         assert code == 0
         assert "2003-04" in out and "+10.28%" in out and "win_rate" in out
 
     def test_table_says_signal_or_noise(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = iwm_study(
             capsys,
-            "study",
-            "--ticker",
-            "IWM",
-            "--prices",
-            str(prices_dir / "IWM.csv"),
+            prices_dir,
             "--as-of",
             "2026-07-31",
             "--horizons",
@@ -142,13 +137,9 @@ class TestStudy:
         assert "IWM: suggestive, not proven (better) at 3M (p=" in out and "(2,000 resamples, seed 1)" in out
 
     def test_small_sample_is_marked(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = iwm_study(
             capsys,
-            "study",
-            "--ticker",
-            "IWM",
-            "--prices",
-            str(prices_dir / "IWM.csv"),
+            prices_dir,
             "--as-of",
             "2026-07-31",
             "--threshold",
@@ -162,13 +153,9 @@ class TestStudy:
         assert "│ stats    │ sample " in out and "(small sample: n = " in out
 
     def test_csv_has_raw_stats(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = iwm_study(
             capsys,
-            "study",
-            "--ticker",
-            "IWM",
-            "--prices",
-            str(prices_dir / "IWM.csv"),
+            prices_dir,
             "--as-of",
             "2026-07-31",
             "--format",
@@ -196,18 +183,14 @@ class TestStudy:
         ],
     )
     def test_bad_resamples_or_seed_refused_in_one_line(self, capsys, prices_dir, option, value):
-        code, out, err = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), option, value)
+        code, out, err = iwm_study(capsys, prices_dir, option, value)
         assert code == 2 and out == ""
         assert err.count("\n") == 1 and option in err and repr(value) in err
 
     def test_csv_keeps_fractions(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = iwm_study(
             capsys,
-            "study",
-            "--ticker",
-            "IWM",
-            "--prices",
-            str(prices_dir / "IWM.csv"),
+            prices_dir,
             "--as-of",
             "2026-07-31",
             "--format",
@@ -221,13 +204,9 @@ class TestStudy:
         assert first.startswith("event,2003-04,True,2003-04-30,0.1027")
 
     def test_down_study_and_threshold(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = iwm_study(
             capsys,
-            "study",
-            "--ticker",
-            "IWM",
-            "--prices",
-            str(prices_dir / "IWM.csv"),
+            prices_dir,
             "--direction",
             "down",
             "--threshold",
