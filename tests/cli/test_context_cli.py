@@ -127,7 +127,7 @@ class TestStudyWhen:
         assert all(round(d["diff_p"] * 100, 9).is_integer() for d in small["diff"])  # (1 + k) / 100
 
     def test_no_event_meets_it(self, capsys, prices_dir):
-        doc = iwm_json(capsys, prices_dir, "--when", "move > 5")
+        doc = iwm_json(capsys, prices_dir, "--when", "move > 0.99")
         assert doc["when"]["events"] == [] and doc["when"]["summary"] == []
         assert all(d["difference"] is None and d["diff_p"] is None for d in doc["diff"])
         assert all(b["n"] == 0 for b in doc["baseline_when"])
