@@ -8,7 +8,6 @@ as of NEXT, so every run does the same work; the median of RUNS runs counts.
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import time
 from pathlib import Path
 
 from benchmarks.bench_nightly import settle
-from surgewatch.flows.server import healthy
+from surgewatch.flows.server import free_port, wait_healthy
 
 PRICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices"
 TICKERS = "IWM,SPY,QQQ"
@@ -73,9 +72,7 @@ def small_nights(workdir: Path) -> dict | None:
     env = _env(workdir / "first", workdir / "prefect", None)
     subprocess.run([SURGEWATCH, "refresh", "--as-of", FIRST, "--quiet"], env=env, check=True)
     figures = {"without": _timed_nights(workdir, None)}
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -84,9 +81,9 @@ def small_nights(workdir: Path) -> dict | None:
     )
     api = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 120
-        while not healthy(api) and time.monotonic() < deadline:
-            time.sleep(0.5)
+        failed = wait_healthy(server, api, 120, pause=0.5)
+        if failed:
+            raise SystemExit(f"the Prefect server for the 3-ticker night {failed}")
         figures["with"] = _timed_nights(workdir, api)
     finally:
         server.terminate()

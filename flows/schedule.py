@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -16,7 +15,7 @@ from prefect.schedules import Cron, Schedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from surgewatch.core.calendar import NEW_YORK
-from surgewatch.flows.server import LOCAL_SERVER, healthy, running_server
+from surgewatch.flows.server import LOCAL_SERVER, running_server, wait_healthy
 
 # 22:30 leaves providers time to publish the day's bar after the 16:00 close.
 NIGHTLY_CRON = "30 22 * * 1-5"
@@ -51,11 +50,8 @@ def prefect_api(say: Callable[[str], None]) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + _SERVER_WAIT_SECONDS
-        while not healthy(api_url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Prefect server did not start at {api_url}")
-            time.sleep(0.5)
+        if wait_healthy(server, api_url, _SERVER_WAIT_SECONDS, pause=0.5):
+            raise RuntimeError(f"the Prefect server did not start at {api_url}")
         with temporary_settings({PREFECT_API_URL: api_url}):
             yield api_url
     finally:

@@ -26,7 +26,8 @@ from surgewatch.core.errors import SettingsError
 LOCAL_SERVER = ("127.0.0.1", 4200)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nothing listens on (at the moment of asking)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -57,18 +58,31 @@ def running_server() -> str | None:
     return local if healthy(local) else None
 
 
+def wait_healthy(process: subprocess.Popen, api_url: str, seconds: float, pause: float) -> str | None:
+    """Wait until the Prefect API that `process` serves answers at api_url: None once it
+    does, else why not (the process exited, or `seconds` passed)."""
+    deadline = time.monotonic() + seconds
+    while not healthy(api_url):
+        if process.poll() is not None:
+            return f"exited with code {process.returncode}"
+        if time.monotonic() > deadline:
+            return f"did not answer within {seconds:g} s"
+        time.sleep(pause)
+    return None
+
+
 class TemporaryServer:
     """A Prefect server subprocess on a free port of 127.0.0.1, started at once;
     `ready()` waits until it answers and gives its API URL."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
-        environment = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
             + ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env=environment | {"PREFECT__SERVER_FINAL": "1"},
+            env=os.environ
+            | {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
             stdout=subprocess.DEVNULL,
         )
 
@@ -76,13 +90,9 @@ class TemporaryServer:
         """The API URL once the server answers; SettingsError when it exits or does not
         answer within PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (Prefect's setting)."""
         wait = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20"))
-        deadline = time.monotonic() + wait
-        while not healthy(self.api_url):
-            if self.process.poll() is not None:
-                raise SettingsError(f"the temporary Prefect server exited with code {self.process.returncode}")
-            if time.monotonic() > deadline:
-                raise SettingsError(f"the temporary Prefect server did not answer within {wait:g} s")
-            time.sleep(0.05)
+        failed = wait_healthy(self.process, self.api_url, wait, pause=0.05)
+        if failed:
+            raise SettingsError(f"the temporary Prefect server {failed}")
         return self.api_url
 
     def stop(self) -> None:

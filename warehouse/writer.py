@@ -57,14 +57,13 @@ class Writer:
             return
         defaults = {"run_id": self.run.run_id, "source": self.run.source, "fetched_at": self.run.started_at}
         with self._stager.staged("prices_daily", rows, defaults) as view:
-            if replace:
-                incoming = {t for (t,) in self._con.execute(f"SELECT DISTINCT ticker FROM {view}").fetchall()}
-                empty = set(replace) - incoming
-                if empty:
-                    raise WarehouseError(
-                        f"refusing to replace the price history of {', '.join(sorted(empty))} with no rows"
-                    )
-            self._upsert("prices_daily", view, whole=replace)
+            incoming = self._tickers_in(view)
+            empty = set(replace) - incoming
+            if empty:
+                raise WarehouseError(
+                    f"refusing to replace the price history of {', '.join(sorted(empty))} with no rows"
+                )
+            self._upsert("prices_daily", view, whole=replace, incoming=incoming)
         reach(Step.PUBLISH_PRICES)
 
     def results(
@@ -124,7 +123,7 @@ class Writer:
         """Set the message of the run's `runs` row (e.g. alerts that could not be sent)."""
         self.run = dataclasses.replace(self.run, message=message)
 
-    def _upsert(self, table: str, view: str, whole: Collection[str] = ()) -> None:
+    def _upsert(self, table: str, view: str, whole: Collection[str] = (), incoming: set[str] | None = None) -> None:
         """Upsert `table` by its key from the staged `view`, writing only what changed
         (SPEC §4: a snapshot holds only what changed, and lineage columns alone are no
         change).
@@ -135,10 +134,11 @@ class Writer:
         "Same" compares every column but schema.LINEAGE, NULL equal to NULL, read from the
         catalog, so an added column or table needs no change here. An unchanged row
         therefore keeps its stored copy and lineage, a changed one is replaced, and a key
-        of a `whole` ticker that the view lacks is deleted.
+        of a `whole` ticker that the view lacks is deleted. incoming: the view's tickers,
+        when the caller has read them already.
         """
         name = table_name(table)
-        incoming = {t for (t,) in self._con.execute(f"SELECT DISTINCT ticker FROM {view}").fetchall()}
+        incoming = self._tickers_in(view) if incoming is None else incoming
         held = self._tickers_held(name)
         if not (incoming | set(whole)) & held:
             # Nothing stored to compare with (a first load): the rows go straight in.
@@ -166,11 +166,14 @@ class Writer:
                 f"(SELECT s.* FROM {name} AS s SEMI JOIN {view} AS k ON {keys}) AS t ON {same}"
             )
 
+    def _tickers_in(self, relation: str) -> set[str]:
+        return {t for (t,) in self._con.execute(f"SELECT DISTINCT ticker FROM {relation}").fetchall()}
+
     def _tickers_held(self, table: str) -> set[str]:
         """The tickers with rows in `table`, stored or written in this transaction (a
         superset: a ticker whose rows this transaction deleted stays in it)."""
         if table not in self._held:
-            self._held[table] = {t for (t,) in self._con.execute(f"SELECT DISTINCT ticker FROM {table}").fetchall()}
+            self._held[table] = self._tickers_in(table)
         return self._held[table]
 
 
