@@ -10,7 +10,6 @@ header `Idempotency-Key`; every other target as the body's last line.
 from collections.abc import Sequence
 from urllib.parse import quote
 
-import apprise
 from pydantic import SecretStr
 
 from surgewatch.core.targets import scrubbed
@@ -30,6 +29,8 @@ def _with_key(url: str, key: str) -> str:
 def deliver(targets: Sequence[SecretStr], title: str, body: str, key: str) -> str | None:
     """Send to every target; None when all accepted it, else why not (naming targets by
     position, never by URL, since URLs carry credentials)."""
+    import apprise  # only when an alert goes out: a quiet night spares its 0.06 s
+
     with scrubbed(targets) as scrub:
         webhooks, others = apprise.Apprise(), apprise.Apprise()
         for position, target in enumerate(targets, start=1):

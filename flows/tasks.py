@@ -100,11 +100,9 @@ def compute_study(
 
 @task(name="signal stats", cache_policy=NO_CACHE)
 def compute_stats(update: Update) -> Update:
-    """SPEC §2b for the pairs whose inputs changed, every chunk's at once, validated here,
-    not inside the publish transaction."""
-    update = with_stats(update)
-    update.study.stats  # noqa: B018  (validated now)
-    return update
+    """SPEC §2b for the pairs whose inputs changed, every chunk's at once, validated here
+    (study.update.with_stats), not inside the publish transaction."""
+    return with_stats(update)
 
 
 @task(name="alerts", cache_policy=NO_CACHE)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import polars.selectors as cs
-from scipy.special import gammaln, xlog1py, xlogy
 
 from surgewatch.transforms.resampling import Returns, bootstrap_ci, placebo
 from surgewatch.core.vocabulary import (
@@ -86,7 +85,10 @@ def excess(pop: Population) -> np.ndarray:
 
 def _binom_pmf(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """The Binomial(n, p) mass at k, as scipy.stats.binom computes its log: ln C(n, k) +
-    k ln p + (n − k) ln(1 − p) (scipy.special: the command line spares scipy.stats' import)."""
+    k ln p + (n − k) ln(1 − p). scipy.special is imported here, not with the module: a
+    night that recomputes no §2b pair, or a command that shows them, spares its 0.2 s."""
+    from scipy.special import gammaln, xlog1py, xlogy
+
     log_choose = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
     return np.exp(log_choose + xlogy(k, p) + xlog1py(n - k, -p))
 

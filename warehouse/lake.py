@@ -171,6 +171,11 @@ class Warehouse:
 
     def alerts(self) -> pl.DataFrame:
         """The alert ledger: every alert owed so far and what became of it."""
+        # A scan of an empty DuckLake table queries the catalog once per column (ducklake
+        # 1.5.5; fixed upstream by duckdb/ducklake#1313): 50-120 ms a night for the usual
+        # empty ledger, 15 ms counted first.
+        if not self._reader.read("SELECT count(*) AS n FROM alerts")["n"][0]:
+            return self._reader.read("SELECT * FROM alerts LIMIT 0")
         return self._reader.read("SELECT * FROM alerts")
 
     def event_months(self) -> pl.DataFrame:

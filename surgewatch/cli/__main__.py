@@ -1,7 +1,5 @@
 """python -m surgewatch.cli …"""
 
-import sys
+from surgewatch.cli import run
 
-from surgewatch.cli import main
-
-sys.exit(main())
+run()

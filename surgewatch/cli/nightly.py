@@ -96,14 +96,20 @@ def _run_refresh(
     api = running_server()
     with contextlib.ExitStack() as stack:
         server = None if api else stack.enter_context(temporary_server())
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+        from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
         from surgewatch.flows.refresh import refresh as refresh_flow
         from surgewatch.core.progress import ProgressBar, RetryLines
 
         # Retries show on the bar; without one, as lines (--verbose shows them among Prefect's logs).
         lines = not (bar or quiet or verbose)
-        stack.enter_context(temporary_settings({PREFECT_API_URL: api if server is None else server.ready()}))
+        chosen = {PREFECT_API_URL: api if server is None else server.ready()}
+        if PREFECT_FLOWS_HEARTBEAT_FREQUENCY.name not in os.environ:
+            # Heartbeats let the server mark a deployment's dead run Crashed (flows.heartbeats);
+            # this run's user watches it end. Prefect's default beat (180 s) would outlast the
+            # automation's 90 s, and its end waits up to 1 s for the heartbeat thread.
+            chosen[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
+        stack.enter_context(temporary_settings(chosen))
         with ProgressBar(enabled=bar), RetryLines(lines):
             return refresh_flow(tickers=symbols, as_of=cutoff, full=full, rewind=rewind)
 

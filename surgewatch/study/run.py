@@ -65,7 +65,8 @@ class StudyResult:
     summary: pl.DataFrame
     baseline: pl.DataFrame
     missing_sessions: pl.DataFrame = field(repr=False)
-    # The §2b figures when they are known already (a night reuses the published ones).
+    # The §2b figures when they are known already and checked (a night reuses the
+    # published ones and checks those it recomputed: study.update.with_stats).
     known_stats: pl.DataFrame | None = field(default=None, repr=False)
 
     @cached_property
@@ -73,10 +74,10 @@ class StudyResult:
         """SPEC §2b, one row per (ticker, horizon): computed on first use, since B resamples
         per ticker and horizon are the study's dearest stage and analogs or check-published
         never read them."""
+        if self.known_stats is not None:
+            return self.known_stats
         p = self.params
-        stats = self.known_stats
-        if stats is None:
-            stats = tf.signal_stats(self.monthly, self.events, p.horizons, p.resamples, p.seed)
+        stats = tf.signal_stats(self.monthly, self.events, p.horizons, p.resamples, p.seed)
         return validate(stats, sc.SignalStats, "signal_stats")
 
     def as_of(self, ticker: str) -> dt.date | None:

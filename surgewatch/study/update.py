@@ -175,7 +175,8 @@ def whole_update(study: StudyResult) -> Update:
 def with_stats(update: Update) -> Update:
     """The update with its §2b figures: the kept ones and the stale pairs computed (tickers
     grouped by their stale horizons), then q-values and verdicts anew per ticker (they
-    join a ticker's horizons)."""
+    join a ticker's horizons). pandera checks the tickers with a stale pair; the others'
+    figures are the published ones, checked when they were written."""
     study, p = update.study, update.study.params
     fresh = []
     groups = update.stale.group_by("ticker").agg(pl.col("horizon").sort()).group_by("horizon").agg("ticker")
@@ -187,10 +188,9 @@ def with_stats(update: Update) -> Update:
         fresh.append(stats.select(_STATS))
     kept = [update.kept.select(_STATS)] if update.kept.width else []
     stats = pl.concat([*kept, *fresh]).sort("ticker", "horizon")
-    return dataclasses.replace(
-        update,
-        study=dataclasses.replace(study, known_stats=stats.with_columns(q_values(stats)).with_columns(verdict())),
-    )
+    stats = stats.with_columns(q_values(stats)).with_columns(verdict())
+    validate(stats.filter(pl.col("ticker").is_in(update.stale["ticker"].implode())), sc.SignalStats, "signal_stats")
+    return dataclasses.replace(update, study=dataclasses.replace(study, known_stats=stats))
 
 
 def _horizons(horizons: Sequence[int]) -> pl.DataFrame:

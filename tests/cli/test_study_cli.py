@@ -320,6 +320,17 @@ def test_console_script_prints_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")
 
 
+def test_console_script_ends_with_all_its_output(capsys, prices_dir):
+    """The executable leaves without the interpreter's teardown (cli.app.run): what it
+    printed still reaches a pipe whole, and its exit code is main's."""
+    args = ["study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--format", "csv", "--wide"]
+    assert main(args) == 0
+    expected = capsys.readouterr().out
+    exe = Path(sys.executable).parent / "surgewatch"
+    proc = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == expected and expected.count("\n") > 10
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -103,6 +103,9 @@ def published(tmp_path_factory, build):
         "COPY (SELECT 1) TO '{home}/out.csv'",
         "SELECT * FROM read_csv('/etc/passwd')",
         "SET enable_external_access = true",
+        # Extensions load unsigned (warehouse.extensions): a reader loads none.
+        "LOAD '{home}/evil.duckdb_extension'",
+        "SET allow_unsigned_extensions = false",
         "CREATE TEMP TABLE scratch AS SELECT 1",
         "SELECT 1; DETACH lake",
         "SELECT * FROM sqlite_query('__ducklake_metadata_lake', 'DELETE FROM ducklake_snapshot RETURNING snapshot_id')",
