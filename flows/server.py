@@ -58,6 +58,16 @@ def running_server() -> str | None:
     return local if healthy(local) else None
 
 
+def stop_process(process: subprocess.Popen, seconds: float) -> None:
+    """Ask `process` to end (SIGTERM); kill it if it has not within `seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_healthy(process: subprocess.Popen, api_url: str, seconds: float, pause: float) -> str | None:
     """Wait until the Prefect API that `process` serves answers at api_url: None once it
     does, else why not (the process exited, or `seconds` passed)."""
@@ -104,12 +114,7 @@ class TemporaryServer:
 
             APILogWorker.drain_all(timeout=5)
             EventsWorker.drain_all(timeout=5)
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, seconds=5)
 
 
 @contextmanager

@@ -17,6 +17,8 @@ from typing import Any
 
 from websockets.sync.client import connect
 
+from surgewatch.flows.server import stop_process
+
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -96,12 +98,7 @@ class Chromium:
         if self._socket is not None:
             self._socket.close()
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            stop_process(self._process, seconds=10)
 
     def _page_socket_url(self) -> str:
         # With port 0 Chromium picks a free port and writes it to DevToolsActivePort.
