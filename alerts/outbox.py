@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from surgewatch.alerts.deliver import deliver
 from surgewatch.alerts.messages import alert_message, alert_title
 from surgewatch.alerts.rules import MAX_ATTEMPTS, idempotency_key
-from surgewatch.core.vocabulary import Direction
+from surgewatch.study.run import StudyParams
 
 log = logging.getLogger("surgewatch.alerts")
 
@@ -37,8 +37,7 @@ def settle_alerts(
     events: pl.DataFrame,
     summary: pl.DataFrame,
     stats: pl.DataFrame | None = None,
-    threshold: float,
-    direction: Direction,
+    params: StudyParams,
     targets: Sequence[SecretStr],
     run_id: str,
     now: dt.datetime,
@@ -54,7 +53,7 @@ def settle_alerts(
             **{k: v for k, v in row.items() if k != "reported"},  # said in the message, not stored
             "attempts": 0,
             "created_run": run_id,
-            "message": alert_message(row, events, summary, threshold, direction, stats),
+            "message": alert_message(row, events, summary, params.threshold, params.direction, stats),
         }
         for row in due.iter_rows(named=True)
     ]
@@ -68,7 +67,7 @@ def settle_alerts(
         if not targets:
             rows.append({**alert, "status": "recorded", "sent_run": None, "sent_at": None})
             continue
-        key = idempotency_key(alert["ticker"], alert["month"], alert["kind"], threshold, direction)
+        key = idempotency_key(alert["ticker"], alert["month"], alert["kind"], params.threshold, params.direction)
         problem = deliver(targets, alert_title(alert), alert["message"], key)
         attempts = alert["attempts"] + 1
         if problem is None:

@@ -15,8 +15,8 @@ import datetime as dt
 
 import polars as pl
 
-from surgewatch.core.vocabulary import crossed
-from surgewatch.core.vocabulary import Direction
+from surgewatch.core.vocabulary import Direction, crossed
+from surgewatch.study.run import StudyParams
 
 KINDS = ("provisional", "confirmed", "did_not_hold")
 # A failed delivery is retried by the next run, once: two attempts in all.
@@ -28,14 +28,14 @@ _FIRST_LOAD_MONTHS = 2
 def alerts_due(
     monthly: pl.DataFrame,
     ledger: pl.DataFrame,
-    threshold: float,
-    direction: Direction = "up",
+    params: StudyParams,
     since: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """(ticker, month, kind, move, as_of, reported) of the alerts not yet in the ledger.
 
     monthly: the study's monthly returns (ticker, month, as_of, complete, move);
     ledger: the stored alerts (ticker, month, kind, …);
+    params: the study's (its threshold and direction say which months qualify);
     since: (ticker, last_session) each stored ticker's last session before this run.
     A month is looked at when month >= month_start(last_session), or, for a ticker with
     no last session, when it is one of the ticker's last two months. `reported` is the
@@ -58,7 +58,7 @@ def alerts_due(
             .then(pl.col("newest") <= _FIRST_LOAD_MONTHS)
             .otherwise(pl.col("month") >= pl.col("last_session").dt.month_start())
         )
-        .with_columns(past=crossed(pl.col("move"), threshold, direction))
+        .with_columns(past=crossed(pl.col("move"), params.threshold, params.direction))
     )
     sent = ledger.lazy().select(LEDGER_KEY)
     had_provisional = sent.filter(pl.col("kind") == "provisional").select(

@@ -109,8 +109,7 @@ def compute_stats(update: Update) -> Update:
 def send_alerts(
     ledger: pl.DataFrame, since: pl.DataFrame, study: StudyResult, settings: Settings, run_id: str
 ) -> tuple[pl.DataFrame, list[str]]:
-    p = study.params
-    due = alerts_due(study.monthly, ledger, p.threshold, p.direction, since)
+    due = alerts_due(study.monthly, ledger, study.params, since)
     retries = retries_due(ledger)
     if due.height or retries.height:
         get_run_logger().info(
@@ -122,8 +121,7 @@ def send_alerts(
         events=study.events,
         summary=study.summary,
         stats=study.stats,
-        threshold=p.threshold,
-        direction=p.direction,
+        params=study.params,
         targets=settings.alert_urls,
         run_id=run_id,
         now=dt.datetime.now(dt.timezone.utc),

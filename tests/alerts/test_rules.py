@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from surgewatch.alerts import alert_message, alerts_due, retries_due
+from surgewatch.study.run import StudyParams
 
 APR, MAR, MAY = dt.date(2026, 4, 1), dt.date(2026, 3, 1), dt.date(2026, 5, 1)
 
@@ -30,33 +31,35 @@ def test_partial_month_past_threshold_is_provisional():
     due = alerts_due(
         months(("IWM", MAR, dt.date(2026, 3, 31), True, -0.05), ("IWM", APR, dt.date(2026, 4, 17), False, 0.112)),
         ledger(),
-        0.10,
+        StudyParams(0.10),
     )
     assert kinds(due) == [("IWM", APR, "provisional")]
     assert due["as_of"].item() == dt.date(2026, 4, 17)
 
 
 def test_partial_month_below_threshold_owes_nothing():
-    assert alerts_due(months(("IWM", APR, dt.date(2026, 4, 16), False, 0.0999)), ledger(), 0.10).is_empty()
+    assert alerts_due(months(("IWM", APR, dt.date(2026, 4, 16), False, 0.0999)), ledger(), StudyParams(0.10)).is_empty()
 
 
 def test_provisional_is_sent_once():
     sent = ledger(("IWM", APR, "provisional", "sent", 1))
-    assert alerts_due(months(("IWM", APR, dt.date(2026, 4, 20), False, 0.118)), sent, 0.10).is_empty()
+    assert alerts_due(months(("IWM", APR, dt.date(2026, 4, 20), False, 0.118)), sent, StudyParams(0.10)).is_empty()
 
 
 def test_completed_month_is_confirmed_with_or_without_a_provisional_first():
     april = months(("IWM", APR, dt.date(2026, 4, 30), True, 0.1208))
-    assert kinds(alerts_due(april, ledger(("IWM", APR, "provisional", "sent", 1)), 0.10)) == [("IWM", APR, "confirmed")]
-    assert kinds(alerts_due(april, ledger(), 0.10)) == [("IWM", APR, "confirmed")]
+    assert kinds(alerts_due(april, ledger(("IWM", APR, "provisional", "sent", 1)), StudyParams(0.10))) == [
+        ("IWM", APR, "confirmed")
+    ]
+    assert kinds(alerts_due(april, ledger(), StudyParams(0.10))) == [("IWM", APR, "confirmed")]
 
 
 def test_provisional_month_that_ends_short_did_not_hold():
     april = months(("IWM", APR, dt.date(2026, 4, 30), True, 0.08))
-    assert kinds(alerts_due(april, ledger(("IWM", APR, "provisional", "sent", 1)), 0.10)) == [
+    assert kinds(alerts_due(april, ledger(("IWM", APR, "provisional", "sent", 1)), StudyParams(0.10))) == [
         ("IWM", APR, "did_not_hold")
     ]
-    assert alerts_due(april, ledger(), 0.10).is_empty()  # never provisional: nothing to take back
+    assert alerts_due(april, ledger(), StudyParams(0.10)).is_empty()  # never provisional: nothing to take back
 
 
 def test_a_first_load_sends_only_the_last_two_months():
@@ -65,7 +68,7 @@ def test_a_first_load_sends_only_the_last_two_months():
         ("IWM", APR, dt.date(2026, 4, 30), True, 0.12),
         ("IWM", MAY, dt.date(2026, 5, 1), False, 0.01),
     )
-    assert kinds(alerts_due(history, ledger(), 0.10)) == [("IWM", APR, "confirmed")]
+    assert kinds(alerts_due(history, ledger(), StudyParams(0.10))) == [("IWM", APR, "confirmed")]
 
 
 def since(**last_sessions: dt.date) -> pl.DataFrame:
@@ -102,7 +105,7 @@ def test_a_gap_of_one_night_still_confirms_the_month_it_missed(provisional_befor
         )
     )
     stored = ledger(("IWM", APR, "provisional", "sent", 1)) if provisional_before else ledger()
-    due = alerts_due(monthly, stored, 0.10, since=since(IWM=d("2026-04-29")))
+    due = alerts_due(monthly, stored, StudyParams(0.10), since=since(IWM=d("2026-04-29")))
     assert late(due) == [("IWM", APR, "confirmed", d("2026-04-30"), d("2026-05-01"))]
 
 
@@ -118,7 +121,7 @@ def test_a_gap_of_one_month_confirms_the_month_that_qualified_meanwhile(provisio
         )
     )
     stored = ledger(("QQQ", MAY, "provisional", "sent", 1)) if provisional_before else ledger()
-    due = alerts_due(monthly, stored, 0.10, since=since(QQQ=d("2026-05-20")))
+    due = alerts_due(monthly, stored, StudyParams(0.10), since=since(QQQ=d("2026-05-20")))
     assert late(due) == [("QQQ", MAY, "confirmed", d("2026-05-29"), d("2026-07-01"))]
 
 
@@ -137,7 +140,10 @@ def test_a_gap_of_six_months_owes_every_month_that_qualified_or_did_not_hold():
         )
     )
     due = alerts_due(
-        monthly, ledger(("IWM", d("2025-11-01"), "provisional", "sent", 1)), 0.10, since=since(IWM=d("2025-11-14"))
+        monthly,
+        ledger(("IWM", d("2025-11-01"), "provisional", "sent", 1)),
+        StudyParams(0.10),
+        since=since(IWM=d("2025-11-14")),
     )
     assert kinds(due) == [
         ("IWM", d("2025-11-01"), "did_not_hold"),
@@ -174,7 +180,7 @@ def test_tickers_with_different_gaps_each_get_their_own_months():
         ),
     )
     stored = ledger(("IWM", MAR, "confirmed", "sent", 1))
-    due = alerts_due(monthly, stored, 0.10, since=since(IWM=d("2026-04-28"), SPY=d("2026-01-15")))
+    due = alerts_due(monthly, stored, StudyParams(0.10), since=since(IWM=d("2026-04-28"), SPY=d("2026-01-15")))
     assert kinds(due) == [
         ("IWM", APR, "confirmed"),
         ("QQQ", APR, "confirmed"),
@@ -186,7 +192,7 @@ def test_tickers_with_different_gaps_each_get_their_own_months():
 def test_a_night_with_no_gap_owes_nothing_already_told():
     monthly = months(*month_rows("IWM", ("2026-04", "2026-04-30", True, 0.12), ("2026-05", "2026-05-01", False, 0.01)))
     stored = ledger(("IWM", APR, "provisional", "sent", 1), ("IWM", APR, "confirmed", "sent", 1))
-    assert alerts_due(monthly, stored, 0.10, since=since(IWM=d("2026-04-30"))).is_empty()
+    assert alerts_due(monthly, stored, StudyParams(0.10), since=since(IWM=d("2026-04-30"))).is_empty()
 
 
 def test_a_late_alert_says_when_it_was_confirmed_and_when_reported():
@@ -204,7 +210,7 @@ def test_a_late_alert_says_when_it_was_confirmed_and_when_reported():
 
 
 def test_down_direction():
-    due = alerts_due(months(("IWM", APR, dt.date(2026, 4, 10), False, -0.12)), ledger(), 0.10, "down")
+    due = alerts_due(months(("IWM", APR, dt.date(2026, 4, 10), False, -0.12)), ledger(), StudyParams(0.10, "down"))
     assert kinds(due) == [("IWM", APR, "provisional")]
 
 
