@@ -21,7 +21,15 @@ from surgewatch.core.errors import InputError, SurgewatchError, UnreachableSourc
 from surgewatch.core.faults import Step, reach
 from surgewatch.flows.night import Night, read_stored
 from surgewatch.flows.plan import Plan, Request, plan
-from surgewatch.flows.tasks import Counter, compute_stats, compute_study, fetch_batch, publish, validate_prices
+from surgewatch.flows.tasks import (
+    Counter,
+    compute_stats,
+    compute_study,
+    fetch_batch,
+    publish,
+    validate_prices,
+    as_is,
+)
 from surgewatch.core.progress import report_progress
 from surgewatch.core.settings import Settings, load_settings
 from surgewatch.sources import make_source
@@ -63,8 +71,9 @@ class RefreshReport:
 
 
 def _event_keys(frame: pl.DataFrame) -> list[str]:
-    """'IWM 2026-04' of each (ticker, month), in order."""
-    return sorted({f"{t} {m:%Y-%m}" for t, m in frame.select("ticker", "month").iter_rows()})
+    """'IWM 2026-04' of each (ticker, month), in order (a whole history's events: in polars)."""
+    keys = pl.concat_str(pl.col("ticker"), pl.lit(" "), pl.col("month").dt.strftime("%Y-%m"))
+    return frame.select(keys.alias("key")).unique()["key"].sort().to_list()
 
 
 @flow(name="surgewatch-refresh", timeout_seconds=FLOW_TIMEOUT_SECONDS, log_prints=True)
@@ -183,7 +192,7 @@ def _check_publishable(night: Night, run: Run, todo: Plan) -> None:
 
 def _signal_stats(night: Night) -> Update:
     report_progress("signal stats")
-    update = compute_stats(night.study())
+    update = compute_stats(as_is(night.study()))
     get_run_logger().info(
         "signal stats: %d (ticker, horizon) pair(s) computed, the rest as published", update.stats_recomputed
     )
@@ -193,7 +202,15 @@ def _signal_stats(night: Night) -> Update:
 def _publish(run: Run, night: Night, todo: Plan, update: Update) -> Published:
     report_progress("alerts and publish")
     record = run.record(night, todo.universe, "partial" if night.failed else "published")
-    snapshot, ledger = publish(run.wh, record, night, update, run.wh.alerts(), night.since(), run.settings)
+    snapshot, ledger = publish(
+        run.wh,
+        as_is(record),
+        as_is(night),
+        as_is(update),
+        as_is(run.wh.alerts()),
+        as_is(night.since()),
+        as_is(run.settings),
+    )
     return Published(snapshot, ledger, record)
 
 
@@ -238,29 +255,33 @@ def _gather(night: Night, run: Run, spans: pl.DataFrame, todo: Plan) -> None:
         if todo.rewinding:
             # Each history is rewritten whole, so the sessions after as_of go.
             ingest = dataclasses.replace(ingest, to_write=ingest.prices, replace_history=frozenset(tickers))
-        prices, invalid = validate_prices(ingest.prices, rows, stored.incremental)
+        prices, invalid = validate_prices(as_is(ingest.prices), as_is(rows), as_is(stored.incremental))
         night.failed |= invalid
         report_progress("study")
-        update = compute_study(prices, stored, ingest.restated, run.params, run.as_of) if prices.height else None
+        update = (
+            compute_study(as_is(prices), as_is(stored), as_is(ingest.restated), run.params, run.as_of)
+            if prices.height
+            else None
+        )
         night.add(rows, ingest, update)
 
 
 def _fetch(
-    night: Night, run: Run, tickers: list[str], stored: pl.DataFrame, whole: frozenset[str], counter: Counter
+    night: Night, run: Run, tickers: list[str], stored: pl.DataFrame, refetch: frozenset[str], counter: Counter
 ) -> list[Fetched]:
     """Fetch the tickers, SURGEWATCH_FETCH_BATCH to a task; failures go to night."""
     logger = get_run_logger()
-    tails = stored_tails(stored, whole=whole)
+    tails = stored_tails(stored, whole=refetch)
     size = run.settings.fetch_batch
     batches = [tickers[i : i + size] for i in range(0, len(tickers), size)]
     futures = [
         fetch_batch.submit(
             f"{batch[0]}…{batch[-1]}",
             run.source,
-            batch,
-            {t: tails[t] for t in batch if t in tails},
+            as_is(batch),
+            as_is({t: tails[t] for t in batch if t in tails}),
             run.as_of,
-            whole,
+            as_is(refetch),
             counter,
         )
         for batch in batches

@@ -42,9 +42,10 @@ def healthy(api_url: str) -> bool:
 
 
 def running_server() -> str | None:
-    """The API of a Prefect server that answers: PREFECT_API_URL's, else the local one
-    `surgewatch serve` keeps on 127.0.0.1:4200; None when there is none. A PREFECT_API_URL
-    that does not answer is an error: the user asked for that server."""
+    """The API of a Prefect server that answers: PREFECT_API_URL's (as Prefect reads it:
+    environment, profile or .env), else the local one `surgewatch serve` keeps on
+    127.0.0.1:4200; None when there is none. A PREFECT_API_URL that does not answer is
+    an error: the user asked for that server."""
     from prefect.settings import PREFECT_API_URL
 
     configured = PREFECT_API_URL.value()
@@ -54,6 +55,13 @@ def running_server() -> str | None:
                 f"PREFECT_API_URL is {configured} but no Prefect server answers there (unset it to run without one)"
             )
         return configured
+    return local_server()
+
+
+def local_server() -> str | None:
+    """The API of the server `surgewatch serve` keeps on 127.0.0.1:4200 when it answers.
+    Asked without importing Prefect, so that a run that must start a temporary server
+    starts it first (see the module's docstring)."""
     local = "http://{}:{}/api".format(*LOCAL_SERVER)
     return local if healthy(local) else None
 

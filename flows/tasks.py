@@ -2,12 +2,15 @@
 alerts, publish), retried and logged by Prefect."""
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Collection
+from typing import TypeVar, cast
 
 import polars as pl
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from surgewatch.alerts import alerts_due, retries_due, settle_alerts
 from surgewatch.core.faults import Step, reach
@@ -24,6 +27,16 @@ from surgewatch.warehouse import RunRecord, Warehouse
 # The wait before a transiently failed fetch is tried again doubles from here (seconds).
 FETCH_BACKOFF = TRANSIENT_BACKOFF
 
+T = TypeVar("T")
+
+
+def as_is(value: T) -> T:
+    """A task argument Prefect passes on without walking it (prefect's `quote`): it looks
+    through every list, dict and dataclass of a task's arguments for futures, and a
+    night's hold thousands of tickers (a second a night). None of ours holds a future.
+    Typed as the value, since Prefect unwraps it before the task runs."""
+    return cast(T, quote(value))
+
 
 @task(name="fetch", task_run_name="fetch {label}", cache_policy=NO_CACHE)
 def fetch_batch(
@@ -36,13 +49,16 @@ def fetch_batch(
     progress: "Counter",
 ) -> list[Fetched | Exception]:
     """One batch of tickers (sources.incremental.fetch_many): each fetched, and retried
-    while its failure may pass, alone."""
+    while its failure may pass, alone. One log line for the batch; a ticker's own line
+    only when it is news (a restatement) or at DEBUG: thousands of routine lines a night
+    would bury the ones that matter."""
     logger = get_run_logger()
 
     def done(ticker: str, outcome: Fetched | Exception) -> None:
         if isinstance(outcome, Fetched):
-            window = "full history" if outcome.full_history else f"from {outcome.prices['date'].min()!s}"
-            logger.info("%s: %d rows (%s)", ticker, outcome.prices.height, window)
+            if logger.isEnabledFor(logging.DEBUG):
+                window = "full history" if outcome.full_history else f"from {outcome.prices['date'].min()!s}"
+                logger.debug("%s: %d rows (%s)", ticker, outcome.prices.height, window)
             if outcome.restated.height:
                 logger.warning(
                     "%s: provider restated %d stored value(s); re-fetched the full history",
@@ -52,6 +68,14 @@ def fetch_batch(
         progress.step(ticker)
 
     outcomes = fetch_many(source, tickers, tails, as_of=as_of, whole=whole, backoff=FETCH_BACKOFF, on_done=done)
+    fetched = [o for o in outcomes if isinstance(o, Fetched)]
+    logger.info(
+        "fetched %d of %d ticker(s): %d rows, %d full histories",
+        len(fetched),
+        len(tickers),
+        sum(o.prices.height for o in fetched),
+        sum(o.full_history for o in fetched),
+    )
     reach(Step.FETCH)
     return outcomes
 
@@ -161,7 +185,7 @@ def publish(
             basis=p.basis,
             month_end_changes=update.partial,
         )
-        ledger, notes = send_alerts(stored_alerts, since, study, settings, run.run_id)
+        ledger, notes = send_alerts(as_is(stored_alerts), as_is(since), as_is(study), as_is(settings), run.run_id)
         reach(Step.ALERTS)
         tx.alerts(ledger)
         if notes:

@@ -128,31 +128,46 @@ def _parse(
     for optional in _OPTIONAL:
         if optional not in raw.columns:
             raw = raw.with_columns(pl.lit(None, pl.Utf8).alias(optional))
-    raw = raw.select("ticker", *(pl.col(c).str.strip_chars() for c in _COLUMNS)).filter(
-        ~pl.all_horizontal(pl.col(c).is_null() for c in _COLUMNS)
+    given_starts = {t: starts[t] for t, _ in files if starts.get(t) is not None}
+    # A first load asks every file whole: no start to look up per row.
+    since = (
+        pl.col("ticker").replace_strict(given_starts, default=None, return_dtype=pl.Date)
+        if given_starts
+        else pl.lit(None, pl.Date)
     )
-    since = pl.DataFrame({"ticker": [t for t, _ in files], "_since": [starts.get(t) for t, _ in files]})
-    date = pl.col("date").str.to_date("%Y-%m-%d", strict=False)
-    number = {c: pl.col(c).cast(pl.Float64, strict=False) for c in (*OHLC, *_OPTIONAL)}
-    framed = raw.join(since, on="ticker", how="left").with_columns(
-        _date=date, **{f"_{c}": e for c, e in number.items()}
+    # Values are read as text, stripped and converted as read_price_csv converts them; one
+    # lazy query, so the stripped text is never a column of its own.
+    date = pl.col("date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+    number = {c: pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in (*OHLC, *_OPTIONAL)}
+    typed = (
+        raw.lazy()
+        .filter(~pl.all_horizontal(pl.col(c).is_null() for c in _COLUMNS))
+        .with_columns(_since=since, _date=date, **{f"_{c}": e for c, e in number.items()})
     )
-    # read_price_csv's rules, per row: anything it would refuse sends the file to it.
+    # read_price_csv's rules, per row: anything it would refuse, in the window or before
+    # it, sends the file to it. (Stripping never makes a value missing.)
     given = {c: pl.col(c).is_not_null() for c in number}
+    same_file = pl.col("ticker") == pl.col("ticker").shift()
     bad = (
         pl.col("_date").is_null()
         | pl.any_horizontal(given[c] & ~pl.col(f"_{c}").is_finite().fill_null(False) for c in number)
         | pl.any_horizontal(~given[c] for c in OHLC)
         | pl.any_horizontal((pl.col(f"_{c}") <= 0).fill_null(False) for c in (*OHLC, "adj_close"))
         | (pl.col("_volume") < 0).fill_null(False)
-        | pl.struct("ticker", "_date").is_duplicated()
-        # A tail (or a whole file) must be in date order: out of order, the file is read alone.
-        | (pl.col("_date").diff().over("ticker") <= pl.duration(days=0)).fill_null(False)
+        # A tail (or a whole file) must be in strictly rising date order, which also
+        # rules out a date given twice: otherwise the file is read alone. A file's lines
+        # are consecutive rows here, so "the row before" is the file's own previous line.
+        | ((pl.col("_date").diff() <= pl.duration(days=0)) & same_file).fill_null(False)
     )
+    framed = (
+        typed.with_columns(_bad=bad)
+        .select("ticker", "_since", "_date", "_bad", *(f"_{c}" for c in number))
+        .collect()
+    )
+    refused = set(framed.filter(pl.col("_bad"))["ticker"].unique())
     window = pl.col("_since").is_null() | (pl.col("_date") >= pl.col("_since"))
-    refused = set(framed.filter(bad & (window | pl.col("_date").is_null()))["ticker"].unique())
-    unordered = set(framed.filter(bad & ~window)["ticker"].unique())
-    kept = framed.filter(~pl.col("ticker").is_in(list(refused | unordered)) & window).select(
+    keep = window & ~pl.col("ticker").is_in(list(refused)) if refused else window
+    kept = framed.filter(keep).select(
         "ticker", pl.col("_date").alias("date"), *(pl.col(f"_{c}").alias(c) for c in number)
     )
     bars = finish_bars(kept, "csv", None, end)
@@ -161,5 +176,5 @@ def _parse(
     }
     empty = bars.head(0)
     for ticker, _ in files:
-        out[ticker] = alone(ticker) if ticker in refused | unordered else out.get(ticker, empty)
+        out[ticker] = alone(ticker) if ticker in refused else out.get(ticker, empty)
     return out

@@ -209,9 +209,11 @@ def _fetch_together(
         else nothing.head(0)
     )
     moved = set(restated["ticker"].unique()) if restated.height else set()
+    unmoved = restated_prices(nothing, nothing)
     for t, frame in fetched.items():
         if starts[t] is None:
-            outcomes[t] = Fetched(t, frame, True, restated_prices(stored.get(t, nothing), frame), 1)
+            # A ticker with nothing stored (a first load's every ticker) has nothing to compare.
+            outcomes[t] = Fetched(t, frame, True, restated_prices(stored[t], frame) if t in stored else unmoved, 1)
         elif t in moved:
             outcomes[t] = _refetched(source, t, as_of, restated.filter(pl.col("ticker") == t))
         else:

@@ -89,15 +89,21 @@ def _run_refresh(
         # pandas PerformanceWarning inside exchange_calendars) go the same way.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
         logging.captureWarnings(True)
-    from surgewatch.flows.server import running_server, temporary_server
+    from surgewatch.flows.server import local_server, running_server, temporary_server
 
-    # A server that answers spares starting one for this run; else one starts now, while
-    # the flow's modules import (see flows.server).
-    api = running_server()
+    # A server that answers spares starting one for this run; else one starts now, before
+    # Prefect is imported here, so that it starts while the flow's modules import (see
+    # flows.server). Only PREFECT_API_URL in a Prefect profile needs Prefect to be read:
+    # then the temporary server, started for nothing, stops again.
+    quick = os.environ.get("PREFECT_API_URL") or local_server()
     with contextlib.ExitStack() as stack:
-        server = None if api else stack.enter_context(temporary_server())
+        server = None if quick else stack.enter_context(temporary_server())
         from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+        api = running_server()
+        if api and server is not None:
+            server.stop()
+            server = None
         from surgewatch.flows.refresh import refresh as refresh_flow
         from surgewatch.core.progress import ProgressBar, RetryLines
 

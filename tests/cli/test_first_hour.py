@@ -118,6 +118,7 @@ def test_refresh_turns_prefect_analytics_off_unless_set(monkeypatch, tmp_path, p
     monkeypatch.setattr(flow, "refresh", fake_flow)
     # As if a server answered: the fake flow needs none started.
     monkeypatch.setattr(server, "running_server", lambda: "http://127.0.0.1:9/api")
+    monkeypatch.setattr(server, "local_server", lambda: "http://127.0.0.1:9/api")
     for name in ("PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SURGEWATCH_HOME", str(tmp_path))

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from surgewatch.flows.server import LOCAL_SERVER, healthy, temporary_server
 
@@ -60,3 +61,30 @@ def test_a_refresh_without_a_server_starts_one_and_exits_clean(prefect_home, pri
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
+
+
+def test_a_refresh_uses_the_server_a_prefect_profile_names(prefect_home, prices_dir, tmp_path):
+    """PREFECT_API_URL set in a Prefect profile, not in the environment: the run goes to
+    that server (the temporary one it started before reading the profile stops again)."""
+    with temporary_server() as named:
+        api = named.ready()
+        profiles = tmp_path / "profiles.toml"
+        profiles.write_text(f'active = "team"\n\n[profiles.team]\nPREFECT_API_URL = "{api}"\n')
+        env = {
+            **os.environ,
+            "PREFECT_PROFILES_PATH": str(profiles),
+            "SURGEWATCH_HOME": str(tmp_path / "home"),
+            "SURGEWATCH_SOURCE": "csv",
+            "SURGEWATCH_CSV_DIR": str(prices_dir),
+        }
+        done = subprocess.run(
+            [SURGEWATCH, "refresh", "--tickers", "IWM", "--as-of", "2026-08-20", "--quiet"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        runs = requests.post(f"{api}/flow_runs/filter", json={}, timeout=10).json()
+        assert [r["state_type"] for r in runs] == ["COMPLETED"]
