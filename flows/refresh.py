@@ -271,6 +271,8 @@ def _fetch(
 ) -> list[Fetched]:
     """Fetch the tickers, SURGEWATCH_FETCH_BATCH to a task; failures go to night."""
     logger = get_run_logger()
+    # The stage starts here, not at the first ticker done: a batch read answers all at once.
+    report_progress("fetch", counter.done, counter.total)
     tails = stored_tails(stored, whole=refetch)
     size = run.settings.fetch_batch
     batches = [tickers[i : i + size] for i in range(0, len(tickers), size)]
