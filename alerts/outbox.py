@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from surgewatch.alerts.deliver import deliver
 from surgewatch.alerts.messages import alert_message, alert_title
 from surgewatch.alerts.rules import MAX_ATTEMPTS, idempotency_key
-from surgewatch.study.run import StudyParams
+from surgewatch.core.params import StudyParams
 
 log = logging.getLogger("surgewatch.alerts")
 

@@ -16,7 +16,7 @@ import datetime as dt
 import polars as pl
 
 from surgewatch.core.vocabulary import Direction, crossed
-from surgewatch.study.run import StudyParams
+from surgewatch.core.params import StudyParams
 
 KINDS = ("provisional", "confirmed", "did_not_hold")
 # A failed delivery is retried by the next run, once: two attempts in all.

@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # imported late at run time: polars, pydantic and the study a
     import polars as pl
 
     from surgewatch.core.settings import Settings
-    from surgewatch.study.run import StudyParams
+    from surgewatch.core.params import StudyParams
 
 REPO = Path(__file__).resolve().parents[1]
 GB, MB = 1e9, 1e6
@@ -273,7 +273,8 @@ def results_equal_full(home: Path, as_of: dt.date) -> list[str]:
     import polars as pl
 
     from benchmarks.equivalence import compare_frames
-    from surgewatch.study.run import StudyParams, run_study
+    from surgewatch.core.params import StudyParams
+    from surgewatch.study.run import run_study
     from surgewatch.warehouse import Warehouse
 
     names = ("month_end", "signal_events", "signal_summary", "signal_stats")
@@ -306,7 +307,7 @@ def results_equal_full(home: Path, as_of: dt.date) -> list[str]:
 def _published_params(stats: pl.DataFrame) -> StudyParams | None:
     """The StudyParams the stored signal_stats were drawn with (None: no single set), so
     that the recomputation asks what the flow asked, whatever its settings were."""
-    from surgewatch.study.run import StudyParams
+    from surgewatch.core.params import StudyParams
 
     columns = ["threshold", "direction", "basis", "resamples", "seed"]
     if stats.height == 0 or not set(columns) <= set(stats.columns):

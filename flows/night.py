@@ -20,7 +20,8 @@ import polars as pl
 
 from surgewatch.flows.plan import Plan
 from surgewatch.sources.ingested import Ingested
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from surgewatch.study.update import (
     BASE_COLUMNS,
     RECENT_MONTHS,

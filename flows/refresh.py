@@ -36,7 +36,7 @@ from surgewatch.sources import make_source
 from surgewatch.sources.base import PriceSource
 from surgewatch.sources.incremental import Fetched, stored_tails
 from surgewatch.sources.ingested import ingested
-from surgewatch.study.run import StudyParams
+from surgewatch.core.params import StudyParams
 from surgewatch.study.update import Update
 from surgewatch.core.vocabulary import RunStatus
 from surgewatch.warehouse import RefreshInProgress, RunRecord, Warehouse

@@ -20,7 +20,8 @@ from surgewatch.schemas import DailyPrices, validate_each_ticker
 from surgewatch.core.settings import Settings
 from surgewatch.sources.base import PriceSource
 from surgewatch.sources.incremental import TRANSIENT_BACKOFF, Fetched, fetch_many
-from surgewatch.study.run import StudyParams, StudyResult
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import StudyResult
 from surgewatch.study.update import Update, with_stats
 from surgewatch.warehouse import RunRecord, Warehouse
 
@@ -170,7 +171,6 @@ def publish(
     it went out) and never loses one.
     """
     study = update.study
-    p = study.params
     with wh.write(run) as tx:
         for spill, tickers in night.spills:
             tx.prices([spill], replace=night.replace_history & tickers)
@@ -179,10 +179,8 @@ def publish(
             events=study.events,
             summary=study.summary,
             baseline=study.baseline,
-            stats=study.stats.with_columns(resamples=pl.lit(p.resamples), seed=pl.lit(p.seed)),
-            threshold=p.threshold,
-            direction=p.direction,
-            basis=p.basis,
+            stats=study.stats,
+            params=study.params,
             month_end_changes=update.partial,
         )
         ledger, notes = send_alerts(as_is(stored_alerts), as_is(since), as_is(study), as_is(settings), run.run_id)

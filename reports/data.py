@@ -13,7 +13,7 @@ import polars as pl
 
 from surgewatch.core.errors import InputError
 from surgewatch.study.published import Audit, audit_published, published_summary_beside
-from surgewatch.study.run import StudyParams
+from surgewatch.core.params import StudyParams
 from surgewatch.core.tables import MONTH_END, SIGNAL_EVENTS, SIGNAL_SUMMARY, result_columns
 from surgewatch.core.tickers import normalize_ticker
 from surgewatch.warehouse import Warehouse

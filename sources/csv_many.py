@@ -160,9 +160,7 @@ def _parse(
         | ((pl.col("_date").diff() <= pl.duration(days=0)) & same_file).fill_null(False)
     )
     framed = (
-        typed.with_columns(_bad=bad)
-        .select("ticker", "_since", "_date", "_bad", *(f"_{c}" for c in number))
-        .collect()
+        typed.with_columns(_bad=bad).select("ticker", "_since", "_date", "_bad", *(f"_{c}" for c in number)).collect()
     )
     refused = set(framed.filter(pl.col("_bad"))["ticker"].unique())
     window = pl.col("_since").is_null() | (pl.col("_date") >= pl.col("_since"))

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from surgewatch.core.params import StudyParams
 from surgewatch.core.settings import Settings
 from surgewatch.sources.base import RAW_SCHEMA
 from surgewatch.transforms.resampling import _TIE, AS_FAR
 from surgewatch.warehouse import RunRecord, Warehouse
 
 SESSIONS = [date(2026, 1, d) for d in (2, 5, 6, 7, 8, 9)]
-STUDY = {"threshold": 0.10, "direction": "up", "basis": "price"}
+STUDY = {"params": StudyParams(threshold=0.10, direction="up", basis="price")}
 """The study parameters the warehouse tests publish with."""
 
 

@@ -28,7 +28,7 @@ def test_the_contract_sees_the_linked_subpackages():
     graph = grimp.build_graph("surgewatch", cache_dir=None)
     for package in ("flows", "transforms", "schemas", "warehouse", "sources", "alerts", "reports"):
         assert f"surgewatch.{package}" in graph.modules
-    assert graph.direct_import_exists(importer="surgewatch.flows.refresh", imported="surgewatch.study.run")
+    assert graph.direct_import_exists(importer="surgewatch.flows.refresh", imported="surgewatch.study.update")
 
 
 def test_the_flows_hold_no_sql():

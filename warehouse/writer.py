@@ -2,7 +2,7 @@
 
     with wh.write(run) as tx:
         tx.prices(frame, replace={"IWM"})
-        tx.results(month_end=..., events=..., summary=..., baseline=..., stats=..., threshold=0.1, ...)
+        tx.results(month_end=..., events=..., summary=..., baseline=..., stats=..., params=StudyParams(...))
         ...                                 # e.g. deliver the run's alerts
         tx.alerts(ledger)
         tx.note("1 alert failed")           # the run row's message
@@ -27,8 +27,7 @@ from surgewatch.warehouse import schema
 from surgewatch.warehouse.connection import transaction
 from surgewatch.warehouse.records import RunRecord
 from surgewatch.warehouse.staging import Rows, Stager, registered, table_name
-from surgewatch.core.vocabulary import Direction
-from surgewatch.transforms.types import Basis
+from surgewatch.core.params import StudyParams
 
 
 class Writer:
@@ -74,9 +73,7 @@ class Writer:
         summary: pl.DataFrame | None,
         baseline: pl.DataFrame | None = None,
         stats: pl.DataFrame | None = None,
-        threshold: float | None = None,
-        direction: Direction | None = None,
-        basis: Basis | None = None,
+        params: StudyParams | None = None,
         month_end_changes: Collection[str] = (),
     ) -> None:
         """Make the stored results of every ticker in the frames equal to the frames.
@@ -85,11 +82,14 @@ class Writer:
         'baseline') / stats (signal_stats, SPEC §2b) ends with exactly the frames' rows in each
         table: only the rows whose values changed are written and its keys the frames no
         longer hold are deleted (see _upsert); a ticker in none of them (e.g. one that failed this run) keeps its
-        previous results. threshold / direction / basis fill those columns when the
-        frames lack them. For the tickers in `month_end_changes`, month_end holds only
+        previous results. params (the study's) fill the columns the frames lack:
+        threshold, direction, basis, and the §2b figures' resamples and seed. For the tickers in `month_end_changes`, month_end holds only
         the rows that changed (a night's): their other stored month_end rows stay.
         """
-        defaults = {"run_id": self.run.run_id, "threshold": threshold, "direction": direction, "basis": basis}
+        asked = {}
+        if params is not None:
+            asked = {k: getattr(params, k) for k in ("threshold", "direction", "basis", "resamples", "seed")}
+        defaults = {"run_id": self.run.run_id, **asked}
         summaries = [
             frame if "kind" in frame.columns else frame.with_columns(kind=pl.lit(kind))
             for frame, kind in ((summary, "events"), (baseline, "baseline"))

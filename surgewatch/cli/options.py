@@ -16,7 +16,8 @@ from surgewatch.present.formats import Format
 if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` stays quick
     import polars as pl
 
-    from surgewatch.study.run import StudyParams, StudyResult
+    from surgewatch.core.params import StudyParams
+    from surgewatch.study.run import StudyResult
 
 
 # The options study and analogs share, declared once (as sqlite-utils shares its option decorators).
@@ -136,7 +137,8 @@ def study_params(
 ) -> StudyParams:
     """The options every study-like command shares, parsed; the threshold defaults to the settings'."""
     from surgewatch.core.settings import load_settings
-    from surgewatch.study.run import MAX_RESAMPLES, StudyParams, parse_horizons
+    from surgewatch.core.params import MAX_RESAMPLES, StudyParams
+    from surgewatch.study.run import parse_horizons
 
     return StudyParams(
         threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),

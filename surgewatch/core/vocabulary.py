@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # only types: the command line imports this before it knows i
     import polars as pl
 
 Direction = Literal["up", "down"]
+# price: split-adjusted close; total: dividends reinvested (transforms.BASIS_COLUMN).
+Basis = Literal["price", "total"]
 # How a refresh ended (SPEC §4): every ticker healthy, some failed, nothing published, or
 # not run (another refresh was writing).
 RunStatus = Literal["published", "partial", "failed", "skipped"]

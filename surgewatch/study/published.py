@@ -12,7 +12,8 @@ from pathlib import Path
 import polars as pl
 
 from surgewatch.core.errors import InputError
-from surgewatch.study.run import StudyParams, StudyResult, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import StudyResult, run_study
 import surgewatch.transforms as tf
 from surgewatch.core.vocabulary import DEFAULT_THRESHOLD, STATISTICS, drawdown_column, forward_column
 

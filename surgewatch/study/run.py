@@ -18,40 +18,8 @@ import surgewatch.schemas as sc
 from surgewatch.schemas import validate
 from surgewatch.core.calendar import nyse_sessions
 from surgewatch.core.errors import InputError
-from surgewatch.core.vocabulary import DEFAULT_HORIZONS, DEFAULT_THRESHOLD
+from surgewatch.core.params import StudyParams
 from surgewatch.core.frames import date_span, latest_date, sorted_by_ticker
-
-MAX_RESAMPLES = 100_000  # the draws hold B × N indices per shape: bound the memory a typo can ask for
-
-
-@dataclass(frozen=True)
-class StudyParams:
-    """What a study asks: threshold crossed in which direction, on which basis, how far ahead."""
-
-    threshold: float = DEFAULT_THRESHOLD
-    direction: tf.Direction = "up"
-    horizons: tuple[int, ...] = DEFAULT_HORIZONS
-    basis: tf.Basis = "price"
-    resamples: int = 10_000  # B of SPEC §2b
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.threshold > 0:
-            raise InputError(f"threshold must be > 0, got {self.threshold}")
-        if self.direction not in ("up", "down"):
-            raise InputError(f"direction must be up or down, got {self.direction!r}")
-        if self.basis not in tf.BASIS_COLUMN:
-            raise InputError(f"basis must be price or total, got {self.basis!r}")
-        if not self.horizons or any(not isinstance(h, int) or h < 1 for h in self.horizons):
-            raise InputError(f"horizons must be positive whole months, got {list(self.horizons)}")
-        if (
-            isinstance(self.resamples, bool)
-            or not isinstance(self.resamples, int)
-            or not 1 <= self.resamples <= MAX_RESAMPLES
-        ):
-            raise InputError(f"resamples must be a whole number from 1 to {MAX_RESAMPLES:,}, got {self.resamples!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise InputError(f"seed must be a whole number >= 0, got {self.seed!r}")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ import surgewatch.schemas as sc
 import surgewatch.transforms as tf
 from surgewatch.core.calendar import nyse_sessions
 from surgewatch.schemas import validate
-from surgewatch.study.run import StudyParams, StudyResult
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import StudyResult
 from surgewatch.core.tables import MONTH_END, SIGNAL_STATS
 from surgewatch.transforms.month_ends import LOOKBACK_WINDOW, PEAK_WINDOW
 from surgewatch.transforms.significance import STATS_COLUMNS, q_values, verdict

@@ -8,7 +8,8 @@ import pytest
 from surgewatch.alerts import alert_message
 from surgewatch.alerts.messages import history_line
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 
 APR = dt.date(2026, 4, 1)
 

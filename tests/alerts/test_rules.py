@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from surgewatch.alerts import alert_message, alerts_due, retries_due
-from surgewatch.study.run import StudyParams
+from surgewatch.core.params import StudyParams
 
 APR, MAR, MAY = dt.date(2026, 4, 1), dt.date(2026, 3, 1), dt.date(2026, 5, 1)
 

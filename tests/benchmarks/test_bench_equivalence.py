@@ -14,7 +14,8 @@ from benchmarks.equivalence import compare_results
 from benchmarks.pandas_study import nyse_last_sessions, pandas_study, to_polars
 from benchmarks.universe import UniverseShape, generate_universe
 from surgewatch.schemas import DailyPrices, validate
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 
 RAGGED = UniverseShape(late_listing_share=0.3, delisting_share=0.3, gappy_share=0.3)
 

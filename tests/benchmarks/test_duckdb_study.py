@@ -11,7 +11,8 @@ import pytest
 from benchmarks.duckdb_study import duckdb_study
 from benchmarks.equivalence import compare_results
 from benchmarks.universe import UniverseShape, generate_universe
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 
 RAGGED = UniverseShape(late_listing_share=0.3, delisting_share=0.3, gappy_share=0.3)
 

@@ -8,7 +8,8 @@ import polars as pl
 
 from benchmarks.stats_peer import peer_stats
 from benchmarks.universe import generate_universe
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 
 
 def test_the_loop_and_the_engine_agree():

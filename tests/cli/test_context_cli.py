@@ -11,7 +11,8 @@ import pytest
 from surgewatch.cli import main
 from surgewatch.core.settings import Settings
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from surgewatch.warehouse import RunRecord, Warehouse
 
 AS_OF = "2026-07-31"
@@ -265,9 +266,7 @@ def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
                 events=result.events,
                 summary=result.summary,
                 baseline=result.baseline,
-                threshold=0.10,
-                direction="up",
-                basis="price",
+                params=StudyParams(threshold=0.10, direction="up", basis="price"),
             )
     return home
 

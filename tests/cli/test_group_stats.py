@@ -12,7 +12,8 @@ from surgewatch.cli import main
 from surgewatch.study.groups import conditional_study
 from surgewatch.study.when import parse_condition
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study.run import StudyParams, StudyResult, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import StudyResult, run_study
 from surgewatch.core.vocabulary import forward_column
 
 AS_OF = dt.date(2026, 7, 31)

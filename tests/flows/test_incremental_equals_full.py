@@ -17,7 +17,8 @@ from polars.testing import assert_frame_equal
 
 from benchmarks.universe import UniverseShape, generate_universe
 from surgewatch.flows.refresh import refresh
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from surgewatch.core.tables import MONTH_END, SIGNAL_EVENTS, SIGNAL_STATS, SIGNAL_SUMMARY
 from tests.flows.conftest import query
 

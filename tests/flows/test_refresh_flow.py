@@ -8,7 +8,8 @@ import pytest
 from surgewatch.flows.refresh import refresh
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.cli import main
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from surgewatch.warehouse import MIGRATIONS
 from tests.fake_providers import sessions, synthetic_bars
 from tests.flows.conftest import night, query

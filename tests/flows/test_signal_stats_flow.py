@@ -9,7 +9,8 @@ import pytest
 from surgewatch.cli import main
 from surgewatch.flows.refresh import refresh
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from tests.flows.conftest import night, query
 
 

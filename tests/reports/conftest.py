@@ -13,7 +13,8 @@ import pytest
 
 from surgewatch.reports.data import ReportData, RunInfo
 from surgewatch.core.calendar import nyse_sessions
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from surgewatch.core.tables import MONTH_END, SIGNAL_EVENTS, result_columns
 from tests.factories import price_frame
 

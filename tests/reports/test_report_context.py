@@ -14,7 +14,8 @@ from surgewatch.study.groups import conditional_study
 from surgewatch.reports import build_report, load_report_data
 from surgewatch.reports.context import CORRECTION, episode_paths, ticker_context
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from tests.factories import open_read_only
 from tests.reports.conftest import REAL_AS_OF
 

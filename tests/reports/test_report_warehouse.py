@@ -8,7 +8,8 @@ import pytest
 from surgewatch.reports import load_published_audit, load_report_data
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.study.published import audit_published
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from tests.reports.conftest import REAL_AS_OF
 from tests.factories import open_read_only
 

@@ -14,7 +14,8 @@ from surgewatch.reports import build_report, load_report_data
 from surgewatch.reports.data import ReportData
 from surgewatch.reports.signal_charts import chart_id, random_month_means, signal_figure, signal_rows, verdict
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from tests.factories import open_read_only, sequential_figures
 from tests.reports.chromium import Chromium
 from tests.reports.conftest import REAL_AS_OF, synthetic_prices

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from benchmarks.universe import UniverseShape, generate_universe
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from surgewatch.study.update import LOOKBACK_ROWS, Published, reusable, uncovered, update_study, windows, with_stats
 
 PARAMS = StudyParams(resamples=400)

@@ -6,7 +6,8 @@ import polars as pl
 from hypothesis import given, settings, strategies as st
 
 from surgewatch.core.calendar import nyse_sessions
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from surgewatch.core.vocabulary import forward_column, drawdown_column
 
 SESSIONS = nyse_sessions(dt.date(2015, 1, 1), dt.date(2020, 12, 31))["date"]

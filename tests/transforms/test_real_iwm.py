@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 
 # SOURCES.md: "IWM months at +10% or more in this data (close)".
 IWM_UP_MONTHS = [

@@ -13,7 +13,8 @@ from scipy import stats as sps
 from surgewatch.core.errors import InputError, ValidationFailed
 from surgewatch.schemas import SignalStats, validate
 from surgewatch.sources.csv_files import read_price_csv
-from surgewatch.study.run import StudyParams, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import run_study
 from surgewatch.transforms.resampling import _ordered_samples
 from surgewatch.transforms.significance import q_values, signal_stats
 from surgewatch.core.vocabulary import forward_column

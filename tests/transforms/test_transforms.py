@@ -7,7 +7,8 @@ import pytest
 
 import surgewatch.transforms as tf
 from surgewatch.core.errors import InputError, ValidationFailed
-from surgewatch.study.run import StudyParams, parse_horizons, run_study
+from surgewatch.core.params import StudyParams
+from surgewatch.study.run import parse_horizons, run_study
 from tests.transforms.frames import daily, month_end_closes, sessions_for
 
 D = dt.date.fromisoformat
