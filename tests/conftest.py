@@ -4,10 +4,13 @@ Real data lives in ../shared beside the repo; tests that need it skip cleanly on
 clone where it is absent.
 """
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +34,13 @@ os.environ.pop("LINES", None)
 # Prefect and friends must never phone home from a test run.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# A Prefect home per test process (each xdist worker): the temporary servers that
+# `surgewatch refresh` subprocesses start create and migrate its SQLite database on first
+# use, and two creating one database at once fail (the server exits with code 3), as on
+# a fresh CI machine where ~/.prefect does not exist yet.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="surgewatch-tests-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 # Helper scripts the tests start as subprocesses import `tests.*`; the installed package
 # maps only `surgewatch`, so the repository root goes on their path here (tests only).
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
@@ -61,6 +71,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # timing-sensitive tests (concurrent refreshes, workers, crash trials, readers
             # during a write) never overlap each other.
             item.add_marker(pytest.mark.xdist_group("serial"))
+        elif "warehouse_home" in used:
+            # The refreshed warehouse the report tests read is built once per worker (~20 s):
+            # their tests on one worker build it once.
+            item.add_marker(pytest.mark.xdist_group("report-warehouse"))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from surgewatch.transforms.events import signal_events
 from surgewatch.transforms.month_ends import month_ends
 from surgewatch.transforms.quality import missing_sessions
 from surgewatch.transforms.returns import monthly_returns
-from surgewatch.transforms.significance import signal_stats
+from surgewatch.transforms.significance import horizon_figures, signal_stats
 from surgewatch.transforms.summary import horizon_summary
 from surgewatch.transforms.types import BASIS_COLUMN, Basis, Direction
 
@@ -25,5 +25,6 @@ __all__ = [
     "month_ends",
     "monthly_returns",
     "signal_events",
+    "horizon_figures",
     "signal_stats",
 ]

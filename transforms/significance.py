@@ -14,7 +14,9 @@ import polars as pl
 import polars.selectors as cs
 
 from surgewatch.transforms.resampling import Returns, bootstrap_ci, placebo
+from surgewatch.transforms.returns import monthly_returns
 from surgewatch.core.vocabulary import (
+    DEFAULT_HORIZONS,
     MIN_EPISODES,
     SIGNIFICANT,
     SUGGESTIVE,
@@ -207,8 +209,36 @@ def populations(monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[
 def signal_stats(
     monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[int], resamples: int = 10_000, seed: int = 0
 ) -> pl.DataFrame:
-    """One row per (ticker of monthly, horizon) with every §2b figure; null where a
-    figure is undefined. The random ones use `resamples` draws seeded by `seed`."""
+    """One row per (ticker of monthly, horizon asked) with every §2b figure; null where a
+    figure is undefined. The random ones use `resamples` draws seeded by `seed`.
+
+    q_value adjusts placebo_p across a fixed family per ticker, the standard horizons
+    (DEFAULT_HORIZONS) plus any asked: the family's other horizons are computed for it and
+    not returned, so the q and the verdict at a horizon never depend on which horizons
+    were asked. A ticker's figures depend only on its own returns, B and the seed."""
+    family = sorted(set(DEFAULT_HORIZONS) | set(horizons))
+    stats = horizon_figures(with_forward_returns(monthly, family), events, family, resamples, seed)
+    stats = stats.with_columns(q_values(stats)).with_columns(verdict())
+    return stats.filter(pl.col("horizon").is_in(list(horizons)))
+
+
+def with_forward_returns(monthly: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
+    """monthly with fwd_hm for every h of horizons: those it lacks computed from its
+    month-end closes (transforms.returns.monthly_returns), joined by (ticker, month)."""
+    missing = [h for h in horizons if forward_column(h) not in monthly.columns]
+    if not missing:
+        return monthly
+    base = monthly.select("ticker", "month", "close", "complete")
+    ahead = monthly_returns(base, missing).select("ticker", "month", *(forward_column(h) for h in missing))
+    return monthly.join(ahead, on=["ticker", "month"], how="left", maintain_order="left")
+
+
+def horizon_figures(
+    monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[int], resamples: int = 10_000, seed: int = 0
+) -> pl.DataFrame:
+    """signal_stats' figures at exactly these horizons, without q_value and verdict (which
+    need the ticker's whole family: a night recomputing some horizons adds them to the
+    published ones first)."""
     tickers = monthly["ticker"].unique().sort()
     pops = populations(monthly, events, horizons)
     # Every horizon in one call: tickers of equal shape share the draws whatever the horizon.
@@ -244,8 +274,7 @@ def signal_stats(
                 }
             ).with_columns(cs.float().fill_nan(None))
         )
-    stats = pl.concat(parts).sort("ticker", "horizon")
-    return stats.with_columns(q_values(stats)).with_columns(verdict())
+    return pl.concat(parts).sort("ticker", "horizon")
 
 
 def verdict() -> pl.Expr:

@@ -183,7 +183,7 @@ def with_stats(update: Update) -> Update:
     groups = update.stale.group_by("ticker").agg(pl.col("horizon").sort()).group_by("horizon").agg("ticker")
     for horizons, tickers in groups.sort("horizon").iter_rows():
         mine = pl.col("ticker").is_in(tickers)
-        stats = tf.signal_stats(
+        stats = tf.horizon_figures(
             study.monthly.filter(mine), study.events.filter(mine), tuple(horizons), p.resamples, p.seed
         )
         fresh.append(stats.select(_STATS))

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from surgewatch.transforms.resampling import _TIE, AS_FAR, Returns, placebo, placebo_means
-from surgewatch.transforms.significance import signal_stats
+from surgewatch.transforms.significance import horizon_figures
 from tests.transforms.test_significance import synthetic
 
 
@@ -73,8 +73,8 @@ def test_a_tickers_figures_do_not_depend_on_who_else_is_studied():
     monthly, events = synthetic(returns, is_event)
     monthly = monthly.filter(pl.col("fwd_1m").is_not_nan())
     events = events.filter(pl.col("fwd_1m").is_not_nan())
-    alone = signal_stats(monthly.filter(pl.col("ticker") == "T000"), events, [1], resamples=4_000, seed=0)
-    together = signal_stats(monthly, events, [1], resamples=4_000, seed=0).filter(pl.col("ticker") == "T000")
+    alone = horizon_figures(monthly.filter(pl.col("ticker") == "T000"), events, [1], resamples=4_000, seed=0)
+    together = horizon_figures(monthly, events, [1], resamples=4_000, seed=0).filter(pl.col("ticker") == "T000")
     assert together.equals(alone)
     assert together["placebo_draws"][0] > 0
 

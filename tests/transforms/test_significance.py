@@ -16,7 +16,7 @@ from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.core.params import StudyParams
 from surgewatch.study.run import run_study
 from surgewatch.transforms.resampling import _ordered_samples
-from surgewatch.transforms.significance import q_values, signal_stats
+from surgewatch.transforms.significance import q_values, horizon_figures
 from surgewatch.core.vocabulary import forward_column
 
 sm = pytest.importorskip("statsmodels.api")
@@ -119,7 +119,7 @@ class TestExactFiguresSynthetic:
         is_event = rng.random((6, 80)) < 0.2
         for h in (1, 4):
             monthly, events = synthetic(returns, is_event, h)
-            got = signal_stats(monthly, events, [h], resamples=50)
+            got = horizon_figures(monthly, events, [h], resamples=50)
             for i in range(6):
                 row = got.row(i, named=True)
                 assert row["t_hac"] == pytest.approx(hac_t(list(returns[i]), list(is_event[i]), h), rel=1e-9)
@@ -131,7 +131,8 @@ class TestExactFiguresSynthetic:
         returns = np.array([[0.1, 0.2, 0.3], [0.1, -0.1, 0.2], [0.05, 0.02, 0.01]])
         is_event = np.array([[True, True, True], [True, False, False], [False, False, False]])
         row = {
-            r["ticker"]: r for r in signal_stats(*synthetic(returns, is_event), [1], resamples=20).iter_rows(named=True)
+            r["ticker"]: r
+            for r in horizon_figures(*synthetic(returns, is_event), [1], resamples=20).iter_rows(named=True)
         }
         assert row["T000"]["placebo_p"] is None  # n = N: no random set differs
         assert row["T001"]["ci_low"] is None and row["T001"]["t_hac"] is None  # n = 1
@@ -140,7 +141,7 @@ class TestExactFiguresSynthetic:
 
     def test_horizon_without_any_complete_window(self):
         monthly, events = synthetic(np.full((2, 3), np.nan), np.ones((2, 3), bool))
-        got = signal_stats(monthly.with_columns(pl.col("fwd_1m").fill_nan(None)), events, [1], resamples=20)
+        got = horizon_figures(monthly.with_columns(pl.col("fwd_1m").fill_nan(None)), events, [1], resamples=20)
         assert got["n"].to_list() == [0, 0] and got["t_hac"].null_count() == 2
 
 
@@ -149,7 +150,7 @@ class TestRandomFigures:
         rng = np.random.default_rng(11)
         returns = rng.normal(0, 0.05, size=(400, 120))
         is_event = rng.random((400, 120)) < 0.1  # events chosen regardless of returns
-        got = signal_stats(*synthetic(returns, is_event), [1], resamples=999, seed=3)
+        got = horizon_figures(*synthetic(returns, is_event), [1], resamples=999, seed=3)
         p = got["placebo_p"].drop_nulls().to_numpy()
         assert sps.kstest(p, "uniform").pvalue > 0.01
         assert 0.02 < (p <= 0.05).mean() < 0.09
@@ -159,7 +160,7 @@ class TestRandomFigures:
         returns = rng.normal(0.02, 0.05, size=(400, 60))
         is_event = np.zeros((400, 60), bool)
         is_event[:, ::2] = True  # n = 30 events per ticker
-        got = signal_stats(*synthetic(returns, is_event), [1], resamples=2_000, seed=4)
+        got = horizon_figures(*synthetic(returns, is_event), [1], resamples=2_000, seed=4)
         covered = ((got["ci_low"] <= 0.02) & (0.02 <= got["ci_high"])).mean()
         assert 0.85 <= covered <= 0.95
 
@@ -168,8 +169,8 @@ class TestRandomFigures:
         returns = rng.normal(0, 0.05, size=(5, 90))
         is_event = rng.random((5, 90)) < 0.2
         data = synthetic(returns, is_event, 3)
-        first, again = (signal_stats(*data, [3], resamples=500, seed=1) for _ in range(2))
-        other = signal_stats(*data, [3], resamples=500, seed=2)
+        first, again = (horizon_figures(*data, [3], resamples=500, seed=1) for _ in range(2))
+        other = horizon_figures(*data, [3], resamples=500, seed=2)
         assert first.equals(again)
         exact = ["n", "n_independent", "average_independent", "excess", "win_p", "t_hac"]
         assert first.select(exact).equals(other.select(exact))
@@ -180,8 +181,8 @@ class TestRandomFigures:
         rng = np.random.default_rng(14)
         returns = rng.normal(0, 0.05, size=(4, 90))
         is_event = rng.random((4, 90)) < 0.2
-        together = signal_stats(*synthetic(returns, is_event), [1], resamples=300)
-        alone = signal_stats(*synthetic(returns[:1], is_event[:1]), [1], resamples=300)
+        together = horizon_figures(*synthetic(returns, is_event), [1], resamples=300)
+        alone = horizon_figures(*synthetic(returns[:1], is_event[:1]), [1], resamples=300)
         assert together.head(1).equals(alone)
 
 
@@ -280,7 +281,32 @@ def test_all_horizons_at_once_give_each_horizons_own_figures(data, tickers, mont
             shifted,
             events.join(shifted.select("ticker", "month", forward_column(h)), on=["ticker", "month"]),
         )
-    together = signal_stats(monthly, events, [1, 2, 3], resamples=64, seed=seed)
+    together = horizon_figures(monthly, events, [1, 2, 3], resamples=64, seed=seed)
     for h in (1, 2, 3):
-        alone = signal_stats(monthly, events, [h], resamples=64, seed=seed).drop("q_value", "verdict")
-        assert together.filter(pl.col("horizon") == h).drop("q_value", "verdict").equals(alone)
+        alone = horizon_figures(monthly, events, [h], resamples=64, seed=seed)
+        assert together.filter(pl.col("horizon") == h).equals(alone)
+
+
+class TestFixedFamily:
+    """SPEC §2b: q_value adjusts across 1, 3, 6, 12 plus any asked horizon, whichever are shown."""
+
+    def test_the_q_and_verdict_at_3m_are_the_same_asked_alone_or_with_the_default(self, prices_dir):
+        prices = read_price_csv(prices_dir / "IWM.csv", "IWM")
+        default = run_study(prices, StudyParams(resamples=2_000)).stats
+        alone = run_study(prices, StudyParams(horizons=(3,), resamples=2_000)).stats
+        assert alone["horizon"].to_list() == [3]
+        assert alone.equals(default.filter(pl.col("horizon") == 3))
+
+    def test_an_asked_horizon_joins_the_family(self, prices_dir):
+        prices = read_price_csv(prices_dir / "IWM.csv", "IWM")
+        five = run_study(prices, StudyParams(horizons=(1, 3, 6, 12, 24), resamples=2_000)).stats
+        asked = run_study(prices, StudyParams(horizons=(3, 24), resamples=2_000)).stats
+        assert asked.equals(five.filter(pl.col("horizon").is_in([3, 24])))
+        # Benjamini–Hochberg by hand over the five p-values: m = 5, not the two shown.
+        p = five["placebo_p"].to_list()
+        order = sorted(range(5), key=lambda i: p[i])
+        q, running = [0.0] * 5, 1.0
+        for rank in range(5, 0, -1):
+            running = min(running, 5 / rank * p[order[rank - 1]])
+            q[order[rank - 1]] = running
+        assert asked["q_value"].to_list() == pytest.approx([q[1], q[4]], rel=1e-12)
