@@ -60,6 +60,9 @@ _SLOW_FIXTURES = {
 }
 
 
+# tryfirst: xdist's worker adds each test's group to its id in this same hook, and its
+# plugin registers after this conftest, so it would otherwise run first and see no group.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
