@@ -26,7 +26,7 @@ def sql(
     fmt: FormatOpt = "table",
 ) -> None:
     """Read-only SQL against the warehouse, optionally as of an earlier version."""
-    from surgewatch.present.output import render_rows
+    from surgewatch.present.output import render_query
     from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
@@ -43,7 +43,7 @@ def sql(
             raise WarehouseError(expired) from None
     if not frame.width:
         raise InputError("sql: the query returned no result (only comments, or a statement without rows)")
-    typer.echo(render_rows(frame.columns, frame.rows(), fmt))
+    typer.echo(render_query(frame.columns, frame.rows(), fmt))
 
 
 def _expired_version(wh, version: int | None, keep_days: int) -> str | None:

@@ -114,6 +114,34 @@ def fit_lines(lines: Iterable[str], indent: str = "  ") -> list[str]:
     return [part for line in lines for part in textwrap.wrap(line, width, subsequent_indent=indent) or [""]]
 
 
+def raw_cell(value: object) -> str:
+    """A value as a query returned it: blank for null, true/false, ISO dates, every digit."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(plain(value))
+
+
+def render_query(header: Sequence[str], rows: Iterable[Sequence[object]], fmt: Format) -> str:
+    """A query's result as it came: no format guessed from a column's name (an `average`
+    of closes is not a fraction). A table wider than the terminal prints one record per
+    block, as DuckDB's line mode does (`name = value`, names right-aligned, a blank line
+    between records), so no value is cut across lines."""
+    rows = list(rows)
+    width = terminal_width()
+    if fmt != "table":
+        return render_rows(header, rows, fmt)
+    cells = [[raw_cell(v) for v in r] for r in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
+    # A rich table's width: "│ " before each column, " │" after the last (padding 1).
+    if width is None or sum(w + 3 for w in widths) + 1 <= width:
+        return render_rows(header, rows, fmt, raw=True)
+    name = max(len(h) for h in header)
+    blocks = ["\n".join(f"{h.rjust(name)} = {v}" for h, v in zip(header, r)) for r in cells]
+    return "\n\n".join(blocks) if blocks else f"({len(header)} columns, no rows)"
+
+
 def render_rows(
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
@@ -122,6 +150,7 @@ def render_rows(
     label_column: int | None = None,
     compact: Sequence[str] | None = None,
     wide: bool = False,
+    raw: bool = False,
 ) -> str:
     """Rows as an aligned table, csv (raw values) or a json list of objects.
 
@@ -129,7 +158,7 @@ def render_rows(
     summary rows), so that its cells are formatted as that statistic.
     compact: the columns a reader needs first; on a terminal of limited width the table
     shows only those unless `wide`. The table never grows wider than the terminal: its
-    cells wrap instead.
+    cells wrap instead. raw: cells as raw_cell gives them, not by their column's name.
     """
     rows = list(rows)
     width = terminal_width()
@@ -152,7 +181,7 @@ def render_rows(
         table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for r in rows:
         label = r[label_column] if label_column is not None else None
-        table.add_row(*(format_cell(c, v, label) for c, v in zip(header, r)))
+        table.add_row(*(raw_cell(v) if raw else format_cell(c, v, label) for c, v in zip(header, r)))
     # Without a terminal, wide enough that no cell is cut or wrapped.
     console = Console(width=width or 1000, record=True, file=io.StringIO())
     console.print(table)

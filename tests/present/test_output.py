@@ -1,11 +1,12 @@
 """Table cells formatted by type, and by name only for the known fraction columns."""
 
+import datetime as dt
 import json
 from decimal import Decimal
 
 import pytest
 
-from surgewatch.present.output import format_cell, render_rows
+from surgewatch.present.output import format_cell, render_query, render_rows
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,30 @@ def test_sql_rows_are_not_read_as_statistics():
     # The second column's value once served as a statistic label for every table.
     out = render_rows(["kind", "name", "fwd_1m"], [["x", "sharpe", 0.05]], "table")
     assert "+5.00%" in out
+
+
+def test_a_query_prints_its_values_as_they_came(monkeypatch):
+    """SPEC §4 `sql`: an `average` of closes is not a fraction, a `move` prints its digits."""
+    monkeypatch.setenv("COLUMNS", "120")
+    out = render_query(["ticker", "average", "move", "day"], [["IWM", 116.2304, 0.1208, dt.date(2026, 4, 30)]], "table")
+    assert "116.2304" in out and "0.1208" in out and "2026-04-30" in out
+    assert "%" not in out
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_a_result_wider_than_the_terminal_is_one_record_per_block(monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    header = [f"column_{i}" for i in range(16)]
+    rows = [[f"value {r}.{i}" for i in range(16)] for r in range(2)]
+    out = render_query(header, rows, "table")
+    blocks = out.split("\n\n")
+    assert len(blocks) == 2
+    assert blocks[1].splitlines()[0] == " column_0 = value 1.0"
+    assert blocks[1].splitlines()[-1] == "column_15 = value 1.15"
+    assert max(len(line) for line in out.splitlines()) <= columns
+    # Narrow enough: one table, every value whole on its line.
+    table = render_query(header[:3], rows, "table")
+    assert all(f"value 1.{i}" in table for i in range(3)) and " = " not in table
 
 
 def test_json_writes_decimals_as_numbers():

@@ -92,9 +92,6 @@ FAULTS = {
 }
 NEVER_LISTED = "FNONE"  # a symbol the provider never had: fails every night
 CASES = [(p, f) for f, (_, _, outcomes) in FAULTS.items() for p in PROVIDERS if p in outcomes]
-# A provider's tests on one xdist worker (--dist loadgroup): its campaign, a module fixture,
-# then runs once instead of once on every worker that draws one of its tests (~30 s each).
-CAMPAIGNS = [pytest.param(p, marks=pytest.mark.xdist_group(f"faults-{p}")) for p in PROVIDERS]
 
 
 @dataclass
@@ -180,7 +177,7 @@ def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("campaign", CAMPAIGNS, indirect=True)
+@pytest.mark.parametrize("campaign", PROVIDERS, indirect=True)
 def test_fault(campaign: Campaign, fault: str):
     ticker, _, outcomes = FAULTS[fault]
     if campaign.provider not in outcomes:
@@ -231,7 +228,7 @@ def test_fault(campaign: Campaign, fault: str):
     figure["outcome"] = "recovered" if expected_outcome == "recovered" else "failed cleanly"
 
 
-@pytest.mark.parametrize("campaign", CAMPAIGNS, indirect=True)
+@pytest.mark.parametrize("campaign", PROVIDERS, indirect=True)
 def test_the_healthy_ticker_and_a_never_listed_one(campaign: Campaign):
     assert campaign.stored["after"].filter(pl.col("ticker") == HEALTHY).equals(campaign.expected(HEALTHY, AFTER))
     assert campaign.alerts[HEALTHY] == 1 and campaign.alerts[NEVER_LISTED] == 0
