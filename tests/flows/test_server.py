@@ -42,16 +42,16 @@ def test_a_server_that_cannot_start_is_one_error(prefect_home, monkeypatch):
         server.ready()
 
 
-def test_a_refresh_without_a_server_starts_one_and_exits_clean(prefect_home, prices_dir, tmp_path):
-    """No "Error logging to API" at exit: Prefect's workers are drained before the
-    server stops, and the run does not wait on a closed port."""
+def refresh_iwm(home: Path, prices_dir: Path, **env: str) -> subprocess.CompletedProcess:
+    """`surgewatch refresh` of IWM from the shared csv files, in its own process."""
     env = {
         **os.environ,
-        "SURGEWATCH_HOME": str(tmp_path / "home"),
+        "SURGEWATCH_HOME": str(home),
         "SURGEWATCH_SOURCE": "csv",
         "SURGEWATCH_CSV_DIR": str(prices_dir),
+        **env,
     }
-    done = subprocess.run(
+    return subprocess.run(
         [SURGEWATCH, "refresh", "--tickers", "IWM", "--as-of", "2026-08-20", "--quiet"],
         env=env,
         capture_output=True,
@@ -59,6 +59,12 @@ def test_a_refresh_without_a_server_starts_one_and_exits_clean(prefect_home, pri
         timeout=300,
         check=False,
     )
+
+
+def test_a_refresh_without_a_server_starts_one_and_exits_clean(prefect_home, prices_dir, tmp_path):
+    """No "Error logging to API" at exit: Prefect's workers are drained before the
+    server stops, and the run does not wait on a closed port."""
+    done = refresh_iwm(tmp_path / "home", prices_dir)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
 
@@ -70,21 +76,7 @@ def test_a_refresh_uses_the_server_a_prefect_profile_names(prefect_home, prices_
         api = named.ready()
         profiles = tmp_path / "profiles.toml"
         profiles.write_text(f'active = "team"\n\n[profiles.team]\nPREFECT_API_URL = "{api}"\n')
-        env = {
-            **os.environ,
-            "PREFECT_PROFILES_PATH": str(profiles),
-            "SURGEWATCH_HOME": str(tmp_path / "home"),
-            "SURGEWATCH_SOURCE": "csv",
-            "SURGEWATCH_CSV_DIR": str(prices_dir),
-        }
-        done = subprocess.run(
-            [SURGEWATCH, "refresh", "--tickers", "IWM", "--as-of", "2026-08-20", "--quiet"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        done = refresh_iwm(tmp_path / "home", prices_dir, PREFECT_PROFILES_PATH=str(profiles))
         assert done.returncode == 0, done.stderr
         runs = requests.post(f"{api}/flow_runs/filter", json={}, timeout=10).json()
         assert [r["state_type"] for r in runs] == ["COMPLETED"]
