@@ -17,6 +17,7 @@ from surgewatch.core.targets import scrubbed
 _WEBHOOKS = ("json", "jsons", "form", "forms", "xml", "xmls")
 KEY_HEADER = "Idempotency-Key"
 KEY_FIELD = "idempotency_key"
+NOT_UNDERSTOOD = "is not a URL Apprise understands"
 
 
 def _with_key(url: str, key: str) -> str:
@@ -38,7 +39,7 @@ def deliver(targets: Sequence[SecretStr], title: str, body: str, key: str) -> st
             webhook = url.split("://", 1)[0].lower() in _WEBHOOKS
             with scrub.withholding(f"alert target #{position}"):
                 if not (webhooks.add(_with_key(url, key)) if webhook else others.add(url)):
-                    return f"alert target #{position} of SURGEWATCH_ALERT_URLS is not a URL Apprise understands"
+                    return f"alert target #{position} of SURGEWATCH_ALERT_URLS {NOT_UNDERSTOOD}"
         sent = [
             notifier.notify(title=title, body=text)
             for notifier, text in ((webhooks, body), (others, f"{body}\n\nAlert key: {key}"))
@@ -47,3 +48,16 @@ def deliver(targets: Sequence[SecretStr], title: str, body: str, key: str) -> st
         if not all(sent):
             return f"delivery failed for at least one of {len(targets)} alert target(s)"
     return None
+
+
+def deliver_each(targets: Sequence[SecretStr], title: str, body: str, key: str) -> list[tuple[str, str | None]]:
+    """deliver() to one target at a time: (its label, None when it accepted the message
+    or why not) per target, in order. A label is the target's position and scheme
+    ("#2 slack"), never its URL, since URLs carry credentials."""
+    outcomes = []
+    for position, target in enumerate(targets, start=1):
+        scheme = target.get_secret_value().split("://", 1)[0].lower() or "?"
+        failed = deliver([target], title, body, key)
+        reason = None if failed is None else NOT_UNDERSTOOD if failed.endswith(NOT_UNDERSTOOD) else "not accepted"
+        outcomes.append((f"#{position} {scheme}", reason))
+    return outcomes

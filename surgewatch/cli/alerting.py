@@ -1,0 +1,80 @@
+"""`surgewatch alerts`: the ledger (list) and a test message to every target (test)."""
+
+import datetime as dt
+from typing import Annotated, Optional
+
+import typer
+
+from surgewatch.cli.app import FormatOpt, app
+from surgewatch.cli.options import parse_date, parse_format
+
+alerts_app = typer.Typer(help="The alert ledger, and a test message to every alert target.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+LEDGER_HEADER = ["ticker", "month", "kind", "status", "move", "as_of", "attempts", "sent_at", "key"]
+
+
+@alerts_app.command("list", epilog="Example: surgewatch alerts list --since 2026-04-01")
+def list_alerts(
+    since: Annotated[Optional[str], typer.Option(help="Only alerts whose move is as of this date or later.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """The ledger: every alert owed so far, what became of it (sent, pending, failed,
+    recorded without targets), when, and the key a receiver can drop repeats by."""
+    import polars as pl
+
+    from surgewatch.alerts.rules import idempotency_key
+    from surgewatch.core.params import StudyParams
+    from surgewatch.core.settings import load_settings
+    from surgewatch.present.output import render_rows
+    from surgewatch.warehouse import Warehouse
+
+    fmt, first = parse_format(fmt), parse_date(since, "--since")
+    settings = load_settings()
+    with Warehouse.open(settings, read_only=True) as wh:
+        ledger = wh.alerts()
+    if first is not None:
+        ledger = ledger.filter(pl.col("as_of") >= first)
+    params = StudyParams(settings.threshold)
+    rows = [
+        [
+            r["ticker"],
+            f"{r['month']:%Y-%m}",
+            r["kind"],
+            r["status"],
+            r["move"],
+            r["as_of"],
+            r["attempts"],
+            r["sent_at"],
+            idempotency_key(r["ticker"], r["month"], r["kind"], params.threshold, params.direction),
+        ]
+        for r in ledger.sort("month", "ticker", "kind").iter_rows(named=True)
+    ]
+    if not rows and fmt == "table":
+        typer.echo("no alerts in the ledger" + (f" as of {first} or later" if first else ""))
+        return
+    typer.echo(render_rows(LEDGER_HEADER, rows, fmt))
+
+
+@alerts_app.command("test", epilog="Example: SURGEWATCH_ALERT_URLS=json://localhost:8000/hook surgewatch alerts test")
+def test_alerts() -> None:
+    """One test message to every target of SURGEWATCH_ALERT_URLS; a line per target says
+    whether it arrived (exit 1 when one did not)."""
+    from surgewatch.alerts.deliver import deliver_each
+    from surgewatch.core.errors import SettingsError
+    from surgewatch.core.settings import load_settings
+
+    targets = load_settings().alert_urls
+    if not targets:
+        raise SettingsError("no alert targets: set SURGEWATCH_ALERT_URLS to one or more Apprise URLs")
+    now = dt.datetime.now(dt.timezone.utc)
+    outcomes = deliver_each(
+        targets,
+        "surgewatch: test message",
+        f"A test from `surgewatch alerts test` at {now:%Y-%m-%d %H:%M} UTC: this target receives surgewatch's alerts.",
+        key=f"test-{now:%Y%m%dT%H%M%S}",
+    )
+    for label, failed in outcomes:
+        typer.echo(f"alert target {label}: " + ("arrived" if failed is None else f"failed: {failed}"))
+    if any(failed for _, failed in outcomes):
+        raise typer.Exit(1)
