@@ -6,7 +6,7 @@ import datetime as dt
 import polars as pl
 
 from surgewatch.present.formats import percent, threshold_percent
-from surgewatch.present.sentences import p_value, pp
+from surgewatch.present.sentences import p_value, pp, side
 from surgewatch.core.vocabulary import SMALL_SAMPLE
 from surgewatch.core.vocabulary import Direction
 
@@ -62,10 +62,9 @@ def history_line(ticker: str, summary: pl.DataFrame, stats: pl.DataFrame) -> str
         if s["ci_low"] is not None
         else "one month: no interval"
     )
-    side = "level" if round(s["excess"] * 100, 1) == 0 else "better" if s["excess"] > 0 else "worse"
-    ordinary = (
-        f"an ordinary {ticker} month returned {percent(mean - s['excess'], decimals=1)} ({pp(s['excess'], 1)}, {side})"
-    )
+    word = side(s["excess"], s["verdict"], 1)
+    ordinary = f"an ordinary {ticker} month returned {percent(mean - s['excess'], decimals=1)} ({pp(s['excess'], 1)}"
+    ordinary += f", {word})" if word else ")"
     if s["placebo_p"] is None:
         odds = "every month is such a month, so no random month to compare with"
     else:

@@ -8,7 +8,7 @@ Ground floor: takes plain dicts of figures (a `stats` row of SPEC §4), no frame
 from collections.abc import Mapping, Sequence
 
 from surgewatch.present.formats import percent
-from surgewatch.core.vocabulary import SMALL_SAMPLE
+from surgewatch.core.vocabulary import NO_DIFFERENT, SMALL_SAMPLE, TOO_FEW
 
 # Every term a §2b/§2c table shows, one line each (`study --help`, README).
 GLOSSARY = (
@@ -53,10 +53,27 @@ def p_value(p: float) -> str:
     return "p<0.001" if p < 0.0005 else f"p={p:.3f}"
 
 
-def _versus(excess: float, decimals: int) -> str:
+def side(excess: float, verdict: str, decimals: int) -> str | None:
+    """How the events fared against random months, in a word that never contradicts the
+    verdict (SPEC §2b): "level" when the excess rounds to zero, "within chance" when the
+    verdict is no different, None (the number alone) when there are too few episodes to
+    say, else "better" or "worse"."""
     if round(excess * 100, decimals) == 0:
+        return "level"
+    if verdict == NO_DIFFERENT:
+        return "within chance"
+    if verdict == TOO_FEW:
+        return None
+    return "better" if excess > 0 else "worse"
+
+
+def _versus(excess: float, verdict: str, decimals: int) -> str:
+    word = side(excess, verdict, decimals)
+    if word == "level":
         return "level with random months"
-    return f"{pp(excess, decimals)}, {'better' if excess > 0 else 'worse'} than random months"
+    if word in ("better", "worse"):
+        return f"{pp(excess, decimals)}, {word} than random months"
+    return f"{pp(excess, decimals)} vs random months" + (f", {word}" if word else "")
 
 
 def horizon_sentence(stats: Mapping, events_mean: float | None, decimals: int = 2) -> str:
@@ -71,7 +88,7 @@ def horizon_sentence(stats: Mapping, events_mean: float | None, decimals: int = 
             f" (90% CI {percent(stats['ci_low'], decimals=decimals)} to {percent(stats['ci_high'], decimals=decimals)})"
         )
     baseline = events_mean - stats["excess"]
-    words += f" vs {percent(baseline, decimals=decimals)} for random months, {_versus(stats['excess'], decimals)}; "
+    words += f" vs {percent(baseline, decimals=decimals)} for random months, {_versus(stats['excess'], stats['verdict'], decimals)}; "
     if stats["placebo_p"] is None:
         words += "every month is an event, so no random month to compare with; "
     else:

@@ -60,10 +60,14 @@ def test_the_line_quotes_the_12_month_figures():
 
 
 def test_a_history_that_trailed_says_so():
-    """QQQ's case: an events' mean below every month's is worse, never 'do this well'."""
+    """QQQ's case: an events' mean below every month's is never 'do this well'; beside a
+    verdict of no different the gap is a number within chance (SPEC §2b), and beside a
+    verdict that leans, it is worse."""
     trailed = stats((12, 14, -0.01, 0.18, 0.175), excess=-0.0727, verdict="no different from random months")
     line = history_line("IWM", summary((12, 14, 0.0508)), trailed)
-    assert "an ordinary IWM month returned +12.3% (-7.3 pp, worse)" in line
+    assert "an ordinary IWM month returned +12.3% (-7.3 pp, within chance)" in line
+    leaning = stats((12, 14, -0.01, 0.18, 0.08), excess=-0.0727, verdict="suggestive, not proven (worse)")
+    assert "(-7.3 pp, worse)" in history_line("IWM", summary((12, 14, 0.0508)), leaning)
     assert line.startswith("History: no different from random months at 12M: +5.1% avg")
     assert "do this well" not in line
 
@@ -125,3 +129,12 @@ def test_iwm_april_2026_provisional_alert_quotes_the_study(prices_dir):
         "History: suggestive, not proven (better) at 12M: +17.6% avg after 14 such months (90% CI +8.4% to +27.6%); "
         "an ordinary IWM month returned +8.4% (+9.2 pp, better); p=0.083, q=0.137, 9 independent episodes"
     )
+
+
+def test_the_words_beside_the_verdict_never_contradict_it():
+    """SPEC §2b: after "no different", the excess is a number "within chance", not "better"."""
+    plain = stats((12, 14, 0.1, 0.2, 0.4)).with_columns(verdict=pl.lit("no different from random months"))
+    line = history_line("IWM", SUMMARY, plain)
+    assert "(+9.2 pp, within chance)" in line and "better" not in line
+    few = stats((12, 3, 0.1, 0.2, 0.06)).with_columns(verdict=pl.lit("too few episodes"))
+    assert "(+9.2 pp);" in history_line("IWM", SUMMARY, few)

@@ -58,6 +58,14 @@ def test_horizon_sentence_leads_with_the_verdict_and_puts_the_interval_by_the_me
         ({}, None, "no event has a complete window yet"),
         ({"excess": -0.02}, 0.01, "-2.00 pp, worse than random months"),
         ({"excess": 0.00001}, 0.01, "level with random months"),
+        # Words beside a verdict never contradict it (SPEC §2b): the excess as a number.
+        (
+            {"verdict": "no different from random months", "excess": 0.0139},
+            0.02,
+            "+1.39 pp vs random months, within chance;",
+        ),
+        ({"verdict": "too few episodes", "excess": 0.173}, 0.27, "+17.30 pp vs random months; p="),
+        ({"verdict": "suggestive, not proven (better)", "excess": 0.0522}, 0.07, "+5.22 pp, better than random months"),
         ({"placebo_p": None}, 0.01, "every month is an event, so no random month to compare with"),
         ({"n_independent": 1}, 0.01, "1 independent episode"),
         ({"n": 4}, 0.01, "(small sample: n = 4)"),
