@@ -8,7 +8,7 @@ published in the same version as the data that triggered it.
 
 from surgewatch.alerts.deliver import deliver
 from surgewatch.alerts.messages import alert_message, alert_title
-from surgewatch.alerts.outbox import settle_alerts
+from surgewatch.alerts.outbox import compose_alerts, settle_alerts
 from surgewatch.alerts.rules import KINDS, MAX_ATTEMPTS, alerts_due, idempotency_key, retries_due
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "alert_message",
     "alert_title",
+    "compose_alerts",
     "alerts_due",
     "deliver",
     "idempotency_key",

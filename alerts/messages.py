@@ -6,14 +6,13 @@ import datetime as dt
 import polars as pl
 
 from surgewatch.present.formats import percent, threshold_percent
-from surgewatch.present.sentences import p_value, pp, side
+from surgewatch.present.sentences import p_value, pp, side, strongest
 from surgewatch.core.vocabulary import SMALL_SAMPLE
 from surgewatch.core.vocabulary import Direction
 
 # The kinds whose message ends with the signal-or-noise line (a month that did not hold
 # is not news about the signal's history).
 _WITH_HISTORY_LINE = ("provisional", "confirmed")
-_HISTORY_HORIZON = 12  # months: the article's horizon; else the longest the study has
 
 _HEADLINES = {
     "provisional": "{ticker} is {move} month to date as of {as_of}: past the {threshold} threshold (provisional, {month} is not over)",
@@ -42,37 +41,32 @@ def alert_title(alert: dict) -> str:
 
 
 def history_line(ticker: str, summary: pl.DataFrame, stats: pl.DataFrame) -> str | None:
-    """'History: suggestive, not proven (better) at 12M: +17.6% avg after 14 such months
-    (90% CI +8.4% to +27.6%); an ordinary IWM month returned +8.4% (+9.2 pp, better);
-    p=0.083, q=0.083, 9 independent episodes' from the study's summary and §2b stats of
-    `ticker`, at 12M or else the longest horizon with an event; None when no horizon has one."""
-    rows = {
-        r["horizon"]: r for r in stats.filter((pl.col("ticker") == ticker) & (pl.col("n") > 0)).iter_rows(named=True)
-    }
-    if not rows:
+    """'History: suggestive, not proven (better) at 3M: +7.5% avg after 15 such months;
+    random sets of 15 months: -1.9% to +6.4%; an ordinary IWM month returned +2.2% (+5.2 pp,
+    better); p=0.037, q=0.146, 14 independent episodes' from the study's summary and §2b
+    stats of `ticker`, at its headline horizon (SPEC §2b: the lowest q, as the study and
+    the report lead with); None when no horizon has an event."""
+    s = strongest(stats.filter(pl.col("ticker") == ticker).to_dicts())
+    if s is None:
         return None
-    horizon = _HISTORY_HORIZON if _HISTORY_HORIZON in rows else max(rows)
-    s = rows[horizon]
+    horizon, n = s["horizon"], s["n"]
     average = summary.filter((pl.col("ticker") == ticker) & (pl.col("horizon") == horizon))["average"]
     if average.is_empty() or average[0] is None:
         return None
-    n, mean = s["n"], average[0]
-    interval = (
-        f"90% CI {percent(s['ci_low'], decimals=1)} to {percent(s['ci_high'], decimals=1)}"
-        if s["ci_low"] is not None
-        else "one month: no interval"
-    )
+    mean = average[0]
     word = side(s["excess"], s["verdict"], 1)
     ordinary = f"an ordinary {ticker} month returned {percent(mean - s['excess'], decimals=1)} ({pp(s['excess'], 1)}"
     ordinary += f", {word})" if word else ")"
     if s["placebo_p"] is None:
-        odds = "every month is such a month, so no random month to compare with"
+        band, odds = "", "every month is such a month, so no random month to compare with"
     else:
+        low, high = (percent(s[k], decimals=1) for k in ("chance_low", "chance_high"))
+        band = f"; random sets of {n} months: {low} to {high}"
         odds = f"{p_value(s['placebo_p'])}, q={s['q_value']:.3f}, {s['n_independent']} independent episodes"
     small = f"; small sample (n < {SMALL_SAMPLE})" if n < SMALL_SAMPLE else ""
     return (
         f"History: {s['verdict']} at {horizon}M: {percent(mean, decimals=1)} avg after {n} such "
-        f"month{'s' if n != 1 else ''} ({interval}); {ordinary}; {odds}{small}"
+        f"month{'s' if n != 1 else ''}{band}; {ordinary}; {odds}{small}"
     )
 
 

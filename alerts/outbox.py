@@ -30,24 +30,18 @@ LEDGER_COLUMNS = [
 ]
 
 
-def settle_alerts(
+def compose_alerts(
     due: pl.DataFrame,
     retries: pl.DataFrame,
     *,
     events: pl.DataFrame,
     summary: pl.DataFrame,
-    stats: pl.DataFrame | None = None,
+    stats: pl.DataFrame | None,
     params: StudyParams,
-    targets: Sequence[SecretStr],
     run_id: str,
-    now: dt.datetime,
-) -> tuple[pl.DataFrame, list[str]]:
-    """Deliver every due alert and every retry; return (ledger rows, failure notes).
-
-    With no targets configured the ledger still records each alert (status 'recorded'),
-    so turning alerts on later does not flood subscribers with old news. A failed
-    delivery stays 'pending' for the next run's single retry, then becomes 'failed'.
-    """
+) -> list[dict]:
+    """What a run sends, in order: each due alert as a new ledger row with its message
+    (attempts 0, created by run_id), then each stored alert waiting for its retry."""
     fresh = [
         {
             **{k: v for k, v in row.items() if k != "reported"},  # said in the message, not stored
@@ -62,8 +56,31 @@ def settle_alerts(
             named=True
         )
     )
+    return fresh + queued
+
+
+def settle_alerts(
+    due: pl.DataFrame,
+    retries: pl.DataFrame,
+    *,
+    events: pl.DataFrame,
+    summary: pl.DataFrame,
+    stats: pl.DataFrame | None = None,
+    params: StudyParams,
+    targets: Sequence[SecretStr],
+    run_id: str,
+    now: dt.datetime,
+) -> tuple[pl.DataFrame, list[str]]:
+    """Deliver every due alert and every retry (compose_alerts); return (ledger rows,
+    failure notes).
+
+    With no targets configured the ledger still records each alert (status 'recorded'),
+    so turning alerts on later does not flood subscribers with old news. A failed
+    delivery stays 'pending' for the next run's single retry, then becomes 'failed'.
+    """
+    outgoing = compose_alerts(due, retries, events=events, summary=summary, stats=stats, params=params, run_id=run_id)
     rows, notes = [], []
-    for alert in fresh + queued:
+    for alert in outgoing:
         if not targets:
             rows.append({**alert, "status": "recorded", "sent_run": None, "sent_at": None})
             continue

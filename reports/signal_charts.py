@@ -115,6 +115,7 @@ def signal_rows(data: ReportData, ticker: str) -> list[dict]:
                 "small": n < SMALL_SAMPLE,
                 "mean": _pct(mean),
                 "mean_tone": _tone(mean),
+                "chance": f"{_pct(s['chance_low'])} to {_pct(s['chance_high'])}" if _finite(s["chance_low"]) else _DASH,
                 "ci": f"{_pct(s['ci_low'])} to {_pct(s['ci_high'])}" if _finite(s["ci_low"]) else _DASH,
                 "baseline": _pct(averages.get(("baseline", h))),
                 "excess": pp(s["excess"]) if _finite(s["excess"]) else _DASH,
@@ -212,10 +213,10 @@ def signal_figure(data: ReportData, ticker: str) -> go.Figure | None:
                 col=col,
             )
         if _finite(observed):
-            has_ci = _finite(s["ci_low"])
-            xs += [observed, *((s["ci_low"], s["ci_high"]) if has_ci else ())]
-            ci = f", 90% CI {_pct(s['ci_low'])} to {_pct(s['ci_high'])}" if has_ci else ""
-            hover = f"events' mean {_pct(observed)} (n={n}{ci})<extra></extra>"
+            has_band = _finite(s["chance_low"])
+            xs += [observed, *((s["chance_low"], s["chance_high"]) if has_band else ())]
+            band = f"random sets of {n} months: {_pct(s['chance_low'])} to {_pct(s['chance_high'])}"
+            hover = f"events' mean {_pct(observed)} (n={n})<extra></extra>"
             fig.add_trace(
                 _vertical(observed, level, "events' mean", "events", False, {"color": EVENTS, "width": 2.5}, hover),
                 row=1,
@@ -226,24 +227,40 @@ def signal_figure(data: ReportData, ticker: str) -> go.Figure | None:
                     x=[observed],
                     y=[level],
                     mode="markers",
-                    name="events' mean and its 90% interval",
+                    name="events' mean",
                     legendgroup="events",
                     showlegend=first,
                     marker={"color": EVENTS, "size": 10},
-                    error_x={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": [s["ci_high"] - observed if has_ci else 0],
-                        "arrayminus": [observed - s["ci_low"] if has_ci else 0],
-                        "color": EVENTS,
-                        "thickness": 2.5,
-                        "width": 6,
-                    },
                     hovertemplate=hover,
                 ),
                 row=1,
                 col=col,
             )
+            if has_band and _finite(everyone):
+                # Where n random months' mean falls 90% of the time: what the verdict compares.
+                fig.add_trace(
+                    go.Scatter(
+                        x=[everyone],
+                        y=[(level + lower) / 2],
+                        mode="markers",
+                        name="random sets of n months: 90% band",
+                        legendgroup="band",
+                        showlegend=first,
+                        marker={"color": MEDIAN, "size": 7, "symbol": "line-ns-open"},
+                        error_x={
+                            "type": "data",
+                            "symmetric": False,
+                            "array": [s["chance_high"] - everyone],
+                            "arrayminus": [everyone - s["chance_low"]],
+                            "color": MEDIAN,
+                            "thickness": 2.5,
+                            "width": 6,
+                        },
+                        hovertemplate=f"{band}<extra></extra>",
+                    ),
+                    row=1,
+                    col=col,
+                )
         if _finite(s["average_independent"]):
             xs.append(s["average_independent"])
             fig.add_trace(

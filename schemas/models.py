@@ -143,6 +143,8 @@ class SignalStats(_Strict):
     placebo_p: float = pa.Field(ge=0, le=1, nullable=True)
     placebo_percentile: float = pa.Field(ge=0, le=1, nullable=True)
     placebo_draws: pl.UInt32 = pa.Field(ge=0)
+    chance_low: float = pa.Field(nullable=True)
+    chance_high: float = pa.Field(nullable=True)
     win_p: float = pa.Field(ge=0, le=1, nullable=True)
     t_hac: float = pa.Field(nullable=True)
     q_value: float = pa.Field(ge=0, le=1, nullable=True)
@@ -155,6 +157,13 @@ class SignalStats(_Strict):
     @pa.dataframe_check(error="ci_low <= ci_high")
     def interval_in_order(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("ci_low").is_null() | (pl.col("ci_low") <= pl.col("ci_high")))
+
+    @pa.dataframe_check(error="chance_low <= chance_high, both set exactly when placebo_p is")
+    def band_in_order(cls, data: PolarsData) -> pl.LazyFrame:
+        band = pl.col("chance_low").is_not_null() & (pl.col("chance_low") <= pl.col("chance_high"))
+        return data.lazyframe.select(
+            pl.when(pl.col("placebo_p").is_null()).then(pl.col("chance_low").is_null()).otherwise(band)
+        )
 
     @pa.dataframe_check(error="n_independent <= n")
     def independent_within_n(cls, data: PolarsData) -> pl.LazyFrame:

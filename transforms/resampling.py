@@ -28,6 +28,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 CONFIDENCE = 0.90
+# The chance band: where the mean of n random months falls CONFIDENCE of the time.
+_CHANCE = ((1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2)
 _BOOTSTRAP, _PLACEBO = 1, 2
 _DRAW_ROWS = 2_048  # resamples drawn per block: part of what a seed means, keep it fixed
 _CELLS = 1 << 18  # resample × ticker cells summed at once: bounds memory, not results
@@ -226,6 +228,10 @@ class _Tally:
     as_far: np.ndarray
     below: np.ndarray
     drawn: np.ndarray
+    # The lowest / highest TAIL set means drawn so far, per ticker (rows: tickers): all the
+    # chance band's percentiles read, since a ticker draws at most B sets.
+    low: np.ndarray
+    high: np.ndarray
 
     def add(self, live: np.ndarray, samples: np.ndarray, decided: np.ndarray, lo: int, hi: int) -> None:
         """Count the round's sets (samples: length × rows) for live[lo:hi]; mark who stopped."""
@@ -245,6 +251,33 @@ class _Tally:
         self.as_far[block], self.below[block] = far[stop, pick], low[stop, pick]
         self.drawn[block] += stop + 1
         decided[lo:hi] = hit
+        taken = np.arange(rows)[:, None] <= stop
+        tail = self.low.shape[1]
+        low = np.concatenate([self.low[block], np.where(taken, means, np.inf).T], axis=1)
+        self.low[block] = np.partition(low, tail - 1, axis=1)[:, :tail]
+        high = np.concatenate([self.high[block], np.where(taken, -means, np.inf).T], axis=1)
+        self.high[block] = np.partition(high, tail - 1, axis=1)[:, :tail]
+
+    def band(self) -> tuple[np.ndarray, np.ndarray]:
+        """The 5th and 95th percentiles of each ticker's L drawn means (np.quantile's
+        linear rule), read off the tails: rank r ascending of L is low's r-th smallest,
+        or high's (L − 1 − r)-th."""
+        low, high = np.sort(self.low, axis=1), -np.sort(self.high, axis=1)
+        size = self.drawn
+        out = []
+        for p, tail in ((_CHANCE[0], low), (_CHANCE[1], None)):
+            h = (size - 1) * p
+            k = np.floor(h).astype(np.int64)
+            t = h - k
+            k1 = np.minimum(k + 1, size - 1)
+            rows = np.arange(len(size))
+            if tail is not None:
+                below, above = tail[rows, k], tail[rows, k1]
+            else:
+                below, above = high[rows, size - 1 - k], high[rows, size - 1 - k1]
+            diff = above - below
+            out.append(np.where(t >= 0.5, above - diff * (1 - t), below + diff * t))
+        return out[0], out[1]
 
 
 def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
@@ -254,10 +287,11 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
     |mean_b − μ_A| ≥ |observed − μ_A|. Drawing stops once AS_FAR sets were as far, or
     after B = resamples sets. With L sets drawn and k as far:
     placebo_p = k / L when drawing stopped early, else (1 + k) / (B + 1);
-    placebo_percentile = #{b ≤ L : mean_b ≤ observed} / L; placebo_draws = L.
-    NaN where n = 0 or n = N.
+    placebo_percentile = #{b ≤ L : mean_b ≤ observed} / L; placebo_draws = L;
+    chance_low, chance_high = the 5th and 95th percentiles of mean_1 … mean_L (linear
+    interpolation, as np.quantile). NaN where n = 0 or n = N.
 
-    Returns (placebo_p, placebo_percentile, placebo_draws). Sets come in rounds of ROUND
+    Returns (placebo_p, placebo_percentile, placebo_draws, chance_low, chance_high). Sets come in rounds of ROUND
     (the last one shorter) and a round is drawn only for the tickers still undecided;
     the stopping set is found inside its round, so the figures do not depend on ROUND
     beyond what a seed means.
@@ -265,6 +299,8 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
     p_value = np.full(n.shape, np.nan)
     percentile = p_value.copy()
     draws = np.zeros(n.shape, np.int64)
+    chance_low, chance_high = p_value.copy(), p_value.copy()
+    tail = int(np.ceil((resamples - 1) * _CHANCE[0])) + 2
     big_n = population.size
     for size, tickers in _groups(big_n, (n > 0) & (n < big_n)):
         tickers = tickers[np.argsort(-n[tickers], kind="stable")]
@@ -281,6 +317,8 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
             zeros,
             zeros.copy(),
             zeros.copy(),
+            np.full((len(tickers), tail), np.inf),
+            np.full((len(tickers), tail), np.inf),
         )
         live = np.arange(len(tickers))  # undecided tickers, still in order of falling n
         for round_, first in enumerate(range(0, resamples, ROUND)):
@@ -298,7 +336,8 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
         )
         percentile[tickers] = tally.below / tally.drawn
         draws[tickers] = tally.drawn
-    return p_value, percentile, draws
+        chance_low[tickers], chance_high[tickers] = tally.band()
+    return p_value, percentile, draws, chance_low, chance_high
 
 
 def placebo_means(population: np.ndarray, n: int, resamples: int, seed: int) -> np.ndarray:

@@ -39,6 +39,8 @@ STATS_COLUMNS = (
     "placebo_p",
     "placebo_percentile",
     "placebo_draws",
+    "chance_low",
+    "chance_high",
     "win_p",
     "t_hac",
     "q_value",
@@ -244,7 +246,7 @@ def horizon_figures(
     # Every horizon in one call: tickers of equal shape share the draws whatever the horizon.
     horizon_of = np.repeat(np.arange(len(pops)), len(tickers))
     ci_low, ci_high = bootstrap_ci(Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed, horizon_of)
-    p_value, percentile, draws = placebo(
+    p_value, percentile, draws, chance_low, chance_high = placebo(
         Returns.stack([pop.returns(np.ones(pop.tid.shape, bool)) for pop in pops]),
         np.concatenate([pop.n for pop in pops]),
         np.concatenate([pop.mean(pop.event) for pop in pops]),
@@ -269,6 +271,8 @@ def horizon_figures(
                     "placebo_p": p_value[at],
                     "placebo_percentile": percentile[at],
                     "placebo_draws": pl.Series(draws[at], dtype=pl.UInt32),
+                    "chance_low": chance_low[at],
+                    "chance_high": chance_high[at],
                     "win_p": win_p(pop),
                     "t_hac": t_hac(pop),
                 }

@@ -173,11 +173,19 @@ _SEQUENTIAL_PLACEBO = (
     "ALTER TABLE signal_stats ADD COLUMN verdict VARCHAR",
 )
 
+# SPEC §2b: the chance band, the placebo draws' 5th-95th percentile means. Rows published
+# before it hold nulls there; the next night recomputes them (study.update._stale_stats).
+_CHANCE_BAND = (
+    "ALTER TABLE signal_stats ADD COLUMN chance_low DOUBLE",
+    "ALTER TABLE signal_stats ADD COLUMN chance_high DOUBLE",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _INITIAL),
     Migration(2, "context fields prior_12m and up_share", _CONTEXT_FIELDS),
     Migration(3, "signal_stats: the signal-or-noise figures", _SIGNAL_STATS),
     Migration(4, "signal_stats: placebo_draws and verdict", _SEQUENTIAL_PLACEBO),
+    Migration(5, "signal_stats: chance_low and chance_high", _CHANCE_BAND),
 )
 """Every schema step ever released, in order. Append, never edit a released one."""
 

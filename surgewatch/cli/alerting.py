@@ -1,4 +1,5 @@
-"""`surgewatch alerts`: the ledger (list) and a test message to every target (test)."""
+"""`surgewatch alerts`: the ledger (list), what tonight's run would send (preview) and a
+test message to every target (test)."""
 
 import datetime as dt
 from typing import Annotated, Optional
@@ -6,9 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from surgewatch.cli.app import FormatOpt, app
+from surgewatch.core.errors import InputError
 from surgewatch.cli.options import parse_date, parse_format
 
-alerts_app = typer.Typer(help="The alert ledger, and a test message to every alert target.", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="The alert ledger, what tonight's run would send, and a test message to every target.", no_args_is_help=True
+)
 app.add_typer(alerts_app, name="alerts")
 
 LEDGER_HEADER = ["ticker", "month", "kind", "status", "move", "as_of", "attempts", "sent_at", "key"]
@@ -54,6 +58,70 @@ def list_alerts(
         typer.echo("no alerts in the ledger" + (f" as of {first} or later" if first else ""))
         return
     typer.echo(render_rows(LEDGER_HEADER, rows, fmt))
+
+
+@alerts_app.command("preview", epilog="Example: surgewatch alerts preview --as-of 2026-08-03")
+def preview_alerts(
+    as_of: Annotated[
+        Optional[str], typer.Option(help="The night to preview (default: today); its prices are fetched, not stored.")
+    ] = None,
+) -> None:
+    """What the nightly run would send tonight, sending and writing nothing: the stored
+    tickers' new sessions up to --as-of fetched from SURGEWATCH_SOURCE, the study
+    recomputed on them, and every alert due (or waiting for its retry) printed as its
+    target would receive it."""
+    import polars as pl
+
+    from surgewatch.alerts import alert_title, alerts_due, compose_alerts, idempotency_key, retries_due
+    from surgewatch.core.calendar import refuse_future, today_in_new_york
+    from surgewatch.core.params import StudyParams
+    from surgewatch.core.settings import load_settings
+    from surgewatch.sources import make_source
+    from surgewatch.sources.incremental import fetch_many, stored_tails
+    from surgewatch.sources.ingested import ingested
+    from surgewatch.study.run import run_study
+    from surgewatch.warehouse import Warehouse
+
+    night = parse_date(as_of, "--as-of") or today_in_new_york()
+    refuse_future(night, "--as-of")
+    settings = load_settings()
+    with Warehouse.open(settings, read_only=True) as wh:
+        stored, ledger, since = wh.prices(), wh.alerts(), wh.last_sessions()
+    if stored.is_empty():
+        raise InputError("the warehouse holds no prices yet: run `surgewatch refresh` first")
+    tickers = sorted(stored["ticker"].unique().to_list())
+    outcomes = fetch_many(make_source(settings), tickers, stored_tails(stored), as_of=night)
+    fetched = [o for o in outcomes if not isinstance(o, Exception)]
+    for ticker, outcome in zip(tickers, outcomes):
+        if isinstance(outcome, Exception):
+            typer.echo(f"{ticker}: not fetched ({outcome}); previewed on its stored prices", err=True)
+    prices = ingested(stored, fetched).prices.filter(pl.col("date") <= night)
+    params = StudyParams(settings.threshold)
+    study = run_study(prices, params)
+    due = alerts_due(study.monthly, ledger, params, since.filter(pl.col("last_session") <= night))
+    outgoing = compose_alerts(
+        due,
+        retries_due(ledger),
+        events=study.events,
+        summary=study.summary,
+        stats=study.stats,
+        params=params,
+        run_id="",
+    )
+    targets = len(settings.alert_urls)
+    if not outgoing:
+        typer.echo(f"as of {night}: no alert due; tonight's run would send nothing (nothing sent)")
+        return
+    to = (
+        f"{targets} target{'s' if targets != 1 else ''}"
+        if targets
+        else "no target (SURGEWATCH_ALERT_URLS unset: recorded only)"
+    )
+    typer.echo(f"as of {night}: {len(outgoing)} alert(s) for {to}; nothing sent")
+    for alert in outgoing:
+        key = idempotency_key(alert["ticker"], alert["month"], alert["kind"], params.threshold, params.direction)
+        retry = f" (retry {alert['attempts'] + 1})" if alert["attempts"] else ""
+        typer.echo(f"\n── {alert_title(alert)}{retry} · key {key}\n{alert['message']}")
 
 
 @alerts_app.command("test", epilog="Example: SURGEWATCH_ALERT_URLS=json://localhost:8000/hook surgewatch alerts test")

@@ -6,7 +6,7 @@ import typer
 
 from surgewatch.core.errors import InputError, WarehouseError
 
-from surgewatch.cli.app import FormatOpt, app
+from surgewatch.cli.app import FormatOpt, WideOpt, app
 from surgewatch.cli.options import parse_format, parse_snapshot
 
 
@@ -86,8 +86,10 @@ def shell() -> None:
 
 
 @app.command(epilog="Example: surgewatch versions --format json")
-def versions(fmt: FormatOpt = "table") -> None:
+def versions(fmt: FormatOpt = "table", wide: WideOpt = False) -> None:
     """Published versions: id, time, run, what changed."""
+    import polars as pl
+
     from surgewatch.present.output import render_rows
     from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
@@ -95,7 +97,10 @@ def versions(fmt: FormatOpt = "table") -> None:
     fmt = parse_format(fmt)
     with Warehouse.open(load_settings(), read_only=True) as wh:
         frame = wh.versions()
-    typer.echo(render_rows(frame.columns, frame.rows(), fmt))
+    if fmt == "table":  # to the second on screen; csv and json keep every digit
+        frame = frame.with_columns(pl.col("time").dt.truncate("1s"))
+    compact = ["version", "time", "changes", "message", "run_id"]
+    typer.echo(render_rows(frame.columns, frame.rows(), fmt, compact=compact, wide=wide, prose=("message", "changes")))
 
 
 @app.command(epilog="Example: surgewatch diff 3 4 --table signal_events")

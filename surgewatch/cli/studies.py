@@ -162,7 +162,8 @@ def check_published(
     )
     rows = [r for r in audit.rows if r[-1]] if flagged_only else audit.rows
     title = f"{symbol}: published vs computed, in percent (`study` prints fractions); tolerance {TOLERANCE_PP} pp"
-    typer.echo(render_rows(HEADER_AUDIT, rows, fmt, title=title, wide=True))
+    compact = ["check", "month", "column", "flag", "difference", "published", "computed"]
+    typer.echo(render_rows(HEADER_AUDIT, rows, fmt, title=title, compact=compact))
     # Notes go with the table; beside csv or json they go to stderr so the data stays parseable.
     notes = [f"note: {note}" for note in audit.notes]
     for line in fit_lines(notes, "  ") if fmt == "table" else notes:

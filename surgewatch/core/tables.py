@@ -85,7 +85,7 @@ SIGNAL_STATS = pl.Schema(
         "n_independent": _COUNT,
         **_fractions("average_independent", "excess", "ci_low", "ci_high", "placebo_p", "placebo_percentile"),
         "placebo_draws": _COUNT,
-        **_fractions("win_p", "t_hac", "q_value"),
+        **_fractions("chance_low", "chance_high", "win_p", "t_hac", "q_value"),
         "verdict": _TEXT,
         "resamples": _COUNT,
         "seed": pl.Int64(),

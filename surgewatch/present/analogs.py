@@ -4,7 +4,7 @@ from typing import Any, TypedDict
 
 from surgewatch.core.vocabulary import STATISTICS
 from surgewatch.present.formats import Format
-from surgewatch.present.output import figure_rows, render_rows
+from surgewatch.present.output import figure_rows, format_cell, render_rows
 from surgewatch.present.sentences import feature_shares
 from surgewatch.study.analogs import AnalogsResult
 from surgewatch.core.vocabulary import forward_column
@@ -15,6 +15,8 @@ class AnalogsDocument(TypedDict):
 
     ticker: str
     month: str
+    target_is_event: bool
+    latest_event: str | None
     features: dict[str, Any]
     features_used: list[str]
     partial_sessions: int | None
@@ -31,6 +33,8 @@ def analogs_document(result: AnalogsResult) -> AnalogsDocument:
     return {
         "ticker": result.ticker,
         "month": f"{result.target['month']:%Y-%m}",
+        "target_is_event": result.target_is_event,
+        "latest_event": None if result.latest_event is None else f"{result.latest_event:%Y-%m}",
         "features": {f: result.target[f] for f in result.features},
         "features_used": list(result.found.features),
         "partial_sessions": None if result.target["complete"] else result.target["sessions"],
@@ -52,32 +56,39 @@ def analogs_document(result: AnalogsResult) -> AnalogsDocument:
     }
 
 
+def _feature_cell(feature: str, value: object, share: float | None) -> str:
+    """A feature's value as its column prints it, and its share of the squared distance."""
+    shown = format_cell(feature, value)
+    return shown if share is None else f"{shown} ({share:.0%})"
+
+
 def render_analogs(document: AnalogsDocument, horizons: tuple[int, ...], fmt: Format, wide: bool = False) -> str:
     """json: the document; table / csv: the target, its analogs with their features and
-    forward returns, then the summary over the analogs and over all candidates."""
+    forward returns, then the summary over the analogs and over all candidates. A table
+    shows each feature's value with its share beside it, and the ticker of every row."""
     import json
 
     if fmt == "json":
         return json.dumps(document, indent=2)
     fwd = [forward_column(h) for h in horizons]
     features = list(document["features"])
-    header = ["row", "month", "ticker", "distance", "shares", *features, *fwd]
-    target = {
-        "month": document["month"],
-        "ticker": document["ticker"],
-        **document["features"],
-    }
+    table = fmt == "table"
+    header = ["row", "month", "ticker", "distance", *([] if table else ["shares"]), *features, *fwd]
+    target = {"month": document["month"], "ticker": document["ticker"], **document["features"]}
+    if table:
+        target = {**target, **{f: format_cell(f, v) for f, v in document["features"].items()}}
     rows: list[list[object]] = [["target", *(target.get(c) for c in header[1:])]]
-    rows += [
-        ["analog", *(feature_shares(a["shares"]) if c == "shares" else a[c] for c in header[1:])]
-        for a in document["analogs"]
-    ]
+    for a in document["analogs"]:
+        cells = {**a, "shares": feature_shares(a["shares"])}
+        if table:
+            cells |= {f: _feature_cell(f, a[f], a["shares"].get(f)) for f in features}
+        rows.append(["analog", *(cells[c] for c in header[1:])])
     for section in ("summary", "summary_all"):
         by_horizon = {s["horizon"]: s for s in document[section]}
         label = "analogs" if section == "summary" else "all candidates"
         for stat in STATISTICS:
             values = [by_horizon.get(h, {}).get(stat) for h in horizons]
-            rows.append([label, stat, *([None] * (3 + len(features))), *values])
+            rows.append([label, stat, *([None] * (len(header) - 2 - len(fwd))), *values])
     title = (
         f"{document['ticker']} {document['month']}: the {len(document['analogs'])} nearest of "
         f"{document['candidates']} earlier events ({document['left_out']} left out for a missing feature); "
@@ -85,5 +96,13 @@ def render_analogs(document: AnalogsDocument, horizons: tuple[int, ...], fmt: Fo
     )
     if document["partial_sessions"]:
         title += f"; a partial month: every candidate cut at its session {document['partial_sessions']}"
-    compact = ["row", "month", "distance", "shares", "move", *fwd]
+    if table and not document["target_is_event"]:
+        latest = document["latest_event"]
+        title = (
+            f"{document['ticker']} {document['month']} is not an event month; "
+            + (f"its latest event is {latest} (--month {latest})." if latest else "it has no event yet.")
+            + "\n"
+            + title
+        )
+    compact = ["row", "month", "ticker", "distance", *fwd[:2], *features, *fwd[2:]]
     return render_rows(header, rows, fmt, title=title, label_column=1, compact=compact, wide=wide)

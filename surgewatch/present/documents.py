@@ -17,19 +17,28 @@ from surgewatch.study.run import StudyResult
 from surgewatch.transforms.significance import STATS_COLUMNS
 from surgewatch.core.vocabulary import SMALL_SAMPLE, STATISTICS, drawdown_column, forward_column
 
-# Rows of §2b figures under the baseline, the verdict first and the interval beside the
-# events' mean it belongs to: (label, how a cell is made from a stats row and its mean).
-_SIGNIFICANCE_ROWS = (
+
+def _interval(low: float | None, high: float | None) -> str | None:
+    return None if low is None or high is None else f"{percent(low)} to {percent(high)}"
+
+
+# The §2b table, one row per horizon (and group), the verdict first, then what a reader
+# compares: the events' mean against the chance band (SPEC §2b). (column, how a cell is
+# made from a stats row and the events' mean), in the order a narrow terminal keeps them.
+_STATS_TABLE = (
     ("verdict", lambda s, mean: s["verdict"]),
     ("events' mean", lambda s, mean: mean),
-    ("90% CI", lambda s, mean: None if s["ci_low"] is None else f"{percent(s['ci_low'])} to {percent(s['ci_high'])}"),
-    ("random months' mean", lambda s, mean: None if mean is None else mean - s["excess"]),
+    ("chance band", lambda s, mean: _interval(s["chance_low"], s["chance_high"])),
     ("excess", lambda s, mean: s["excess"]),
-    ("vs random months (p)", lambda s, mean: s["placebo_p"]),
+    ("p", lambda s, mean: s["placebo_p"]),
+    ("q", lambda s, mean: s["q_value"]),
+    ("n", lambda s, mean: s["n"]),
+    ("independent episodes", lambda s, mean: s["n_independent"]),
+    ("90% CI", lambda s, mean: _interval(s["ci_low"], s["ci_high"])),
+    ("random months' mean", lambda s, mean: None if mean is None or s["excess"] is None else mean - s["excess"]),
     ("placebo draws", lambda s, mean: s["placebo_draws"]),
     ("HAC t", lambda s, mean: s["t_hac"]),
-    ("independent episodes", lambda s, mean: s["n_independent"]),
-    ("q", lambda s, mean: s["q_value"]),
+    ("win p", lambda s, mean: s["win_p"]),
     ("sample", lambda s, mean: "small sample" if s["n"] < SMALL_SAMPLE else None),
 )
 # Raw fractions for csv, in the table's order: the verdict, then the events' mean with its
@@ -133,9 +142,9 @@ def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | N
 
 
 def study_table_rows(document: StudyDocument, fmt: Format = "table") -> tuple[list[str], list[list[object]]]:
-    """The article's shape: one row per event, then the summary, baseline and §2b
-    statistics laid out under the forward-return column of their horizon (csv: raw
-    fractions, the interval as its two ends). With a condition, a `when` column marks
+    """The article's shape: one row per event, then the summary, baseline and (csv only:
+    a table shows them in stats_table_rows) §2b statistics laid out under the
+    forward-return column of their horizon. With a condition, a `when` column marks
     the events that meet it, and the when / otherwise groups (summary, then §2b rows),
     the baseline_when statistics and the diff rows follow."""
     horizons = document["horizons"]
@@ -172,20 +181,12 @@ def study_table_rows(document: StudyDocument, fmt: Format = "table") -> tuple[li
         for name in names:
             add(section, name, [by_horizon.get(h, {}).get(name) for h in horizons])
 
-    cells = (
-        _SIGNIFICANCE_ROWS
-        if fmt == "table"
-        else [(name, lambda s, mean, name=name: s[name]) for name in _SIGNIFICANCE_CSV]
-    )
-
     def add_stats(section: str, figures: list[dict], summary: list[dict]) -> None:
+        if fmt == "table":
+            return  # a table shows them in stats_table_rows' table
         stats = {s["horizon"]: s for s in figures}
-        means = {s["horizon"]: s["average"] for s in summary}
-        for label, cell in cells:
-            values = [cell(stats[h], means.get(h)) if h in stats else None for h in horizons]
-            if label == "sample" and not any(values):
-                continue  # the mark only where some horizon has a small sample
-            add(section, label, values)
+        for name in _SIGNIFICANCE_CSV:
+            add(section, name, [stats[h][name] if h in stats else None for h in horizons])
 
     add_figures("summary", document["summary"], STATISTICS)
     add_figures("baseline", document["baseline"], STATISTICS)
@@ -199,9 +200,46 @@ def study_table_rows(document: StudyDocument, fmt: Format = "table") -> tuple[li
     return header, rows
 
 
+def stats_table_rows(documents: Sequence[StudyDocument]) -> tuple[list[str], list[list[object]]]:
+    """The §2b figures as a table: one row per (ticker, group, horizon), the verdict
+    first, the events' mean beside its chance band. The ticker column only for several
+    tickers, the group (all / when / otherwise) only with a condition."""
+    several, conditional = len(documents) > 1, any("condition" in d for d in documents)
+    header = [*(["ticker"] if several else []), *(["group"] if conditional else []), "horizon"]
+    header += [name for name, _ in _STATS_TABLE]
+    rows: list[list[object]] = []
+    for d in documents:
+        groups: list[tuple[str, GroupDocument | StudyDocument]] = [("all", d)]
+        if "condition" in d:
+            groups += [("when", d["when"]), ("otherwise", d["otherwise"])]
+        for group, figures in groups:
+            means = {s["horizon"]: s["average"] for s in figures["summary"]}
+            for s in figures["stats"]:
+                keys = [*([d["ticker"]] if several else []), *([group] if conditional else []), f"{s['horizon']}M"]
+                rows.append([*keys, *(cell(s, means.get(s["horizon"])) for _, cell in _STATS_TABLE)])
+    return header, rows
+
+
+def _title(tickers: str, document: StudyDocument) -> str:
+    sign = "+" if document["direction"] == "up" else "-"
+    return (
+        f"{tickers}: months {sign}{threshold_percent(document['threshold'])} or more"
+        f" ({document['basis']} basis), as of {document['as_of']}"
+    )
+
+
+def render_stats(documents: Sequence[StudyDocument], wide: bool = False) -> str:
+    """stats_table_rows as a table, then each ticker's headline."""
+    header, rows = stats_table_rows(documents)
+    first = documents[0]
+    title = f"Signal or noise vs random months ({first['resamples']:,} resamples, seed {first['seed']}):"
+    table = render_rows(header, rows, "table", title=title, compact=header[: header.index("excess") + 4], wide=wide)
+    return "\n".join([table, *fit_lines([headline(d["ticker"], d["stats"]) for d in documents])])
+
+
 def plain_words(document: StudyDocument) -> list[str]:
     """One line per horizon, as sentences.horizon_sentence words it: "3M: suggestive, not
-    proven (better): events' mean +7.64% (90% CI …) vs +2.11% for random months, …"."""
+    proven (better): events' mean +7.64%; random sets of 15 months: +0.51% to +4.02%; …"."""
     means = {s["horizon"]: s["average"] for s in document["summary"]}
     return [f"{s['horizon']}M: {horizon_sentence(s, means.get(s['horizon']))}" for s in document["stats"]]
 
@@ -211,24 +249,22 @@ def render_study(document: StudyDocument, fmt: Format, wide: bool = False) -> st
     if fmt == "json":
         return json.dumps(document, indent=2)
     header, rows = study_table_rows(document, fmt)
-    title = (
-        f"{document['ticker']}: months {'+' if document['direction'] == 'up' else '-'}"
-        f"{threshold_percent(document['threshold'])} or more ({document['basis']} basis), as of {document['as_of']}"
-    )
+    title = _title(document["ticker"], document)
     if "condition" in document:
         title += f"; when {document['condition']}"
-    compact = ["section", "month", "move", *(forward_column(h) for h in document["horizons"]), "when"]
+    fwd = [forward_column(h) for h in document["horizons"]]
+    compact = ["section", "month", "when", *fwd, "move"]
     table = render_rows(header, rows, fmt, title=title, label_column=1, compact=compact, wide=wide)
     if fmt == "csv":
         return table
-    note = f"Signal or noise ({document['resamples']:,} resamples, seed {document['seed']}):"
-    lines = [headline(document["ticker"], document["stats"]), note, *(f"  {line}" for line in plain_words(document))]
-    return "\n".join([table, *fit_lines(lines, "      ")])
+    words = fit_lines([f"  {line}" for line in plain_words(document)], "      ")
+    return "\n".join([table, "", render_stats([document], wide), *words])
 
 
 def render_studies(documents: Sequence[StudyDocument], fmt: Format, wide: bool = False) -> str:
     """One study as render_study prints it; several as {"studies": [...]} in json, one
-    csv with a leading ticker column, or one table per ticker."""
+    csv with a leading ticker column, or one table of their §2b figures side by side
+    (ticker × horizon)."""
     if len(documents) == 1:
         return render_study(documents[0], fmt, wide)
     if fmt == "json":
@@ -238,4 +274,6 @@ def render_studies(documents: Sequence[StudyDocument], fmt: Format, wide: bool =
         lines = ["ticker," + blocks[0][0]]
         lines += [f"{d['ticker']},{line}" for d, block in zip(documents, blocks) for line in block[1:]]
         return "\n".join(lines)
-    return "\n\n".join(render_study(d, fmt, wide) for d in documents)
+    hint = f"(one ticker's events and summary: study --ticker {documents[0]['ticker']})"
+    tickers = ", ".join(d["ticker"] for d in documents)
+    return "\n".join([*fit_lines([_title(tickers, documents[-1])]), render_stats(documents, wide), *fit_lines([hint])])

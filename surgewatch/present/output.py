@@ -15,13 +15,14 @@ import re
 import shutil
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from surgewatch.core.vocabulary import VERDICTS
 from surgewatch.present.formats import Format, percent
 from surgewatch.present.sentences import pp
 
@@ -29,7 +30,7 @@ from surgewatch.present.sentences import pp
 # (by exact name: a user's `SELECT move * 100 AS move_pct` is not one), two decimals,
 # or three for probabilities. Anything else prints every digit.
 _PERCENT = re.compile(
-    r"(move|prior_drawdown|prior_12m|average|median|max_drawdown|(fwd|mdd)_\d+m|excess|ci_(low|high)|average_independent)"
+    r"(move|prior_drawdown|prior_12m|average|median|max_drawdown|(fwd|mdd)_\d+m|excess|(ci|chance)_(low|high)|average_independent)"
 )
 _SHARES = {"win_rate", "up_share"}  # fractions without a sign: a share is not a return
 # Sharpe ratios, HAC t, analog distances, and check-published's figures (percent points already).
@@ -37,12 +38,18 @@ _TWO_DECIMALS = {"sharpe", "t_hac", "distance", "published", "computed", "differ
 _P_VALUES = {"placebo_p", "placebo_percentile", "win_p", "q_value", "diff_p"}
 # The study's statistic rows: their label, not their column, says what a cell holds.
 _ROW_STYLES = {
-    **{name: "percent" for name in ("average", "median", "max_drawdown", "events' mean", "random months' mean")},
-    **{name: "pp" for name in ("excess", "difference")},
+    **{name: "percent" for name in ("average", "median", "max_drawdown")},
+    "difference": "pp",
     "win_rate": "share",
     "sharpe": "two",
+    "diff_p": "p",
+}
+# The §2b table's columns (present.documents.stats_table_rows).
+_COLUMN_STYLES = {
+    **{name: "percent" for name in ("events' mean", "random months' mean")},
+    "excess": "pp",
     "HAC t": "two",
-    **{name: "p" for name in ("vs random months (p)", "q", "diff_p")},
+    **{name: "p" for name in ("p", "q", "win p")},
 }
 
 
@@ -60,6 +67,8 @@ def plain(value: object) -> object:
 def _style(column: str, label: object) -> str:
     if isinstance(label, str) and label in _ROW_STYLES:
         return _ROW_STYLES[label]
+    if column in _COLUMN_STYLES:
+        return _COLUMN_STYLES[column]
     if column in _SHARES:
         return "share"
     if _PERCENT.fullmatch(column):
@@ -105,13 +114,24 @@ def terminal_width() -> int | None:
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
+# What a wrapped line must not split: a verdict, an interval "a to b", a figure in points.
+_WHOLE = re.compile(
+    "|".join(re.escape(v) for v in VERDICTS)
+    + r"|[+-]?[\d.,]+% to [+-]?[\d.,]+%|[+-]?[\d.]+ pp|random sets of \d+ months"
+)
+
+
 def fit_lines(lines: Iterable[str], indent: str = "  ") -> list[str]:
     """Lines of prose wrapped to the terminal's width (a wrapped line goes on after
-    `indent`); unchanged without a terminal."""
+    `indent`) between words, never inside a verdict, an interval or a figure in points
+    (_WHOLE); unchanged without a terminal."""
     width = terminal_width()
     if width is None:
         return list(lines)
-    return [part for line in lines for part in textwrap.wrap(line, width, subsequent_indent=indent) or [""]]
+    # textwrap breaks only at ASCII whitespace: a no-break space holds a phrase together.
+    glued = (_WHOLE.sub(lambda m: m.group().replace(" ", "\u00a0"), line) for line in lines)
+    wrapped = (textwrap.wrap(line, width, subsequent_indent=indent) or [""] for line in glued)
+    return [part.replace("\u00a0", " ") for parts in wrapped for part in parts]
 
 
 def raw_cell(value: object) -> str:
@@ -123,23 +143,27 @@ def raw_cell(value: object) -> str:
     return str(plain(value))
 
 
-def render_query(header: Sequence[str], rows: Iterable[Sequence[object]], fmt: Format) -> str:
-    """A query's result as it came: no format guessed from a column's name (an `average`
-    of closes is not a fraction). A table wider than the terminal prints one record per
-    block, as DuckDB's line mode does (`name = value`, names right-aligned, a blank line
-    between records), so no value is cut across lines."""
-    rows = list(rows)
-    width = terminal_width()
-    if fmt != "table":
-        return render_rows(header, rows, fmt)
-    cells = [[raw_cell(v) for v in r] for r in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
-    # A rich table's width: "│ " before each column, " │" after the last (padding 1).
-    if width is None or sum(w + 3 for w in widths) + 1 <= width:
-        return render_rows(header, rows, fmt, raw=True)
+_PROSE = 24  # the narrowest a column of words gets before columns are dropped
+
+
+def _span(widths: Sequence[int]) -> int:
+    """A table's width: "│ " before each column and " │" after the last (rich's padding 1)."""
+    return sum(w + 3 for w in widths) + 1
+
+
+def _records(header: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
+    """One record per block, as DuckDB's line mode prints it: `name = value`, names
+    right-aligned, a blank line between records."""
     name = max(len(h) for h in header)
     blocks = ["\n".join(f"{h.rjust(name)} = {v}" for h, v in zip(header, r)) for r in cells]
     return "\n\n".join(blocks) if blocks else f"({len(header)} columns, no rows)"
+
+
+def render_query(header: Sequence[str], rows: Iterable[Sequence[object]], fmt: Format) -> str:
+    """A query's result as it came: no format guessed from a column's name (an `average`
+    of closes is not a fraction). A table wider than the terminal prints one record per
+    block (render_rows), so no value is cut across lines."""
+    return render_rows(header, rows, fmt, raw=True)
 
 
 def render_rows(
@@ -151,21 +175,20 @@ def render_rows(
     compact: Sequence[str] | None = None,
     wide: bool = False,
     raw: bool = False,
+    prose: Collection[str] = (),
 ) -> str:
     """Rows as an aligned table, csv (raw values) or a json list of objects.
 
-    label_column: the column whose value names the statistic a row holds (the study's
-    summary rows), so that its cells are formatted as that statistic.
-    compact: the columns a reader needs first; on a terminal of limited width the table
-    shows only those unless `wide`. The table never grows wider than the terminal: its
-    cells wrap instead. raw: cells as raw_cell gives them, not by their column's name.
+    A cell is never cut across lines. label_column: the column whose value names the
+    statistic a row holds (the study's summary rows), so that its cells are formatted as
+    that statistic. compact: the columns a reader needs first, most important first; on a
+    terminal (unless `wide`) the table shows only those, and where even they do not fit,
+    the least important go and a note names them. A table with no compact columns that is
+    wider than the terminal prints one record per block. raw: cells as raw_cell gives
+    them, not by their column's name. prose: columns of words (a version's message)
+    that may wrap between words, down to _PROSE columns or their longest word.
     """
     rows = list(rows)
-    width = terminal_width()
-    if fmt == "table" and width is not None and compact is not None and not wide:
-        keep = [i for i, column in enumerate(header) if column in compact]
-        header, rows = [header[i] for i in keep], [[r[i] for i in keep] for r in rows]
-        label_column = keep.index(label_column) if label_column is not None else None
     if fmt == "json":
         # default=str: a user's query may return times, UUIDs, lists…
         return json.dumps([dict(zip(header, map(plain, r))) for r in rows], indent=2, default=str)
@@ -175,17 +198,49 @@ def render_rows(
         writer.writerow(header)
         writer.writerows([["" if v is None else plain(v) for v in r] for r in rows])
         return buffer.getvalue().rstrip("\n")
-    table = Table(title=title, title_justify="left")
-    for i, column in enumerate(header):
+    width = None if wide else terminal_width()
+    cells = [
+        [
+            raw_cell(v) if raw else format_cell(c, v, None if label_column is None else r[label_column])
+            for c, v in zip(header, r)
+        ]
+        for r in rows
+    ]
+    natural = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
+    words = {
+        i: max([len(h), *(len(w) for r in cells for w in r[i].split())]) for i, h in enumerate(header) if h in prose
+    }
+    widths = [min(w, max(_PROSE, words[i])) if i in words else w for i, w in enumerate(natural)]
+    keep, note = list(range(len(header))), []
+    if width is not None and compact is not None:
+        ranked = [header.index(c) for c in compact if c in header]
+        keep = ranked[:]
+        while len(keep) > 2 and _span([widths[i] for i in keep]) > width:
+            keep.pop()
+        if len(keep) < len(ranked):
+            dropped = ", ".join(header[i] for i in ranked if i not in keep)
+            note = fit_lines([f"(not shown at {width} columns: {dropped}; --wide shows every column)"])
+        keep.sort()
+    lines = fit_lines(title.splitlines()) if title else []
+    if width is not None and _span([widths[i] for i in keep]) > width:
+        return "\n".join([*lines, _records(header, cells)])
+    table = Table(title_justify="left")
+    for i in keep:
         numeric = any(isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows)
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
-    for r in rows:
-        label = r[label_column] if label_column is not None else None
-        table.add_row(*(raw_cell(v) if raw else format_cell(c, v, label) for c, v in zip(header, r)))
-    # Without a terminal, wide enough that no cell is cut or wrapped.
-    console = Console(width=width or 1000, record=True, file=io.StringIO())
+        table.add_column(
+            header[i],
+            justify="right" if numeric else "left",
+            no_wrap=i not in words,
+            min_width=widths[i],
+            overflow="fold",
+        )
+    for r in cells:
+        table.add_row(*(r[i] for i in keep))
+    # Every kept cell whole (checked above against the terminal's width); prose columns wrap.
+    span = _span([natural[i] for i in keep]) + 1
+    console = Console(width=span if width is None else min(span, width), record=True, file=io.StringIO())
     console.print(table)
-    return console.export_text().rstrip("\n")
+    return "\n".join([*lines, console.export_text().rstrip("\n"), *note])
 
 
 DIFF_HEADER = ["table", "key", "change", "field", "old", "new"]

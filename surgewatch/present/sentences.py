@@ -16,10 +16,11 @@ GLOSSARY = (
     ("", "beats / trails random months (q <= 0.05);"),
     ("", "suggestive, not proven (p <= 0.10); else no different"),
     ("events' mean", "the events' average forward return at the horizon"),
-    ("90% CI", "90% bootstrap interval of the events' mean"),
+    ("chance band", "where the mean of n random months falls 90% of the time"),
+    ("90% CI", "(--wide) 90% bootstrap interval of the events' mean"),
     ("random months' mean", "every month's average: what an ordinary month did"),
     ("excess", "events' mean minus random months', in points (pp)"),
-    ("vs random months (p)", "share of random sets of months as far from ordinary"),
+    ("p", "share of random sets of n months as far from ordinary"),
     ("placebo draws", "random sets drawn for p (stops once 100 were as far)"),
     ("HAC t", "t of the excess, for overlapping windows (Newey-West)"),
     ("independent episodes", "events a horizon apart: windows that do not overlap"),
@@ -77,21 +78,22 @@ def _versus(excess: float, verdict: str, decimals: int) -> str:
 
 
 def horizon_sentence(stats: Mapping, events_mean: float | None, decimals: int = 2) -> str:
-    """'suggestive, not proven (better): events' mean +17.60% (90% CI +8.36% to +27.55%)
-    vs +8.36% for random months, +9.24 pp, better than random months; p=0.083, q=0.083,
-    9 independent episodes' for one horizon's stats row (SPEC §4 keys)."""
+    """'suggestive, not proven (better): events' mean +17.60%; random sets of 14 months:
+    +4.62% to +13.07%; +8.84 pp, better than random months; p=0.091, q=0.146, 9
+    independent episodes' for one horizon's stats row (SPEC §4 keys): the events' mean
+    against the chance band, which agrees with the verdict (the bootstrap interval does not
+    answer "better than random months?" and stays in the details)."""
     if not stats["n"] or events_mean is None:
         return "no event has a complete window yet"
-    words = f"{stats['verdict']}: events' mean {percent(events_mean, decimals=decimals)}"
-    if stats["ci_low"] is not None:
-        words += (
-            f" (90% CI {percent(stats['ci_low'], decimals=decimals)} to {percent(stats['ci_high'], decimals=decimals)})"
-        )
-    baseline = events_mean - stats["excess"]
-    words += f" vs {percent(baseline, decimals=decimals)} for random months, {_versus(stats['excess'], stats['verdict'], decimals)}; "
+    words = f"{stats['verdict']}: events' mean {percent(events_mean, decimals=decimals)}; "
     if stats["placebo_p"] is None:
         words += "every month is an event, so no random month to compare with; "
     else:
+        band = (
+            f"{percent(stats['chance_low'], decimals=decimals)} to {percent(stats['chance_high'], decimals=decimals)}"
+        )
+        words += f"random sets of {stats['n']} months: {band}; "
+        words += f"{_versus(stats['excess'], stats['verdict'], decimals)}; "
         words += f"{p_value(stats['placebo_p'])}, q={stats['q_value']:.3f}, "
     k = stats["n_independent"]
     words += f"{k} independent episode{'s' if k != 1 else ''}"
@@ -99,19 +101,19 @@ def horizon_sentence(stats: Mapping, events_mean: float | None, decimals: int = 
 
 
 def strongest(stats: Sequence[Mapping]) -> Mapping | None:
-    """The horizon whose random-month test is surest (lowest p, then q, then the longer
-    horizon); among horizons without a p, the one with the most events; None when no
-    horizon has an event."""
-    tested = [s for s in stats if s["n"] and s["placebo_p"] is not None]
+    """The headline horizon (SPEC §2b): the lowest q_value, ties to the shorter horizon;
+    among horizons without a test, the one with the most events; None when no horizon has
+    an event."""
+    tested = [s for s in stats if s["n"] and s["q_value"] is not None]
     if tested:
-        return min(tested, key=lambda s: (s["placebo_p"], s["q_value"], -s["horizon"]))
+        return min(tested, key=lambda s: (s["q_value"], s["horizon"]))
     counted = [s for s in stats if s["n"]]
     return max(counted, key=lambda s: (s["n"], s["horizon"])) if counted else None
 
 
 def headline(ticker: str, stats: Sequence[Mapping]) -> str:
     """'IWM: suggestive, not proven (better) at 3M (p=0.029, q=0.058, 13 independent
-    episodes)': the strongest horizon's verdict."""
+    episodes)': the headline horizon's verdict."""
     s = strongest(stats)
     if s is None:
         return f"{ticker}: no event has a complete forward window yet"

@@ -24,6 +24,12 @@ class AnalogsResult:
     summary_all: pl.DataFrame
     horizons: tuple[int, ...]
     features: tuple[str, ...]
+    latest_event: dt.date | None
+    """The ticker's latest event month up to the target's (the target's own when it is one)."""
+
+    @property
+    def target_is_event(self) -> bool:
+        return self.latest_event == self.target["month"]
 
 
 def find_analogs(
@@ -52,6 +58,7 @@ def find_analogs(
     candidates = earlier if universe else earlier.filter(pl.col("ticker") == ticker)
     found = nearest_analogs(row, candidates, top, features)
     horizons = result.params.horizons
+    past = result.events.filter((pl.col("ticker") == ticker) & (pl.col("month") <= target_month))["month"]
 
     def pooled_summary(frame: pl.DataFrame, label: str) -> pl.DataFrame:
         # One pooled summary over every ticker's rows: horizon_summary groups by ticker.
@@ -66,4 +73,5 @@ def find_analogs(
         summary_all=pooled_summary(found.candidates, "all candidates"),
         horizons=horizons,
         features=features,
+        latest_event=past.max() if len(past) else None,  # type: ignore[arg-type]
     )

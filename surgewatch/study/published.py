@@ -115,7 +115,6 @@ def audit_published(
     for event in result.events.iter_rows(named=True):
         month = event["month"].strftime("%Y-%m")
         if month not in published_months:
-            later = " (after the table's last month)" if month > last_published else ""
             status = "" if event["complete"] else " (partial)"
             rows.append(
                 [
@@ -125,7 +124,7 @@ def audit_published(
                     None,
                     event["move"] * 100,
                     None,
-                    f"qualifying month not in the table{status}{later}",
+                    ("after the table ends" if month > last_published else "not in the table") + status,
                 ]
             )
 

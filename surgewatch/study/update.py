@@ -297,7 +297,9 @@ def _stale_stats(
         now, before = pl.col(column), pl.col(f"{column}_old")
         differs = now.ne_missing(before) | (moved & (now.is_not_null() | before.is_not_null()))
         parts.append(both.filter(differs).select("ticker", horizon=pl.lit(h, pl.Int64)))
-    known = published.stats.select("ticker", pl.col("horizon").cast(pl.Int64))
+    # A row published before the chance band existed (null band beside a p) counts as missing.
+    banded = pl.col("placebo_p").is_null() | pl.col("chance_low").is_not_null()
+    known = published.stats.filter(banded).select("ticker", pl.col("horizon").cast(pl.Int64))
     every = monthly.select("ticker").unique().join(_horizons(horizons), how="cross")
     parts.append(every.join(known, on=["ticker", "horizon"], how="anti"))
     return pl.concat(parts).unique().sort("ticker", "horizon")

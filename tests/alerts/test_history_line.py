@@ -15,15 +15,15 @@ APR = dt.date(2026, 4, 1)
 
 
 def stats(*rows, excess: float = 0.0924, verdict: str = "beats random months") -> pl.DataFrame:
-    """(horizon, n, ci_low, ci_high, placebo_p) rows of ticker IWM; q = p, n_independent = n - 5."""
+    """(horizon, n, chance_low, chance_high, placebo_p) rows of ticker IWM; q = p, n_independent = n - 5."""
     return pl.DataFrame(
         [("IWM", h, n, lo, hi, p, p, max(n - 5, 0), excess, verdict) for h, n, lo, hi, p in rows],
         schema={
             "ticker": pl.Utf8,
             "horizon": pl.Int64,
             "n": pl.UInt32,
-            "ci_low": pl.Float64,
-            "ci_high": pl.Float64,
+            "chance_low": pl.Float64,
+            "chance_high": pl.Float64,
             "placebo_p": pl.Float64,
             "q_value": pl.Float64,
             "n_independent": pl.UInt32,
@@ -45,18 +45,25 @@ def summary(*rows) -> pl.DataFrame:
 
 EVENTS = pl.DataFrame({"ticker": ["IWM"] * 2, "month": [dt.date(2020, 11, 1), dt.date(2024, 11, 1)]})
 SUMMARY = summary((1, 14, 0.0197), (3, 14, 0.0764), (12, 14, 0.176))
-STATS = stats((1, 14, -0.01, 0.05, 0.42), (3, 14, 0.03, 0.12, 0.03), (12, 14, 0.0843, 0.2764, 0.0312))
+STATS = stats((1, 14, -0.01, 0.05, 0.42), (3, 14, 0.03, 0.12, 0.0312), (12, 14, 0.0143, 0.1664, 0.03))
 
 
 def alert(kind: str = "provisional") -> dict:
     return {"ticker": "IWM", "month": APR, "kind": kind, "move": 0.112, "as_of": dt.date(2026, 4, 17)}
 
 
-def test_the_line_quotes_the_12_month_figures():
+def test_the_line_quotes_the_headline_horizon_against_its_chance_band():
+    """The lowest q (SPEC §2b's headline horizon, the study's and the report's too), the
+    events' mean against where 14 random months' mean falls 90% of the time."""
     assert history_line("IWM", SUMMARY, STATS) == (
-        "History: beats random months at 12M: +17.6% avg after 14 such months (90% CI +8.4% to +27.6%); "
-        "an ordinary IWM month returned +8.4% (+9.2 pp, better); p=0.031, q=0.031, 9 independent episodes"
+        "History: beats random months at 12M: +17.6% avg after 14 such months; random sets of 14 months: "
+        "+1.4% to +16.6%; an ordinary IWM month returned +8.4% (+9.2 pp, better); p=0.030, q=0.030, "
+        "9 independent episodes"
     )
+    lower = STATS.with_columns(q_value=pl.when(pl.col("horizon") == 3).then(0.01).otherwise(pl.col("q_value")))
+    assert history_line("IWM", SUMMARY, lower).startswith("History: beats random months at 3M: +7.6% avg")
+    tied = STATS.with_columns(q_value=pl.lit(0.05))
+    assert history_line("IWM", SUMMARY, tied).startswith("History: beats random months at 1M:")  # ties: the shorter
 
 
 def test_a_history_that_trailed_says_so():
@@ -72,24 +79,20 @@ def test_a_history_that_trailed_says_so():
     assert "do this well" not in line
 
 
-def test_without_12_months_the_longest_horizon_with_an_event():
-    no_twelve = STATS.filter(pl.col("horizon") != 12)
-    assert history_line("IWM", SUMMARY, no_twelve).startswith(
-        "History: beats random months at 3M: +7.6% avg after 14 such months"
-    )
+def test_a_horizon_without_an_event_never_heads_the_line():
     # A 12M row with no event yet (a young ticker) does not count as present.
     empty_twelve = stats((3, 14, 0.03, 0.12, 0.03), (12, 0, None, None, None))
     assert history_line("IWM", SUMMARY, empty_twelve).startswith("History: beats random months at 3M: +7.6% avg")
 
 
 def test_small_samples_undefined_figures_and_tiny_p_values_are_said_plainly():
-    one = history_line("IWM", summary((12, 1, 0.2)), stats((12, 1, None, None, 0.5)))
+    one = history_line("IWM", summary((12, 1, 0.2)), stats((12, 1, -0.05, 0.2, 0.5)))
     assert one == (
-        "History: beats random months at 12M: +20.0% avg after 1 such month (one month: no interval); "
-        "an ordinary IWM month returned +10.8% (+9.2 pp, better); p=0.500, q=0.500, 0 independent episodes; "
-        "small sample (n < 10)"
+        "History: beats random months at 12M: +20.0% avg after 1 such month; random sets of 1 months: -5.0% to "
+        "+20.0%; an ordinary IWM month returned +10.8% (+9.2 pp, better); p=0.500, q=0.500, 0 independent "
+        "episodes; small sample (n < 10)"
     )
-    every = history_line("IWM", summary((12, 5, 0.1)), stats((12, 5, 0.05, 0.15, None)))
+    every = history_line("IWM", summary((12, 5, 0.1)), stats((12, 5, None, None, None)))
     assert "every month is such a month, so no random month to compare with; small sample" in every
     tiny = history_line("IWM", SUMMARY, stats((12, 14, 0.1, 0.2, 1 / 10_001)))
     assert tiny.endswith("p<0.001, q=0.000, 9 independent episodes")
@@ -117,17 +120,20 @@ def test_iwm_april_2026_provisional_alert_quotes_the_study(prices_dir):
     """The article's night: 14 earlier months with a 12M return averaging +17.6%."""
     result = run_study(read_price_csv(prices_dir / "IWM.csv", "IWM"), StudyParams(), as_of=dt.date(2026, 4, 17))
     body = alert_message(alert(), result.events, result.summary, 0.10, "up", result.stats)
-    twelve = result.stats.filter(pl.col("horizon") == 12).row(0, named=True)
-    assert twelve["n"] == 14
+    rows = result.stats.sort("q_value", "horizon").to_dicts()
+    head = rows[0]  # the study's headline horizon
+    mean = result.summary.filter(pl.col("horizon") == head["horizon"])["average"].item()
+    band = f"{head['chance_low'] * 100:+.1f}% to {head['chance_high'] * 100:+.1f}%"
     assert body.splitlines()[-1] == (
-        f"History: {twelve['verdict']} at 12M: +17.6% avg after 14 such months (90% CI {twelve['ci_low'] * 100:+.1f}% to "
-        f"{twelve['ci_high'] * 100:+.1f}%); an ordinary IWM month returned "
-        f"{(0.176 - twelve['excess']) * 100:+.1f}% ({twelve['excess'] * 100:+.1f} pp, better); "
-        f"p={twelve['placebo_p']:.3f}, q={twelve['q_value']:.3f}, {twelve['n_independent']} independent episodes"
+        f"History: {head['verdict']} at {head['horizon']}M: {mean * 100:+.1f}% avg after {head['n']} such months; "
+        f"random sets of {head['n']} months: {band}; an ordinary IWM month returned "
+        f"{(mean - head['excess']) * 100:+.1f}% ({head['excess'] * 100:+.1f} pp, better); "
+        f"p={head['placebo_p']:.3f}, q={head['q_value']:.3f}, {head['n_independent']} independent episodes"
     )
     assert body.splitlines()[-1] == (
-        "History: suggestive, not proven (better) at 12M: +17.6% avg after 14 such months (90% CI +8.4% to +27.6%); "
-        "an ordinary IWM month returned +8.4% (+9.2 pp, better); p=0.083, q=0.137, 9 independent episodes"
+        "History: suggestive, not proven (better) at 3M: +7.6% avg after 14 such months; random sets of 14 months: "
+        "-2.2% to +6.3%; an ordinary IWM month returned +2.1% (+5.5 pp, better); p=0.029, q=0.115, "
+        "13 independent episodes"
     )
 
 

@@ -3,9 +3,12 @@ on the real IWM data; a small warehouse written directly for the multi-ticker pa
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import polars as pl
+
+from surgewatch.core.vocabulary import VERDICTS
 import pytest
 
 from surgewatch.cli import main
@@ -301,7 +304,10 @@ class TestSeveralTickers:
 
     def test_table_and_csv_hold_every_ticker(self, capsys, in_warehouse):
         code, table, _ = run(capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1")
-        assert code == 0 and "IWM: months +10%" in table and "SPY: months +10%" in table
+        assert code == 0 and "IWM, SPY: months +10%" in table
+        # Side by side: one row per ticker and horizon, each with its verdict.
+        rows = [line for line in table.splitlines() if re.match(r"│ (IWM|SPY)\s+│ 1M", line)]
+        assert len(rows) == 2 and all(any(v in row for v in VERDICTS) for row in rows)
         code, csv, _ = run(capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1", "--format", "csv")
         lines = csv.splitlines()
         assert lines[0].startswith("ticker,section,month")

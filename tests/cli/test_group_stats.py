@@ -3,9 +3,12 @@ signal_stats run on each group, in the JSON document and the table."""
 
 import datetime as dt
 import json
+import re
 
 import polars as pl
 import pytest
+
+from surgewatch.core.vocabulary import VERDICTS
 from polars.testing import assert_frame_equal
 
 from surgewatch.cli import main
@@ -67,13 +70,22 @@ def test_json_and_table_carry_the_group_figures(capsys, prices_dir):
 
     assert main(argv) == 0
     table = capsys.readouterr().out
-    rows = {tuple(cell.strip() for cell in line.split("│")[1:3]) for line in table.splitlines() if "│" in line}
-    for group in ("when", "otherwise"):
-        for label in ("verdict", "events' mean", "90% CI", "random months' mean", "excess", "vs random months (p)"):
-            assert (group, label) in rows
-        for label in ("placebo draws", "HAC t", "independent episodes", "q"):
-            assert (group, label) in rows
-    assert ("otherwise", "sample") in rows and ("when", "sample") not in rows  # n = 2 against 12 or more
+    header = next(line for line in table.splitlines() if "┃ verdict" in line)
+    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
+    assert columns[:5] == ["group", "horizon", "verdict", "events' mean", "chance band"]
+    rows = {
+        tuple(cell.strip() for cell in line.split("│")[1:3]): dict(
+            zip(columns, (c.strip() for c in line.split("│")[1:-1]))
+        )
+        for line in table.splitlines()
+        if re.match(r"│ (all|when|otherwise) ", line)
+    }
+    for group in ("all", "when", "otherwise"):
+        for h in ("1M", "3M", "6M", "12M"):
+            assert rows[(group, h)]["verdict"] in VERDICTS
+    # n = 2 against 12 or more: only the otherwise group is marked
+    assert {rows[("otherwise", h)]["sample"] for h in ("1M", "12M")} == {"small sample"}
+    assert rows[("when", "1M")]["sample"] == ""
 
     assert main([*argv, "--format", "csv"]) == 0
     csv = capsys.readouterr().out

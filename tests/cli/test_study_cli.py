@@ -1,6 +1,7 @@
 """`surgewatch study` and `check-published` as a user runs them (SPEC §4)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,8 @@ class TestStudy:
             "placebo_p",
             "placebo_percentile",
             "placebo_draws",
+            "chance_low",
+            "chance_high",
             "win_p",
             "t_hac",
             "q_value",
@@ -127,12 +130,18 @@ class TestStudy:
             "1",
         )
         assert code == 0
-        labels = ["verdict", "events' mean", "90% CI", "random months' mean", "excess", "vs random months (p)"]
-        labels += ["placebo draws", "HAC t", "independent episodes", "q"]
-        shown = [line.split("│")[2].strip() for line in out.splitlines() if line.startswith("│ stats ")]
-        assert shown == labels  # the verdict first, the interval right under the events' mean
+        labels = ["horizon", "verdict", "events' mean", "chance band", "excess", "p", "q", "n"]
+        labels += ["independent episodes", "90% CI", "random months' mean", "placebo draws", "HAC t", "win p", "sample"]
+        header = next(line for line in out.splitlines() if "┃ verdict" in line)
+        # The verdict first, the events' mean beside its chance band; without a terminal every column.
+        assert [cell.strip() for cell in header.split("┃")[1:-1]] == labels
+        rows = [line.split("│") for line in out.splitlines() if re.match(r"│ [13]M ", line)]
+        assert [cells[2].strip() for cells in rows] == [
+            "no different from random months",
+            "suggestive, not proven (better)",
+        ]
         assert "+5.22 pp" in out and "small sample" not in out
-        assert "3M: suggestive, not proven (better): events' mean +7.45% (90% CI" in out
+        assert "3M: suggestive, not proven (better): events' mean +7.45%; random sets of 15 months: " in out
         assert "+5.22 pp, better than random months; p=" in out
         assert "IWM: suggestive, not proven (better) at 3M (p=" in out and "(2,000 resamples, seed 1)" in out
 
@@ -150,7 +159,8 @@ class TestStudy:
             "500",
         )
         assert code == 0
-        assert "│ stats    │ sample " in out and "(small sample: n = " in out
+        row = next(line for line in out.splitlines() if line.startswith("│ 3M "))
+        assert row.rstrip(" │").endswith("small sample") and "(small sample: n = " in out
 
     def test_csv_has_raw_stats(self, capsys, prices_dir):
         code, out, _ = iwm_study(

@@ -6,7 +6,7 @@ import io
 import json
 
 from surgewatch.core.vocabulary import SMALL_SAMPLE, STATISTICS, drawdown_column, forward_column
-from surgewatch.present.documents import plain_words, render_studies, study_table_rows
+from surgewatch.present.documents import plain_words, render_studies, stats_table_rows, study_table_rows
 from surgewatch.transforms.significance import STATS_COLUMNS
 
 HORIZONS = [1, 3]
@@ -35,7 +35,8 @@ def figures(h: int, **values) -> dict:
 
 def stats(h: int, **values) -> dict:
     row = {c: 0.0 for c in STATS_COLUMNS} | {"horizon": h, "n": 6, "n_independent": 5, "placebo_draws": 100}
-    return row | {"verdict": "no different", "ci_low": 0.01, "ci_high": 0.02, "excess": 0.01} | values
+    band = {"chance_low": -0.03, "chance_high": 0.04}
+    return row | {"verdict": "no different", "ci_low": 0.01, "ci_high": 0.02, "excess": 0.01} | band | values
 
 
 def document(ticker: str = "IWM") -> dict:
@@ -55,18 +56,28 @@ def document(ticker: str = "IWM") -> dict:
     }
 
 
-def test_events_then_summary_baseline_and_stats_under_their_horizon():
+def test_events_then_summary_and_baseline_under_their_horizon():
     header, rows = study_table_rows(document())
     assert header[:7] == ["section", "month", "complete", "as_of", "move", "fwd_1m", "fwd_3m"]
     assert [r[1] for r in rows if r[0] == "event"] == ["2020-11", "2024-11"]
     assert [r[1] for r in rows if r[0] == "summary"] == list(STATISTICS)
     average = next(r for r in rows if r[:2] == ["summary", "average"])
     assert average[5:7] == [0.02, 0.06]  # each horizon's figure in its own forward column
-    labels = [r[1] for r in rows if r[0] == "stats"]
-    assert labels[0] == "verdict" and labels[1] == "events' mean" and labels[2] == "90% CI"
-    sample = next(r for r in rows if r[:2] == ["stats", "sample"])
-    assert sample[5:7] == [None, "small sample"]  # only the horizon with n < SMALL_SAMPLE
+    assert not [r for r in rows if r[0] == "stats"]  # a table shows them in their own table
     assert all(len(r) == len(header) for r in rows)
+
+
+def test_stats_table_verdict_first_and_the_mean_beside_its_chance_band():
+    header, rows = stats_table_rows([document()])
+    assert header[:5] == ["horizon", "verdict", "events' mean", "chance band", "excess"]
+    assert [r[:4] for r in rows] == [
+        ["1M", "no different", 0.02, "-3.00% to +4.00%"],
+        ["3M", "no different", 0.06, "-3.00% to +4.00%"],
+    ]
+    sample = header.index("sample")
+    assert [r[sample] for r in rows] == [None, "small sample"]  # only the horizon with n < SMALL_SAMPLE
+    several, rows = stats_table_rows([document("IWM"), document("SPY")])
+    assert several[:2] == ["ticker", "horizon"] and [r[:2] for r in rows][::2] == [["IWM", "1M"], ["SPY", "1M"]]
 
 
 def test_csv_rows_carry_raw_fractions_and_both_interval_ends():

@@ -22,6 +22,8 @@ def stats_row(**changes):
         "verdict": "beats random months",
         "ci_low": 0.01,
         "ci_high": 0.08,
+        "chance_low": -0.01,
+        "chance_high": 0.045,
         "excess": 0.03,
         "placebo_p": 0.004,
         "q_value": 0.012,
@@ -43,12 +45,15 @@ def test_p_value(p, shown):
     assert p_value(p) == shown
 
 
-def test_horizon_sentence_leads_with_the_verdict_and_puts_the_interval_by_the_mean():
+def test_horizon_sentence_leads_with_the_verdict_and_sets_the_mean_against_the_chance_band():
+    """SPEC §2b: the events' mean against where n random months' mean falls 90% of the
+    time (what the verdict tests), not the bootstrap interval (which it does not)."""
     words = horizon_sentence(stats_row(), events_mean=0.05)
     assert words == (
-        "beats random months: events' mean +5.00% (90% CI +1.00% to +8.00%) vs +2.00% for random months, "
+        "beats random months: events' mean +5.00%; random sets of 12 months: -1.00% to +4.50%; "
         "+3.00 pp, better than random months; p=0.004, q=0.012, 9 independent episodes"
     )
+    assert "CI" not in words
 
 
 @pytest.mark.parametrize(
@@ -69,22 +74,32 @@ def test_horizon_sentence_leads_with_the_verdict_and_puts_the_interval_by_the_me
         ({"placebo_p": None}, 0.01, "every month is an event, so no random month to compare with"),
         ({"n_independent": 1}, 0.01, "1 independent episode"),
         ({"n": 4}, 0.01, "(small sample: n = 4)"),
-        ({"ci_low": None}, 0.01, "events' mean +1.00% vs"),
+        ({"ci_low": None}, 0.01, "events' mean +1.00%; random sets of 12 months"),
     ],
 )
 def test_horizon_sentence_cases(changes, mean, expected):
     assert expected in horizon_sentence(stats_row(**changes), mean)
 
 
-def test_the_strongest_horizon_is_the_surest_test_then_the_longer():
+def test_the_headline_horizon_is_the_lowest_q_then_the_shorter():
+    """SPEC §2b: the lowest q_value, ties to the shorter horizon (not the lowest p)."""
     rows = [
         stats_row(horizon=1, placebo_p=0.2, q_value=0.3),
-        stats_row(horizon=3, placebo_p=0.01, q_value=0.04),
+        stats_row(horizon=3, placebo_p=0.02, q_value=0.04),
         stats_row(horizon=6, placebo_p=0.01, q_value=0.04),
-        stats_row(horizon=12, n=0, placebo_p=None),
+        stats_row(horizon=12, n=0, placebo_p=None, q_value=None),
     ]
-    assert strongest(rows)["horizon"] == 6
-    untested = [stats_row(horizon=1, n=3, placebo_p=None), stats_row(horizon=3, n=5, placebo_p=None)]
+    assert strongest(rows)["horizon"] == 3
+    assert (
+        strongest(
+            [stats_row(horizon=1, placebo_p=0.01, q_value=0.2), stats_row(horizon=12, placebo_p=0.03, q_value=0.1)]
+        )["horizon"]
+        == 12
+    )
+    untested = [
+        stats_row(horizon=1, n=3, placebo_p=None, q_value=None),
+        stats_row(horizon=3, n=5, placebo_p=None, q_value=None),
+    ]
     assert strongest(untested)["horizon"] == 3
     assert strongest([stats_row(n=0)]) is None
 

@@ -76,7 +76,7 @@ def panel_traces(fig: go.Figure, panel: int) -> dict[str, go.Scatter | go.Bar]:
     return traces
 
 
-def test_each_horizon_shows_the_mean_its_interval_and_the_independent_mean(with_stats):
+def test_each_horizon_shows_the_mean_the_chance_band_and_the_independent_mean(with_stats):
     fig = signal_figure(with_stats, "AAA")
     stats = with_stats.stats.filter(pl.col("ticker") == "AAA").sort("horizon")
     events = with_stats.summary.filter((pl.col("ticker") == "AAA") & (pl.col("kind") == "events")).sort("horizon")
@@ -90,9 +90,12 @@ def test_each_horizon_shows_the_mean_its_interval_and_the_independent_mean(with_
         traces = panel_traces(fig, panel)
         assert sum(traces["bars"].y) == pytest.approx(1.0)  # shares of the B draws
         assert list(traces["events-line"].x) == [mean, mean]  # the observed mean, marked
-        point = traces["events"]
-        assert point.error_x.array[0] == pytest.approx(s["ci_high"] - mean)
-        assert point.error_x.arrayminus[0] == pytest.approx(mean - s["ci_low"])
+        assert traces["events"].x[0] == pytest.approx(mean)
+        # The chance band around every month's mean: what the verdict compares the events with.
+        band = traces["band"]
+        assert band.x[0] == pytest.approx(baseline)
+        assert band.error_x.array[0] == pytest.approx(s["chance_high"] - baseline)
+        assert band.error_x.arrayminus[0] == pytest.approx(baseline - s["chance_low"])
         assert traces["independent"].x[0] == pytest.approx(s["average_independent"])
         assert "independent episodes" in traces["independent"].hovertemplate
         assert list(traces["every-line"].x) == [baseline, baseline]
@@ -100,7 +103,8 @@ def test_each_horizon_shows_the_mean_its_interval_and_the_independent_mean(with_
     assert legend == [
         f"means of n random months ({B:,} draws each)",
         "every month's mean",
-        "events' mean and its 90% interval",
+        "events' mean",
+        "random sets of n months: 90% band",
         "independent episodes' mean",
     ]
 
@@ -111,6 +115,7 @@ def test_the_table_prints_every_figure_with_the_independent_mean_beside_the_raw_
     twelve = rows[-1]
     assert twelve["horizon"] == "12M" and twelve["n"] == s["n"]
     assert twelve["ci"] == f"{s['ci_low'] * 100:+.2f}% to {s['ci_high'] * 100:+.2f}%"
+    assert twelve["chance"] == f"{s['chance_low'] * 100:+.2f}% to {s['chance_high'] * 100:+.2f}%"
     assert twelve["independent"] == f"{s['average_independent'] * 100:+.2f}%"
     assert twelve["placebo_p"] == shown_p(s["placebo_p"]) and twelve["q_value"] == shown_p(s["q_value"])
     assert twelve["t_hac"] == f"{s['t_hac']:.2f}" and twelve["excess"] == f"{s['excess'] * 100:+.2f} pp"
@@ -198,7 +203,7 @@ def test_the_section_renders_in_chromium(loaded, chromium, tmp_path):  # noqa: F
     assert drawn, states
     for s in states:
         assert s["width"] > 1000 and s["height"] > 300, s
-        assert s["legend"] == 4, s
+        assert s["legend"] == 5, s
         assert s["axis_titles"] == ["mean 1M forward return", "share of random draws"], s
     assert errors == [] and overflowing == []
     assert png.stat().st_size > 50_000

@@ -29,14 +29,18 @@ def spans(prices: pl.DataFrame) -> pl.DataFrame:
     return prices.group_by("ticker").agg(first_session=pl.col("date").min(), last_session=pl.col("date").max())
 
 
-def night(prices: pl.DataFrame, stored_to: dt.date, night_to: dt.date, params: StudyParams = PARAMS):
-    """The update of a night that brings the sessions after stored_to up to night_to."""
+def night(
+    prices: pl.DataFrame, stored_to: dt.date, night_to: dt.date, params: StudyParams = PARAMS, banded: bool = True
+):
+    """The update of a night that brings the sessions after stored_to up to night_to;
+    banded=False: the published §2b rows lack the chance band (published before it existed)."""
     stored = prices.filter(pl.col("date") <= stored_to)
     before = run_study(stored, params)
+    stats = before.stats if banded else before.stats.with_columns(chance_low=None, chance_high=None)
     published = Published(
         before.monthly,
         before.events,
-        before.stats.with_columns(
+        stats.with_columns(
             threshold=pl.lit(params.threshold),
             direction=pl.lit(params.direction),
             basis=pl.lit(params.basis),
@@ -83,6 +87,17 @@ def test_only_changed_inputs_recompute_signal_stats():
     # Only the changed month-end rows are handed to the publish: this month's, not history.
     assert quiet.month_end_changes.height <= tickers
     assert set(quiet.month_end_changes["month"].dt.month_start().to_list()) <= {dates[mid + 1].replace(day=1)}
+
+
+def test_rows_published_before_the_chance_band_are_recomputed_once():
+    """Migration 5 adds chance_low/high as nulls: the next night recomputes those rows
+    (only those with a test: a p) and its study equals the whole history's."""
+    prices = universe(0)
+    dates = prices["date"].unique().sort().to_list()
+    update, *_ = night(prices, dates[-3], dates[-2], banded=False)
+    full = run_study(prices.filter(pl.col("date") <= dates[-2]), PARAMS)
+    assert update.stats_recomputed == full.stats.filter(pl.col("placebo_p").is_not_null()).height > 0
+    assert_frame_equal(update.study.stats, full.stats, check_exact=True)
 
 
 def test_results_published_with_other_parameters_are_not_built_on():

@@ -19,13 +19,32 @@ def test_the_means_give_the_tests_p_value_for_every_ticker_of_a_shared_shape(see
     values = rng.normal(0.01, 0.05, size=(3, size))
     observed = np.array([0.03, 0.02, -0.004])
     population = Returns(values.ravel(), np.arange(3) * size, np.full(3, size))
-    p_value, percentile, draws = placebo(population, ns, observed, 2_000, seed)
+    p_value, percentile, draws, low, high = placebo(population, ns, observed, 2_000, seed)
     assert draws.min() < 2_000 and draws.max() == 2_000  # some stopped early, some did not
     for i in range(3):
         means = placebo_means(values[i], int(ns[i]), 2_000, seed)
         assert means.shape == (2_000,)
         figures = sequential_figures(means, values[i], observed[i])
         assert figures == pytest.approx((p_value[i], percentile[i], draws[i]))
+        # The chance band: np.quantile of the very sets the test drew (the means summed in
+        # another order: equal up to the last bits).
+        band = np.quantile(means[: draws[i]], [0.05, 0.95])
+        assert (low[i], high[i]) == pytest.approx(tuple(band), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("resamples", [1, 2, 7, 600, 1_500])
+def test_the_chance_band_is_numpys_quantile_of_the_drawn_means_at_any_b(resamples):
+    """Across rounds, with ties, and when a ticker draws all B sets or stops in round one."""
+    rng = np.random.default_rng(resamples)
+    size, ns = 60, np.array([3, 9, 30])
+    values = np.round(rng.normal(0.01, 0.05, size=(3, size)), 2)  # ties among the means
+    observed = np.array([0.2, 0.01, 0.0])
+    population = Returns(values.ravel(), np.arange(3) * size, np.full(3, size))
+    _, _, draws, low, high = placebo(population, ns, observed, resamples, 1)
+    for i in range(3):
+        means = placebo_means(values[i], int(ns[i]), resamples, 1)[: draws[i]]
+        band = np.quantile(means, [0.05, 0.95])
+        assert (low[i], high[i]) == pytest.approx(tuple(band), rel=1e-12, abs=1e-15), i
 
 
 def test_the_means_are_means_of_n_distinct_months():

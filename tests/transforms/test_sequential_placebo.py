@@ -23,7 +23,7 @@ def null_population(tickers: int, size: int, n: int, seed: int):
 
 def test_p_is_uniform_under_a_null():
     _, population, n, observed = null_population(1_500, 60, 8, seed=11)
-    p, _, draws = placebo(population, n, observed, 2_000, seed=3)
+    p, _, draws, *_ = placebo(population, n, observed, 2_000, seed=3)
     for alpha in (0.05, 0.10, 0.25, 0.50):
         share = (p <= alpha).mean()
         assert abs(share - alpha) < 4 * np.sqrt(alpha * (1 - alpha) / len(p)), (alpha, share)
@@ -57,7 +57,7 @@ def test_early_stop_within_its_precision_of_a_100k_run():
     # Events pulled a little above the mean by different amounts: p from ~0.05 to ~0.6.
     observed = values.mean(axis=1) + np.array([0.006, 0.012, 0.018, 0.024])
     population = Returns(values.ravel(), np.arange(4) * size, np.full(4, size))
-    p, _, draws = placebo(population, np.full(4, n), observed, 10_000, seed=0)
+    p, _, draws, *_ = placebo(population, np.full(4, n), observed, 10_000, seed=0)
     assert (draws < 10_000).all()
     for i in range(4):
         long_run = fixed_b_p(values[i], n, observed[i], 100_000, seed=1)
@@ -82,7 +82,7 @@ def test_a_tickers_figures_do_not_depend_on_who_else_is_studied():
 def test_no_test_where_every_month_or_none_is_an_event():
     values = np.ones((2, 10)) * np.arange(10)
     population = Returns(values.ravel(), np.array([0, 10]), np.array([10, 10]))
-    p, percentile, draws = placebo(population, np.array([0, 10]), np.array([np.nan, 4.5]), 1_000, 0)
+    p, percentile, draws, *_ = placebo(population, np.array([0, 10]), np.array([np.nan, 4.5]), 1_000, 0)
     assert np.isnan(p).all() and np.isnan(percentile).all() and (draws == 0).all()
 
 
@@ -91,5 +91,5 @@ def test_round_edges_count_every_set_once(resamples):
     """B not a multiple of the round: a ticker that never stops draws exactly B sets."""
     values, population, n, _ = null_population(1, 50, 5, seed=8)
     far_out = np.array([values[0].max() * 10])  # no random set is as far
-    p, percentile, draws = placebo(population, n, far_out, resamples, 0)
+    p, percentile, draws, *_ = placebo(population, n, far_out, resamples, 0)
     assert draws[0] == resamples and p[0] == pytest.approx(1 / (resamples + 1)) and percentile[0] == 1.0

@@ -211,6 +211,8 @@ class TestSchemaAndParams:
             "t_hac": 1.0,
             "q_value": 0.3,
             "placebo_draws": 500,
+            "chance_low": -0.01,
+            "chance_high": 0.04,
             "verdict": "no different from random months",
         }
         frame = pl.DataFrame([{**base, **overrides}])
@@ -222,7 +224,17 @@ class TestSchemaAndParams:
         validate(self.row(), SignalStats, "signal_stats")
 
     @pytest.mark.parametrize(
-        "bad", [{"ci_low": 0.05}, {"n_independent": 6}, {"placebo_p": 1.5}, {"q_value": -0.1}, {"verdict": "maybe"}]
+        "bad",
+        [
+            {"ci_low": 0.05},
+            {"chance_low": 0.05},
+            {"chance_low": None},
+            {"placebo_p": None, "q_value": None},
+            {"n_independent": 6},
+            {"placebo_p": 1.5},
+            {"q_value": -0.1},
+            {"verdict": "maybe"},
+        ],
     )
     def test_broken_rules_are_refused(self, bad):
         with pytest.raises(ValidationFailed, match="signal_stats"):
