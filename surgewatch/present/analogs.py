@@ -62,33 +62,7 @@ def _feature_cell(feature: str, value: object, share: float | None) -> str:
     return shown if share is None else f"{shown} ({share:.0%})"
 
 
-def render_analogs(document: AnalogsDocument, horizons: tuple[int, ...], fmt: Format, wide: bool = False) -> str:
-    """json: the document; table / csv: the target, its analogs with their features and
-    forward returns, then the summary over the analogs and over all candidates. A table
-    shows each feature's value with its share beside it, and the ticker of every row."""
-    import json
-
-    if fmt == "json":
-        return json.dumps(document, indent=2)
-    fwd = [forward_column(h) for h in horizons]
-    features = list(document["features"])
-    table = fmt == "table"
-    header = ["row", "month", "ticker", "distance", *([] if table else ["shares"]), *features, *fwd]
-    target = {"month": document["month"], "ticker": document["ticker"], **document["features"]}
-    if table:
-        target = {**target, **{f: format_cell(f, v) for f, v in document["features"].items()}}
-    rows: list[list[object]] = [["target", *(target.get(c) for c in header[1:])]]
-    for a in document["analogs"]:
-        cells = {**a, "shares": feature_shares(a["shares"])}
-        if table:
-            cells |= {f: _feature_cell(f, a[f], a["shares"].get(f)) for f in features}
-        rows.append(["analog", *(cells[c] for c in header[1:])])
-    for section in ("summary", "summary_all"):
-        by_horizon = {s["horizon"]: s for s in document[section]}
-        label = "analogs" if section == "summary" else "all candidates"
-        for stat in STATISTICS:
-            values = [by_horizon.get(h, {}).get(stat) for h in horizons]
-            rows.append([label, stat, *([None] * (len(header) - 2 - len(fwd))), *values])
+def _title(document: AnalogsDocument) -> str:
     title = (
         f"{document['ticker']} {document['month']}: the {len(document['analogs'])} nearest of "
         f"{document['candidates']} earlier events ({document['left_out']} left out for a missing feature); "
@@ -96,13 +70,51 @@ def render_analogs(document: AnalogsDocument, horizons: tuple[int, ...], fmt: Fo
     )
     if document["partial_sessions"]:
         title += f"; a partial month: every candidate cut at its session {document['partial_sessions']}"
-    if table and not document["target_is_event"]:
-        latest = document["latest_event"]
-        title = (
-            f"{document['ticker']} {document['month']} is not an event month; "
-            + (f"its latest event is {latest} (--month {latest})." if latest else "it has no event yet.")
-            + "\n"
-            + title
-        )
-    compact = ["row", "month", "ticker", "distance", *fwd[:2], *features, *fwd[2:]]
-    return render_rows(header, rows, fmt, title=title, label_column=1, compact=compact, wide=wide)
+    if document["target_is_event"]:
+        return title
+    latest = document["latest_event"]
+    known = f"its latest event is {latest} (--month {latest})." if latest else "it has no event yet."
+    return f"{document['ticker']} {document['month']} is not an event month; {known}\n{title}"
+
+
+def _near(document: AnalogsDocument, wide: bool) -> str:
+    """The target and its analogs, each feature's value with its share of the squared
+    distance beside it: what made an analog near."""
+    features = list(document["features"])
+    header = ["month", "ticker", "distance", *features]
+    rows: list[list[object]] = [
+        [document["month"], document["ticker"], "target", *(format_cell(f, v) for f, v in document["features"].items())]
+    ]
+    rows += [
+        [a["month"], a["ticker"], a["distance"], *(_feature_cell(f, a[f], a["shares"].get(f)) for f in features)]
+        for a in document["analogs"]
+    ]
+    return render_rows(header, rows, "table", title=_title(document), compact=header, wide=wide)
+
+
+def render_analogs(document: AnalogsDocument, horizons: tuple[int, ...], fmt: Format, wide: bool = False) -> str:
+    """json: the document; csv: the target, its analogs with their features and forward
+    returns, then the summary over the analogs and over all candidates. A table splits
+    it in two: the analogs with each feature's value and share (what made them near),
+    then what followed them (forward returns and the summaries); every row names its
+    ticker."""
+    import json
+
+    if fmt == "json":
+        return json.dumps(document, indent=2)
+    fwd = [forward_column(h) for h in horizons]
+    features = [] if fmt == "table" else ["distance", "shares", *document["features"]]
+    header = ["row", "month", "ticker", *features, *fwd]
+    target = {"month": document["month"], "ticker": document["ticker"], **document["features"]}
+    rows: list[list[object]] = [["target", *(target.get(c) for c in header[1:])]]
+    rows += [["analog", *({**a, "shares": feature_shares(a["shares"])}[c] for c in header[1:])] for a in document["analogs"]]
+    for section in ("summary", "summary_all"):
+        by_horizon = {s["horizon"]: s for s in document[section]}
+        label = "analogs" if section == "summary" else "all candidates"
+        for stat in STATISTICS:
+            values = [by_horizon.get(h, {}).get(stat) for h in horizons]
+            rows.append([label, stat, *([None] * (len(header) - 2 - len(fwd))), *values])
+    if fmt == "csv":
+        return render_rows(header, rows, fmt)
+    after = render_rows(header, rows, fmt, title="What followed:", label_column=1, compact=header, wide=wide)
+    return f"{_near(document, wide)}\n\n{after}"

@@ -23,11 +23,12 @@ GLOSSARY = (
     ("p", "share of random sets of n months as far from ordinary"),
     ("placebo draws", "random sets drawn for p (stops once 100 were as far)"),
     ("HAC t", "t of the excess, for overlapping windows (Newey-West)"),
+    ("win p", "(--wide) binomial test of the events' share of gains"),
     ("independent episodes", "events a horizon apart: windows that do not overlap"),
-    ("q", "p adjusted across the horizons (Benjamini-Hochberg)"),
+    ("q", "p adjusted over 1,3,6,12M + asked (Benjamini-Hochberg)"),
     ("diff_p", "--when: permutation p of when's minus otherwise's mean"),
     ("distance", "analogs: Euclidean distance of standardised features"),
-    ("shares", "analogs: each feature's share of the squared distance"),
+    ("(nn%)", "analogs: a feature's share of the squared distance"),
 )
 
 

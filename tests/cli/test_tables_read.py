@@ -148,10 +148,15 @@ def test_a_narrow_terminal_names_what_it_dropped_and_wide_shows_it(outputs):
 def test_the_universe_shows_each_analogs_ticker_and_feature_values_beside_their_shares(outputs):
     at, commands = outputs
     out = at(120, *commands["universe"])
-    analogs = [line.split("│") for line in out.splitlines() if line.startswith("│ analog ")]
-    assert analogs and {cells[3].strip() for cells in analogs} <= set(TICKERS)
-    # move: its value, its share of the squared distance beside it
-    assert all(re.search(r"[+-]\d+\.\d\d% \(\d+%\)", cells[5]) for cells in analogs)
+    doc = json.loads(at(None, *commands["universe"], "--format", "json"))
+    analogs = [line.split("│") for line in out.splitlines() if re.match(r"│ \d{4}-\d\d +│ \w+ +│ +\d", line)]
+    assert [(cells[1].strip(), cells[2].strip()) for cells in analogs] == [(a["month"], a["ticker"]) for a in doc["analogs"]]
+    assert len({cells[2] for cells in analogs}) > 1  # other tickers' months, each named
+    # Every feature: its value, its share of the squared distance beside it.
+    for cells, analog in zip(analogs, doc["analogs"]):
+        move, up_share = cells[4].strip(), cells[7].strip()
+        assert move == f"{analog['move'] * 100:+.2f}% ({analog['shares']['move']:.0%})"
+        assert up_share == f"{analog['up_share'] * 100:.2f}% ({analog['shares']['up_share']:.0%})"
 
 
 def test_analogs_of_a_month_that_is_no_event_say_so_and_name_the_latest(outputs):
