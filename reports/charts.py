@@ -52,7 +52,7 @@ def panel_title(data: ReportData, ticker: str) -> str:
     return f"{ticker} · {n} events" + (f" (small sample, n < {SMALL_SAMPLE})" if n < SMALL_SAMPLE else "")
 
 
-def _grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Figure, list[tuple[int, int]]]:
+def grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Figure, list[tuple[int, int]]]:
     """Small multiples, one per ticker, at most three to a row, rows filled evenly (four: 2 × 2)."""
     rows = math.ceil(len(tickers) / _COLUMNS)
     cols = math.ceil(len(tickers) / rows)
@@ -67,7 +67,7 @@ def _grid(tickers: tuple[str, ...], titles: list[str], **options) -> tuple[go.Fi
     return fig, [(i // cols + 1, i % cols + 1) for i in range(len(tickers))]
 
 
-def _finish(fig: go.Figure, height_per_row: int, rows: int = 1) -> go.Figure:
+def finish(fig: go.Figure, height_per_row: int, rows: int = 1) -> go.Figure:
     fig.update_layout(
         template="plotly_white",
         font={"family": FONT, "size": 12, "color": "#3c4043"},
@@ -156,7 +156,7 @@ def paths_figure(data: ReportData) -> go.Figure:
     median, and the latest (or provisional) event highlighted; month-to-date dotted."""
     paths = event_paths(data)
     latest = latest_events(data)
-    fig, cells = _grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
+    fig, cells = grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
     hover = "%{customdata}: %{y:+.2%} after %{x} months<extra>%{fullData.name}</extra>"
     for i, (ticker, (row, col)) in enumerate(zip(data.tickers, cells)):
         mine = paths.filter(pl.col("ticker") == ticker)
@@ -228,7 +228,7 @@ def paths_figure(data: ReportData) -> go.Figure:
         )
     fig.update_yaxes(**_PERCENT_AXIS)
     fig.update_yaxes(title_text="return since the event month's close", row=1, col=1)
-    return _finish(fig, 380, rows=max(r for r, _ in cells))
+    return finish(fig, 380, rows=max(r for r, _ in cells))
 
 
 def default_since(last_session: date) -> date:
@@ -295,7 +295,7 @@ def performance_figure(data: ReportData, since: date) -> go.Figure:
     fig.update_yaxes(title_text=f"return since {since:%Y-%m-%d}", **_PERCENT_AXIS)
     fig.update_xaxes(title_text="session", showspikes=True, spikemode="across", spikethickness=1)
     fig.update_layout(hovermode="x unified")
-    return _finish(fig, 380)
+    return finish(fig, 380)
 
 
 def distribution_figure(data: ReportData) -> go.Figure:
@@ -303,7 +303,7 @@ def distribution_figure(data: ReportData) -> go.Figure:
     panel per ticker; boxes show the quartiles, the dashed line the mean."""
     horizons = data.horizons
     labels = {h: f"{h}M" for h in horizons}
-    fig, cells = _grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
+    fig, cells = grid(data.tickers, [panel_title(data, t) for t in data.tickers], shared_yaxes=True)
     for i, (ticker, (row, col)) in enumerate(zip(data.tickers, cells)):
         groups = (
             (
@@ -346,4 +346,4 @@ def distribution_figure(data: ReportData) -> go.Figure:
     fig.update_yaxes(**_PERCENT_AXIS)
     fig.update_yaxes(title_text="forward return", row=1, col=1)
     fig.update_layout(boxmode="group", boxgap=0.25, boxgroupgap=0.15)
-    return _finish(fig, 380, rows=max(r for r, _ in cells))
+    return finish(fig, 380, rows=max(r for r, _ in cells))

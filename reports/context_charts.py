@@ -35,7 +35,7 @@ def analogs_figure(data: ReportData, contexts: Sequence[TickerContext]) -> go.Fi
     titles = [
         f"{c.ticker} · {charts.event_label(c.target)} and its {c.analogs.nearest.height} analogs" for c in contexts
     ]
-    fig, cells = charts._grid(tuple(c.ticker for c in contexts), titles, shared_yaxes=True)
+    fig, cells = charts.grid(tuple(c.ticker for c in contexts), titles, shared_yaxes=True)
     hover = "%{customdata}: %{y:.3f} at %{x:+d} months<extra></extra>"
     legend_shown = False
     for i, (context, (row, col)) in enumerate(zip(contexts, cells)):
@@ -99,4 +99,4 @@ def analogs_figure(data: ReportData, contexts: Sequence[TickerContext]) -> go.Fi
         )
     fig.update_yaxes(tickformat=".2f", zeroline=False)
     fig.update_yaxes(title_text="month-end close ÷ close at the month", row=1, col=1)
-    return charts._finish(fig, 400, rows=max(r for r, _ in cells))
+    return charts.finish(fig, 400, rows=max(r for r, _ in cells))

@@ -19,13 +19,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from surgewatch.present.formats import percent, threshold_percent
-from surgewatch.reports import charts, context, context_charts, signal_charts
+from surgewatch.reports import charts, context, context_charts, event_study, signal_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.study.published import TOLERANCE_PP
 from surgewatch.core.vocabulary import forward_column
 from surgewatch.core.vocabulary import Direction
 
-CHART_IDS = ("chart-paths", "chart-distribution", "chart-performance", "chart-analogs")
+CHART_IDS = ("chart-paths", "chart-event-study", "chart-distribution", "chart-performance", "chart-analogs")
 """The id of every chart's element, in page order (the browser test checks each)."""
 
 BUNDLE = "vendor/plotly-cartesian.min.js"
@@ -256,11 +256,14 @@ def _chart(fig, chart_id: str) -> Markup:
     )
 
 
-def build_report(data: ReportData, *, since: date | None = None, published: PublishedAudit | None = None) -> str:
+def build_report(
+    data: ReportData, *, since: date | None = None, published: PublishedAudit | None = None, vs: str | None = None
+) -> str:
     """The whole report as one self-contained HTML page.
 
     since: start of the relative-performance chart (default: a year before the last
-    session). published: the audit against a published table, shown when given.
+    session). published: the audit against a published table, shown when given. vs: a
+    stored ticker to set the others against (SPEC §2d), in a section of its own.
     """
     last_session = data.last_session
     assert last_session is not None, "load_report_data refuses a warehouse with no results"
@@ -275,6 +278,7 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
             CHART_IDS,
             (
                 charts.paths_figure(data),
+                event_study.path_figure(data),
                 charts.distribution_figure(data),
                 charts.performance_figure(data, since),
                 context_charts.analogs_figure(data, contexts),
@@ -300,4 +304,14 @@ def build_report(data: ReportData, *, since: date | None = None, published: Publ
         contexts=[context.context_view(c, data.horizons) for c in contexts],
         lineage=_lineage_rows(data),
         signal=signal_charts.signal_section(data, _chart),
+        sessions=event_study.SESSIONS,
+        vs=_vs_context(data, vs) if vs is not None else None,
     )
+
+
+def _vs_context(data: ReportData, vs: str) -> dict:
+    return {
+        "ticker": vs,
+        "tickers": event_study.vs_rows(data, vs),
+        "chart": _chart(event_study.path_figure(data, vs), "chart-vs"),
+    }

@@ -10,6 +10,7 @@ from surgewatch.transforms.context_fields import context_fields
 from surgewatch.transforms.events import signal_events
 from surgewatch.transforms.month_ends import month_ends
 from surgewatch.transforms.quality import missing_sessions
+from surgewatch.transforms.relative import event_paths, path_summary, relative_paths, relative_returns, returns_since
 from surgewatch.transforms.returns import monthly_returns
 from surgewatch.transforms.significance import horizon_figures, signal_stats
 from surgewatch.transforms.summary import horizon_summary
@@ -20,6 +21,11 @@ __all__ = [
     "Basis",
     "Direction",
     "context_fields",
+    "event_paths",
+    "path_summary",
+    "relative_paths",
+    "relative_returns",
+    "returns_since",
     "horizon_summary",
     "missing_sessions",
     "month_ends",

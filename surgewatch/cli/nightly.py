@@ -7,8 +7,8 @@ from typing import Annotated, Optional, get_args
 
 import typer
 
-from surgewatch.core.errors import SurgewatchError
-from surgewatch.core.tickers import parse_tickers
+from surgewatch.core.errors import InputError, SurgewatchError
+from surgewatch.core.tickers import normalize_ticker, parse_tickers
 
 from surgewatch.cli.app import app, in_flags
 from surgewatch.cli.options import parse_date, listing
@@ -203,6 +203,9 @@ def report(
             help="Start of the relative-performance chart (YYYY-MM-DD; default: a year before the last session)."
         ),
     ] = None,
+    vs: Annotated[
+        Optional[str], typer.Option("--vs", help="A stored ticker to set the others against (SPEC §2d), e.g. SPY.")
+    ] = None,
 ) -> None:
     """A self-contained HTML report: event tables, charts, the published audit, lineage."""
     from surgewatch.reports import build_report, load_published_audit, load_report_data
@@ -214,7 +217,10 @@ def report(
     with Warehouse.open(settings, read_only=True) as wh:
         data = load_report_data(wh)
         audit = load_published_audit(wh, published_ticker or settings.tickers[0], published) if published else None
-    out.write_text(build_report(data, since=start, published=audit), encoding="utf-8")
+    benchmark = None if vs is None else normalize_ticker(vs)
+    if benchmark is not None and benchmark not in data.tickers:
+        raise InputError(f"--vs {benchmark} is not in the warehouse (it holds {', '.join(data.tickers)})")
+    out.write_text(build_report(data, since=start, published=audit, vs=benchmark), encoding="utf-8")
     typer.echo(f"wrote {out} (data through {data.last_session})")
 
 

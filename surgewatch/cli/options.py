@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, cast, get_args
 import typer
 
 from surgewatch.core.errors import InputError
+from surgewatch.core.tickers import normalize_ticker
 from surgewatch.core.vocabulary import DEFAULT_HORIZONS
 from surgewatch.present.formats import Format
 
@@ -23,6 +24,13 @@ if TYPE_CHECKING:  # what a command needs is imported when it runs: `--help` sta
 # The options study and analogs share, declared once (as sqlite-utils shares its option decorators).
 PricesOpt = Annotated[
     Optional[Path], typer.Option(help="CSV with date,open,high,low,close,adj_close,volume; without it, the warehouse.")
+]
+VsOpt = Annotated[
+    Optional[str],
+    typer.Option("--vs", help="Benchmark ticker: forward returns become the ticker's less its over the same months."),
+]
+VsPricesOpt = Annotated[
+    Optional[Path], typer.Option("--vs-prices", help="CSV of the --vs benchmark's prices (beside --prices).")
 ]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Ignore data after this date (YYYY-MM-DD).")]
 ThresholdOpt = Annotated[
@@ -79,6 +87,29 @@ def parse_format(raw: str) -> Format:
     if raw not in get_args(Format):
         raise InputError(f"--format must be table, csv or json, got {raw!r}")
     return cast(Format, raw)
+
+
+def study_of(
+    symbols: list[str],
+    prices: Path | None,
+    params: "StudyParams",
+    as_of: "dt.date | None",
+    vs: str | None = None,
+    vs_prices: Path | None = None,
+) -> "StudyResult":
+    """The study of symbols (run_study), or against the benchmark --vs (study.relative),
+    whose prices come from the warehouse or --vs-prices."""
+    from surgewatch.study.relative import relative_study
+    from surgewatch.study.run import run_study
+
+    if vs is None:
+        if vs_prices is not None:
+            raise InputError("--vs-prices needs --vs TICKER: the benchmark its file holds")
+        return run_study(load_prices(symbols, prices), params, as_of=as_of)
+    benchmark = normalize_ticker(vs)
+    if benchmark in symbols:
+        raise InputError(f"--vs {benchmark} is the ticker studied: compare with another one")
+    return relative_study(load_prices(symbols, prices), load_prices([benchmark], vs_prices), benchmark, params, as_of)
 
 
 def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.DataFrame:

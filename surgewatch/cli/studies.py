@@ -18,12 +18,15 @@ from surgewatch.cli.options import (
     HorizonsOpt,
     PricesOpt,
     ThresholdOpt,
+    VsOpt,
+    VsPricesOpt,
     parse_date,
     parse_count,
     parse_format,
     parse_features,
     parse_month,
     load_prices,
+    study_of,
     study_params,
     warn_missing_sessions,
 )
@@ -53,22 +56,23 @@ def study(
         typer.Option(help="Resamples B behind every p-value and interval (bootstrap, random months, permutations)."),
     ] = "10000",
     seed: Annotated[str, typer.Option(help="Seed of those resamples: same inputs and seed, same figures.")] = "0",
+    vs: VsOpt = None,
+    vs_prices: VsPricesOpt = None,
     fmt: FormatOpt = "table",
     wide: WideOpt = False,
 ) -> None:
-    """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c)."""
+    """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c, §2d)."""
     from surgewatch.study.groups import conditional_study
     from surgewatch.study.when import parse_condition
     from surgewatch.present.documents import render_studies, study_document
     from surgewatch.core.calendar import refuse_future
-    from surgewatch.study.run import run_study
 
     symbols = parse_tickers(ticker)
     params = study_params(threshold, direction, horizons, basis, resamples, seed)
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
     refuse_future(cutoff)
     condition = parse_condition(when) if when is not None else None
-    result = run_study(load_prices(symbols, prices), params, as_of=cutoff)
+    result = study_of(symbols, prices, params, cutoff, vs, vs_prices)
     warn_missing_sessions(result)
     documents = [
         study_document(
@@ -103,13 +107,16 @@ def analogs(
             help="Features of the distance, comma separated (default: move,prior_drawdown,prior_12m,up_share)."
         ),
     ] = None,
+    vs: VsOpt = None,
+    vs_prices: VsPricesOpt = None,
     fmt: FormatOpt = "table",
     wide: WideOpt = False,
 ) -> None:
-    """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c)."""
+    """The past events nearest to a month on move, prior drawdown, prior 12 months and up share (SPEC §2c); --vs: what followed them, relative to a benchmark (§2d)."""
     from surgewatch.present.analogs import analogs_document, render_analogs
     from surgewatch.study.analogs import find_analogs
     from surgewatch.core.calendar import refuse_future
+    from surgewatch.study.relative import relative_study
     from surgewatch.study.run import run_study
 
     symbol = normalize_ticker(ticker)
@@ -124,7 +131,14 @@ def analogs(
     frame = load_prices(None if universe else [symbol], prices)
     if universe and symbol not in frame["ticker"].unique().to_list():
         raise InputError(f"{symbol} is not in the warehouse; add it with `surgewatch refresh --tickers {symbol}`")
-    result = run_study(frame, params, as_of=cutoff)
+    if vs is None:
+        result = run_study(frame, params, as_of=cutoff)
+    else:
+        benchmark = normalize_ticker(vs)
+        if benchmark == symbol:
+            raise InputError(f"--vs {benchmark} is the ticker studied: compare with another one")
+        others = frame.filter(frame["ticker"] != benchmark)  # the benchmark is no candidate of itself
+        result = relative_study(others, load_prices([benchmark], vs_prices), benchmark, params, cutoff)
     warn_missing_sessions(result)
     found = find_analogs(result, symbol, target, count, universe, chosen)
     typer.echo(render_analogs(analogs_document(found), params.horizons, fmt, wide))
@@ -145,7 +159,7 @@ def check_published(
     claims: Annotated[
         Optional[Path],
         typer.Option(
-            help="Claims about a month to date: as_of,column,published (move, sessions, up_sessions, prior_drawdown)."
+            help="Claims beside the table: as_of,published and kind (month: column = move, sessions, up_sessions or prior_drawdown; since: since = a date), optionally ticker."
         ),
     ] = None,
     flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Show only the flagged rows.")] = False,
@@ -154,12 +168,21 @@ def check_published(
     """Every published cell beside the computed one, in percent (study prints fractions);
     exit 1 when any differs by more than 0.05 pp."""
     from surgewatch.present.output import fit_lines, render_rows
-    from surgewatch.study.published import HEADER_AUDIT, TOLERANCE_PP, audit_published, published_summary_beside
+    import polars as pl
+
+    from surgewatch.core.vocabulary import DEFAULT_THRESHOLD
+    from surgewatch.study.claims import claim_rows
+    from surgewatch.study.published import HEADER_AUDIT, TOLERANCE_PP, Audit, audit_published, published_summary_beside
 
     symbol, fmt = normalize_ticker(ticker), parse_format(fmt)
-    audit = audit_published(
-        load_prices(symbol, prices), table, summary or published_summary_beside(table), claims_path=claims
-    )
+    own = load_prices(symbol, prices)
+    audit = audit_published(own, table, summary or published_summary_beside(table))
+    if claims is not None:
+        # Another ticker's prices: beside --prices (its folder's TICKER.csv), or the warehouse.
+        def prices_of(other: str) -> pl.DataFrame:
+            return load_prices(other, None if prices is None else prices.parent / f"{other}.csv")
+
+        audit = Audit([*audit.rows, *claim_rows(claims, symbol, own, prices_of, DEFAULT_THRESHOLD)], audit.notes)
     rows = [r for r in audit.rows if r[-1]] if flagged_only else audit.rows
     title = f"{symbol}: published vs computed, in percent (`study` prints fractions); tolerance {TOLERANCE_PP} pp"
     compact = ["check", "month", "column", "flag", "difference", "published", "computed"]

@@ -107,7 +107,9 @@ def render_analogs(document: AnalogsDocument, horizons: tuple[int, ...], fmt: Fo
     header = ["row", "month", "ticker", *features, *fwd]
     target = {"month": document["month"], "ticker": document["ticker"], **document["features"]}
     rows: list[list[object]] = [["target", *(target.get(c) for c in header[1:])]]
-    rows += [["analog", *({**a, "shares": feature_shares(a["shares"])}[c] for c in header[1:])] for a in document["analogs"]]
+    rows += [
+        ["analog", *({**a, "shares": feature_shares(a["shares"])}[c] for c in header[1:])] for a in document["analogs"]
+    ]
     for section in ("summary", "summary_all"):
         by_horizon = {s["horizon"]: s for s in document[section]}
         label = "analogs" if section == "summary" else "all candidates"

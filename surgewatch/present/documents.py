@@ -62,7 +62,8 @@ class GroupDocument(TypedDict):
 
 
 class StudyDocument(TypedDict):
-    """SPEC §4's JSON object of `study` for one ticker; the last five keys come with --when."""
+    """SPEC §4's JSON object of `study` for one ticker; vs and vs_dropped (events the
+    benchmark has no month for, per horizon) come with --vs, the last five with --when."""
 
     ticker: str
     threshold: float
@@ -76,6 +77,8 @@ class StudyDocument(TypedDict):
     stats: Rows
     resamples: int
     seed: int
+    vs: NotRequired[str]
+    vs_dropped: NotRequired[dict[str, int]]
     condition: NotRequired[str]
     when: NotRequired[GroupDocument]
     otherwise: NotRequired[GroupDocument]
@@ -131,6 +134,10 @@ def study_document(result: StudyResult, ticker: str, split: ConditionalStudy | N
         "resamples": p.resamples,
         "seed": p.seed,
     }
+    if result.vs is not None and result.dropped is not None:
+        document["vs"] = result.vs
+        lost = result.dropped.filter(pl.col("ticker") == ticker)
+        document["vs_dropped"] = {str(h): int(n) for h, n in lost.select("horizon", "n").iter_rows() if n}
     if split is not None:
         # The §2c split (SPEC §4: the keys a study gains with --when).
         document["condition"] = split.condition.text
@@ -222,10 +229,17 @@ def stats_table_rows(documents: Sequence[StudyDocument]) -> tuple[list[str], lis
 
 def _title(tickers: str, document: StudyDocument) -> str:
     sign = "+" if document["direction"] == "up" else "-"
-    return (
+    title = (
         f"{tickers}: months {sign}{threshold_percent(document['threshold'])} or more"
         f" ({document['basis']} basis), as of {document['as_of']}"
     )
+    if "vs" in document:
+        title += f"; forward returns less {document['vs']}'s over the same months"
+        lost = document.get("vs_dropped") or {}
+        if lost:
+            title += "; events without a " + document["vs"] + " month: "
+            title += ", ".join(f"{n} at {h}M" for h, n in lost.items())
+    return title
 
 
 def render_stats(documents: Sequence[StudyDocument], wide: bool = False) -> str:

@@ -6,7 +6,6 @@ table lacks are flagged too. What can be derived about their cause is said in no
 """
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -26,11 +25,6 @@ _SUMMARY_STATS = {
     "sharpe": "sharpe",
     "max_drawdown_pct": "max_drawdown",
 }
-
-
-# The claims a published article can make about a month to date, and which are fractions
-# (given in percent, as the article prints them) rather than counts.
-CLAIM_COLUMNS = {"move": True, "sessions": False, "up_sessions": False, "prior_drawdown": True}
 
 
 @dataclass(frozen=True)
@@ -53,7 +47,7 @@ def published_summary_beside(table: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _read(path: Path, required: list[str]) -> pl.DataFrame:
+def read_table(path: Path, required: list[str]) -> pl.DataFrame:
     if not path.is_file():
         raise InputError(f"no such file: {path}")
     try:
@@ -75,12 +69,11 @@ def audit_published(
     table_path: Path,
     summary_path: Path | None,
     threshold: float = DEFAULT_THRESHOLD,
-    claims_path: Path | None = None,
 ) -> Audit:
-    """Compare a published event table (month, move_pct, fwd_<h>m_pct…), optionally its
-    summary (statistic, fwd_<h>m…) and claims about a month to date (as_of, column,
-    published) with the study computed from prices."""
-    table = _read(table_path, ["month", "move_pct"])
+    """Compare a published event table (month, move_pct, fwd_<h>m_pct…) and optionally
+    its summary (statistic, fwd_<h>m…) with the study computed from prices (claims about
+    a month to date or a return since a date: study.claims)."""
+    table = read_table(table_path, ["month", "move_pct"])
     horizons = _horizons([c.removesuffix("_pct") for c in table.columns])
     if not horizons:
         raise InputError(f"{table_path}: no fwd_<h>m_pct columns")
@@ -98,7 +91,7 @@ def audit_published(
             rows.append(["event", month, "month", None, None, None, "no data for this month"])
             continue
         for column in ["move", *(forward_column(h) for h in horizons)]:
-            rows.append(_cell("event", month, column, record.get(f"{column}_pct"), computed[column]))
+            rows.append(audit_cell("event", month, column, record.get(f"{column}_pct"), computed[column]))
         if computed["move"] is not None and computed["move"] < threshold:
             rows.append(
                 [
@@ -133,8 +126,6 @@ def audit_published(
         summary_rows = _summary_rows(result, summary_path, horizons, last_published)
         notes = (_summary_note(table, horizons, summary_rows, rows, last_published),)
         rows += summary_rows
-    if claims_path is not None:
-        rows += _claim_rows(prices, claims_path, threshold)
     return Audit(rows, notes)
 
 
@@ -143,7 +134,7 @@ def _summary_rows(
 ) -> list[list[object]]:
     """Our summary over every qualifying month through the table's last month (the
     definition), beside the published one."""
-    published = _read(summary_path, ["statistic"])
+    published = read_table(summary_path, ["statistic"])
     events = result.events.filter(pl.col("month").dt.strftime("%Y-%m") <= last_published)
     ours = tf.horizon_summary(events, horizons)
     by_horizon = {r["horizon"]: r for r in ours.iter_rows(named=True)}
@@ -157,24 +148,27 @@ def _summary_rows(
             column = forward_column(h)
             if column in record:
                 value = by_horizon.get(h, {}).get(stat)
-                rows.append(_cell(label, stat, column, record[column], value, percent=stat != "sharpe"))
+                rows.append(audit_cell(label, stat, column, record[column], value, percent=stat != "sharpe"))
     return rows
 
 
-def _cell(
+def audit_cell(
     check: str,
     month: str,
     column: str,
     published: float | None,
     computed: float | None,
     percent: bool = True,
+    tolerance: float = TOLERANCE_PP,
 ) -> list[object]:
+    """One comparison row: the computed value (in percent when `percent`) beside the
+    published one, flagged when they differ by more than `tolerance`."""
     ours = None if computed is None else computed * (100 if percent else 1)
     if published is None or ours is None:
         flag = "" if published is None and ours is None else "one side is missing"
         return [check, month, column, published, ours, None, flag]
     difference = ours - published
-    flag = f"differs by {difference:+.2f}" if abs(difference) > TOLERANCE_PP + 1e-9 else ""
+    flag = f"differs by {difference:+.2f}" if abs(difference) > tolerance + 1e-9 else ""
     return [check, month, column, published, ours, difference, flag]
 
 
@@ -215,35 +209,3 @@ def _summary_note(
         f"the published summary ({', '.join(stats)}) equals the summary of {rows}: "
         f"the difference from ours comes from {' and '.join(c for c in causes if c) or 'nothing in the rows'}"
     )
-
-
-def _claim_rows(prices: pl.DataFrame, claims_path: Path, threshold: float) -> list[list[object]]:
-    """Each claim (as_of, column, published) beside the month to date computed through as_of
-    from the same prices: the month of as_of, its move, sessions, up sessions, prior drawdown."""
-    claims = _read(claims_path, ["as_of", "column", "published"])
-    months: dict[date, pl.DataFrame] = {}
-    rows = []
-    for record in claims.iter_rows(named=True):
-        column = str(record["column"])
-        if column not in CLAIM_COLUMNS:
-            raise InputError(f"{claims_path}: unknown column {column!r} (one of {', '.join(CLAIM_COLUMNS)})")
-        try:
-            as_of = date.fromisoformat(str(record["as_of"]))
-        except ValueError:
-            raise InputError(f"{claims_path}: as_of {record['as_of']!r} is not a date (YYYY-MM-DD)") from None
-        if as_of not in months:
-            monthly = run_study(prices, StudyParams(threshold=threshold), as_of=as_of).monthly
-            months[as_of] = monthly.filter(pl.col("month") == as_of.replace(day=1))
-        month = months[as_of]
-        computed = month[column][0] if month.height else None
-        rows.append(
-            _cell(
-                f"claim to {as_of}",
-                as_of.strftime("%Y-%m"),
-                column,
-                record["published"],
-                computed,
-                CLAIM_COLUMNS[column],
-            )
-        )
-    return rows

@@ -36,6 +36,10 @@ class StudyResult:
     # The §2b figures when they are known already and checked (a night reuses the
     # published ones and checks those it recomputed: study.update.with_stats).
     known_stats: pl.DataFrame | None = field(default=None, repr=False)
+    # Against a benchmark (study.relative): its ticker, and per (ticker, horizon) the
+    # events it has no month-end for.
+    vs: str | None = None
+    dropped: pl.DataFrame | None = field(default=None, repr=False)
 
     @cached_property
     def stats(self) -> pl.DataFrame:

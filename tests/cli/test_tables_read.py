@@ -150,7 +150,9 @@ def test_the_universe_shows_each_analogs_ticker_and_feature_values_beside_their_
     out = at(120, *commands["universe"])
     doc = json.loads(at(None, *commands["universe"], "--format", "json"))
     analogs = [line.split("│") for line in out.splitlines() if re.match(r"│ \d{4}-\d\d +│ \w+ +│ +\d", line)]
-    assert [(cells[1].strip(), cells[2].strip()) for cells in analogs] == [(a["month"], a["ticker"]) for a in doc["analogs"]]
+    assert [(cells[1].strip(), cells[2].strip()) for cells in analogs] == [
+        (a["month"], a["ticker"]) for a in doc["analogs"]
+    ]
     assert len({cells[2] for cells in analogs}) > 1  # other tickers' months, each named
     # Every feature: its value, its share of the squared distance beside it.
     for cells, analog in zip(analogs, doc["analogs"]):
@@ -175,3 +177,24 @@ def test_several_tickers_side_by_side_one_row_per_ticker_and_horizon(outputs):
     rows = [line.split("│") for line in out.splitlines() if re.match(r"│ (IWM|SPY|QQQ) ", line)]
     assert [(r[1].strip(), r[2].strip()) for r in rows] == [(t, f"{h}M") for t in TICKERS for h in (1, 3, 6, 12)]
     assert all(r[3].strip() in VERDICTS for r in rows)
+
+
+def test_the_benchmark_commands_read_the_warehouse_as_they_read_files(outputs, prices_dir):
+    """§2d from the warehouse: the same figures as from the CSVs through the same night."""
+    at, _ = outputs
+    files = ["--prices", str(prices_dir / "IWM.csv"), "--vs-prices", str(prices_dir / "SPY.csv"), "--as-of", NIGHTS[-1]]
+    stored = json.loads(at(None, "study", "--ticker", "IWM", "--vs", "SPY", "--resamples", "500", "--format", "json"))
+    direct = json.loads(
+        at(None, "study", "--ticker", "IWM", "--vs", "SPY", "--resamples", "500", *files, "--format", "json")
+    )
+    assert stored == direct and stored["vs"] == "SPY"
+    path = json.loads(at(None, "path", "--ticker", "IWM", "--vs", "SPY", "--sessions", "3", "--format", "json"))
+    assert path["vs"] == "SPY" and len(path["path"]) == 4
+    compare = json.loads(at(None, "compare", "IWM,SPY,QQQ", "--since", "2025-08-01", "--format", "json"))
+    assert compare["as_of"] == NIGHTS[-1] and [r["ticker"] for r in compare["returns"]] == list(TICKERS)
+
+
+def test_a_benchmark_not_stored_is_one_line(outputs, capsys):
+    assert main(["study", "--ticker", "IWM", "--vs", "DIA"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "DIA is not in the warehouse" in err[0]
