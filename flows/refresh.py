@@ -27,6 +27,7 @@ from surgewatch.flows.tasks import (
     compute_study,
     fetch_batch,
     publish,
+    refresh_context,
     validate_prices,
     as_is,
 )
@@ -202,6 +203,7 @@ def _signal_stats(night: Night) -> Update:
 def _publish(run: Run, night: Night, todo: Plan, update: Update) -> Published:
     report_progress("alerts and publish")
     record = run.record(night, todo.universe, "partial" if night.failed else "published")
+    context = refresh_context(run.wh, as_is(run.settings))
     snapshot, ledger = publish(
         run.wh,
         as_is(record),
@@ -210,6 +212,7 @@ def _publish(run: Run, night: Night, todo: Plan, update: Update) -> Published:
         as_is(run.wh.alerts()),
         as_is(night.since()),
         as_is(run.settings),
+        as_is(context),
     )
     return Published(snapshot, ledger, record)
 

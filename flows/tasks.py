@@ -18,7 +18,9 @@ from surgewatch.flows.night import Night, Stored, compute
 from surgewatch.core.progress import report_progress
 from surgewatch.schemas import DailyPrices, validate_each_ticker
 from surgewatch.core.settings import Settings
+from surgewatch.core.errors import SourceError
 from surgewatch.sources.base import PriceSource
+from surgewatch.sources.series import fetch_fred
 from surgewatch.sources.incremental import TRANSIENT_BACKOFF, Fetched, fetch_many
 from surgewatch.core.params import StudyParams
 from surgewatch.study.run import StudyResult
@@ -153,6 +155,26 @@ def send_alerts(
     )
 
 
+@task(name="context series", cache_policy=NO_CACHE)
+def refresh_context(wh: Warehouse, settings: Settings) -> tuple[pl.DataFrame | None, list[str]]:
+    """Every stored `fred:` context series fetched anew (SPEC §2d: refreshed nightly,
+    published with the prices), and a note per series FRED failed for (it keeps its
+    stored values; the prices are published all the same)."""
+    sources = wh.context_sources().filter(pl.col("source").str.starts_with("fred:"))
+    frames, notes = [], []
+    for name, source in sources.iter_rows():
+        try:
+            frame = fetch_fred(settings, settings.fred_url, source.removeprefix("fred:"))
+        except SourceError as exc:
+            notes.append(f"context {name} not refreshed ({exc})")
+            get_run_logger().warning("%s", notes[-1])
+            continue
+        frames.append(frame.with_columns(name=pl.lit(name), source=pl.lit(source)))
+    if frames:
+        get_run_logger().info("context series: %d refreshed from FRED", len(frames))
+    return (pl.concat(frames) if frames else None), notes
+
+
 @task(name="publish", cache_policy=NO_CACHE)
 def publish(
     wh: Warehouse,
@@ -162,15 +184,18 @@ def publish(
     stored_alerts: pl.DataFrame,
     since: pl.DataFrame,
     settings: Settings,
+    context: tuple[pl.DataFrame | None, list[str]] = (None, []),
 ) -> tuple[int, pl.DataFrame]:
     """Publish the run in one transaction and return its version and alert ledger.
 
     The alerts are delivered inside that transaction, once every other table is written:
     only the ledger and run rows and COMMIT lie between a delivery and the version that
     records it, so a crash can re-send an alert in that moment (the next run does not know
-    it went out) and never loses one.
+    it went out) and never loses one. context: the refreshed context series and the
+    notes of those that failed (refresh_context).
     """
     study = update.study
+    series, context_notes = context
     with wh.write(run) as tx:
         for spill, tickers in night.spills:
             tx.prices([spill], replace=night.replace_history & tickers)
@@ -183,9 +208,11 @@ def publish(
             params=study.params,
             month_end_changes=update.partial,
         )
+        if series is not None:
+            tx.context(series)
         ledger, notes = send_alerts(as_is(stored_alerts), as_is(since), as_is(study), as_is(settings), run.run_id)
         reach(Step.ALERTS)
         tx.alerts(ledger)
-        if notes:
-            tx.note("; ".join(notes))
+        if notes or context_notes:
+            tx.note("; ".join([*notes, *context_notes]))
     return tx.snapshot, ledger

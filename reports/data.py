@@ -69,6 +69,8 @@ class ReportData:
     last_published: RunInfo | None
     latest_run: RunInfo | None
     stats: pl.DataFrame = field(default_factory=pl.DataFrame)
+    context: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Stored context series (name, date, value, source): their fields beside each event."""
 
     @property
     def horizons(self) -> tuple[int, ...]:
@@ -121,7 +123,9 @@ def _run(row: dict) -> RunInfo:
 def _runs(wh: Warehouse) -> tuple[RunInfo | None, RunInfo | None]:
     runs = wh.sql(
         "SELECT run_id, status, started_at, finished_at, as_of, source, tickers, snapshot_id, "
-        "CAST(failed AS VARCHAR) AS failed, message FROM runs ORDER BY started_at DESC NULLS LAST"
+        "CAST(failed AS VARCHAR) AS failed, message FROM runs "
+        # `context add` / `drop` runs publish a series, not a night: the report's run is a refresh.
+        "WHERE source IS DISTINCT FROM 'context' ORDER BY started_at DESC NULLS LAST"
     )
     published = runs.filter(pl.col("status").is_in(["published", "partial"]))
     latest = _run(runs.row(0, named=True)) if runs.height else None
@@ -185,6 +189,7 @@ def load_report_data(wh: Warehouse) -> ReportData:
         stats=wh.sql(
             "SELECT * EXCLUDE (threshold, direction, basis, run_id) FROM signal_stats ORDER BY ticker, horizon"
         ),
+        context=wh.context_series(),
     )
 
 

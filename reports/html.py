@@ -19,6 +19,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from surgewatch.present.formats import percent, threshold_percent
+import surgewatch.transforms as tf
+from surgewatch.core.calendar import CALENDAR_START, nyse_sessions
 from surgewatch.reports import charts, context, context_charts, event_study, signal_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.study.published import TOLERANCE_PP
@@ -128,8 +130,10 @@ def _study_phrase(threshold: float, direction: Direction) -> str:
 def _ticker_table(data: ReportData, ticker: str) -> dict:
     study = data.studies.filter(pl.col("ticker") == ticker).row(0, named=True)
     events = []
+    outside = _series_beside(data, data.events.filter(pl.col("ticker") == ticker)["month"])
     for e in data.events.filter(pl.col("ticker") == ticker).sort("month").iter_rows(named=True):
         context = [f"{e['up_sessions']} of {e['sessions']} sessions up", f"prior drawdown {fmt(e['prior_drawdown'])}"]
+        context += outside.get(e["month"], [])
         if e["first_crossed_on"] is not None:
             context.append(f"first at the threshold on {e['first_crossed_on']:%Y-%m-%d}")
         events.append(
@@ -163,6 +167,24 @@ def _ticker_table(data: ReportData, ticker: str) -> dict:
         "events": events,
         "statistics": statistics,
     }
+
+
+def _series_beside(data: ReportData, months: pl.Series) -> dict[date, list[str]]:
+    """Per event month, each stored context series' value as the month saw it and its
+    3-month change (SPEC §2d fields, as `--when` reads them): 'fedfunds 5.33 (3M -0.25)'."""
+    if not data.context.height or not len(months):
+        return {}
+    first, last = months.min(), months.max()
+    assert isinstance(first, date) and isinstance(last, date)
+    sessions = nyse_sessions(max(date(first.year - 2, 1, 1), CALENDAR_START), last)
+    out: dict[date, list[str]] = {}
+    for (name,), series in data.context.group_by("name", maintain_order=True):
+        fields = tf.series_fields(months, series, str(name), sessions)
+        for m, value, change in fields.select("month", str(name), f"{name}_chg_3m").iter_rows():
+            if value is not None:
+                change_text = "" if change is None else f" (3M {change:+.2f})"
+                out.setdefault(m, []).append(f"{name} {value:.2f}{change_text}")
+    return out
 
 
 def _audit_context(published: PublishedAudit) -> dict:

@@ -9,6 +9,7 @@ Every function takes many tickers at once (a ``ticker`` column) and stays vector
 from surgewatch.transforms.context_fields import context_fields
 from surgewatch.transforms.events import signal_events
 from surgewatch.transforms.month_ends import month_ends
+from surgewatch.transforms.outside import series_fields, ticker_fields
 from surgewatch.transforms.quality import missing_sessions
 from surgewatch.transforms.relative import event_paths, path_summary, relative_paths, relative_returns, returns_since
 from surgewatch.transforms.returns import monthly_returns
@@ -26,6 +27,8 @@ __all__ = [
     "relative_paths",
     "relative_returns",
     "returns_since",
+    "series_fields",
+    "ticker_fields",
     "horizon_summary",
     "missing_sessions",
     "month_ends",

@@ -79,7 +79,7 @@ def _rows_at(table: str, select: str, version: int, exists: bool, other: int) ->
 
 def diff(reader: Reader, a: int, b: int, tables: Sequence[str] | None = None) -> pl.DataFrame:
     """Rows of the result tables (or of `tables`, some of them) that differ between versions a and b: table, change
-    ('added': in b not a; 'removed': in a not b), ticker, row (JSON of the values).
+    ('added': in b not a; 'removed': in a not b), ticker (a context series' name), row (JSON of the values).
 
     Rows are compared on their values, without lineage columns (run_id, source,
     fetched_at, created_run, sent_run), so a re-run that recomputed the same numbers
@@ -100,13 +100,14 @@ def diff(reader: Reader, a: int, b: int, tables: Sequence[str] | None = None) ->
             if c not in schema.LINEAGE and (before is None or c in before) and (after is None or c in after)
         ]
         select = ", ".join(f'"{c}"' for c in columns)
+        key = schema.KEYS[table][0]  # a ticker, or a context series' name
         old, old_at = _rows_at(table, select, a, before is not None, b)
         new, new_at = _rows_at(table, select, b, after is not None, a)
         parts.append(
             reader.read(
-                f"SELECT ? AS \"table\", 'added' AS change, d.ticker, CAST(to_json(d) AS VARCHAR) AS row "
+                f'SELECT ? AS "table", \'added\' AS change, d."{key}" AS ticker, CAST(to_json(d) AS VARCHAR) AS row '
                 f"FROM ({new} EXCEPT ALL {old}) AS d "
-                f"UNION ALL SELECT ?, 'removed', d.ticker, CAST(to_json(d) AS VARCHAR) "
+                f"UNION ALL SELECT ?, 'removed', d.\"{key}\", CAST(to_json(d) AS VARCHAR) "
                 f"FROM ({old} EXCEPT ALL {new}) AS d",
                 [table, new_at, old_at, table, old_at, new_at],
             )

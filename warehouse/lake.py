@@ -178,6 +178,17 @@ class Warehouse:
             return self._reader.read("SELECT * FROM alerts LIMIT 0")
         return self._reader.read("SELECT * FROM alerts")
 
+    def context_series(self, names: Sequence[str] | None = None) -> pl.DataFrame:
+        """Stored context series (name, date, value, source), all or those named."""
+        query = "SELECT name, date, value, source FROM context_series"
+        if names is None:
+            return self._reader.read(query + " ORDER BY name, date")
+        return self._reader.read(query + " WHERE list_contains(?, name) ORDER BY name, date", [list(names)])
+
+    def context_sources(self) -> pl.DataFrame:
+        """(name, source) of every stored context series."""
+        return self._reader.read("SELECT DISTINCT name, source FROM context_series ORDER BY name")
+
     def event_months(self) -> pl.DataFrame:
         """(ticker, month) of every stored signal event."""
         return self._reader.read("SELECT ticker, month FROM signal_events")

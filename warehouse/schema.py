@@ -180,12 +180,27 @@ _CHANCE_BAND = (
     "ALTER TABLE signal_stats ADD COLUMN chance_high DOUBLE",
 )
 
+# SPEC §2d: dated series from outside prices (a policy rate…), by name; `source` says
+# where it came from (`csv:FILE` or `fred:ID`: the latter is refreshed nightly).
+_CONTEXT_SERIES = (
+    """
+    CREATE TABLE context_series (
+        name     VARCHAR NOT NULL,
+        date     DATE NOT NULL,
+        value    DOUBLE,
+        source   VARCHAR NOT NULL,
+        run_id   VARCHAR NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial tables", _INITIAL),
     Migration(2, "context fields prior_12m and up_share", _CONTEXT_FIELDS),
     Migration(3, "signal_stats: the signal-or-noise figures", _SIGNAL_STATS),
     Migration(4, "signal_stats: placebo_draws and verdict", _SEQUENTIAL_PLACEBO),
     Migration(5, "signal_stats: chance_low and chance_high", _CHANCE_BAND),
+    Migration(6, "context_series: series from outside prices", _CONTEXT_SERIES),
 )
 """Every schema step ever released, in order. Append, never edit a released one."""
 
@@ -196,6 +211,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "signal_summary": ("ticker", "kind", "horizon"),
     "signal_stats": ("ticker", "horizon"),
     "alerts": ("ticker", "month", "kind"),
+    "context_series": ("name", "date"),
 }
 
 ENUMS: dict[tuple[str, str], frozenset[str]] = {
@@ -207,7 +223,15 @@ ENUMS: dict[tuple[str, str], frozenset[str]] = {
 
 RUN_STATUSES = frozenset(get_args(RunStatus))
 
-RESULT_TABLES = ("prices_daily", "month_end", "signal_events", "signal_summary", "signal_stats", "alerts")
+RESULT_TABLES = (
+    "prices_daily",
+    "month_end",
+    "signal_events",
+    "signal_summary",
+    "signal_stats",
+    "alerts",
+    "context_series",
+)
 """The tables `diff` compares; also the allow-list for table names built into SQL."""
 
 LINEAGE = frozenset({"run_id", "source", "fetched_at", "created_run", "sent_run"})

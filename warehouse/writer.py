@@ -119,6 +119,23 @@ class Writer:
                 self._upsert("alerts", view)
         reach(Step.PUBLISH_LEDGER)
 
+    def context(self, rows: pl.DataFrame, *, drop: Collection[str] = ()) -> None:
+        """Make the stored context series named in `rows` (name, date, value, source)
+        equal to them, writing only the rows that changed, and delete the series in
+        `drop`. Their other series stay."""
+        name = table_name("context_series")
+        for series in drop:
+            self._con.execute(f"DELETE FROM {name} WHERE name = ?", [series])
+        if _nothing(rows):
+            return
+        with self._stager.staged("context_series", rows, {"run_id": self.run.run_id}) as view:
+            mine = f"(SELECT rowid, * FROM {name} WHERE name IN (SELECT DISTINCT name FROM {view}))"
+            same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM t."{c}"' for c in ("name", "date", "value", "source"))
+            self._con.execute(
+                f"DELETE FROM {name} WHERE rowid IN (SELECT t.rowid FROM {mine} AS t ANTI JOIN {view} AS i ON {same})"
+            )
+            self._con.execute(f"INSERT INTO {name} SELECT i.* FROM {view} AS i ANTI JOIN {mine} AS t ON {same}")
+
     def note(self, message: str) -> None:
         """Set the message of the run's `runs` row (e.g. alerts that could not be sent)."""
         self.run = dataclasses.replace(self.run, message=message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Annotated, Optional, cast, get_args
 
 import typer
@@ -206,15 +207,70 @@ def parse_month(raw: str | None) -> dt.date | None:
         raise InputError(f"--month: not a month (YYYY-MM): {raw!r}") from None
 
 
-def parse_features(raw: str | None) -> tuple[str, ...]:
-    """'move,up_share' → ('move', 'up_share'); InputError naming an unknown feature."""
-    from surgewatch.study.when import FIELDS
+def parse_features(raw: str | None, series: Collection[str] = ()) -> tuple[str, ...]:
+    """'move,up_share' → ('move', 'up_share'); a feature may also be another ticker's
+    (`SPY.prior_drawdown`) or a stored context series' field (`series`); InputError
+    naming an unknown one."""
+    from surgewatch.study.when import check_field
     from surgewatch.transforms.distances import FEATURES
 
     if raw is None:
         return FEATURES
     names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
-    unknown = [n for n in names if n not in FIELDS]
-    if unknown or not names:
-        raise InputError(f"--features: {', '.join(unknown) or 'none given'}: choose from {', '.join(FIELDS)}")
-    return names
+    if not names:
+        raise InputError("--features: none given")
+    return tuple(check_field(n, series, "--features") for n in names)
+
+
+def context_words(*texts: str | None) -> bool:
+    """Whether some word of a condition or feature list is neither a price field, nor
+    another ticker's (`T.field`), nor `and`: a context series' field, to be looked up."""
+    import re
+
+    from surgewatch.study.when import FIELDS
+
+    words = {w for text in texts if text for w in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text)}
+    return any(w not in FIELDS and w.lower() != "and" and "." not in w for w in words)
+
+
+def stored_series(needed: bool) -> "pl.DataFrame | None":
+    """The warehouse's context series (name, date, value, source) when needed and a
+    warehouse exists; None otherwise."""
+    if not needed:
+        return None
+    from surgewatch.core.errors import WarehouseError
+    from surgewatch.core.settings import load_settings
+    from surgewatch.warehouse import Warehouse
+
+    try:
+        with Warehouse.open(load_settings(), read_only=True) as wh:
+            return wh.context_series()
+    except WarehouseError:
+        return None
+
+
+def series_fields(series: "pl.DataFrame | None") -> tuple[str, ...]:
+    """The field names the stored series give (NAME, NAME_chg_3m, …)."""
+    from surgewatch.transforms.outside import series_field_names
+
+    if series is None:
+        return ()
+    return tuple(f for name in sorted(set(series["name"].to_list())) for f in series_field_names(name))
+
+
+def with_outside_fields(
+    result: "StudyResult", names: "Collection[str]", prices: Path | None, series: "pl.DataFrame | None"
+) -> "StudyResult":
+    """result with the outside fields among `names` (study.outside): another ticker's
+    prices from the warehouse, or from its CSV beside --prices."""
+    from surgewatch.study.outside import with_outside
+    from surgewatch.study.when import FIELDS
+
+    outside = [n for n in names if n not in FIELDS]
+    if not outside:
+        return result
+
+    def prices_of(ticker: str) -> "pl.DataFrame":
+        return load_prices([ticker], None if prices is None else prices.parent / f"{ticker}.csv")
+
+    return with_outside(result, outside, prices_of, series)

@@ -26,8 +26,12 @@ from surgewatch.cli.options import (
     parse_features,
     parse_month,
     load_prices,
+    context_words,
+    series_fields,
+    stored_series,
     study_of,
     study_params,
+    with_outside_fields,
     warn_missing_sessions,
 )
 
@@ -71,8 +75,11 @@ def study(
     params = study_params(threshold, direction, horizons, basis, resamples, seed)
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
     refuse_future(cutoff)
-    condition = parse_condition(when) if when is not None else None
+    series = stored_series(context_words(when))
+    condition = parse_condition(when, series_fields(series)) if when is not None else None
     result = study_of(symbols, prices, params, cutoff, vs, vs_prices)
+    if condition is not None:
+        result = with_outside_fields(result, [c.field for c in condition.comparisons], prices, series)
     warn_missing_sessions(result)
     documents = [
         study_document(
@@ -123,7 +130,8 @@ def analogs(
     params = study_params(threshold, direction, horizons, basis)
     fmt, cutoff, target = parse_format(fmt), parse_date(as_of), parse_month(month)
     refuse_future(cutoff)
-    count, chosen = parse_count(top, "--top", 1), parse_features(features)
+    series = stored_series(context_words(features))
+    count, chosen = parse_count(top, "--top", 1), parse_features(features, series_fields(series))
     if universe and prices is not None:
         raise InputError(
             "--universe compares with every ticker in the warehouse: drop --prices (a file holds one ticker)"
@@ -139,6 +147,7 @@ def analogs(
             raise InputError(f"--vs {benchmark} is the ticker studied: compare with another one")
         others = frame.filter(frame["ticker"] != benchmark)  # the benchmark is no candidate of itself
         result = relative_study(others, load_prices([benchmark], vs_prices), benchmark, params, cutoff)
+    result = with_outside_fields(result, chosen, prices, series)
     warn_missing_sessions(result)
     found = find_analogs(result, symbol, target, count, universe, chosen)
     typer.echo(render_analogs(analogs_document(found), params.horizons, fmt, wide))

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     tiingo_url: str = "https://api.tiingo.com"
     tiingo_token: SecretStr | None = None
     stooq_url: str = "https://stooq.com"
+    fred_url: str = "https://fred.stlouisfed.org"
     csv_dir: Path | None = None
     threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, allow_inf_nan=False)
     alert_urls: Annotated[tuple[SecretStr, ...], NoDecode] = ()
@@ -98,7 +99,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"target #{', #'.join(map(str, bad))} is not a URL Apprise understands")
         return value
 
-    @field_validator("yahoo_url", "tiingo_url", "stooq_url")
+    @field_validator("yahoo_url", "tiingo_url", "stooq_url", "fred_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

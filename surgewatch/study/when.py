@@ -7,11 +7,13 @@ and anything else is refused with one line naming the token.
 
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import polars as pl
 
 from surgewatch.core.errors import InputError
+from surgewatch.core.tickers import normalize_ticker
 from surgewatch.core.vocabulary import percent_as_fraction
 
 FIELDS = ("move", "prior_drawdown", "prior_12m", "up_share", "sessions", "up_sessions")
@@ -25,9 +27,11 @@ _OPERATORS = {
     "=": pl.Expr.eq,
     "!=": pl.Expr.ne,
 }
-# A word, a run of operator characters, or any other single character (refused later).
+# A word (a field, `T.field` or a context series' field), a run of operator characters, a
+# number, or any other single character (refused later).
 _TOKEN = re.compile(
-    r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|([<>=!]+)|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[^\s<>=!]*)|(\S))"
+    r"\s*(?:(\^?[A-Za-z_][A-Za-z0-9_]*(?:[.\-=][A-Za-z0-9_]+)*)|([<>=!]+)"
+    r"|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[^\s<>=!]*)|(\S))"
 )
 
 
@@ -66,12 +70,31 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def _field(token: str) -> str:
-    if _LOOK_AHEAD.match(token):
-        raise InputError(f"{token} looks ahead: a condition may use {', '.join(FIELDS)}")
-    if token not in FIELDS:
-        raise InputError(f"`when`: unknown field {token!r}: a condition may use {', '.join(FIELDS)}")
-    return token
+def own_field(name: str) -> str:
+    """The ticker's own field a name refers to: `SPY.prior_drawdown` → prior_drawdown."""
+    return name.rpartition(".")[2]
+
+
+def check_field(name: str, series: Collection[str] = (), option: str = "`when`") -> str:
+    """A field a condition or a feature may use (SPEC §2c, §2d): one of FIELDS, another
+    ticker's (`T.field`, T upper-cased) or a stored context series' (`series`: their
+    field names); the name, else InputError naming the choices."""
+    choices = ", ".join([*FIELDS, *series, "T.field"])
+    stored = "" if series else " (or a context series: none is stored, see `surgewatch context add`)"
+    if option == "--features":
+        if _LOOK_AHEAD.match(own_field(name)) or not _known(name, series):
+            raise InputError(f"--features: {name}: choose from {choices}{stored}")
+    elif _LOOK_AHEAD.match(own_field(name)):
+        raise InputError(f"{name} looks ahead: a condition may use {', '.join(FIELDS)}")
+    elif not _known(name, series):
+        raise InputError(f"{option}: unknown field {name!r}: a condition may use {choices}{stored}")
+    ticker, dot, field = name.rpartition(".")
+    return f"{normalize_ticker(ticker)}.{field}" if dot else name
+
+
+def _known(name: str, series: Collection[str]) -> bool:
+    ticker, dot, field = name.rpartition(".")
+    return name in FIELDS or name in series or bool(dot and ticker and field in FIELDS)
 
 
 def _operator(token: str | None) -> str:
@@ -93,8 +116,9 @@ def _number(token: str | None) -> float:
 
 
 def _not_a_percent(comparison: Comparison) -> Comparison:
-    """SPEC §2c: a number past ±1 on a fraction field was typed as a percent."""
-    if comparison.field in FRACTIONS and abs(comparison.value) > 1:
+    """SPEC §2c: a number past ±1 on a fraction field (its own or another ticker's) was
+    typed as a percent. A context series is in its own units."""
+    if own_field(comparison.field) in FRACTIONS and abs(comparison.value) > 1:
         meant = percent_as_fraction(comparison.value)
         raise InputError(
             f"`when`: {comparison.field} is a fraction (-0.10 for -10%), got {comparison.value:g}; "
@@ -103,8 +127,9 @@ def _not_a_percent(comparison: Comparison) -> Comparison:
     return comparison
 
 
-def parse_condition(text: str) -> Condition:
-    """'FIELD OP NUMBER [and FIELD OP NUMBER …]' → Condition; InputError naming the bad token."""
+def parse_condition(text: str, series: Collection[str] = ()) -> Condition:
+    """'FIELD OP NUMBER [and FIELD OP NUMBER …]' → Condition; InputError naming the bad
+    token. series: the stored context series' field names a FIELD may also be."""
     tokens = _tokens(text)
     if not tokens:
         raise InputError('`when`: empty condition; e.g. `when` "prior_drawdown <= -0.10"')
@@ -113,7 +138,7 @@ def parse_condition(text: str) -> Condition:
         window = tokens[i : i + 3] + [None] * (3 - len(tokens[i : i + 3]))
         if window[0] is None:
             raise InputError("`when`: expected a field after 'and', got nothing")
-        comparison = Comparison(_field(window[0]), _operator(window[1]), _number(window[2]))
+        comparison = Comparison(check_field(window[0], series), _operator(window[1]), _number(window[2]))
         comparisons.append(_not_a_percent(comparison))
         i += 3
         if i == len(tokens):

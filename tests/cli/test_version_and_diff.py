@@ -68,5 +68,5 @@ def test_diff_refuses_an_unknown_table_naming_the_tables(capsys, home):
     assert (code, out) == (2, "")
     assert err == (
         "error: --table: diff compares prices_daily, month_end, signal_events, signal_summary, signal_stats, "
-        "alerts, not 'events'\n"
+        "alerts, context_series, not 'events'\n"
     )

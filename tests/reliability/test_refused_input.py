@@ -113,6 +113,7 @@ BAD_SETTINGS = [
     ("SURGEWATCH_YAHOO_URL", "http://", ""),
     ("SURGEWATCH_TIINGO_URL", "api.tiingo.com", ""),
     ("SURGEWATCH_STOOQ_URL", "https:///q", ""),
+    ("SURGEWATCH_FRED_URL", "fred.stlouisfed.org", ""),
     ("SURGEWATCH_TIINGO_TOKEN", "", "tiingo"),
     ("SURGEWATCH_TIINGO_TOKEN", "   ", "tiingo"),
     ("SURGEWATCH_CSV_DIR", "{missing}", ""),
