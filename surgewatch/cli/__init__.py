@@ -7,6 +7,7 @@ from surgewatch.cli import nightly  # noqa: F401
 from surgewatch.cli import queries  # noqa: F401
 from surgewatch.cli import alerting  # noqa: F401
 from surgewatch.cli import context  # noqa: F401
+from surgewatch.cli import scan  # noqa: F401
 from surgewatch.cli.app import app, main, run
 
 __all__ = ["app", "main", "run"]

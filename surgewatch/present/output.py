@@ -30,7 +30,7 @@ from surgewatch.present.sentences import pp
 # (by exact name: a user's `SELECT move * 100 AS move_pct` is not one), two decimals,
 # or three for probabilities. Anything else prints every digit.
 _PERCENT = re.compile(
-    r"(move|prior_drawdown|prior_12m|average|median|max_drawdown|(fwd|mdd)_\d+m|excess|(ci|chance)_(low|high)|average_independent|return|(all_)?(mean|median|p25|p75))"
+    r"(move|prior_drawdown|prior_12m|average|median|max_drawdown|(fwd|mdd)_\d+m|excess|(ci|chance)_(low|high)|average_independent|return|(all_)?(mean|median|p25|p75)|average_\d+m)"
 )
 _SHARES = {"win_rate", "up_share"}  # fractions without a sign: a share is not a return
 # Sharpe ratios, HAC t, analog distances, and check-published's figures (percent points already).
@@ -49,6 +49,7 @@ _COLUMN_STYLES = {
     **{name: "percent" for name in ("events' mean", "random months' mean")},
     "excess": "pp",
     "vs_first": "pp",
+    "excess_12m": "pp",
     "HAC t": "two",
     **{name: "p" for name in ("p", "q", "win p")},
 }

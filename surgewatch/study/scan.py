@@ -1,0 +1,71 @@
+"""The month's movers (SPEC §4 `scan`): over every stored ticker, the months whose move
+crossed the threshold (or came within `near` of it), each with its own published history
+after such months, ranked by verdict and then by 12-month excess. A pure function of the
+published frames: nothing is recomputed."""
+
+import polars as pl
+
+from surgewatch.core.vocabulary import (
+    BEATS,
+    NO_DIFFERENT,
+    SUGGESTIVE_BETTER,
+    SUGGESTIVE_WORSE,
+    TOO_FEW,
+    TRAILS,
+    Direction,
+    crossed,
+)
+
+# Best news first: what history says about the months after such a move.
+VERDICT_RANK = {v: i for i, v in enumerate((BEATS, SUGGESTIVE_BETTER, NO_DIFFERENT, TOO_FEW, SUGGESTIVE_WORSE, TRAILS))}
+RANK_HORIZON = 12  # months: the verdict and excess a mover is ranked by (else its longest horizon)
+
+
+def month_movers(
+    month_end: pl.DataFrame,
+    events: pl.DataFrame,
+    summary: pl.DataFrame,
+    stats: pl.DataFrame,
+    threshold: float,
+    direction: Direction,
+    near: float | None = None,
+) -> pl.DataFrame:
+    """One row per mover of month_end's rows (ticker, month, as_of, complete, move; one
+    month): ticker, month, complete, move, first_crossed_on (from events), near (its move
+    within `near`, a fraction, short of the threshold), and `history` (a list per horizon
+    of n, average from summary's 'events' rows, excess and verdict from stats), sorted by
+    the verdict at RANK_HORIZON (VERDICT_RANK), then that horizon's excess, falling."""
+    move = pl.col("move")
+    past = crossed(move, threshold, direction)
+    close = pl.lit(False)
+    if near is not None:
+        close = crossed(move, threshold - near, direction) & ~past
+    movers = month_end.filter(move.is_not_null() & (past | close)).with_columns(near=close)
+    movers = movers.join(events.select("ticker", "month", "first_crossed_on"), on=["ticker", "month"], how="left")
+    history = (
+        summary.filter(pl.col("kind") == "events")
+        .select("ticker", "horizon", "n", "average")
+        .join(stats.select("ticker", "horizon", "excess", "verdict"), on=["ticker", "horizon"], how="left")
+        .sort("ticker", "horizon")
+    )
+    ranked = (
+        history.filter(pl.col("ticker").is_in(movers["ticker"].implode()))
+        .with_columns(_at=(pl.col("horizon") == RANK_HORIZON).cast(pl.Int8) * 1000 + pl.col("horizon"))
+        .sort("ticker", "_at")
+        .group_by("ticker", maintain_order=True)
+        .agg(
+            pl.struct("horizon", "n", "average", "excess", "verdict").alias("history"),
+            _verdict=pl.col("verdict").last(),
+            _excess=pl.col("excess").last(),
+        )
+    )
+    rank = pl.col("_verdict").replace_strict(VERDICT_RANK, default=len(VERDICT_RANK), return_dtype=pl.Int32)
+    return (
+        movers.join(ranked, on="ticker", how="left")
+        .with_columns(
+            _rank=rank,
+            history=pl.col("history").list.eval(pl.element().sort_by(pl.element().struct.field("horizon"))),
+        )
+        .sort(["_rank", "_excess", "ticker"], descending=[False, True, False], nulls_last=True)
+        .select("ticker", "month", "complete", "as_of", "move", "first_crossed_on", "near", "history")
+    )
