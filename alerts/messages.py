@@ -35,6 +35,15 @@ def _month_label(month: dt.date | str) -> str:
     return f"{month:%Y-%m}" if isinstance(month, dt.date) else str(month)
 
 
+def late_note(alert: dict) -> str:
+    """' (late: as of 2026-05-29, reported 2026-08-21)' for an alert whose month settled
+    while no run was published; '' otherwise (and for a retry, which says it in its message)."""
+    reported = alert.get("reported")
+    if reported is None or alert["kind"] not in _LATE or reported <= alert["as_of"]:
+        return ""
+    return f" (late: as of {alert['as_of']}, reported {reported})"
+
+
 def alert_title(alert: dict) -> str:
     """One line naming the ticker, month, kind and move."""
     return f"surgewatch: {alert['ticker']} {_month_label(alert['month'])} {alert['kind'].replace('_', ' ')} {_pct(alert['move'])}"

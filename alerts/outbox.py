@@ -9,8 +9,9 @@ import polars as pl
 from pydantic import SecretStr
 
 from surgewatch.alerts.deliver import deliver
-from surgewatch.alerts.messages import alert_message, alert_title
-from surgewatch.alerts.rules import MAX_ATTEMPTS, idempotency_key
+from surgewatch.alerts.digest import envelopes
+from surgewatch.alerts.messages import alert_message
+from surgewatch.alerts.rules import MAX_ATTEMPTS
 from surgewatch.core.params import StudyParams
 
 log = logging.getLogger("surgewatch.alerts")
@@ -44,7 +45,7 @@ def compose_alerts(
     (attempts 0, created by run_id), then each stored alert waiting for its retry."""
     fresh = [
         {
-            **{k: v for k, v in row.items() if k != "reported"},  # said in the message, not stored
+            **row,  # `reported` is said in the message and a digest's line, not stored
             "attempts": 0,
             "created_run": run_id,
             "message": alert_message(row, events, summary, params.threshold, params.direction, stats),
@@ -70,30 +71,44 @@ def settle_alerts(
     targets: Sequence[SecretStr],
     run_id: str,
     now: dt.datetime,
+    digest: int = 3,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Deliver every due alert and every retry (compose_alerts); return (ledger rows,
     failure notes).
 
-    With no targets configured the ledger still records each alert (status 'recorded'),
-    so turning alerts on later does not flood subscribers with old news. A failed
-    delivery stays 'pending' for the next run's single retry, then becomes 'failed'.
+    More than `digest` alerts go as one digest message (alerts.digest); each is still a
+    ledger row of its own. With no targets configured the ledger still records each alert
+    (status 'recorded'), so turning alerts on later does not flood subscribers with old
+    news. A failed delivery stays 'pending' for the next run's single retry (a digest's
+    items go again, with the night's new ones), then becomes 'failed'.
     """
     outgoing = compose_alerts(due, retries, events=events, summary=summary, stats=stats, params=params, run_id=run_id)
+    if not targets:
+        rows = [{**alert, "status": "recorded", "sent_run": None, "sent_at": None} for alert in outgoing]
+        return _ledger(rows), []
     rows, notes = [], []
-    for alert in outgoing:
-        if not targets:
-            rows.append({**alert, "status": "recorded", "sent_run": None, "sent_at": None})
-            continue
-        key = idempotency_key(alert["ticker"], alert["month"], alert["kind"], params.threshold, params.direction)
-        problem = deliver(targets, alert_title(alert), alert["message"], key)
-        attempts = alert["attempts"] + 1
-        if problem is None:
-            rows.append({**alert, "attempts": attempts, "status": "sent", "sent_run": run_id, "sent_at": now})
-            continue
-        status = "pending" if attempts < MAX_ATTEMPTS else "failed"
-        notes.append(f"{alert_title(alert)}: {problem} ({'will retry next run' if status == 'pending' else 'gave up'})")
-        log.warning("%s", notes[-1])
-        rows.append({**alert, "attempts": attempts, "status": status, "sent_run": None, "sent_at": None})
+    for envelope in envelopes(outgoing, summary, stats, params, digest):
+        problem = deliver(targets, envelope.title, envelope.body, envelope.key)
+        for alert in envelope.items:
+            attempts = alert["attempts"] + 1
+            if problem is None:
+                rows.append({**alert, "attempts": attempts, "status": "sent", "sent_run": run_id, "sent_at": now})
+                continue
+            status = "pending" if attempts < MAX_ATTEMPTS else "failed"
+            rows.append({**alert, "attempts": attempts, "status": status, "sent_run": None, "sent_at": None})
+        if problem is not None:
+            retry = (
+                "will retry next run"
+                if any(r["status"] == "pending" for r in rows[-len(envelope.items) :])
+                else "gave up"
+            )
+            notes.append(f"{envelope.title}: {problem} ({retry})")
+            log.warning("%s", notes[-1])
+    return _ledger(rows), notes
+
+
+def _ledger(rows: list[dict]) -> pl.DataFrame:
+    """The ledger rows of a run's alerts, in the `alerts` table's columns."""
     schema: dict[str, pl.DataType] = {
         "month": pl.Date(),
         "as_of": pl.Date(),
@@ -106,4 +121,4 @@ def settle_alerts(
         if rows
         else pl.DataFrame(schema={**dict.fromkeys(LEDGER_COLUMNS, pl.String()), **schema})
     )
-    return frame.select(LEDGER_COLUMNS), notes
+    return frame.select(LEDGER_COLUMNS)

@@ -152,6 +152,7 @@ def send_alerts(
         targets=settings.alert_urls,
         run_id=run_id,
         now=dt.datetime.now(dt.timezone.utc),
+        digest=settings.alert_digest,
     )
 
 

@@ -23,6 +23,9 @@ import surgewatch.transforms as tf
 from surgewatch.core.calendar import CALENDAR_START, nyse_sessions
 from surgewatch.reports import charts, context, context_charts, event_study, signal_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
+from surgewatch.core.frames import latest_date
+from surgewatch.present.sentences import pp
+from surgewatch.study.scan import month_movers
 from surgewatch.study.published import TOLERANCE_PP
 from surgewatch.core.vocabulary import forward_column
 from surgewatch.core.vocabulary import Direction
@@ -327,8 +330,45 @@ def build_report(
         lineage=_lineage_rows(data),
         signal=signal_charts.signal_section(data, _chart),
         sessions=event_study.SESSIONS,
+        movers=_movers_context(data, common) if len(data.tickers) > 1 else None,
         vs=_vs_context(data, vs) if vs is not None else None,
     )
+
+
+def _movers_context(data: ReportData, common: tuple | None) -> dict | None:
+    """The latest month's movers (study.scan), at the threshold every ticker was studied
+    with (none when they differ), linked to each ticker's table."""
+    if common is None or not data.month_end.height or "verdict" not in data.stats.columns:
+        return None
+    threshold, direction, _ = common
+    latest = latest_date(data.month_end["month"])
+    assert latest is not None  # month_end has rows
+    rows = data.month_end.filter(pl.col("month") == latest)
+    found = month_movers(rows, data.events, data.summary, data.stats, threshold, direction)
+    out = []
+    for r in found.iter_rows(named=True):
+        by = {h["horizon"]: h for h in r["history"] or []}
+        twelve, three = by.get(12, {}), by.get(3, {})
+        out.append(
+            {
+                "ticker": r["ticker"],
+                "move": fmt(r["move"]),
+                "status": "confirmed" if r["complete"] else "provisional",
+                "first": r["first_crossed_on"] or _DASH,
+                "n": twelve.get("n", _DASH),
+                "three": fmt(three.get("average")),
+                "twelve": fmt(twelve.get("average")),
+                "excess": pp(twelve["excess"]) if twelve.get("excess") is not None else _DASH,
+                "verdict": twelve.get("verdict") or _DASH,
+            }
+        )
+    phrase, label, as_of = _study_phrase(threshold, direction), f"{latest:%Y-%m}", latest_date(rows["as_of"])
+    summary = (
+        f"{len(out)} of {rows.height} tickers moved {phrase} in {label} (as of {as_of})."
+        if out
+        else f"No ticker moved {phrase} in {label} (as of {as_of}), among {rows.height}."
+    )
+    return {"month": label, "summary": summary, "rows": out}
 
 
 def _vs_context(data: ReportData, vs: str) -> dict:

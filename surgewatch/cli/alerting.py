@@ -72,7 +72,8 @@ def preview_alerts(
     target would receive it."""
     import polars as pl
 
-    from surgewatch.alerts import alert_title, alerts_due, compose_alerts, idempotency_key, retries_due
+    from surgewatch.alerts import alerts_due, compose_alerts, retries_due
+    from surgewatch.alerts.digest import envelopes
     from surgewatch.core.calendar import refuse_future, today_in_new_york
     from surgewatch.core.params import StudyParams
     from surgewatch.core.settings import load_settings
@@ -95,7 +96,9 @@ def preview_alerts(
     for ticker, outcome in zip(tickers, outcomes):
         if isinstance(outcome, Exception):
             typer.echo(f"{ticker}: not fetched ({outcome}); previewed on its stored prices", err=True)
-    prices = ingested(stored, fetched).prices.filter(pl.col("date") <= night)
+    # A ticker not fetched is previewed on its stored prices.
+    missed = stored.filter(~pl.col("ticker").is_in([f.ticker for f in fetched]))
+    prices = pl.concat([ingested(stored, fetched).prices, missed]).filter(pl.col("date") <= night)
     params = StudyParams(settings.threshold)
     study = run_study(prices, params)
     due = alerts_due(study.monthly, ledger, params, since.filter(pl.col("last_session") <= night))
@@ -117,11 +120,14 @@ def preview_alerts(
         if targets
         else "no target (SURGEWATCH_ALERT_URLS unset: recorded only)"
     )
-    typer.echo(f"as of {night}: {len(outgoing)} alert(s) for {to}; nothing sent")
-    for alert in outgoing:
-        key = idempotency_key(alert["ticker"], alert["month"], alert["kind"], params.threshold, params.direction)
-        retry = f" (retry {alert['attempts'] + 1})" if alert["attempts"] else ""
-        typer.echo(f"\n── {alert_title(alert)}{retry} · key {key}\n{alert['message']}")
+    messages = envelopes(outgoing, study.summary, study.stats, params, settings.alert_digest)
+    shape = f" in one digest (more than {settings.alert_digest})" if len(messages) < len(outgoing) else ""
+    typer.echo(f"as of {night}: {len(outgoing)} alert(s){shape} for {to}; nothing sent")
+    for message in messages:
+        retry = "".join(
+            f" (retry {a['attempts'] + 1})" for a in message.items if a["attempts"] and len(message.items) == 1
+        )
+        typer.echo(f"\n── {message.title}{retry} · key {message.key}\n{message.body}")
 
 
 @alerts_app.command("test", epilog="Example: SURGEWATCH_ALERT_URLS=json://localhost:8000/hook surgewatch alerts test")

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     csv_dir: Path | None = None
     threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, allow_inf_nan=False)
     alert_urls: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    alert_digest: int = Field(default=3, ge=1)
     http_timeout: float = Field(default=20.0, gt=0, allow_inf_nan=False)
     http_retries: int = Field(default=5, ge=0)
     http_min_interval: float = Field(default=0.5, ge=0, allow_inf_nan=False)

@@ -58,3 +58,15 @@ def test_preview_refuses_a_future_night_and_an_empty_warehouse(env, capsys):
     assert main(["alerts", "preview"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "run `surgewatch refresh` first" in err[0]
+
+
+def test_a_ticker_the_source_fails_for_is_previewed_on_its_stored_prices(env, monkeypatch, capsys):
+    refresh(tickers=["IWM", "SPY"], as_of=night("2026-04-16"))
+    capsys.readouterr()
+    monkeypatch.setenv("SURGEWATCH_YAHOO_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("SURGEWATCH_HTTP_RETRIES", "0")
+    assert main(["alerts", "preview", "--as-of", "2026-04-17"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == "as of 2026-04-17: no alert due; tonight's run would send nothing (nothing sent)"
+    for ticker in ("IWM", "SPY"):
+        assert f"{ticker}: not fetched (" in err and "previewed on its stored prices" in err

@@ -57,3 +57,11 @@ def test_the_page_has_the_event_study_always_and_the_vs_section_when_asked(loade
     assert 'id="chart-event-study"' in plain and 'id="vs"' not in plain
     against = build_report(loaded, vs="SPY")
     assert 'id="vs"' in against and 'id="chart-vs"' in against and "IWM − SPY" in against and "QQQ − SPY" in against
+
+
+def test_the_movers_section_is_scans_list_of_the_latest_month(loaded):
+    """The warehouse as of 2026-04-20: IWM and QQQ past +10% in April, best verdict first."""
+    html = build_report(loaded)
+    section = html[html.index('<section id="movers">') : html.index('<section id="events">')]
+    assert "This month's movers: 2026-04" in section and "2 of 3 tickers moved +10% or more in 2026-04" in section
+    assert section.index('href="#table-IWM"') < section.index('href="#table-QQQ"') and "#table-SPY" not in section
