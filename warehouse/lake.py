@@ -185,6 +185,26 @@ class Warehouse:
             return self._reader.read(query + " ORDER BY name, date")
         return self._reader.read(query + " WHERE list_contains(?, name) ORDER BY name, date", [list(names)])
 
+    def month_movers_inputs(self, month: date | None, snapshot: int | None = None) -> dict[str, pl.DataFrame]:
+        """What `scan` ranks, from the published tables: `month_end` rows of `month`
+        (default: the latest stored), its `events`, and every ticker's events `summary`
+        and `stats`; as of version `snapshot` when given (through the read-only SQL
+        sandbox, which attaches that version; the current one reads directly, 0.3 s less)."""
+
+        def read(query: str) -> pl.DataFrame:
+            return self._reader.read(query) if snapshot is None else self._reader.sql(query, snapshot)
+
+        chosen = month or read("SELECT max(month) AS m FROM month_end")["m"][0]
+        # A literal, not a parameter: DuckDB prunes the Parquet row groups by a constant
+        # (0.06 s against 0.28 s at 3,000 tickers x 30 years). A date's isoformat is safe SQL.
+        at = "NULL" if chosen is None else f"DATE '{date.isoformat(chosen)}'"
+        return {
+            "month_end": read(f"SELECT ticker, month, as_of, complete, move FROM month_end WHERE month = {at}"),
+            "events": read(f"SELECT ticker, month, first_crossed_on FROM signal_events WHERE month = {at}"),
+            "summary": read("SELECT ticker, kind, horizon, n, average FROM signal_summary WHERE kind = 'events'"),
+            "stats": read("SELECT ticker, horizon, excess, verdict FROM signal_stats"),
+        }
+
     def context_sources(self) -> pl.DataFrame:
         """(name, source) of every stored context series."""
         return self._reader.read("SELECT DISTINCT name, source FROM context_series ORDER BY name")

@@ -169,8 +169,7 @@ def study_params(
 ) -> StudyParams:
     """The options every study-like command shares, parsed; the threshold defaults to the settings'."""
     from surgewatch.core.settings import load_settings
-    from surgewatch.core.params import MAX_RESAMPLES, StudyParams
-    from surgewatch.study.run import parse_horizons
+    from surgewatch.core.params import MAX_RESAMPLES, StudyParams, parse_horizons
 
     return StudyParams(
         threshold=load_settings().threshold if threshold is None else parse_threshold(threshold),

@@ -56,14 +56,14 @@ def scan(
             if not runs.height:
                 raise InputError(f"--as-of {cutoff}: no run was published as of that date or earlier")
             snapshot = int(runs["snapshot_id"][0])
-        chosen = wanted or wh.sql("SELECT max(month) AS m FROM month_end", snapshot)["m"][0]
-        if chosen is None:
-            raise InputError("the warehouse holds no results yet; run `surgewatch refresh` first")
-        rows = wh.sql("SELECT ticker, month, as_of, complete, move FROM month_end WHERE month = ?", snapshot, [chosen])
-        events = wh.sql("SELECT ticker, month, first_crossed_on FROM signal_events WHERE month = ?", snapshot, [chosen])
-        summary = wh.sql("SELECT ticker, kind, horizon, n, average FROM signal_summary", snapshot)
-        stats = wh.sql("SELECT ticker, horizon, excess, verdict FROM signal_stats", snapshot)
-    found = month_movers(rows, events, summary, stats, params.threshold, params.direction, margin)
+        inputs = wh.month_movers_inputs(wanted, snapshot)
+    rows = inputs["month_end"]
+    chosen = wanted or (rows["month"][0] if rows.height else None)
+    if chosen is None:
+        raise InputError("the warehouse holds no results yet; run `surgewatch refresh` first")
+    found = month_movers(
+        rows, inputs["events"], inputs["summary"], inputs["stats"], params.threshold, params.direction, margin
+    )
     if limit is not None:
         found = found.head(limit)
     following = (chosen.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

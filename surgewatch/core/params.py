@@ -1,6 +1,7 @@
 """What a study asks (threshold, direction, basis, horizons, resamples, seed), checked once
 where it is made: the study, the alerts and the warehouse's writer take it whole."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import get_args
 
@@ -38,3 +39,17 @@ class StudyParams:
             raise InputError(f"resamples must be a whole number from 1 to {MAX_RESAMPLES:,}, got {self.resamples!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"seed must be a whole number >= 0, got {self.seed!r}")
+
+
+def parse_horizons(raw: str | Sequence[int]) -> tuple[int, ...]:
+    """'1,3,6,12' → (1, 3, 6, 12); InputError naming the first bad value."""
+    parts = raw.split(",") if isinstance(raw, str) else list(raw)
+    horizons = []
+    for part in parts:
+        text = str(part).strip()
+        if not text.isdigit() or int(text) < 1:
+            raise InputError(f"horizon must be a positive whole number of months, got {text!r}")
+        horizons.append(int(text))
+    if not horizons:
+        raise InputError("no horizons given")
+    return tuple(sorted(set(horizons)))

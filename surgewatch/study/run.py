@@ -7,7 +7,6 @@ stage reads it.
 """
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -56,20 +55,6 @@ class StudyResult:
         """The last session of ticker's data the study used."""
         dates = self.prices.filter(pl.col("ticker") == ticker)["date"]
         return latest_date(dates)
-
-
-def parse_horizons(raw: str | Sequence[int]) -> tuple[int, ...]:
-    """'1,3,6,12' → (1, 3, 6, 12); InputError naming the first bad value."""
-    parts = raw.split(",") if isinstance(raw, str) else list(raw)
-    horizons = []
-    for part in parts:
-        text = str(part).strip()
-        if not text.isdigit() or int(text) < 1:
-            raise InputError(f"horizon must be a positive whole number of months, got {text!r}")
-        horizons.append(int(text))
-    if not horizons:
-        raise InputError("no horizons given")
-    return tuple(sorted(set(horizons)))
 
 
 def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None = None) -> StudyResult:

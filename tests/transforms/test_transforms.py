@@ -8,7 +8,8 @@ import pytest
 import surgewatch.transforms as tf
 from surgewatch.core.errors import InputError, ValidationFailed
 from surgewatch.core.params import StudyParams
-from surgewatch.study.run import parse_horizons, run_study
+from surgewatch.core.params import parse_horizons
+from surgewatch.study.run import run_study
 from tests.transforms.frames import daily, month_end_closes, sessions_for
 
 D = dt.date.fromisoformat
