@@ -23,18 +23,44 @@ def _rss_bytes() -> int:
     return psutil.Process().memory_info().rss
 
 
-def _stage_timer(times: dict[str, float]):
-    """Wrap run_study's transforms, calendar and validate calls to time each one."""
+# The §2b stages (SPEC §2b figures, transforms.significance and transforms.resampling),
+# timed where the study calls them: (key, module, function). Bootstrap means are what
+# bootstrap_ci spends beyond its draws and percentile cuts; placebo rounds likewise.
+SIGNIFICANCE_STAGES = (
+    ("2b forward returns of the family", "significance", "with_forward_returns"),
+    ("2b populations", "significance", "populations"),
+    ("2b bootstrap (all)", "significance", "bootstrap_ci"),
+    ("2b bootstrap draws", "resampling", "_bootstrap_counts"),
+    ("2b bootstrap percentile cuts", "resampling", "percentiles"),
+    ("2b placebo (all)", "significance", "placebo"),
+    ("2b placebo draws", "resampling", "_placebo_round"),
+    ("2b win_p", "significance", "win_p"),
+    ("2b HAC t", "significance", "t_hac"),
+    ("2b independent episodes", "significance", "independent"),
+    ("2b excess", "significance", "excess"),
+    ("2b q-values", "significance", "q_values"),
+)
+
+
+def _stage_timer(times: dict[str, float], cpu: dict[str, float] | None = None):
+    """Wrap run_study's transforms, calendar and validate calls, and the §2b stages, to
+    time each one (wall into `times`, CPU into `cpu`; a stage run on threads adds up
+    each thread's wall time)."""
     import surgewatch.study.run as study
     import surgewatch.transforms as tf
+    import surgewatch.transforms.resampling as resampling
+    import surgewatch.transforms.significance as significance
+
+    cpu = {} if cpu is None else cpu
 
     def timed(name, fn):
         def wrapper(*args, **kwargs):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
                 times[name] = times.get(name, 0.0) + time.perf_counter() - start
+                cpu[name] = cpu.get(name, 0.0) + time.process_time() - start_cpu
 
         return wrapper
 
@@ -50,15 +76,21 @@ def _stage_timer(times: dict[str, float]):
             "missing_sessions",
         )
     }
+    modules = {"significance": significance, "resampling": resampling}
+    deep = [(modules[m], f, getattr(modules[m], f)) for _, m, f in SIGNIFICANCE_STAGES]
     original_validate, original_sessions = study.validate, study.nyse_sessions
     for name, fn in originals.items():
         setattr(tf, name, timed(f"transform {name}", fn))
+    for (key, _, _), (module, name, fn) in zip(SIGNIFICANCE_STAGES, deep):
+        setattr(module, name, timed(key, fn))
     study.validate = lambda frame, model, stage: timed(f"validate {stage}", original_validate)(frame, model, stage)
     study.nyse_sessions = timed("calendar nyse_sessions", original_sessions)
 
     def restore():
         for name, fn in originals.items():
             setattr(tf, name, fn)
+        for module, name, fn in deep:
+            setattr(module, name, fn)
         study.validate, study.nyse_sessions = original_validate, original_sessions
 
     return restore
@@ -96,10 +128,11 @@ def _run_engine_phase(args, validation: bool) -> dict:
         runs.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     stages: dict[str, float] = {}
+    stages_cpu: dict[str, float] = {}
     if validation:
         del result
         gc.collect()
-        restore = _stage_timer(stages)
+        restore = _stage_timer(stages, stages_cpu)
         start = time.perf_counter()
         result = full_study()
         stages["total"] = time.perf_counter() - start
@@ -120,6 +153,7 @@ def _run_engine_phase(args, validation: bool) -> dict:
         "peak_rss": peak,
         "rss_input": rss_input,
         "stages": stages,
+        "stages_cpu": stages_cpu,
     }
     if validation:
         for name in RESULT_FRAMES:
