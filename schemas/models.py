@@ -5,8 +5,11 @@ matched by regex rather than listed.
 """
 
 import polars as pl
-import pandera.polars as pa
-from pandera.api.polars.model_config import BaseConfig
+
+from surgewatch.schemas._pandera import polars_api
+
+pa = polars_api()
+from pandera.api.polars.model_config import BaseConfig  # noqa: E402  (after polars_api: pandera without pandas)
 from pandera.api.polars.types import PolarsData
 
 from surgewatch.core.calendar import nyse_sessions
