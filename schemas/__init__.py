@@ -4,6 +4,7 @@ Every stage's output is validated here before the next stage reads it; a failure
 one ValidationFailed that names the ticker, the rows and the rule broken.
 """
 
+from surgewatch.schemas import _pandera  # noqa: F401  (first: pandera's polars API without pandas)
 from surgewatch.schemas.models import (
     DailyPrices,
     MonthEnd,

@@ -38,3 +38,6 @@ def polars_api() -> ModuleType:
     finally:
         sys.meta_path.remove(finder)
     return pandera.polars
+
+
+polars_api()  # on import: the package imports this module before its models

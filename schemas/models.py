@@ -4,12 +4,9 @@ Horizon columns (fwd_<h>m, mdd_<h>m) depend on the study's horizons, so they are
 matched by regex rather than listed.
 """
 
+import pandera.polars as pa
 import polars as pl
-
-from surgewatch.schemas._pandera import polars_api
-
-pa = polars_api()
-from pandera.api.polars.model_config import BaseConfig  # noqa: E402  (after polars_api: pandera without pandas)
+from pandera.api.polars.model_config import BaseConfig
 from pandera.api.polars.types import PolarsData
 
 from surgewatch.core.calendar import nyse_sessions
