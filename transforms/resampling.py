@@ -253,10 +253,10 @@ class _Tally:
         decided[lo:hi] = hit
         taken = np.arange(rows)[:, None] <= stop
         tail = self.low.shape[1]
-        low = np.concatenate([self.low[block], np.where(taken, means, np.inf).T], axis=1)
-        self.low[block] = np.partition(low, tail - 1, axis=1)[:, :tail]
-        high = np.concatenate([self.high[block], np.where(taken, -means, np.inf).T], axis=1)
-        self.high[block] = np.partition(high, tail - 1, axis=1)[:, :tail]
+        for kept, new in ((self.low, np.where(taken, means, np.inf)), (self.high, np.where(taken, -means, np.inf))):
+            merged = np.concatenate([kept[block], new.T], axis=1)
+            merged.partition(tail - 1, axis=1)  # in place: np.partition would copy it first
+            kept[block] = merged[:, :tail]
 
     def band(self) -> tuple[np.ndarray, np.ndarray]:
         """The 5th and 95th percentiles of each ticker's L drawn means (np.quantile's
