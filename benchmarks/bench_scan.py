@@ -18,7 +18,6 @@ not asserted.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import statistics
 import subprocess
@@ -31,29 +30,13 @@ TARGET_SECONDS = 1.0
 
 
 def _build(home: Path, tickers: int, years: int, seed: int) -> None:
-    from benchmarks.universe import generate_universe
+    from benchmarks.universe import generate_universe, publish_study
     from surgewatch.core.params import StudyParams
-    from surgewatch.core.settings import Settings
     from surgewatch.study.run import run_study
-    from surgewatch.warehouse import RunRecord, Warehouse
 
     print(f"  building the warehouse ({tickers} tickers x {years} years, seed {seed}) in {home} …", flush=True)
-    home.mkdir(parents=True, exist_ok=True)
     prices = generate_universe(tickers, years, seed=seed)
-    result = run_study(prices, StudyParams())
-    run = RunRecord(
-        run_id="bench-scan", status="published", started_at=dt.datetime.now(dt.UTC), source="bench", tickers=()
-    )
-    with Warehouse.open(Settings(home=home, catalog=None, data_path=None, _env_file=None)) as wh, wh.write(run) as tx:
-        tx.prices(prices)
-        tx.results(
-            month_end=result.monthly,
-            events=result.events,
-            summary=result.summary,
-            baseline=result.baseline,
-            stats=result.stats,
-            params=StudyParams(),
-        )
+    publish_study(home, prices, run_study(prices, StudyParams()), "bench-scan")
     (home / "built").write_text("ok\n")
 
 

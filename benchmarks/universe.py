@@ -20,6 +20,7 @@ volume Int64 >= 0; one row per (ticker, NYSE session), sorted by ticker then dat
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,3 +156,26 @@ def generate_universe(
             **out,
         }
     ).select(_COLUMNS_ORDER)
+
+
+def publish_study(home: Path, prices: pl.DataFrame, result, run_id: str, as_of: dt.date | None = None) -> int:  # noqa: ANN001  (a StudyResult)
+    """Write prices and a study's results (its §2b figures too) to the warehouse under
+    `home` as one published run, as a night would; the version it became."""
+    from surgewatch.core.settings import Settings
+    from surgewatch.warehouse import RunRecord, Warehouse
+
+    home.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.UTC)
+    tickers = tuple(prices["ticker"].unique(maintain_order=True).to_list())
+    run = RunRecord(run_id=run_id, status="published", started_at=started, source="csv", tickers=tickers, as_of=as_of)
+    with Warehouse.open(Settings(home=home, catalog=None, data_path=None, _env_file=None)) as wh, wh.write(run) as tx:
+        tx.prices(prices)
+        tx.results(
+            month_end=result.monthly,
+            events=result.events,
+            summary=result.summary,
+            baseline=result.baseline,
+            stats=result.stats,
+            params=result.params,
+        )
+    return tx.snapshot

@@ -30,6 +30,16 @@ def settings_for(home: Path, *, catalog: str | None = None, **values: Any) -> Se
     return Settings(_env_file=None, home=home, catalog=catalog, data_path=None, **values)
 
 
+def use_home(monkeypatch: Any, home: Path) -> Path:
+    """Point the commands at the warehouse under home: SURGEWATCH_HOME set, the catalog and
+    data path settings and COLUMNS unset, and home the working folder (no developer's .env)."""
+    for name in ("SURGEWATCH_CATALOG", "SURGEWATCH_DATA_PATH", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SURGEWATCH_HOME", str(home))
+    monkeypatch.chdir(home)
+    return home
+
+
 def open_read_only(home: Path) -> Warehouse:
     """The warehouse under home, opened read-only."""
     return Warehouse.open(settings_for(home), read_only=True)

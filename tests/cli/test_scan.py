@@ -8,13 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from benchmarks.universe import generate_universe
+from benchmarks.universe import generate_universe, publish_study
 from surgewatch.cli import main
 from surgewatch.core.params import StudyParams
-from surgewatch.core.settings import Settings
 from surgewatch.study.run import run_study
 from surgewatch.study.scan import VERDICT_RANK
-from surgewatch.warehouse import RunRecord, Warehouse
+from tests.factories import use_home
 
 PARAMS = StudyParams(resamples=400, threshold=0.05)
 
@@ -24,27 +23,14 @@ def universe(tmp_path_factory) -> tuple[Path, pl.DataFrame]:
     home = tmp_path_factory.mktemp("scan")
     prices = generate_universe(36, 8, seed=11)
     result = run_study(prices, PARAMS)
-    run = RunRecord(run_id="run-1", status="published", started_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC), source="csv")
-    with Warehouse.open(Settings(home=home, catalog=None, data_path=None, _env_file=None)) as wh, wh.write(run) as tx:
-        tx.prices(prices)
-        tx.results(
-            month_end=result.monthly,
-            events=result.events,
-            summary=result.summary,
-            baseline=result.baseline,
-            stats=result.stats,
-            params=PARAMS,
-        )
+    publish_study(home, prices, result, "run-1")
     return home, result
 
 
 @pytest.fixture
 def scan(universe, monkeypatch, capsys):
     home, _ = universe
-    for name in ("SURGEWATCH_CATALOG", "SURGEWATCH_DATA_PATH", "COLUMNS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SURGEWATCH_HOME", str(home))
-    monkeypatch.chdir(home)
+    use_home(monkeypatch, home)
 
     def run(*argv: str) -> tuple[int, str, str]:
         code = main(["scan", "--threshold", "0.05", *argv])

@@ -11,13 +11,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from benchmarks.universe import publish_study
+
 from surgewatch.cli import main
 from surgewatch.core.params import StudyParams
-from surgewatch.core.settings import Settings
 from surgewatch.core.vocabulary import VERDICTS
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.study.run import run_study
-from surgewatch.warehouse import RunRecord, Warehouse
+from tests.factories import use_home
 
 TICKERS = ("IWM", "SPY", "QQQ")
 NIGHTS = ("2026-06-30", "2026-07-31")
@@ -30,35 +31,17 @@ def home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("tables-read")
     every = pl.concat([read_price_csv(prices_dir / f"{t}.csv", t) for t in TICKERS])
     params = StudyParams(resamples=500)
-    with Warehouse.open(Settings(home=home, catalog=None, data_path=None, _env_file=None)) as wh:
-        for i, day in enumerate(NIGHTS, 1):
-            as_of = dt.date.fromisoformat(day)
-            prices = every.filter(pl.col("date") <= as_of)
-            result = run_study(prices, params)
-            started = dt.datetime(2026, 8, i, tzinfo=dt.UTC)
-            run = RunRecord(
-                run_id=f"run-{i}", status="published", started_at=started, source="csv", tickers=TICKERS, as_of=as_of
-            )
-            with wh.write(run) as tx:
-                tx.prices(prices)
-                tx.results(
-                    month_end=result.monthly,
-                    events=result.events,
-                    summary=result.summary,
-                    baseline=result.baseline,
-                    stats=result.stats,
-                    params=params,
-                )
+    for i, day in enumerate(NIGHTS, 1):
+        as_of = dt.date.fromisoformat(day)
+        prices = every.filter(pl.col("date") <= as_of)
+        publish_study(home, prices, run_study(prices, params), f"run-{i}", as_of)
     return home
 
 
 @pytest.fixture
 def outputs(home, prices_dir, capsys, monkeypatch):
     """Each command's output at a width (None: no terminal, every cell whole on one line)."""
-    for name in ("SURGEWATCH_CATALOG", "SURGEWATCH_DATA_PATH"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SURGEWATCH_HOME", str(home))
-    monkeypatch.chdir(home)
+    use_home(monkeypatch, home)
     iwm = str(prices_dir / "IWM.csv")
 
     def at(width: int | None, *argv: str) -> str:

@@ -18,6 +18,7 @@ from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.study.run import run_study
 from tests.context.fake_fred import fake_fred  # noqa: F401  (the fixture)
 from tests.fake_providers import SHARED
+from tests.factories import use_home
 
 FEDFUNDS = SHARED / "data" / "context" / "FEDFUNDS.csv"
 SESSIONS = nyse_sessions(dt.date(2018, 1, 1), dt.date(2026, 8, 31))
@@ -75,13 +76,11 @@ def test_nothing_dated_inside_the_month_is_used_for_it():
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    for name in ("SURGEWATCH_CATALOG", "SURGEWATCH_DATA_PATH", "COLUMNS"):
-        monkeypatch.delenv(name, raising=False)
+    use_home(monkeypatch, tmp_path)
     monkeypatch.setenv("SURGEWATCH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SURGEWATCH_HTTP_RETRIES", "1")
     monkeypatch.setenv("SURGEWATCH_HTTP_TIMEOUT", "1")
     monkeypatch.setenv("SURGEWATCH_HTTP_MIN_INTERVAL", "0")
-    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
