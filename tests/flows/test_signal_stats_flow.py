@@ -70,8 +70,9 @@ def test_the_provisional_alert_carries_the_history_line(csv_env, receiver, monke
     (message,) = receiver.messages
     assert message["title"] == "surgewatch: IWM 2026-04 provisional +11.20%"
     assert message["message"].splitlines()[-1] == (
-        "History: suggestive, not proven (better) at 12M: +17.6% avg after 14 such months (90% CI +8.4% to +27.6%); "
-        "an ordinary IWM month returned +8.4% (+9.2 pp, better); p=0.083, q=0.137, 9 independent episodes"
+        "History: suggestive, not proven (better) at 3M: +7.6% avg after 14 such months; random sets of 14 months: "
+        "-2.2% to +6.3%; an ordinary IWM month returned +2.1% (+5.5 pp, better); p=0.029, q=0.115, "
+        "13 independent episodes"
     )
     stored = query("SELECT message FROM alerts")["message"].item()
     assert stored == message["message"]

@@ -142,6 +142,8 @@ def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
             "SURGEWATCH_HTTP_RETRIES": "1",
             "SURGEWATCH_HTTP_MIN_INTERVAL": "0",
             "SURGEWATCH_ALERT_URLS": receiver.url,
+            # One message per alert: the campaign counts each ticker's own (not a digest's lines).
+            "SURGEWATCH_ALERT_DIGEST": "1000",
         }.items():
             mp.setenv(name, value)
         mp.setattr(tasks_module, "FETCH_BACKOFF", 0)

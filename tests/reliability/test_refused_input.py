@@ -114,6 +114,8 @@ BAD_SETTINGS = [
     ("SURGEWATCH_TIINGO_URL", "api.tiingo.com", ""),
     ("SURGEWATCH_STOOQ_URL", "https:///q", ""),
     ("SURGEWATCH_FRED_URL", "fred.stlouisfed.org", ""),
+    ("SURGEWATCH_ALERT_DIGEST", "0", ""),
+    ("SURGEWATCH_ALERT_DIGEST", "many", ""),
     ("SURGEWATCH_TIINGO_TOKEN", "", "tiingo"),
     ("SURGEWATCH_TIINGO_TOKEN", "   ", "tiingo"),
     ("SURGEWATCH_CSV_DIR", "{missing}", ""),
