@@ -70,3 +70,20 @@ def test_at_most_the_limit_each_alert_goes_alone(env, receiver, monkeypatch):
     add_surgers(env, ["T04", "T05", "T06"])
     refresh(tickers=[*TICKERS[:3], "T04", "T05", "T06"], as_of=night("2026-04-09"))
     assert receiver.messages[-1]["title"] == "surgewatch: 3 alerts tonight" and len(receiver.messages) == 4
+
+
+def test_twelve_due_go_as_one_digest_of_twelve_and_a_failed_one_is_sent_once_later(env, receiver, monkeypatch):
+    add_surgers(env, TICKERS)
+    monkeypatch.setenv("SURGEWATCH_ALERT_URLS", receiver.url)
+    refresh(tickers=TICKERS, as_of=night("2026-04-08"))
+    [digest] = receiver.messages
+    assert digest["title"] == "surgewatch: 12 alerts tonight" and len(keys_in(digest)) == 12
+    # The month completes while the receiver is down: twelve confirmations wait, then go once.
+    receiver.down = True
+    refresh(tickers=TICKERS, as_of=night("2026-04-30"))
+    receiver.down = False
+    refresh(tickers=TICKERS, as_of=night("2026-05-01"))
+    assert len(receiver.messages) == 2
+    assert sorted(keys_in(receiver.messages[1])) == sorted(f"{t}:2026-04:confirmed:0.1:up" for t in TICKERS)
+    every = [k for m in receiver.messages for k in keys_in(m)]
+    assert len(every) == len(set(every)) == 24
