@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Annotated, Optional, cast, get_args
 
 import typer
@@ -90,6 +90,31 @@ def parse_format(raw: str) -> Format:
     return cast(Format, raw)
 
 
+def benchmark_prices(
+    vs: str | None, vs_prices: Path | None, studied: Collection[str]
+) -> "tuple[str, pl.DataFrame] | None":
+    """The --vs benchmark and its daily prices (the warehouse's, or --vs-prices'); None
+    without --vs. InputError for --vs-prices alone or a benchmark among the studied tickers."""
+    if vs is None:
+        if vs_prices is not None:
+            raise InputError("--vs-prices needs --vs TICKER: the benchmark its file holds")
+        return None
+    benchmark = normalize_ticker(vs)
+    if benchmark in studied:
+        raise InputError(f"--vs {benchmark} is the ticker studied: compare with another one")
+    return benchmark, load_prices([benchmark], vs_prices)
+
+
+def prices_beside(prices: Path | None) -> "Callable[[str], pl.DataFrame]":
+    """How a command reads another ticker's prices: its TICKER.csv beside --prices, else
+    the warehouse's."""
+
+    def prices_of(ticker: str) -> "pl.DataFrame":
+        return load_prices([ticker], None if prices is None else prices.parent / f"{ticker}.csv")
+
+    return prices_of
+
+
 def study_of(
     symbols: list[str],
     prices: Path | None,
@@ -103,14 +128,10 @@ def study_of(
     from surgewatch.study.relative import relative_study
     from surgewatch.study.run import run_study
 
-    if vs is None:
-        if vs_prices is not None:
-            raise InputError("--vs-prices needs --vs TICKER: the benchmark its file holds")
+    against = benchmark_prices(vs, vs_prices, symbols)
+    if against is None:
         return run_study(load_prices(symbols, prices), params, as_of=as_of)
-    benchmark = normalize_ticker(vs)
-    if benchmark in symbols:
-        raise InputError(f"--vs {benchmark} is the ticker studied: compare with another one")
-    return relative_study(load_prices(symbols, prices), load_prices([benchmark], vs_prices), benchmark, params, as_of)
+    return relative_study(load_prices(symbols, prices), against[1], against[0], params, as_of)
 
 
 def load_prices(tickers: str | list[str] | None, prices: Path | None) -> pl.DataFrame:
@@ -266,10 +287,4 @@ def with_outside_fields(
     from surgewatch.study.when import FIELDS
 
     outside = [n for n in names if n not in FIELDS]
-    if not outside:
-        return result
-
-    def prices_of(ticker: str) -> "pl.DataFrame":
-        return load_prices([ticker], None if prices is None else prices.parent / f"{ticker}.csv")
-
-    return with_outside(result, outside, prices_of, series)
+    return with_outside(result, outside, prices_beside(prices), series) if outside else result

@@ -16,6 +16,7 @@ from surgewatch.cli.options import (
     ThresholdOpt,
     VsOpt,
     VsPricesOpt,
+    benchmark_prices,
     load_prices,
     parse_count,
     parse_date,
@@ -96,15 +97,10 @@ def path(
     params = study_params(threshold, direction, "1", basis)
     result = run_study(load_prices([symbol], prices), params, as_of=cutoff)
     column = tf.BASIS_COLUMN[params.basis]
-    benchmark = None if vs is None else normalize_ticker(vs)
-    theirs = None
-    if benchmark is not None:
-        if benchmark == symbol:
-            raise InputError(f"--vs {benchmark} is the ticker studied: compare with another one")
-        theirs = load_prices([benchmark], vs_prices)
-        theirs = theirs if cutoff is None else theirs.filter(pl.col("date") <= cutoff)
-    elif vs_prices is not None:
-        raise InputError("--vs-prices needs --vs TICKER: the benchmark its file holds")
+    against = benchmark_prices(vs, vs_prices, [symbol])
+    benchmark, theirs = against if against is not None else (None, None)
+    if theirs is not None and cutoff is not None:
+        theirs = theirs.filter(pl.col("date") <= cutoff)
     found = event_path(result.prices, result.monthly, result.events, days, column, theirs)
     table, months_of = found.table, found.events
     if fmt == "json":

@@ -13,6 +13,8 @@ from surgewatch.cli.app import FormatOpt, WideOpt, app
 from surgewatch.cli.options import (
     DEFAULT_HORIZONS_TEXT,
     AsOfOpt,
+    benchmark_prices,
+    prices_beside,
     BasisOpt,
     DirectionOpt,
     HorizonsOpt,
@@ -139,14 +141,13 @@ def analogs(
     frame = load_prices(None if universe else [symbol], prices)
     if universe and symbol not in frame["ticker"].unique().to_list():
         raise InputError(f"{symbol} is not in the warehouse; add it with `surgewatch refresh --tickers {symbol}`")
-    if vs is None:
+    against = benchmark_prices(vs, vs_prices, [symbol])
+    if against is None:
         result = run_study(frame, params, as_of=cutoff)
     else:
-        benchmark = normalize_ticker(vs)
-        if benchmark == symbol:
-            raise InputError(f"--vs {benchmark} is the ticker studied: compare with another one")
+        benchmark, theirs = against
         others = frame.filter(frame["ticker"] != benchmark)  # the benchmark is no candidate of itself
-        result = relative_study(others, load_prices([benchmark], vs_prices), benchmark, params, cutoff)
+        result = relative_study(others, theirs, benchmark, params, cutoff)
     result = with_outside_fields(result, chosen, prices, series)
     warn_missing_sessions(result)
     found = find_analogs(result, symbol, target, count, universe, chosen)
@@ -177,7 +178,6 @@ def check_published(
     """Every published cell beside the computed one, in percent (study prints fractions);
     exit 1 when any differs by more than 0.05 pp."""
     from surgewatch.present.output import fit_lines, render_rows
-    import polars as pl
 
     from surgewatch.core.vocabulary import DEFAULT_THRESHOLD
     from surgewatch.study.claims import claim_rows
@@ -187,11 +187,8 @@ def check_published(
     own = load_prices(symbol, prices)
     audit = audit_published(own, table, summary or published_summary_beside(table))
     if claims is not None:
-        # Another ticker's prices: beside --prices (its folder's TICKER.csv), or the warehouse.
-        def prices_of(other: str) -> pl.DataFrame:
-            return load_prices(other, None if prices is None else prices.parent / f"{other}.csv")
-
-        audit = Audit([*audit.rows, *claim_rows(claims, symbol, own, prices_of, DEFAULT_THRESHOLD)], audit.notes)
+        claimed = claim_rows(claims, symbol, own, prices_beside(prices), DEFAULT_THRESHOLD)
+        audit = Audit([*audit.rows, *claimed], audit.notes)
     rows = [r for r in audit.rows if r[-1]] if flagged_only else audit.rows
     title = f"{symbol}: published vs computed, in percent (`study` prints fractions); tolerance {TOLERANCE_PP} pp"
     compact = ["check", "month", "column", "flag", "difference", "published", "computed"]
