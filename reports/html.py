@@ -25,7 +25,7 @@ from surgewatch.reports import charts, context, context_charts, event_study, sig
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.core.frames import latest_date
 from surgewatch.present.sentences import pp
-from surgewatch.study.scan import month_movers
+from surgewatch.study.scan import RANK_HORIZON, at_horizon, month_movers
 from surgewatch.study.published import TOLERANCE_PP
 from surgewatch.core.vocabulary import forward_column
 from surgewatch.core.vocabulary import Direction
@@ -347,13 +347,12 @@ def _movers_context(data: ReportData, common: tuple | None) -> dict | None:
     found = month_movers(rows, data.events, data.summary, data.stats, threshold, direction)
     out = []
     for r in found.iter_rows(named=True):
-        by = {h["horizon"]: h for h in r["history"] or []}
-        twelve, three = by.get(12, {}), by.get(3, {})
+        twelve, three = at_horizon(r["history"], RANK_HORIZON), at_horizon(r["history"], 3)
         out.append(
             {
                 "ticker": r["ticker"],
                 "move": fmt(r["move"]),
-                "status": "confirmed" if r["complete"] else "provisional",
+                "status": r["status"],
                 "first": r["first_crossed_on"] or _DASH,
                 "n": twelve.get("n", _DASH),
                 "three": fmt(three.get("average")),

@@ -31,7 +31,7 @@ def scan(
     from surgewatch.core.settings import load_settings
     from surgewatch.present.formats import threshold_percent
     from surgewatch.present.output import plain, render_rows
-    from surgewatch.study.scan import RANK_HORIZON, month_movers
+    from surgewatch.study.scan import RANK_HORIZON, at_horizon, month_movers
     from surgewatch.warehouse import Warehouse
 
     fmt, cutoff, wanted = parse_format(fmt), parse_date(as_of), parse_month(month)
@@ -116,10 +116,8 @@ def scan(
         "verdict_12m",
     ]
     table = []
-    for m in movers:
-        by = {h["horizon"]: h for h in m["history"]}
-        twelve, three = by.get(RANK_HORIZON, {}), by.get(3, {})
-        status = "near" if m["near"] else "confirmed" if m["complete"] else "provisional"
+    for m, status in zip(movers, found["status"]):
+        twelve, three = at_horizon(m["history"], RANK_HORIZON), at_horizon(m["history"], 3)
         table.append(
             [m["ticker"], m["move"], status, m["first_crossed_on"], m["sessions_left"], twelve.get("n"),
              three.get("average"), twelve.get("average"), twelve.get("excess"), twelve.get("verdict")]

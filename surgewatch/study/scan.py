@@ -32,7 +32,8 @@ def month_movers(
 ) -> pl.DataFrame:
     """One row per mover of month_end's rows (ticker, month, as_of, complete, move; one
     month): ticker, month, complete, move, first_crossed_on (from events), near (its move
-    within `near`, a fraction, short of the threshold), and `history` (a list per horizon
+    within `near`, a fraction, short of the threshold), status (near, confirmed or
+    provisional), and `history` (a list per horizon
     of n, average from summary's 'events' rows, excess and verdict from stats), sorted by
     the verdict at RANK_HORIZON (VERDICT_RANK), then that horizon's excess, falling."""
     move = pl.col("move")
@@ -67,5 +68,17 @@ def month_movers(
             history=pl.col("history").list.eval(pl.element().sort_by(pl.element().struct.field("horizon"))),
         )
         .sort(["_rank", "_excess", "ticker"], descending=[False, True, False], nulls_last=True)
-        .select("ticker", "month", "complete", "as_of", "move", "first_crossed_on", "near", "history")
+        .with_columns(
+            status=pl.when("near")
+            .then(pl.lit("near"))
+            .when("complete")
+            .then(pl.lit("confirmed"))
+            .otherwise(pl.lit("provisional"))
+        )
+        .select("ticker", "month", "complete", "as_of", "move", "first_crossed_on", "near", "status", "history")
     )
+
+
+def at_horizon(history: list[dict] | None, horizon: int) -> dict:
+    """A mover's history entry (n, average, excess, verdict) at `horizon`; {} without one."""
+    return next((h for h in history or [] if h["horizon"] == horizon), {})
