@@ -1,8 +1,10 @@
-"""The report's context section (SPEC §2c), per ticker: its events split by the article's
-own context, a correction of 10% or more before the month, and the past events nearest
-to its latest event (pure: ReportData in, figures out).
+"""The report's context section (SPEC §2c, §2d), per ticker: its events split by a
+condition (by default the article's own context, a correction of 10% or more before the
+month; `report --when` any other, another ticker's fields and context series included),
+and the past events nearest to its latest event (pure: ReportData in, figures out).
 
-The split is the study's (surgewatch.study.groups) run on the stored events and months;
+The split is the study's (surgewatch.study.groups) run on the stored events and months,
+with the outside fields joined as the study joins them (surgewatch.study.outside);
 the analogs are the `analogs` command's (transforms.distances) on the stored context
 fields and daily closes: a partial target is compared with every earlier month cut at
 its session. A month that did not qualify is no target: the report matches the latest
@@ -15,7 +17,10 @@ import polars as pl
 
 import surgewatch.transforms as tf
 from surgewatch.study.groups import ConditionalStudy, split_events
-from surgewatch.study.when import parse_condition
+from surgewatch.core.errors import InputError
+from surgewatch.study.outside import outside_frames
+from surgewatch.transforms.outside import stored_series_fields
+from surgewatch.study.when import Condition, parse_condition
 from surgewatch.present.output import format_cell
 from surgewatch.reports.charts import event_label
 from surgewatch.reports.data import ReportData
@@ -40,16 +45,24 @@ class TickerContext:
     resamples: int  # B of the split's figures: the stored study's (ReportData.draws)
 
 
-def ticker_context(data: ReportData, ticker: str) -> TickerContext | None:
-    """The CORRECTION split of ticker's events (SPEC §2c, with the study's resamples and
-    seed) and the TOP earlier months nearest to its latest event, compared like with like
+def ticker_context(data: ReportData, ticker: str, condition: Condition = CORRECTION) -> TickerContext | None:
+    """The split of ticker's events by condition (SPEC §2c, with the study's resamples
+    and seed; `T.field` from T's stored months, series fields from the stored series) and
+    the TOP earlier months nearest to its latest event, compared like with like
     (transforms.distances.comparable_months); None for a ticker without events."""
     mine = pl.col("ticker") == ticker
     events, months = data.events.filter(mine), data.month_end.filter(mine)
     if events.is_empty():
         return None
     resamples, seed = data.draws(ticker)
-    split = split_events(events, months, CORRECTION, data.horizons, resamples, seed)
+    names = [c.field for c in condition.comparisons]
+
+    def theirs(other: str) -> pl.DataFrame:
+        return data.month_end.filter(pl.col("ticker") == other)
+
+    series = data.context if data.context.height else None
+    with_fields, months_with = outside_frames(events, months, names, theirs, series)
+    split = split_events(with_fields, months_with, condition, data.horizons, resamples, seed)
     latest = events["month"].max()
     target = months.filter(pl.col("month") == latest).row(0, named=True)
     study = data.studies.filter(mine).row(0, named=True)
@@ -57,6 +70,37 @@ def ticker_context(data: ReportData, ticker: str) -> TickerContext | None:
     comparable = comparable_months(events, closes, months, target, study["threshold"], study["direction"], "price")
     analogs = nearest_analogs(target, comparable.filter(pl.col("month") < latest), TOP)
     return TickerContext(ticker=ticker, split=split, target=target, analogs=analogs, resamples=resamples)
+
+
+def report_condition(text: str, data: ReportData) -> Condition:
+    """`report --when`: the condition parsed against the stored series' fields, every
+    `T.field` naming a stored ticker; InputError naming the choices otherwise."""
+    condition = parse_condition(text, stored_series_fields(data.context))
+    for c in condition.comparisons:
+        other = c.field.rpartition(".")[0]
+        if other and other not in data.tickers:
+            raise InputError(f"--when: {c.field}: {other} is not in the warehouse (it holds {', '.join(data.tickers)})")
+    return condition
+
+
+def split_labels(condition: Condition) -> dict:
+    """The words the section uses for a split: the article's correction by name, any other
+    condition as 'when' it holds."""
+    if condition == CORRECTION:
+        return {
+            "condition": condition.text,
+            "default": True,
+            "title": "after a correction",
+            "when": "After a correction",
+            "months": "all months after a correction",
+        }
+    return {
+        "condition": condition.text,
+        "default": False,
+        "title": f"when {condition.text}",
+        "when": "When it holds",
+        "months": "all months when it holds",
+    }
 
 
 def episode_paths(month_end: pl.DataFrame, anchors: pl.DataFrame, before: int, after: int) -> pl.DataFrame:
@@ -112,7 +156,6 @@ def context_view(context: TickerContext, horizons: tuple[int, ...]) -> dict:
     fwd = [forward_column(h) for h in horizons]
     return {
         "ticker": context.ticker,
-        "condition": split.condition.text,
         "resamples": context.resamples,
         "groups": groups,
         "baseline_when": _by_horizon(split.baseline_when, "average", horizons),

@@ -19,12 +19,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from surgewatch.present.formats import percent, threshold_percent
-import surgewatch.transforms as tf
-from surgewatch.core.calendar import CALENDAR_START, nyse_sessions
 from surgewatch.reports import charts, context, context_charts, event_study, signal_charts
 from surgewatch.reports.data import PublishedAudit, ReportData, RunInfo
 from surgewatch.core.frames import latest_date
 from surgewatch.present.sentences import pp
+from surgewatch.study.outside import series_columns
+from surgewatch.study.when import Condition
 from surgewatch.study.scan import RANK_HORIZON, at_horizon, month_movers
 from surgewatch.study.published import TOLERANCE_PP
 from surgewatch.core.vocabulary import forward_column
@@ -177,16 +177,15 @@ def _series_beside(data: ReportData, months: pl.Series) -> dict[date, list[str]]
     3-month change (SPEC §2d fields, as `--when` reads them): 'fedfunds 5.33 (3M -0.25)'."""
     if not data.context.height or not len(months):
         return {}
-    first, last = months.min(), months.max()
-    assert isinstance(first, date) and isinstance(last, date)
-    sessions = nyse_sessions(max(date(first.year - 2, 1, 1), CALENDAR_START), last)
+    names = data.context["name"].unique(maintain_order=True).to_list()
+    fields = series_columns(months, data.context, names)
     out: dict[date, list[str]] = {}
-    for (name,), series in data.context.group_by("name", maintain_order=True):
-        fields = tf.series_fields(months, series, str(name), sessions)
-        for m, value, change in fields.select("month", str(name), f"{name}_chg_3m").iter_rows():
+    for row in fields.iter_rows(named=True):
+        for name in names:
+            value, change = row[name], row[f"{name}_chg_3m"]
             if value is not None:
                 change_text = "" if change is None else f" (3M {change:+.2f})"
-                out.setdefault(m, []).append(f"{name} {value:.2f}{change_text}")
+                out.setdefault(row["month"], []).append(f"{name} {value:.2f}{change_text}")
     return out
 
 
@@ -282,13 +281,19 @@ def _chart(fig, chart_id: str) -> Markup:
 
 
 def build_report(
-    data: ReportData, *, since: date | None = None, published: PublishedAudit | None = None, vs: str | None = None
+    data: ReportData,
+    *,
+    since: date | None = None,
+    published: PublishedAudit | None = None,
+    vs: str | None = None,
+    when: Condition = context.CORRECTION,
 ) -> str:
     """The whole report as one self-contained HTML page.
 
     since: start of the relative-performance chart (default: a year before the last
     session). published: the audit against a published table, shown when given. vs: a
-    stored ticker to set the others against (SPEC §2d), in a section of its own.
+    stored ticker to set the others against (SPEC §2d), in a section of its own. when:
+    the condition the context section splits each ticker's events by (SPEC §2c).
     """
     last_session = data.last_session
     assert last_session is not None, "load_report_data refuses a warehouse with no results"
@@ -297,7 +302,7 @@ def build_report(
     studies = set(data.studies.select("threshold", "direction", "basis").iter_rows())
     common = next(iter(studies)) if len(studies) == 1 else None
     latest = charts.latest_events(data)
-    contexts = [c for t in data.tickers if (c := context.ticker_context(data, t)) is not None]
+    contexts = [c for t in data.tickers if (c := context.ticker_context(data, t, when)) is not None]
     figures = dict(
         zip(
             CHART_IDS,
@@ -327,6 +332,7 @@ def build_report(
         charts={chart_id: _chart(fig, chart_id) for chart_id, fig in figures.items()},
         audit=_audit_context(published) if published is not None else None,
         contexts=[context.context_view(c, data.horizons) for c in contexts],
+        split=context.split_labels(when),
         lineage=_lineage_rows(data),
         signal=signal_charts.signal_section(data, _chart),
         sessions=event_study.SESSIONS,

@@ -15,6 +15,14 @@ def series_field_names(name: str) -> tuple[str, ...]:
     return (name, *(f"{name}_chg_{k}m" for k in CHANGES))
 
 
+def stored_series_fields(series: pl.DataFrame | None) -> tuple[str, ...]:
+    """Every field the stored series give (series_field_names of each name, by name);
+    series: name, date, value, or None for none stored."""
+    if series is None or not series.height:
+        return ()
+    return tuple(f for name in sorted(set(series["name"].to_list())) for f in series_field_names(name))
+
+
 def series_fields(months: pl.Series, series: pl.DataFrame, name: str, sessions: pl.DataFrame) -> pl.DataFrame:
     """(month, NAME, NAME_chg_<k>m) for each month m of `months` (month starts):
     NAME(m) = the series' last non-null value dated on or before the last session before m

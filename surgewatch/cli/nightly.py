@@ -206,9 +206,17 @@ def report(
     vs: Annotated[
         Optional[str], typer.Option("--vs", help="A stored ticker to set the others against (SPEC §2d), e.g. SPY.")
     ] = None,
+    when: Annotated[
+        Optional[str],
+        typer.Option(
+            help='Split each ticker\'s events by this condition in the context section (default "prior_drawdown <= -0.10"), '
+            'e.g. "SPY.prior_drawdown <= -0.10" or "fedfunds_chg_3m < 0".'
+        ),
+    ] = None,
 ) -> None:
     """A self-contained HTML report: event tables, charts, the published audit, lineage."""
     from surgewatch.reports import build_report, load_published_audit, load_report_data
+    from surgewatch.reports.context import CORRECTION, report_condition
     from surgewatch.core.settings import load_settings
     from surgewatch.warehouse import Warehouse
 
@@ -220,7 +228,8 @@ def report(
     benchmark = None if vs is None else normalize_ticker(vs)
     if benchmark is not None and benchmark not in data.tickers:
         raise InputError(f"--vs {benchmark} is not in the warehouse (it holds {', '.join(data.tickers)})")
-    out.write_text(build_report(data, since=start, published=audit, vs=benchmark), encoding="utf-8")
+    condition = CORRECTION if when is None else report_condition(when, data)
+    out.write_text(build_report(data, since=start, published=audit, vs=benchmark, when=condition), encoding="utf-8")
     typer.echo(f"wrote {out} (data through {data.last_session})")
 
 

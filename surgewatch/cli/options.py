@@ -269,15 +269,6 @@ def stored_series(needed: bool) -> "pl.DataFrame | None":
         return None
 
 
-def series_fields(series: "pl.DataFrame | None") -> tuple[str, ...]:
-    """The field names the stored series give (NAME, NAME_chg_3m, …)."""
-    from surgewatch.transforms.outside import series_field_names
-
-    if series is None:
-        return ()
-    return tuple(f for name in sorted(set(series["name"].to_list())) for f in series_field_names(name))
-
-
 def with_outside_fields(
     result: "StudyResult", names: "Collection[str]", prices: Path | None, series: "pl.DataFrame | None"
 ) -> "StudyResult":

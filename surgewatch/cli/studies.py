@@ -29,7 +29,6 @@ from surgewatch.cli.options import (
     parse_month,
     load_prices,
     context_words,
-    series_fields,
     stored_series,
     study_of,
     study_params,
@@ -70,6 +69,7 @@ def study(
     """The event table, its summary and baseline, and how sure that history is, per ticker (SPEC §2, §2b, §2c, §2d)."""
     from surgewatch.study.groups import conditional_study
     from surgewatch.study.when import parse_condition
+    from surgewatch.transforms.outside import stored_series_fields
     from surgewatch.present.documents import render_studies, study_document
     from surgewatch.core.calendar import refuse_future
 
@@ -78,7 +78,7 @@ def study(
     fmt, cutoff = parse_format(fmt), parse_date(as_of)
     refuse_future(cutoff)
     series = stored_series(context_words(when))
-    condition = parse_condition(when, series_fields(series)) if when is not None else None
+    condition = parse_condition(when, stored_series_fields(series)) if when is not None else None
     result = study_of(symbols, prices, params, cutoff, vs, vs_prices)
     if condition is not None:
         result = with_outside_fields(result, [c.field for c in condition.comparisons], prices, series)
@@ -127,13 +127,14 @@ def analogs(
     from surgewatch.core.calendar import refuse_future
     from surgewatch.study.relative import relative_study
     from surgewatch.study.run import run_study
+    from surgewatch.transforms.outside import stored_series_fields
 
     symbol = normalize_ticker(ticker)
     params = study_params(threshold, direction, horizons, basis)
     fmt, cutoff, target = parse_format(fmt), parse_date(as_of), parse_month(month)
     refuse_future(cutoff)
     series = stored_series(context_words(features))
-    count, chosen = parse_count(top, "--top", 1), parse_features(features, series_fields(series))
+    count, chosen = parse_count(top, "--top", 1), parse_features(features, stored_series_fields(series))
     if universe and prices is not None:
         raise InputError(
             "--universe compares with every ticker in the warehouse: drop --prices (a file holds one ticker)"

@@ -12,12 +12,18 @@ from polars.testing import assert_frame_equal
 from surgewatch.study.analogs import find_analogs
 from surgewatch.study.groups import conditional_study
 from surgewatch.reports import build_report, load_report_data
-from surgewatch.reports.context import CORRECTION, episode_paths, ticker_context
+from surgewatch.cli import main
+from surgewatch.reports.context import CORRECTION, episode_paths, report_condition, ticker_context
+from surgewatch.sources.series import read_series_csv
+from surgewatch.study.outside import with_outside
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.core.params import StudyParams
 from surgewatch.study.run import run_study
 from tests.factories import open_read_only
+from tests.fake_providers import SHARED
 from tests.reports.conftest import REAL_AS_OF
+
+FEDFUNDS = SHARED / "data" / "context" / "FEDFUNDS.csv"
 
 
 def test_paths_are_closes_over_the_close_at_the_month():
@@ -56,15 +62,8 @@ def test_the_split_is_study_when_on_the_same_data(loaded, iwm_study):
     """The warehouse's IWM through the article's night, against `study --when` on the csv."""
     mine = ticker_context(loaded, "IWM").split
     study = conditional_study(iwm_study, "IWM", CORRECTION, iwm_study.params.resamples, iwm_study.params.seed)
-    assert mine.when.events["month"].to_list() == study.when.events["month"].to_list()
     assert [f"{m:%Y-%m}" for m in mine.otherwise.events["month"]] == ["2016-11", "2024-07"]
-    for group in ("when", "otherwise"):
-        for frame in ("summary", "stats"):
-            assert_frame_equal(
-                getattr(getattr(mine, group), frame), getattr(getattr(study, group), frame), rel_tol=1e-12
-            )
-    assert_frame_equal(mine.baseline_when, study.baseline_when, rel_tol=1e-12)
-    assert_frame_equal(mine.diff, study.diff, rel_tol=1e-12)
+    _assert_same_split(mine, study)
 
 
 def test_the_split_draws_with_the_stored_resamples_and_seed(loaded, iwm_study):
@@ -123,3 +122,78 @@ def test_the_page_shows_each_tickers_split_and_analogs(loaded):
     )
     assert "earlier months past the threshold at that session" in section
     assert 'id="chart-analogs"' in section
+
+
+def _fedfunds() -> pl.DataFrame:
+    if not FEDFUNDS.is_file():
+        pytest.skip("../shared is absent")
+    return read_series_csv(FEDFUNDS).with_columns(name=pl.lit("fedfunds"), source=pl.lit("csv:FEDFUNDS.csv"))
+
+
+def _assert_same_split(mine, study):
+    assert mine.when.events["month"].to_list() == study.when.events["month"].to_list()
+    for group in ("when", "otherwise"):
+        for frame in ("summary", "stats"):
+            assert_frame_equal(
+                getattr(getattr(mine, group), frame), getattr(getattr(study, group), frame), rel_tol=1e-12
+            )
+    assert_frame_equal(mine.baseline_when, study.baseline_when, rel_tol=1e-12)
+    assert_frame_equal(mine.diff, study.diff, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("text", ["SPY.prior_drawdown <= -0.10", "fedfunds_chg_3m < 0 and move >= 0.10"])
+def test_a_user_condition_is_study_when_with_the_same_outside_fields(loaded, iwm_study, prices_dir, text):
+    """`report --when` with another ticker's field (from its stored months) or a context
+    series' (from the stored series) splits as `study --when` does on the CSVs."""
+    stored = dataclasses.replace(loaded, context=_fedfunds())
+    condition = report_condition(text, stored)
+    mine = ticker_context(stored, "IWM", condition).split
+
+    def spy(_: str) -> pl.DataFrame:
+        return read_price_csv(prices_dir / "SPY.csv", "SPY")
+
+    names = [c.field for c in condition.comparisons]
+    study = with_outside(iwm_study, names, spy, stored.context)
+    _assert_same_split(mine, conditional_study(study, "IWM", condition, study.params.resamples, study.params.seed))
+    assert 0 < mine.when.events.height < loaded.events.filter(pl.col("ticker") == "IWM").height
+
+
+def test_a_tickers_field_by_hand(loaded):
+    """SPY.prior_drawdown <= -0.10: exactly IWM's events in months SPY's stored row puts
+    10% or more under its prior high; a month SPY lacks would count as not met."""
+    mine = ticker_context(loaded, "IWM", report_condition("spy.prior_drawdown <= -0.10", loaded)).split
+    spy = loaded.month_end.filter((pl.col("ticker") == "SPY") & (pl.col("prior_drawdown") <= -0.10))["month"]
+    iwm = loaded.events.filter(pl.col("ticker") == "IWM")["month"]
+    assert mine.when.events["month"].to_list() == [m for m in iwm if m in set(spy)]
+    assert sorted(mine.otherwise.events["month"].to_list()) == [m for m in iwm if m not in set(spy)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "XYZ.prior_drawdown <= -0.1",
+            "--when: XYZ.prior_drawdown: XYZ is not in the warehouse (it holds IWM, SPY, QQQ)",
+        ),
+        ("SPY.fwd_3m > 0", "SPY.fwd_3m looks ahead"),
+        ("fedfunds < 1", "unknown field 'fedfunds'"),
+    ],
+)
+def test_a_bad_report_condition_is_one_line(warehouse_home, tmp_path, monkeypatch, capsys, text, message):
+    monkeypatch.setenv("SURGEWATCH_HOME", str(warehouse_home))
+    out = tmp_path / "r.html"
+    assert main(["report", "--out", str(out), "--when", text]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_the_page_names_a_user_condition(loaded):
+    html = build_report(loaded, when=report_condition("SPY.prior_drawdown <= -0.10", loaded))
+    section = html[html.index('<section id="context">') :]
+    section = section[: section.index("</section>")]
+    assert (
+        "Context: when SPY.prior_drawdown &lt;= -0.10, and" in section
+        and "<code>SPY.prior_drawdown &lt;= -0.10</code>" in section
+    )
+    assert "When it holds · " in section and "When it holds − otherwise" in section
+    assert "correction" not in section.replace("prior_drawdown", "")
