@@ -120,10 +120,16 @@ class Lab:
     runs: int = 0
 
     def refresh(
-        self, night=CROSSING, crash_at: Step | None = None, kill_after: float | None = None, home: Path | None = None
+        self,
+        night=CROSSING,
+        crash_at: Step | None = None,
+        kill_after: float | None = None,
+        home: Path | None = None,
+        settings: dict[str, str] | None = None,
     ) -> tuple[int, str, float]:
-        """`surgewatch refresh` for the night in a process of its own; (exit code, output, seconds)."""
-        env = {**self.env, **({"SURGEWATCH_HOME": str(home)} if home else {})}
+        """`surgewatch refresh` for the night in a process of its own, `settings` added to
+        its environment; (exit code, output, seconds)."""
+        env = {**self.env, **({"SURGEWATCH_HOME": str(home)} if home else {}), **(settings or {})}
         self.runs += 1
         out = self.logs / f"run-{self.runs:04d}.txt"
         started = time.monotonic()
@@ -134,6 +140,17 @@ class Lab:
             os.kill(pid, signal.SIGKILL)
         code = self.launcher.wait(pid, RUN_TIMEOUT)
         return code, out.read_text(errors="replace"), time.monotonic() - started
+
+
+def _items_sent(messages) -> dict[str, int]:
+    """Per ticker, how many times its 2025-06 provisional alert arrived: as a message of
+    its own, or as a line of a digest."""
+    counts = dict.fromkeys(TICKERS, 0)
+    for m in messages:
+        for t in TICKERS:
+            counts[t] += m["title"].startswith(f"surgewatch: {t} 2025-06 provisional")
+            counts[t] += sum(line.startswith(f"- {t} 2025-06 provisional") for line in m["message"].splitlines())
+    return counts
 
 
 def test_the_trials_compare_every_result_table_the_warehouse_has(tmp_path):
@@ -269,8 +286,7 @@ def test_sigkill_leaves_one_whole_version_and_a_rerun_completes(lab: Lab, step: 
     trial["rows_lost"] = lost
     assert same_content(final, lab.reference) == [] and lost == 0
 
-    titles = [m["title"] for m in lab.receiver.messages]
-    counts = {t: sum(x.startswith(f"surgewatch: {t} 2025-06 provisional") for x in titles) for t in TICKERS}
+    counts = _items_sent(lab.receiver.messages)
     trial["alerts_duplicated"] = sum(max(n - 1, 0) for n in counts.values())
     trial["alerts_lost"] = sum(n == 0 for n in counts.values())
     trial["survived"] = True
@@ -343,3 +359,32 @@ def test_sigkill_during_a_warehouse_s_first_run(lab: Lab, step: Step | None, del
     with open_read_only(home) as wh:
         assert version_problems(wh) == [] and same_content(content(wh), lab.base) == []
     trial["survived"] = True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", [Step.ALERTS, Step.COMMITTED], ids=lambda s: s.value)
+def test_sigkill_around_a_digest_sends_each_item_once(lab: Lab, step: Step):
+    """SURGEWATCH_ALERT_DIGEST=1: the night's two alerts go as one digest. Killed once it
+    went out with its ledger rows uncommitted, or after the commit: the re-run leaves the
+    clean run's rows and the ledger marks both items sent; each item arrives once, as a
+    digest line, twice only when the kill fell between delivery and commit (the
+    at-least-once window the single alerts have too)."""
+    restore(lab.template, lab.home)
+    lab.receiver.clear()
+    digest = {"SURGEWATCH_ALERT_DIGEST": "1"}
+    code, output, _ = lab.refresh(crash_at=step, settings=digest)
+    assert code == -signal.SIGKILL, output[-2000:]
+    sent_before = len(lab.receiver.messages)
+    with open_read_only(lab.home) as wh:
+        assert version_problems(wh) == []
+    code, output, _ = lab.refresh(settings=digest)
+    assert code == 0, output[-2000:]
+    with open_read_only(lab.home) as wh:
+        assert same_content(content(wh), lab.reference) == []
+        ledger = wh.sql("SELECT ticker, status FROM alerts WHERE month = DATE '2025-06-01' ORDER BY ticker")
+    assert ledger.rows() == [(t, "sent") for t in TICKERS]
+    messages = list(lab.receiver.messages)
+    assert messages and all(m["title"] == "surgewatch: 2 alerts tonight" for m in messages)
+    window = step is Step.ALERTS
+    assert sent_before == 1
+    assert _items_sent(messages) == dict.fromkeys(TICKERS, 2 if window else 1)
