@@ -4,64 +4,54 @@ Every source returns the same raw frame (`RAW_SCHEMA`: ticker, date, open, high,
 close, adj_close, volume; one row per session in [start, end], sorted by date) and
 raises SourceError(ticker, …) when the provider fails for a ticker. `make_source`
 picks the one named by SURGEWATCH_SOURCE.
+
+The package imports its modules when a name is first asked for (PEP 562): the CSV source
+reads prices without importing requests and the HTTP providers.
 """
 
-from pathlib import Path
-from typing import Protocol
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import requests
-from pydantic import SecretStr
+_HOMES = {
+    "RAW_SCHEMA": "base",
+    "PriceSource": "base",
+    "empty_frame": "base",
+    "CsvSource": "csv_files",
+    "read_price_csv": "csv_files",
+    "USER_AGENT": "http",
+    "make_session": "http",
+    "StooqSource": "stooq",
+    "TiingoSource": "tiingo",
+    "YahooSource": "yahoo",
+    "SourceSettings": "choose",
+    "make_source": "choose",
+}
 
-from surgewatch.sources.base import RAW_SCHEMA, PriceSource, empty_frame
-from surgewatch.sources.csv_files import CsvSource, read_price_csv
-from surgewatch.sources.http import USER_AGENT, HttpSettings, make_session
-from surgewatch.sources.stooq import StooqSource
-from surgewatch.sources.tiingo import TiingoSource
-from surgewatch.sources.yahoo import YahooSource
-
-
-class SourceSettings(HttpSettings, Protocol):
-    """The configuration the sources read (surgewatch.core.settings.Settings has it): the
-    sources depend on these fields, not on the settings module."""
-
-    @property
-    def source(self) -> str: ...
-    @property
-    def csv_dir(self) -> Path | None: ...
-    @property
-    def yahoo_url(self) -> str: ...
-    @property
-    def tiingo_url(self) -> str: ...
-    @property
-    def tiingo_token(self) -> SecretStr | None: ...
-    @property
-    def stooq_url(self) -> str: ...
+if TYPE_CHECKING:
+    from surgewatch.sources.base import RAW_SCHEMA, PriceSource, empty_frame
+    from surgewatch.sources.choose import SourceSettings, make_source
+    from surgewatch.sources.csv_files import CsvSource, read_price_csv
+    from surgewatch.sources.http import USER_AGENT, make_session
+    from surgewatch.sources.stooq import StooqSource
+    from surgewatch.sources.tiingo import TiingoSource
+    from surgewatch.sources.yahoo import YahooSource
 
 
-def make_source(settings: SourceSettings, session: requests.Session | None = None) -> PriceSource:
-    """The source named by settings.source; HTTP sources share `session` (default: make_session).
-
-    Raises SettingsError when the chosen source lacks a setting it needs (Tiingo's
-    token, the csv folder).
-    """
-    if settings.source == "csv":
-        return CsvSource(settings.csv_dir)
-    session = session or make_session(settings)
-    if settings.source == "tiingo":
-        return TiingoSource(settings.tiingo_url, settings.tiingo_token, session)
-    if settings.source == "stooq":
-        return StooqSource(settings.stooq_url, session)
-    return YahooSource(settings.yahoo_url, session)
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
 
 
 __all__ = [
-    "RAW_SCHEMA",
-    "USER_AGENT",
     "CsvSource",
     "PriceSource",
+    "RAW_SCHEMA",
     "SourceSettings",
     "StooqSource",
     "TiingoSource",
+    "USER_AGENT",
     "YahooSource",
     "empty_frame",
     "make_session",

@@ -4,18 +4,21 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
-import requests
 
 from surgewatch.core.errors import SourceError, one_line
 from surgewatch.core.tickers import normalize_ticker
 from surgewatch.core.tables import PRICES
 from surgewatch.core.vocabulary import BAR_COLUMNS
-from surgewatch.sources.http import DETAIL_CHARS
+
+if TYPE_CHECKING:  # requests is the HTTP providers' import, not the CSV source's
+    import requests
 
 log = logging.getLogger("surgewatch.sources")
+DETAIL_CHARS = 200
+"""How much of a provider's own words an error message quotes."""
 
 # The raw daily frame every source returns (schemas.models.DailyPrices checks its values).
 RAW_SCHEMA = PRICES
@@ -154,7 +157,7 @@ class HttpSource:
 
     name: str
 
-    def __init__(self, base_url: str, session: requests.Session):
+    def __init__(self, base_url: str, session: "requests.Session"):
         self._base = base_url
         self._session = session
 

@@ -27,6 +27,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 
 from surgewatch import __version__
 from surgewatch.core.errors import SourceError, UnreachableSource, one_line, redact
+from surgewatch.sources.base import DETAIL_CHARS
 from surgewatch.sources.retries import REQUEST_FOR, AnnouncedRetry, Unreachable
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,6 @@ DEFAULT_BACKOFF = 0.5
 # longer would only delay the other tickers.
 RETRY_AFTER_MAX = 60
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-DETAIL_CHARS = 200
 
 
 class _HostThrottle:

@@ -25,6 +25,7 @@ import requests
 from pydantic import SecretStr
 
 from surgewatch.sources.base import (
+    DETAIL_CHARS,
     HttpSource,
     EARLIEST,
     OHLC,
@@ -32,7 +33,7 @@ from surgewatch.sources.base import (
     malformed_answer,
     no_booleans,
 )
-from surgewatch.sources.http import DETAIL_CHARS, fetch
+from surgewatch.sources.http import fetch
 from surgewatch.core.errors import SettingsError, SourceError, one_line
 
 NAME = "tiingo"

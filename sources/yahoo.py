@@ -16,6 +16,7 @@ from urllib.parse import quote
 import polars as pl
 
 from surgewatch.sources.base import (
+    DETAIL_CHARS,
     HttpSource,
     EARLIEST,
     OHLC,
@@ -24,7 +25,7 @@ from surgewatch.sources.base import (
     malformed_answer,
     no_booleans,
 )
-from surgewatch.sources.http import DETAIL_CHARS, fetch
+from surgewatch.sources.http import fetch
 from surgewatch.core.errors import SourceError, one_line
 
 NAME = "yahoo"

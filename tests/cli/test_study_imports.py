@@ -1,6 +1,7 @@
 """A one-ticker study imports only what it needs (issue 32): no pandas (pandera's polars
-API is imported without it), no plotly, no Prefect, and no exchange_calendars once the
-NYSE sessions are cached."""
+API is imported without it), no plotly, no Prefect, no scipy (the win test's log
+factorials come from math.lgamma), no requests (the CSV source does not load the HTTP
+providers), and no exchange_calendars once the NYSE sessions are cached."""
 
 import os
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("pandas", "plotly", "prefect", "exchange_calendars", "apprise")
+HEAVY = ("pandas", "plotly", "prefect", "exchange_calendars", "apprise", "scipy", "requests", "duckdb")
 
 
 def test_study_of_one_csv_ticker_stays_light(prices_dir):
