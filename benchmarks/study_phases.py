@@ -33,7 +33,7 @@ SIGNIFICANCE_STAGES = (
     ("2b bootstrap draws", "resampling", "_bootstrap_counts"),
     ("2b bootstrap percentile cuts", "resampling", "percentiles"),
     ("2b placebo (all)", "significance", "placebo"),
-    ("2b placebo draws", "resampling", "_placebo_round"),
+    ("2b placebo draws", "resampling", "placebo_rounds"),
     ("2b win_p", "significance", "win_p"),
     ("2b HAC t", "significance", "t_hac"),
     ("2b independent episodes", "significance", "independent"),

@@ -33,7 +33,7 @@ _CHANCE = ((1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2)
 _BOOTSTRAP, _PLACEBO = 1, 2
 _DRAW_ROWS = 2_048  # resamples drawn per block: part of what a seed means, keep it fixed
 _CELLS = 1 << 18  # resample × ticker cells summed at once: bounds memory, not results
-_STRIDE, _MARGIN = 16, 0.02  # percentiles: the sample a cut is read from, and how far past the rank
+_SHUFFLE_CELLS = 1 << 21  # month × set cells shuffled side by side: a few MB, so the swaps stay in cache (fastest here)
 _BLOCK = 32  # tickers per bootstrap product: every product has this shape (see bootstrap_ci)
 # Resample means equal to the observed one up to float rounding count as ties (as in
 # scipy.stats.permutation_test), so an exact tie never depends on summation order.
@@ -135,44 +135,19 @@ def _bootstrap_counts(n: int, resamples: int, seed: int) -> np.ndarray:
 def percentiles(values: np.ndarray, probabilities: tuple[float, ...]) -> tuple[np.ndarray, ...]:
     """Per row, np.quantile(row, p) with linear interpolation (numpy's rule and rounding:
     h = (B − 1)·p, x_⌊h⌋ + (x_⌊h⌋+1 − x_⌊h⌋)·(h − ⌊h⌋), from the upper neighbour when
-    h − ⌊h⌋ ≥ 0.5). The order statistics of an upper tail are those of −values."""
+    h − ⌊h⌋ ≥ 0.5). Sorts `values` in place: numpy's vectorised sort of a whole row beats
+    any partition or tail cut here (2.6 ms against 3.7 for 32 rows of 10,000), and the
+    caller's matrix of means is not needed afterwards."""
+    values.sort(axis=1)
     size = values.shape[1]
     out = []
     for p in probabilities:
         h = (size - 1) * p
         k, t = int(np.floor(h)), h - np.floor(h)
-        k1 = min(k + 1, size - 1)
-        if p <= 0.5:
-            below, above = _lowest(values, k, k1)
-        else:
-            above, below = (-x for x in _lowest(-values, size - 1 - k1, size - 1 - k))
+        below, above = values[:, k], values[:, min(k + 1, size - 1)]
         diff = above - below
         out.append(above - diff * (1 - t) if t >= 0.5 else below + diff * t)
     return tuple(out)
-
-
-def _lowest(values: np.ndarray, k: int, k1: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the values of ascending ranks k ≤ k1 (0-based), for ranks in the lower tail.
-
-    A partition of every whole row is the plain way and most of the bootstrap's cost. Here
-    a cut a little past rank k1, read off every _STRIDE-th value, keeps the values at or
-    below it, and only those are partitioned; a row whose cut fell short of k1 is
-    partitioned whole, so the result is the plain one's."""
-    rows, size = values.shape
-    sample = values[:, ::_STRIDE]
-    j = min(int(np.ceil((k1 + 1) / size * sample.shape[1] + _MARGIN * sample.shape[1])), sample.shape[1] - 1)
-    kept = values <= np.partition(sample, j, axis=1)[:, j, None]
-    count = kept.sum(axis=1)
-    enough = count > k1
-    taken = np.where(enough, count, 0)
-    row_of = np.repeat(np.arange(rows), taken)
-    padded = np.full((rows, max(int(taken.max(initial=0)), k1 + 1)), np.inf)
-    padded[row_of, np.arange(len(row_of)) - (np.cumsum(taken) - taken)[row_of]] = values[kept & enough[:, None]]
-    ranks = sorted({k, k1})
-    padded = np.partition(padded, ranks, axis=1)
-    if not enough.all():
-        padded[~enough, : k1 + 1] = np.partition(values[~enough], ranks, axis=1)[:, : k1 + 1]
-    return padded[:, k], padded[:, k1]
 
 
 def _in_threads(work, tasks: list) -> None:
@@ -187,32 +162,56 @@ def _in_threads(work, tasks: list) -> None:
             pass
 
 
-def _ordered_samples(size: int, length: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """(length × resamples): column b = the first `length` positions of a uniform random
-    permutation of range(size), by a partial Fisher–Yates shuffle of every column at once.
+def placebo_rounds(shapes: list[tuple[int, int]], round_: int, rows: int, seed: int) -> list[np.ndarray]:
+    """Round `round_` of several populations side by side: per (size N, length) a
+    (length × rows) array whose column b is the first `length` positions of a uniform
+    random permutation of range(N), by a partial Fisher–Yates shuffle of every column at
+    once, drawn by ``default_rng([seed, kind, N, round_])`` — so the sets a ticker sees
+    depend only on its N, the seed and how many sets it needed, never on the other
+    populations of the batch. Side by side only spares Python's loop per step.
 
-    Only what the swaps touched is stored: moved[b, p] = 1 + the value position p of
-    column b holds, 0 while it still holds p (np.zeros costs no writes, where a full
-    range(size) per column would cost B × N of them), so each step is two gathers and
-    one scatter of B values; the draws are those of the plain shuffle, in the same order.
+    Only what the swaps touched is stored: moved[c, p] = 1 + the value position p of
+    column c holds, 0 while it still holds p (np.zeros costs no writes, where a full
+    range(N) per column would cost N × rows of them), so each step is two gathers and one
+    scatter; the draws are the plain shuffle's, in the same order (step k of a
+    population draws ``integers(k, N, size=rows)``; the generator gives the same
+    numbers drawn for every step at once).
     """
-    moved = np.zeros(size * resamples, np.int32)  # row-major (resamples × size)
-    out = np.empty((length, resamples), np.int32)
-    base = np.arange(resamples) * size
-    for k in range(length):
-        j = rng.integers(k, size, size=resamples)
-        at = base + j
-        here, there = moved[base + k], moved[at]
-        out[k] = np.where(there > 0, there - 1, j)
-        moved[at] = np.where(here > 0, here, k + 1)
+    out: list[np.ndarray] = [np.empty((0, rows), np.int32)] * len(shapes)
+    order = sorted(range(len(shapes)), key=lambda i: -shapes[i][1])  # longest first: a step's columns lead
+    batches: list[list[int]] = [[]]
+    for i in order:
+        batch = batches[-1]
+        if batch and (len(batch) + 1) * rows * max(shapes[b][0] for b in (*batch, i)) > _SHUFFLE_CELLS:
+            batches.append(batch := [])
+        batch.append(i)
+    for batch in batches:
+        for i, sets in zip(batch, _shuffle_side_by_side([shapes[i] for i in batch], round_, rows, seed)):
+            out[i] = sets
     return out
 
 
-def _placebo_round(size: int, round_: int, rows: int, length: int, seed: int) -> np.ndarray:
-    """Round `round_` of a population of `size`: (length × rows) sets, drawn by
-    ``default_rng([seed, kind, size, round_])`` so that the sets a ticker sees depend
-    only on its N, the seed and how many sets it needed, never on other tickers."""
-    return _ordered_samples(size, length, rows, np.random.default_rng([seed, _PLACEBO, size, round_]))
+def _shuffle_side_by_side(shapes: list[tuple[int, int]], round_: int, rows: int, seed: int) -> list[np.ndarray]:
+    """placebo_rounds of populations in order of falling length, in one array."""
+    sizes = np.array([size for size, _ in shapes])
+    lengths = np.array([length for _, length in shapes])
+    longest = int(lengths.max(initial=0))
+    column_size = np.repeat(sizes, rows)
+    base = np.cumsum(column_size) - column_size  # where each column's positions start in `moved`
+    moved = np.zeros(int(column_size.sum()), np.int32)
+    drawn = np.zeros((longest, len(column_size)), np.int64)
+    for i, (size, length) in enumerate(shapes):
+        rng = np.random.default_rng([seed, _PLACEBO, size, round_])
+        drawn[:length, i * rows : (i + 1) * rows] = rng.integers(np.arange(length)[:, None], size, size=(length, rows))
+    sets = np.empty((longest, len(column_size)), np.int32)
+    for k in range(longest):
+        width = rows * int(np.searchsorted(-lengths, -k, side="left"))  # columns of populations longer than k
+        j = drawn[k, :width]
+        at = base[:width] + j
+        here, there = moved[base[:width] + k], moved[at]
+        sets[k, :width] = np.where(there > 0, there - 1, j)
+        moved[at] = np.where(here > 0, here, k + 1)
+    return [sets[:length, i * rows : (i + 1) * rows] for i, length in enumerate(lengths)]
 
 
 @dataclass(frozen=True)
@@ -280,6 +279,16 @@ class _Tally:
         return out[0], out[1]
 
 
+@dataclass
+class _Population:
+    """The tickers of one population size N in the sequential test, in order of falling n."""
+
+    size: int
+    tickers: np.ndarray
+    tally: _Tally
+    live: np.ndarray  # positions in tickers of those still undecided, in the same order
+
+
 def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
     """Per ticker, the sequential random-month test (Besag & Clifford 1991): sets of n
     months drawn without replacement from its N months (population), set after set;
@@ -302,6 +311,7 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
     chance_low, chance_high = p_value.copy(), p_value.copy()
     tail = int(np.ceil((resamples - 1) * _CHANCE[0])) + 2
     big_n = population.size
+    groups: list[_Population] = []
     for size, tickers in _groups(big_n, (n > 0) & (n < big_n)):
         tickers = tickers[np.argsort(-n[tickers], kind="stable")]
         values = population.matrix(tickers, size)
@@ -320,16 +330,26 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
             np.full((len(tickers), tail), np.inf),
             np.full((len(tickers), tail), np.inf),
         )
-        live = np.arange(len(tickers))  # undecided tickers, still in order of falling n
-        for round_, first in enumerate(range(0, resamples, ROUND)):
-            if not len(live):
-                break
-            rows = min(ROUND, resamples - first)
-            samples = _placebo_round(size, round_, rows, int(tally.n[live[0]]), seed)
-            decided = np.zeros(len(live), bool)
-            step = max(1, _CELLS // rows)
-            _in_threads(tally.add, [(live, samples, decided, lo, lo + step) for lo in range(0, len(live), step)])
-            live = live[~decided]
+        groups.append(_Population(size, tickers, tally, np.arange(len(tickers))))
+    for round_, first in enumerate(range(0, resamples, ROUND)):
+        active = [group for group in groups if len(group.live)]
+        if not active:
+            break
+        rows = min(ROUND, resamples - first)
+        # Every population's round at once: its live ticker with the most events sets its length.
+        shapes = [(group.size, int(group.tally.n[group.live[0]])) for group in active]
+        tasks, decided = [], []
+        step = max(1, _CELLS // rows)
+        for group, samples in zip(active, placebo_rounds(shapes, round_, rows, seed)):
+            decided.append(np.zeros(len(group.live), bool))
+            tasks += [
+                (group.tally, group.live, samples, decided[-1], lo, lo + step) for lo in range(0, len(group.live), step)
+            ]
+        _in_threads(lambda tally, *task: tally.add(*task), tasks)
+        for group, stopped in zip(active, decided):
+            group.live = group.live[~stopped]
+    for group in groups:
+        tickers, tally = group.tickers, group.tally
         early = tally.as_far >= AS_FAR
         p_value[tickers] = np.where(
             early, tally.as_far / np.maximum(tally.drawn, 1), (1 + tally.as_far) / (resamples + 1)
@@ -350,7 +370,7 @@ def placebo_means(population: np.ndarray, n: int, resamples: int, seed: int) -> 
         return np.empty(0)
     values = np.asarray(population, dtype=np.float64)
     rounds = [
-        _placebo_round(size, round_, min(ROUND, resamples - first), n, seed)
+        placebo_rounds([(size, n)], round_, min(ROUND, resamples - first), seed)[0]
         for round_, first in enumerate(range(0, resamples, ROUND))
     ]
     return values[np.concatenate(rounds, axis=1)].mean(axis=0)

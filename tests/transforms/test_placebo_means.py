@@ -63,14 +63,14 @@ def test_no_test_no_means():
 
 
 def test_percentiles_are_numpys_linear_quantiles():
-    """The bootstrap's percentiles (one partition, numpy's interpolation) equal np.quantile
-    to the bit, for every size B, including ties and B = 1."""
+    """The bootstrap's percentiles (a sort in place, numpy's interpolation) equal
+    np.quantile to the bit, for every size B, including ties and B = 1."""
     rng = np.random.default_rng(5)
     for size in (1, 2, 3, 10, 64, 999, 10_000):
         values = rng.normal(size=(6, size))
         values[0] = np.round(values[0], 1)  # ties
-        ours = percentiles(values, (0.05, 0.95))
         theirs = np.quantile(values, [0.05, 0.95], axis=1)
+        ours = percentiles(values, (0.05, 0.95))
         assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1]), size
 
 
@@ -83,11 +83,11 @@ def test_percentiles_are_numpys_linear_quantiles():
     seed=st.integers(0, 2**16),
 )
 def test_tail_percentiles_equal_np_quantile_whatever_the_shape(rows, size, skew, ties, seed):
-    """The cut read off a sample may fall short (skewed rows, ties, short rows): the
-    result is np.quantile's all the same."""
+    """Skewed rows, ties, short rows: the result is np.quantile's of the rows as given."""
     rng = np.random.default_rng(seed)
     values = rng.lognormal(0, skew, size=(rows, size)) if skew else rng.normal(size=(rows, size))
     if ties:
         values = np.round(values, 1)
     for p in ((0.05, 0.95), (0.5,), (0.01, 0.99)):
-        assert all(np.array_equal(a, b) for a, b in zip(percentiles(values, p), np.quantile(values, p, axis=1)))
+        theirs = np.quantile(values, p, axis=1)
+        assert all(np.array_equal(a, b) for a, b in zip(percentiles(values.copy(), p), theirs))

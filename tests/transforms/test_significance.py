@@ -15,7 +15,7 @@ from surgewatch.schemas import SignalStats, validate
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.core.params import StudyParams
 from surgewatch.study.run import run_study
-from surgewatch.transforms.resampling import _ordered_samples
+from surgewatch.transforms.resampling import placebo_rounds
 from surgewatch.transforms.significance import q_values, horizon_figures
 from surgewatch.core.vocabulary import forward_column
 
@@ -263,16 +263,20 @@ def _plain_ordered_samples(size: int, length: int, resamples: int, rng: np.rando
 
 @settings(max_examples=200, deadline=None)
 @given(
-    size=st.integers(1, 40),
-    share=st.floats(0, 1),
+    shapes=st.lists(st.tuples(st.integers(1, 40), st.floats(0, 1)), min_size=1, max_size=6),
     resamples=st.integers(1, 30),
+    round_=st.integers(0, 3),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_sparse_shuffle_equals_the_plain_one(size, share, resamples, seed):
-    length = round(share * size)
-    fast = _ordered_samples(size, length, resamples, np.random.default_rng(seed))
-    plain = _plain_ordered_samples(size, length, resamples, np.random.default_rng(seed))
-    assert np.array_equal(fast.T, plain)
+def test_side_by_side_shuffles_equal_the_plain_one_of_each_population(shapes, resamples, round_, seed):
+    """placebo_rounds draws several populations at once (sparse swaps, every step's
+    numbers in one call): each population's sets are the plain shuffle's from its own
+    generator, whatever populations share the batch."""
+    sized = [(size, round(share * size)) for size, share in shapes]
+    fast = placebo_rounds(sized, round_, resamples, seed)
+    for (size, length), sets in zip(sized, fast):
+        rng = np.random.default_rng([seed, 2, size, round_])
+        assert np.array_equal(sets.T, _plain_ordered_samples(size, length, resamples, rng))
 
 
 @settings(max_examples=50, deadline=None)
