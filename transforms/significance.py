@@ -8,6 +8,7 @@ live in transforms.resampling.
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -255,40 +256,54 @@ def horizon_figures(
     pops = populations(monthly, events, horizons)
     # Every horizon in one call: tickers of equal shape share the draws whatever the horizon.
     horizon_of = np.repeat(np.arange(len(pops)), len(tickers))
-    ci_low, ci_high = bootstrap_ci(Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed, horizon_of)
-    p_value, percentile, draws, chance_low, chance_high = placebo(
-        Returns.stack([pop.returns(np.ones(pop.tid.shape, bool)) for pop in pops]),
-        np.concatenate([pop.n for pop in pops]),
-        np.concatenate([pop.mean(pop.event) for pop in pops]),
-        resamples,
-        seed,
-    )
-    parts = []
-    for i, pop in enumerate(pops):
-        n_independent, average_independent = independent(pop)
-        at = slice(i * len(tickers), (i + 1) * len(tickers))
-        parts.append(
-            pl.DataFrame(
-                {
-                    "ticker": tickers,
-                    "horizon": pl.Series(np.full(len(tickers), pop.horizon), dtype=pl.Int64),
-                    "n": pl.Series(pop.n, dtype=pl.UInt32),
-                    "n_independent": pl.Series(n_independent, dtype=pl.UInt32),
-                    "average_independent": average_independent,
-                    "excess": excess(pop),
-                    "ci_low": ci_low[at],
-                    "ci_high": ci_high[at],
-                    "placebo_p": p_value[at],
-                    "placebo_percentile": percentile[at],
-                    "placebo_draws": pl.Series(draws[at], dtype=pl.UInt32),
-                    "chance_low": chance_low[at],
-                    "chance_high": chance_high[at],
-                    "win_p": win_p(pop),
-                    "t_hac": t_hac(pop),
-                }
-            ).with_columns(cs.float().fill_nan(None))
+    # The two random figures share nothing: each on a thread of its own, so one's Python
+    # steps run while the other's numpy work (sorts, products, gathers) holds no GIL, and
+    # this thread meanwhile computes the exact figures of every horizon.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        interval = pool.submit(
+            bootstrap_ci, Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed, horizon_of
         )
-    return pl.concat(parts).sort("ticker", "horizon")
+        tested = pool.submit(
+            placebo,
+            Returns.stack([pop.returns(np.ones(pop.tid.shape, bool)) for pop in pops]),
+            np.concatenate([pop.n for pop in pops]),
+            np.concatenate([pop.mean(pop.event) for pop in pops]),
+            resamples,
+            seed,
+        )
+        exact = [_exact_figures(pop, tickers) for pop in pops]
+        (ci_low, ci_high), (p_value, percentile, draws, chance_low, chance_high) = interval.result(), tested.result()
+    parts = []
+    for i, figures in enumerate(exact):
+        at = slice(i * len(tickers), (i + 1) * len(tickers))
+        random = {
+            "ci_low": ci_low[at],
+            "ci_high": ci_high[at],
+            "placebo_p": p_value[at],
+            "placebo_percentile": percentile[at],
+            "placebo_draws": pl.Series(draws[at], dtype=pl.UInt32),
+            "chance_low": chance_low[at],
+            "chance_high": chance_high[at],
+        }
+        parts.append(figures.with_columns(**random).select("ticker", "horizon", *STATS_COLUMNS[:-2]))
+    return pl.concat(parts).with_columns(cs.float().fill_nan(None)).sort("ticker", "horizon")
+
+
+def _exact_figures(pop: Population, tickers: pl.Series) -> pl.DataFrame:
+    """One horizon's figures that draw nothing: n, independent episodes, excess, win_p, t_hac."""
+    n_independent, average_independent = independent(pop)
+    return pl.DataFrame(
+        {
+            "ticker": tickers,
+            "horizon": pl.Series(np.full(len(tickers), pop.horizon), dtype=pl.Int64),
+            "n": pl.Series(pop.n, dtype=pl.UInt32),
+            "n_independent": pl.Series(n_independent, dtype=pl.UInt32),
+            "average_independent": average_independent,
+            "excess": excess(pop),
+            "win_p": win_p(pop),
+            "t_hac": t_hac(pop),
+        }
+    )
 
 
 def verdict() -> pl.Expr:

@@ -3,10 +3,12 @@ signal-or-noise figures (SPEC §2b).
 
 A library function over the pure transforms, shared by the `study` command, the
 refresh flow and the benchmark. Each stage's output is validated before the next
-stage reads it.
+stage reads it, but for the prices: their check runs beside the first stage, and a
+frame that fails it is refused by that check whatever the stage made of it.
 """
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -67,23 +69,35 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
     if prices[price_column].null_count():
         empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
         raise InputError(f"{price_column} is empty for {', '.join(empty)}; use `basis` price")
-    prices = validate(sorted_by_ticker(prices, "date"), sc.DailyPrices, "prices")
+    prices = sorted_by_ticker(prices, "date")
     sessions = nyse_sessions(*date_span(prices["date"]))
-    month_end = validate(tf.context_fields(tf.month_ends(prices, sessions, params.basis)), sc.MonthEnd, "month_end")
-    monthly = validate(tf.monthly_returns(month_end, params.horizons), sc.MonthlyReturns, "monthly_returns")
-    events = validate(
-        tf.signal_events(monthly, prices, params.threshold, params.direction, params.basis),
-        sc.SignalEvents,
-        "signal_events",
-    )
-    summary = validate(tf.horizon_summary(events, params.horizons), sc.SignalSummary, "signal_summary")
-    baseline = validate(tf.horizon_summary(monthly, params.horizons), sc.SignalSummary, "baseline")
-    return StudyResult(
-        params=params,
-        prices=prices,
-        monthly=monthly,
-        events=events,
-        summary=summary,
-        baseline=baseline,
-        missing_sessions=tf.missing_sessions(prices, sessions),
-    )
+    # Stages that need only what is already known run beside the main line on a second
+    # thread (polars and numpy hold no GIL while they work); the prices' validation still
+    # comes first in what a caller sees: a bad frame is refused by name, not by a later stage.
+    with ThreadPoolExecutor(max_workers=2) as beside:
+        checked = beside.submit(validate, prices, sc.DailyPrices, "prices")
+        gaps = beside.submit(tf.missing_sessions, prices, sessions)
+        try:
+            month_end = tf.context_fields(tf.month_ends(prices, sessions, params.basis))
+        finally:
+            checked.result()
+        month_end = validate(month_end, sc.MonthEnd, "month_end")
+        monthly = validate(tf.monthly_returns(month_end, params.horizons), sc.MonthlyReturns, "monthly_returns")
+        ordinary = beside.submit(
+            lambda: validate(tf.horizon_summary(monthly, params.horizons), sc.SignalSummary, "baseline")
+        )
+        events = validate(
+            tf.signal_events(monthly, prices, params.threshold, params.direction, params.basis),
+            sc.SignalEvents,
+            "signal_events",
+        )
+        summary = validate(tf.horizon_summary(events, params.horizons), sc.SignalSummary, "signal_summary")
+        return StudyResult(
+            params=params,
+            prices=prices,
+            monthly=monthly,
+            events=events,
+            summary=summary,
+            baseline=ordinary.result(),
+            missing_sessions=gaps.result(),
+        )
