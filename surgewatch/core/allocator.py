@@ -5,6 +5,7 @@ stages). glibc gives each thread that allocates its own arena, up to eight per c
 memory freed in one arena is not reused by another: at 3,000 tickers a process that ran
 the study four times held 3.1 GB at its peak against 2.65 GB with two arenas, at the same
 speed (numpy's large arrays are mmapped outside any arena, so threads seldom wait on one).
+Importing surgewatch sets the limit, before any thread has allocated.
 """
 
 import ctypes

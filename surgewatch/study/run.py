@@ -17,7 +17,6 @@ import polars as pl
 import surgewatch.transforms as tf
 import surgewatch.schemas as sc
 from surgewatch.schemas import validate
-from surgewatch.core.allocator import limit_malloc_arenas
 from surgewatch.core.calendar import nyse_sessions
 from surgewatch.core.errors import InputError
 from surgewatch.core.params import StudyParams
@@ -71,7 +70,6 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
         empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
         raise InputError(f"{price_column} is empty for {', '.join(empty)}; use `basis` price")
     prices = sorted_by_ticker(prices, "date")
-    limit_malloc_arenas()  # the threads below, and the §2b ones, would each grow an arena
     sessions = nyse_sessions(*date_span(prices["date"]))
     # Stages that need only what is already known run beside the main line on a second
     # thread (polars and numpy hold no GIL while they work); the prices' validation still

@@ -1,5 +1,6 @@
-"""limit_malloc_arenas: eight threads allocating at once share two glibc arenas, not one
-each (counted by glibc's own malloc_stats)."""
+"""Importing surgewatch limits glibc's malloc arenas: eight threads allocating at once
+then share two, not one each (counted by glibc's own malloc_stats); polars imported
+after it starts its threads within the limit."""
 
 import subprocess
 import sys
@@ -11,9 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _THREADS = """
 import ctypes, sys, threading
-from surgewatch.core.allocator import limit_malloc_arenas
 if sys.argv[1] == "limit":
-    assert limit_malloc_arenas() and limit_malloc_arenas()  # cached: asked once
+    import surgewatch
+    from surgewatch.core.allocator import limit_malloc_arenas
+    assert limit_malloc_arenas()  # asked once, at import: cached since
+import polars
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 barrier = threading.Barrier(8)
