@@ -378,11 +378,13 @@ def _print_significance(stages: dict[str, float], cpu: dict[str, float]) -> None
 def _print_stages(stages: dict[str, float]) -> None:
     stages = {k: v for k, v in stages.items() if not k.startswith("2b ")}
     total = stages.pop("total")
-    print("engine stages (one instrumented run_study, seconds):")
+    print("engine stages (one instrumented run_study, wall seconds of each; stages on two threads overlap):")
     for stage, prefixes in STAGES.items():
         seconds = sum(v for k, v in stages.items() if k.startswith(prefixes))
         print(f"  {stage:<40}{seconds:>8.2f}")
-    print(f"  {'other (sort, null check, as_of filter, …)':<40}{total - sum(stages.values()):>8.2f}")
+    rest = total - sum(stages.values())
+    label = "other (sort, null check, as_of filter, …)" if rest >= 0 else "overlap (stages side by side)"
+    print(f"  {label:<40}{rest:>8.2f}")
     print(f"  {'total':<40}{total:>8.2f}")
     print(
         "  validation by stage: "
