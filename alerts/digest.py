@@ -13,7 +13,7 @@ from surgewatch.alerts.messages import alert_title, late_note
 from surgewatch.alerts.rules import idempotency_key
 from surgewatch.core.params import StudyParams
 from surgewatch.present.formats import percent
-from surgewatch.study.scan import RANK_HORIZON, VERDICT_RANK
+from surgewatch.study.scan import RANK_HORIZON, at_horizon, best_first, ranked_history
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,19 @@ def envelopes(
     keys = [idempotency_key(a["ticker"], a["month"], a["kind"], params.threshold, params.direction) for a in outgoing]
     if len(outgoing) <= limit:
         return [Envelope(alert_title(a), a["message"], k, (a,)) for a, k in zip(outgoing, keys)]
-    history = _history(summary, stats)
-    order = sorted(range(len(outgoing)), key=lambda i: _rank(outgoing[i], history))
-    lines = [_line(outgoing[i], keys[i], history.get(outgoing[i]["ticker"])) for i in order]
+    items = pl.DataFrame(
+        {
+            "_item": range(len(outgoing)),
+            "ticker": [a["ticker"] for a in outgoing],
+            "month": [a["month"] for a in outgoing],
+            "kind": [a["kind"] for a in outgoing],
+        }
+    )
+    ranked = best_first(
+        items.join(ranked_history(summary, stats, items["ticker"]), on="ticker", how="left"), "month", "kind"
+    )
+    order, histories = ranked["_item"].to_list(), ranked["history"].to_list()
+    lines = [_line(outgoing[i], keys[i], at_horizon(h, RANK_HORIZON)) for i, h in zip(order, histories)]
     count = len(outgoing)
     digest = "digest:" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
     title = f"surgewatch: {count} alerts tonight"
@@ -47,33 +57,7 @@ def envelopes(
     return [Envelope(title, body, digest, tuple(outgoing[i] for i in order))]
 
 
-def _history(summary: pl.DataFrame, stats: pl.DataFrame | None) -> dict[str, dict]:
-    """Per ticker, its RANK_HORIZON figures: n and average (summary's events rows), verdict and excess."""
-    twelve = summary.filter(
-        (pl.col("horizon") == RANK_HORIZON) & (pl.col("kind") == "events")
-        if "kind" in summary.columns
-        else pl.col("horizon") == RANK_HORIZON
-    )
-    rows = {r["ticker"]: {"n": r["n"], "average": r["average"]} for r in twelve.iter_rows(named=True)}
-    if stats is not None:
-        for r in stats.filter(pl.col("horizon") == RANK_HORIZON).iter_rows(named=True):
-            rows.setdefault(r["ticker"], {}).update(verdict=r["verdict"], excess=r["excess"])
-    return rows
-
-
-def _rank(alert: dict, history: dict[str, dict]) -> tuple:
-    h = history.get(alert["ticker"], {})
-    excess = h.get("excess")
-    return (
-        VERDICT_RANK.get(h.get("verdict") or "", len(VERDICT_RANK)),
-        -excess if excess is not None else 0.0,
-        alert["ticker"],
-        alert["month"],
-        alert["kind"],
-    )
-
-
-def _line(alert: dict, key: str, history: dict | None) -> str:
+def _line(alert: dict, key: str, history: dict) -> str:
     """'IWM 2026-04 confirmed +12.08%: suggestive, not proven (better); 12M avg after +17.60% (n=14) · key IWM:2026-04:confirmed:0.1:up'."""
     head = f"{alert['ticker']} {alert['month']:%Y-%m} {alert['kind'].replace('_', ' ')} {percent(alert['move'])}"
     head += late_note(alert)

@@ -43,31 +43,9 @@ def month_movers(
         close = crossed(move, threshold - near, direction) & ~past
     movers = month_end.filter(move.is_not_null() & (past | close)).with_columns(near=close)
     movers = movers.join(events.select("ticker", "month", "first_crossed_on"), on=["ticker", "month"], how="left")
-    history = (
-        summary.filter(pl.col("kind") == "events")
-        .select("ticker", "horizon", "n", "average")
-        .join(stats.select("ticker", "horizon", "excess", "verdict"), on=["ticker", "horizon"], how="left")
-        .sort("ticker", "horizon")
-    )
-    ranked = (
-        history.filter(pl.col("ticker").is_in(movers["ticker"].implode()))
-        .with_columns(_at=(pl.col("horizon") == RANK_HORIZON).cast(pl.Int8) * 1000 + pl.col("horizon"))
-        .sort("ticker", "_at")
-        .group_by("ticker", maintain_order=True)
-        .agg(
-            pl.struct("horizon", "n", "average", "excess", "verdict").alias("history"),
-            _verdict=pl.col("verdict").last(),
-            _excess=pl.col("excess").last(),
-        )
-    )
-    rank = pl.col("_verdict").replace_strict(VERDICT_RANK, default=len(VERDICT_RANK), return_dtype=pl.Int32)
+    ranked = ranked_history(summary, stats, movers["ticker"].unique())
     return (
-        movers.join(ranked, on="ticker", how="left")
-        .with_columns(
-            _rank=rank,
-            history=pl.col("history").list.eval(pl.element().sort_by(pl.element().struct.field("horizon"))),
-        )
-        .sort(["_rank", "_excess", "ticker"], descending=[False, True, False], nulls_last=True)
+        best_first(movers.join(ranked, on="ticker", how="left"))
         .with_columns(
             status=pl.when("near")
             .then(pl.lit("near"))
@@ -77,6 +55,43 @@ def month_movers(
         )
         .select("ticker", "month", "complete", "as_of", "move", "first_crossed_on", "near", "status", "history")
     )
+
+
+def best_first(frame: pl.DataFrame, *then: str) -> pl.DataFrame:
+    """frame (joined to ranked_history) best history first: by `_rank`, then `_excess`
+    falling, then ticker and the columns `then`; a ticker without history last."""
+    keys = ["_rank", "_excess", "ticker", *then]
+    return frame.sort(keys, descending=[False, True, *[False] * (len(keys) - 2)], nulls_last=True)
+
+
+def ranked_history(summary: pl.DataFrame, stats: pl.DataFrame | None, tickers: pl.Series) -> pl.DataFrame:
+    """Per ticker of `tickers`: `history`, a list by horizon of n and average (summary's
+    'events' rows, or all its rows when it has no `kind`) with excess and verdict (stats,
+    when given), and the keys they are ranked by: `_rank`, the verdict at RANK_HORIZON
+    (else at the longest horizon) in VERDICT_RANK's order, and `_excess`, the excess there."""
+    events = summary.filter(pl.col("kind") == "events") if "kind" in summary.columns else summary
+    history = events.filter(pl.col("ticker").is_in(tickers.implode())).select("ticker", "horizon", "n", "average")
+    if stats is not None:
+        history = history.join(
+            stats.select("ticker", "horizon", "excess", "verdict"), on=["ticker", "horizon"], how="left"
+        )
+    else:
+        history = history.with_columns(excess=pl.lit(None, pl.Float64), verdict=pl.lit(None, pl.String))
+    ranked = (
+        history.with_columns(_at=(pl.col("horizon") == RANK_HORIZON).cast(pl.Int8) * 1000 + pl.col("horizon"))
+        .sort("ticker", "_at")
+        .group_by("ticker", maintain_order=True)
+        .agg(
+            pl.struct("horizon", "n", "average", "excess", "verdict").alias("history"),
+            _verdict=pl.col("verdict").last(),
+            _excess=pl.col("excess").last(),
+        )
+    )
+    rank = pl.col("_verdict").replace_strict(VERDICT_RANK, default=len(VERDICT_RANK), return_dtype=pl.Int32)
+    return ranked.with_columns(
+        _rank=rank,
+        history=pl.col("history").list.eval(pl.element().sort_by(pl.element().struct.field("horizon"))),
+    ).drop("_verdict")
 
 
 def at_horizon(history: list[dict] | None, horizon: int) -> dict:
