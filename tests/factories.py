@@ -4,6 +4,7 @@ Everything here ignores the developer's SURGEWATCH_* variables and .env, so a te
 only the warehouse it made.
 """
 
+import json
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from surgewatch.cli import main
 from surgewatch.core.params import StudyParams
 from surgewatch.core.settings import Settings
 from surgewatch.sources.base import RAW_SCHEMA
@@ -23,6 +25,22 @@ from surgewatch.warehouse import RunRecord, Warehouse
 SESSIONS = [date(2026, 1, d) for d in (2, 5, 6, 7, 8, 9)]
 STUDY = {"params": StudyParams(threshold=0.10, direction="up", basis="price")}
 """The study parameters the warehouse tests publish with."""
+
+
+def run_cli(capsys: Any, *argv: str) -> tuple[int, str, str]:
+    """`surgewatch ARGV` in this process, as a user runs it: (exit code, stdout, stderr)."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def study_json(capsys: Any, csv: Path, as_of: str, *extra: str) -> dict:
+    """`surgewatch study` of the ticker in `csv` (its file name) through as_of, as JSON."""
+    code, out, err = run_cli(
+        capsys, "study", "--ticker", csv.stem, "--prices", str(csv), "--as-of", as_of, "--format", "json", *extra
+    )
+    assert code == 0, err
+    return json.loads(out)
 
 
 def settings_for(home: Path, *, catalog: str | None = None, **values: Any) -> Settings:

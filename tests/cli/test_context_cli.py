@@ -11,7 +11,7 @@ import polars as pl
 from surgewatch.core.vocabulary import VERDICTS
 import pytest
 
-from surgewatch.cli import main
+from tests.factories import run_cli, study_json
 from surgewatch.core.settings import Settings
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.core.params import StudyParams
@@ -22,33 +22,13 @@ AS_OF = "2026-07-31"
 LOOK_AHEAD = "fwd_12m looks ahead: a condition may use move, prior_drawdown, prior_12m, up_share, sessions, up_sessions"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def iwm_json(capsys, prices_dir: Path, *extra: str) -> dict:
-    code, out, err = run(
-        capsys,
-        "study",
-        "--ticker",
-        "IWM",
-        "--prices",
-        str(prices_dir / "IWM.csv"),
-        "--as-of",
-        AS_OF,
-        "--format",
-        "json",
-        *extra,
-    )
-    assert code == 0, err
-    return json.loads(out)
+    return study_json(capsys, prices_dir / "IWM.csv", AS_OF, *extra)
 
 
 class TestConditionFromTheCommandLine:
     def test_the_look_ahead_refusal_is_one_line_from_the_cli(self, capsys, prices_dir):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "study",
             "--ticker",
@@ -137,7 +117,7 @@ class TestStudyWhen:
         assert all(b["n"] == 0 for b in doc["baseline_when"])
 
     def test_table_marks_the_events_and_lists_the_groups(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = run_cli(
             capsys,
             "study",
             "--ticker",
@@ -163,7 +143,7 @@ class TestStudyWhen:
 
 class TestAnalogsCli:
     def test_april_2026_as_the_article_saw_it(self, capsys, prices_dir):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "analogs",
             "--ticker",
@@ -189,7 +169,7 @@ class TestAnalogsCli:
         assert doc["summary"][0]["n"] == 4 and doc["summary_all"][0]["n"] == 4
 
     def test_table_shows_the_target_beside_its_analogs(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = run_cli(
             capsys,
             "analogs",
             "--ticker",
@@ -205,7 +185,7 @@ class TestAnalogsCli:
         assert "target" in out and "all candidates" in out and "4.42" in out and "+11.83%" in out
 
     def test_an_earlier_month_only_looks_further_back(self, capsys, prices_dir):
-        code, out, _ = run(
+        code, out, _ = run_cli(
             capsys,
             "analogs",
             "--ticker",
@@ -234,7 +214,7 @@ class TestAnalogsCli:
         ],
     )
     def test_refusals(self, capsys, prices_dir, args, message):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "analogs",
             "--ticker",
@@ -285,7 +265,7 @@ def in_warehouse(warehouse_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 class TestSeveralTickers:
     def test_side_by_side_from_the_warehouse(self, capsys, prices_dir, in_warehouse):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "study",
             "--ticker",
@@ -303,18 +283,18 @@ class TestSeveralTickers:
         assert studies[1]["events"][0]["month"] == "2011-10"
 
     def test_table_and_csv_hold_every_ticker(self, capsys, in_warehouse):
-        code, table, _ = run(capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1")
+        code, table, _ = run_cli(capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1")
         assert code == 0 and "IWM, SPY: months +10%" in table
         # Side by side: one row per ticker and horizon, each with its verdict.
         rows = [line for line in table.splitlines() if re.match(r"│ (IWM|SPY)\s+│ 1M", line)]
         assert len(rows) == 2 and all(any(v in row for v in VERDICTS) for row in rows)
-        code, csv, _ = run(capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1", "--format", "csv")
+        code, csv, _ = run_cli(capsys, "study", "--ticker", "IWM,SPY", "--horizons", "1", "--format", "csv")
         lines = csv.splitlines()
         assert lines[0].startswith("ticker,section,month")
         assert {line.split(",")[0] for line in lines[1:]} == {"IWM", "SPY"}
 
     def test_one_file_for_two_tickers_is_refused(self, capsys, prices_dir):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "study",
             "--ticker",
@@ -329,7 +309,7 @@ class TestSeveralTickers:
         )
 
     def test_a_ticker_the_warehouse_lacks_is_named(self, capsys, in_warehouse):
-        code, _, err = run(capsys, "study", "--ticker", "IWM,QQQ")
+        code, _, err = run_cli(capsys, "study", "--ticker", "IWM,QQQ")
         assert code == 2 and "QQQ is not in the warehouse (it holds IWM, SPY)" in err
 
     def test_warehouse_stores_the_context_fields(self, in_warehouse):
@@ -343,7 +323,7 @@ class TestSeveralTickers:
         assert row == pytest.approx((248.0 / 199.49000549316406 - 1, 16 / 21))
 
     def test_universe_analogs_span_tickers(self, capsys, in_warehouse):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "analogs",
             "--ticker",

@@ -7,15 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surgewatch.cli import main
+from tests.factories import run_cli
 
 AS_OF = "2026-07-31"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def closes(prices_dir, ticker: str) -> pd.Series:
@@ -31,7 +25,7 @@ def month_ends(daily: pd.Series) -> pd.Series:
 def iwm_vs_spy(capsys, prices_dir) -> dict:
     argv = ["study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--vs", "SPY"]
     argv += ["--vs-prices", str(prices_dir / "SPY.csv"), "--as-of", AS_OF, "--format", "json"]
-    code, out, err = run(capsys, *argv)
+    code, out, err = run_cli(capsys, *argv)
     assert code == 0, err
     return json.loads(out)
 
@@ -74,13 +68,17 @@ def test_a_month_the_benchmark_lacks_is_null_and_counted(capsys, prices_dir, tmp
     gap = spy[~spy["date"].str.startswith("2021-04")]  # SPY without April 2021: 2020-04 + 12M has no month
     gap.to_csv(tmp_path / "SPY.csv", index=False)
     argv = ["study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--vs", "SPY"]
-    code, out, err = run(capsys, *argv, "--vs-prices", str(tmp_path / "SPY.csv"), "--as-of", AS_OF, "--format", "json")
+    code, out, err = run_cli(
+        capsys, *argv, "--vs-prices", str(tmp_path / "SPY.csv"), "--as-of", AS_OF, "--format", "json"
+    )
     assert code == 0, err
     doc = json.loads(out)
     april = next(e for e in doc["events"] if e["month"] == "2020-04")
     assert april["fwd_12m"] is None and april["fwd_1m"] is not None
     assert doc["vs_dropped"]["12"] >= 1
-    code, table, _ = run(capsys, *argv, "--vs-prices", str(tmp_path / "SPY.csv"), "--as-of", AS_OF, "--horizons", "12")
+    code, table, _ = run_cli(
+        capsys, *argv, "--vs-prices", str(tmp_path / "SPY.csv"), "--as-of", AS_OF, "--horizons", "12"
+    )
     assert "events without a SPY month: " in table and "at 12M" in table
 
 
@@ -92,7 +90,7 @@ def test_a_month_the_benchmark_lacks_is_null_and_counted(capsys, prices_dir, tmp
     ],
 )
 def test_bad_benchmarks_are_one_line(capsys, prices_dir, extra, message):
-    code, out, err = run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), *extra)
+    code, out, err = run_cli(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), *extra)
     assert code == 2 and out == "" and err.strip().splitlines() == [f"error: {err.strip()[7:]}"]
     assert message in err
 
@@ -100,7 +98,7 @@ def test_bad_benchmarks_are_one_line(capsys, prices_dir, extra, message):
 def test_analogs_vs_follow_the_analogs_relative_to_the_benchmark(capsys, prices_dir, iwm_vs_spy):
     argv = ["analogs", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--month", "2026-04"]
     argv += ["--vs", "SPY", "--vs-prices", str(prices_dir / "SPY.csv"), "--as-of", AS_OF, "--format", "json"]
-    code, out, err = run(capsys, *argv)
+    code, out, err = run_cli(capsys, *argv)
     assert code == 0, err
     relative = {e["month"]: e["fwd_3m"] for e in iwm_vs_spy["events"]}
     for analog in json.loads(out)["analogs"]:
@@ -109,7 +107,7 @@ def test_analogs_vs_follow_the_analogs_relative_to_the_benchmark(capsys, prices_
 
 def test_compare_is_each_return_since_the_last_close_before(capsys, prices_dir):
     argv = ["compare", "IWM,SPY,QQQ", "--since", "2025-08-01", "--as-of", "2026-04-20"]
-    code, out, err = run(capsys, *argv, "--prices-dir", str(prices_dir), "--format", "json")
+    code, out, err = run_cli(capsys, *argv, "--prices-dir", str(prices_dir), "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert (doc["since"], doc["as_of"]) == ("2025-08-01", "2026-04-20")
@@ -121,7 +119,7 @@ def test_compare_is_each_return_since_the_last_close_before(capsys, prices_dir):
         assert (r["start_date"], r["end_date"]) == (str(start.index[-1].date()), str(end.index[-1].date()))
         assert r["return"] == pytest.approx(end.iloc[-1] / start.iloc[-1] - 1, abs=1e-12)
         assert r["vs_first"] == pytest.approx(r["return"] - rows[0]["return"], abs=1e-12)
-    code, table, _ = run(capsys, *argv, "--prices-dir", str(prices_dir))
+    code, table, _ = run_cli(capsys, *argv, "--prices-dir", str(prices_dir))
     assert "+26.42%" in table and "-14.29 pp" in table
 
 
@@ -134,13 +132,13 @@ def test_compare_is_each_return_since_the_last_close_before(capsys, prices_dir):
     ],
 )
 def test_compare_refuses_bad_dates_in_one_line(capsys, prices_dir, argv, message):
-    code, out, err = run(capsys, "compare", "IWM,SPY", *argv, "--prices-dir", str(prices_dir))
+    code, out, err = run_cli(capsys, "compare", "IWM,SPY", *argv, "--prices-dir", str(prices_dir))
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and message in err
 
 
 def test_path_is_the_close_d_sessions_after_the_event_months_last(capsys, prices_dir):
     argv = ["path", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--sessions", "10", "--as-of", AS_OF]
-    code, out, err = run(capsys, *argv, "--format", "json")
+    code, out, err = run_cli(capsys, *argv, "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     daily = closes(prices_dir, "IWM")
@@ -171,9 +169,9 @@ def test_path_is_the_close_d_sessions_after_the_event_months_last(capsys, prices
 
 def test_path_vs_subtracts_the_benchmarks_path_over_the_same_sessions(capsys, prices_dir):
     base = ["path", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--sessions", "5", "--as-of", AS_OF]
-    own = json.loads(run(capsys, *base, "--format", "json")[1])
+    own = json.loads(run_cli(capsys, *base, "--format", "json")[1])
     rel = json.loads(
-        run(capsys, *base, "--vs", "SPY", "--vs-prices", str(prices_dir / "SPY.csv"), "--format", "json")[1]
+        run_cli(capsys, *base, "--vs", "SPY", "--vs-prices", str(prices_dir / "SPY.csv"), "--format", "json")[1]
     )
     iwm, spy = closes(prices_dir, "IWM"), closes(prices_dir, "SPY")
     last = iwm.groupby(iwm.index.to_period("M")).apply(lambda s: s.index[-1])

@@ -9,19 +9,14 @@ from pathlib import Path
 import pytest
 
 from surgewatch.cli import main
+from tests.factories import run_cli
 
 GOOD = "date,open,high,low,close,adj_close,volume\n"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def iwm_study(capsys, prices_dir: Path, *argv: str) -> tuple[int, str, str]:
     """`surgewatch study --ticker IWM --prices …/IWM.csv ARGV`."""
-    return run(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), *argv)
+    return run_cli(capsys, "study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), *argv)
 
 
 def write(tmp_path: Path, body: str, name: str = "p.csv") -> Path:
@@ -103,11 +98,13 @@ class TestStudy:
         monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
         iwm = str(prices_dir / "IWM.csv")
         monkeypatch.setenv("SURGEWATCH_THRESHOLD", "0.12")
-        _, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", iwm, "--format", "json")
+        _, out, _ = run_cli(capsys, "study", "--ticker", "IWM", "--prices", iwm, "--format", "json")
         doc = json.loads(out)
         assert doc["threshold"] == 0.12
         assert doc["events"] and min(e["move"] for e in doc["events"]) >= 0.12
-        _, out, _ = run(capsys, "study", "--ticker", "IWM", "--prices", iwm, "--threshold", "0.10", "--format", "json")
+        _, out, _ = run_cli(
+            capsys, "study", "--ticker", "IWM", "--prices", iwm, "--threshold", "0.10", "--format", "json"
+        )
         told = json.loads(out)
         assert told["threshold"] == 0.10 and len(told["events"]) > len(doc["events"])
 
@@ -231,7 +228,7 @@ class TestStudy:
 
 class TestCheckPublished:
     def test_flags_differences_and_missing_months(self, capsys, prices_dir, reference_dir):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys,
             "check-published",
             "--ticker",
@@ -264,11 +261,11 @@ class TestCheckPublished:
             "--prices",
             str(prices_dir / "IWM.csv"),
         ]
-        code, out, _ = run(capsys, *argv, "--flagged-only", "--format", "json")
+        code, out, _ = run_cli(capsys, *argv, "--flagged-only", "--format", "json")
         rows = json.loads(out)
         assert code == 1 and rows and all(r["flag"] for r in rows)
         assert ("missing", "2003-05") in {(r["check"], r["month"]) for r in rows}
-        _, table, _ = run(capsys, *argv)
+        _, table, _ = run_cli(capsys, *argv)
         assert "in percent (`study` prints fractions)" in table.splitlines()[0]
 
 
@@ -305,7 +302,7 @@ def test_bad_input_is_one_line_and_non_zero(capsys, tmp_path, argv, message):
         "bad_date": write(tmp_path, GOOD + "2024-01-02,1,1,1,1,1,5\n2024-02-31,1,1,1,1,1,5\n", "f.csv"),
     }
     argv = [a.format(**files) for a in argv]
-    code, out, err = run(capsys, "study", "--ticker", "IWM", *argv)
+    code, out, err = run_cli(capsys, "study", "--ticker", "IWM", *argv)
     assert code != 0
     assert out == ""
     lines = err.strip().splitlines()
@@ -314,7 +311,7 @@ def test_bad_input_is_one_line_and_non_zero(capsys, tmp_path, argv, message):
 
 
 def test_implausible_ticker_is_refused(capsys, tmp_path):
-    code, _, err = run(capsys, "study", "--ticker", "IWM;DROP TABLE", "--prices", str(tmp_path / "x.csv"))
+    code, _, err = run_cli(capsys, "study", "--ticker", "IWM;DROP TABLE", "--prices", str(tmp_path / "x.csv"))
     assert code == 2 and "not a plausible ticker" in err
 
 

@@ -6,15 +6,8 @@ import sys
 import pytest
 
 from surgewatch import __version__
-from surgewatch.cli import main
 from surgewatch.warehouse import MIGRATIONS, Warehouse
-from tests.factories import make_results, make_run, publish, settings_for
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.factories import make_results, make_run, publish, settings_for, run_cli
 
 
 @pytest.fixture
@@ -24,7 +17,7 @@ def home(tmp_path, monkeypatch):
 
 
 def test_version_names_the_code_and_says_when_there_is_no_warehouse(capsys, home):
-    code, out, err = run(capsys, "--version")
+    code, out, err = run_cli(capsys, "--version")
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         f"surgewatch {__version__} (schema version {MIGRATIONS[-1].version})",
@@ -35,7 +28,7 @@ def test_version_names_the_code_and_says_when_there_is_no_warehouse(capsys, home
 def test_version_reads_the_warehouses_schema(capsys, home):
     with Warehouse.open(settings_for(home)) as wh:
         publish(wh, make_run("run-1"))
-    code, out, _ = run(capsys, "--version", "study")  # eager: the command after it never runs
+    code, out, _ = run_cli(capsys, "--version", "study")  # eager: the command after it never runs
     assert code == 0 and out.splitlines()[1] == f"warehouse: schema version {MIGRATIONS[-1].version}"
 
 
@@ -52,9 +45,9 @@ def test_diff_narrows_to_one_table_and_keys_months_as_months(capsys, home):
     with Warehouse.open(settings_for(home)) as wh:
         first = publish(wh, make_run("run-1"))
         second = publish(wh, make_run("run-2"), results=make_results(move=0.2))
-    code, out, _ = run(capsys, "diff", str(first), str(second), "--format", "csv")
+    code, out, _ = run_cli(capsys, "diff", str(first), str(second), "--format", "csv")
     assert code == 0 and {line.split(",")[0] for line in out.splitlines()[1:]} == {"month_end", "signal_events"}
-    code, out, _ = run(capsys, "diff", str(first), str(second), "--table", "signal_events", "--format", "csv")
+    code, out, _ = run_cli(capsys, "diff", str(first), str(second), "--table", "signal_events", "--format", "csv")
     assert code == 0
     assert out.splitlines() == [
         "table,key,change,field,old,new",
@@ -64,7 +57,7 @@ def test_diff_narrows_to_one_table_and_keys_months_as_months(capsys, home):
 
 
 def test_diff_refuses_an_unknown_table_naming_the_tables(capsys, home):
-    code, out, err = run(capsys, "diff", "1", "2", "--table", "events")
+    code, out, err = run_cli(capsys, "diff", "1", "2", "--table", "events")
     assert (code, out) == (2, "")
     assert err == (
         "error: --table: diff compares prices_daily, month_end, signal_events, signal_summary, signal_stats, "

@@ -11,14 +11,13 @@ import polars as pl
 import pytest
 
 import surgewatch.transforms as tf
-from surgewatch.cli import main
 from surgewatch.core.calendar import nyse_sessions
 from surgewatch.core.params import StudyParams
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.study.run import run_study
 from tests.context.fake_fred import fake_fred  # noqa: F401  (the fixture)
 from tests.fake_providers import SHARED
-from tests.factories import use_home
+from tests.factories import run_cli, study_json, use_home
 
 FEDFUNDS = SHARED / "data" / "context" / "FEDFUNDS.csv"
 SESSIONS = nyse_sessions(dt.date(2018, 1, 1), dt.date(2026, 8, 31))
@@ -84,43 +83,22 @@ def home(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def versions(capsys) -> int:
-    code, out, _ = run(capsys, "versions", "--format", "json")
+    code, out, _ = run_cli(capsys, "versions", "--format", "json")
     return len(json.loads(out)) if code == 0 else 0
 
 
 def test_add_list_use_and_drop_a_series(home, capsys, prices_dir):
     by_hand()
-    code, out, err = run(capsys, "context", "add", "fedfunds", "--csv", str(FEDFUNDS))
+    code, out, err = run_cli(capsys, "context", "add", "fedfunds", "--csv", str(FEDFUNDS))
     assert code == 0, err
     assert out.startswith("fedfunds: 863 value(s), 1954-07-01 to 2026-05-01, from csv:FEDFUNDS.csv")
-    code, out, _ = run(capsys, "context", "list", "--format", "json")
+    code, out, _ = run_cli(capsys, "context", "list", "--format", "json")
     assert json.loads(out) == [
         {"name": "fedfunds", "source": "csv:FEDFUNDS.csv", "first": "1954-07-01", "last": "2026-05-01", "values": 863}
     ]
     iwm = str(prices_dir / "IWM.csv")
-    code, out, err = run(
-        capsys,
-        "study",
-        "--ticker",
-        "IWM",
-        "--prices",
-        iwm,
-        "--as-of",
-        "2026-07-31",
-        "--when",
-        "fedfunds_chg_3m < 0",
-        "--format",
-        "json",
-    )
-    assert code == 0, err
-    doc = json.loads(out)
+    doc = study_json(capsys, prices_dir / "IWM.csv", "2026-07-31", "--when", "fedfunds_chg_3m < 0")
     # By hand: an event is "when" exactly if the rate it saw fell over the three months before.
     rates = pl.read_csv(FEDFUNDS, try_parse_dates=True).rename({"observation_date": "date", "FEDFUNDS": "value"})
     fields = tf.series_fields(
@@ -131,7 +109,7 @@ def test_add_list_use_and_drop_a_series(home, capsys, prices_dir):
     )
     cutting = [f"{m:%Y-%m}" for m, c in zip(fields["month"], fields["fedfunds_chg_3m"]) if c is not None and c < 0]
     assert doc["when"]["events"] == cutting and 0 < len(cutting) < len(doc["events"])
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys,
         "analogs",
         "--ticker",
@@ -148,8 +126,8 @@ def test_add_list_use_and_drop_a_series(home, capsys, prices_dir):
     assert code == 0, err
     assert set(json.loads(out)["analogs"][0]["shares"]) == {"move", "fedfunds"}
     before = versions(capsys)
-    assert run(capsys, "context", "drop", "fedfunds")[0] == 0 and versions(capsys) == before + 1
-    code, _, err = run(capsys, "study", "--ticker", "IWM", "--prices", iwm, "--when", "fedfunds < 1")
+    assert run_cli(capsys, "context", "drop", "fedfunds")[0] == 0 and versions(capsys) == before + 1
+    code, _, err = run_cli(capsys, "study", "--ticker", "IWM", "--prices", iwm, "--when", "fedfunds < 1")
     assert code == 2 and "unknown field 'fedfunds'" in err and "none is stored" in err
 
 
@@ -163,11 +141,11 @@ def test_add_list_use_and_drop_a_series(home, capsys, prices_dir):
     ],
 )
 def test_a_bad_file_is_one_line_naming_it_and_nothing_is_stored(home, capsys, text, message):
-    assert run(capsys, "context", "add", "ok", "--csv", str(FEDFUNDS))[0] == 0
+    assert run_cli(capsys, "context", "add", "ok", "--csv", str(FEDFUNDS))[0] == 0
     before = versions(capsys)
     bad = home / "bad.csv"
     bad.write_text(text)
-    code, out, err = run(capsys, "context", "add", "rate", "--csv", str(bad))
+    code, out, err = run_cli(capsys, "context", "add", "rate", "--csv", str(bad))
     assert code == 2 and out == "" and err.strip().splitlines() == [err.strip()]
     assert str(bad) in err and message in err
     assert versions(capsys) == before
@@ -176,7 +154,7 @@ def test_a_bad_file_is_one_line_naming_it_and_nothing_is_stored(home, capsys, te
 def test_fred_missing_values_and_a_header_of_any_name(home, capsys, fake_fred, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SURGEWATCH_FRED_URL", fake_fred.url)
     fake_fred.series["T10Y2Y"] = "observation_date,T10Y2Y\n2026-04-01,0.52\n2026-04-02,.\n2026-04-03,0.55\n"
-    code, out, err = run(capsys, "context", "add", "curve", "--fred", "t10y2y")
+    code, out, err = run_cli(capsys, "context", "add", "curve", "--fred", "t10y2y")
     assert code == 0, err
     assert out.startswith("curve: 3 value(s), 2026-04-01 to 2026-04-03, from fred:T10Y2Y")
     assert fake_fred.hits == ["T10Y2Y"]
@@ -205,10 +183,10 @@ def test_fred_failures_retry_or_end_in_one_line_with_nothing_half_written(
     by_hand()
     monkeypatch.setenv("SURGEWATCH_FRED_URL", fake_fred.url)
     fake_fred.series["FEDFUNDS"] = FEDFUNDS.read_text()
-    assert run(capsys, "context", "add", "seed", "--csv", str(FEDFUNDS))[0] == 0  # a warehouse with a version
+    assert run_cli(capsys, "context", "add", "seed", "--csv", str(FEDFUNDS))[0] == 0  # a warehouse with a version
     before = versions(capsys)
     fake_fred.faults["FEDFUNDS"] = list(faults)
-    code, out, err = run(capsys, "context", "add", "fedfunds", "--fred", "FEDFUNDS")
+    code, out, err = run_cli(capsys, "context", "add", "fedfunds", "--fred", "FEDFUNDS")
     if stored:
         assert code == 0 and out.startswith("fedfunds: 863 value(s)") and versions(capsys) == before + 1
     else:
@@ -218,7 +196,7 @@ def test_fred_failures_retry_or_end_in_one_line_with_nothing_half_written(
 
 def test_an_unknown_fred_series_is_one_line(home, capsys, fake_fred, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SURGEWATCH_FRED_URL", fake_fred.url)
-    code, out, err = run(capsys, "context", "add", "x", "--fred", "NOSUCHSERIES")
+    code, out, err = run_cli(capsys, "context", "add", "x", "--fred", "NOSUCHSERIES")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "NOSUCHSERIES" in err and "404" in err
 
@@ -226,7 +204,7 @@ def test_an_unknown_fred_series_is_one_line(home, capsys, fake_fred, monkeypatch
 def test_another_tickers_field_is_its_own_value_for_the_same_month(capsys, prices_dir):
     iwm = str(prices_dir / "IWM.csv")
     argv = ["study", "--ticker", "IWM", "--prices", iwm, "--as-of", "2026-07-31", "--horizons", "12"]
-    code, out, err = run(capsys, *argv, "--when", "spy.prior_drawdown <= -0.10", "--format", "json")
+    code, out, err = run_cli(capsys, *argv, "--when", "spy.prior_drawdown <= -0.10", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["condition"] == "spy.prior_drawdown <= -0.10"
@@ -248,5 +226,5 @@ def test_another_tickers_field_is_its_own_value_for_the_same_month(capsys, price
 )
 def test_a_bad_outside_field_is_one_line(capsys, prices_dir, when, message):
     argv = ["study", "--ticker", "IWM", "--prices", str(prices_dir / "IWM.csv"), "--when", when]
-    code, out, err = run(capsys, *argv)
+    code, out, err = run_cli(capsys, *argv)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and message in err
