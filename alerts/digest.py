@@ -52,7 +52,11 @@ def envelopes(
     digest = "digest:" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
     title = f"surgewatch: {count} alerts tonight"
     body = "\n".join(
-        [f"{count} months crossed the threshold or settled; best history first (12M after such months):", "", *lines]
+        [
+            f"{count} months crossed the threshold or settled; best history first ({RANK_HORIZON}M after such months):",
+            "",
+            *lines,
+        ]
     )
     return [Envelope(title, body, digest, tuple(outgoing[i] for i in order))]
 
@@ -63,6 +67,6 @@ def _line(alert: dict, key: str, history: dict) -> str:
     head += late_note(alert)
     if history and history.get("verdict"):
         average = history.get("average")
-        after = f"; 12M avg after {percent(average)} (n={history['n']})" if average is not None else ""
+        after = f"; {RANK_HORIZON}M avg after {percent(average)} (n={history['n']})" if average is not None else ""
         head += f": {history['verdict']}{after}"
     return f"- {head} · key {key}"
