@@ -11,12 +11,13 @@ import polars as pl
 from surgewatch.core.vocabulary import VERDICTS
 import pytest
 
+from benchmarks.universe import publish_study
 from tests.factories import run_cli, study_json
 from surgewatch.core.settings import Settings
 from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.core.params import StudyParams
 from surgewatch.study.run import run_study
-from surgewatch.warehouse import RunRecord, Warehouse
+from surgewatch.warehouse import Warehouse
 
 AS_OF = "2026-07-31"
 LOOK_AHEAD = "fwd_12m looks ahead: a condition may use move, prior_drawdown, prior_12m, up_share, sessions, up_sessions"
@@ -232,25 +233,7 @@ def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     home = tmp_path_factory.mktemp("context-warehouse")
     prices = pl.concat([read_price_csv(prices_dir / f"{t}.csv", t) for t in ("IWM", "SPY")])
     prices = prices.filter(pl.col("date") <= dt.date.fromisoformat(AS_OF))
-    result = run_study(prices, StudyParams())
-    run_record = RunRecord(
-        run_id="run-1",
-        status="published",
-        started_at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC),
-        source="csv",
-        tickers=("IWM", "SPY"),
-        as_of=dt.date.fromisoformat(AS_OF),
-    )
-    with Warehouse.open(Settings(home=home, catalog=None, data_path=None, _env_file=None)) as wh:
-        with wh.write(run_record) as tx:
-            tx.prices(prices)
-            tx.results(
-                month_end=result.monthly,
-                events=result.events,
-                summary=result.summary,
-                baseline=result.baseline,
-                params=StudyParams(threshold=0.10, direction="up", basis="price"),
-            )
+    publish_study(home, prices, run_study(prices, StudyParams()), "run-1", dt.date.fromisoformat(AS_OF))
     return home
 
 
