@@ -25,7 +25,7 @@ from surgewatch.core.frames import latest_date
 from surgewatch.present.sentences import pp
 from surgewatch.study.outside import series_columns
 from surgewatch.study.when import Condition
-from surgewatch.study.scan import RANK_HORIZON, at_horizon, month_movers
+from surgewatch.study.scan import month_movers, mover_figures
 from surgewatch.study.published import TOLERANCE_PP
 from surgewatch.core.vocabulary import forward_column
 from surgewatch.core.vocabulary import Direction
@@ -353,18 +353,18 @@ def _movers_context(data: ReportData, common: tuple | None) -> dict | None:
     found = month_movers(rows, data.events, data.summary, data.stats, threshold, direction)
     out = []
     for r in found.iter_rows(named=True):
-        twelve, three = at_horizon(r["history"], RANK_HORIZON), at_horizon(r["history"], 3)
+        figures = mover_figures(r["history"])
         out.append(
             {
                 "ticker": r["ticker"],
                 "move": fmt(r["move"]),
                 "status": r["status"],
                 "first": r["first_crossed_on"] or _DASH,
-                "n": twelve.get("n", _DASH),
-                "three": fmt(three.get("average")),
-                "twelve": fmt(twelve.get("average")),
-                "excess": pp(twelve["excess"]) if twelve.get("excess") is not None else _DASH,
-                "verdict": twelve.get("verdict") or _DASH,
+                "n": _DASH if figures["n"] is None else figures["n"],
+                "three": fmt(figures["average_3m"]),
+                "twelve": fmt(figures["average_12m"]),
+                "excess": _DASH if figures["excess_12m"] is None else pp(figures["excess_12m"]),
+                "verdict": figures["verdict_12m"] or _DASH,
             }
         )
     phrase, label, as_of = _study_phrase(threshold, direction), f"{latest:%Y-%m}", latest_date(rows["as_of"])

@@ -31,7 +31,7 @@ def scan(
     from surgewatch.core.settings import load_settings
     from surgewatch.present.formats import threshold_percent
     from surgewatch.present.output import plain, render_rows
-    from surgewatch.study.scan import RANK_HORIZON, at_horizon, month_movers
+    from surgewatch.study.scan import month_movers, mover_figures
     from surgewatch.warehouse import Warehouse
 
     fmt, cutoff, wanted = parse_format(fmt), parse_date(as_of), parse_month(month)
@@ -117,11 +117,17 @@ def scan(
     ]
     table = []
     for m, status in zip(movers, found["status"]):
-        twelve, three = at_horizon(m["history"], RANK_HORIZON), at_horizon(m["history"], 3)
+        figures = mover_figures(m["history"])
         table.append(
-            [m["ticker"], m["move"], status, m["first_crossed_on"], m["sessions_left"], twelve.get("n"),
-             three.get("average"), twelve.get("average"), twelve.get("excess"), twelve.get("verdict")]
-        )  # fmt: skip
+            [
+                m["ticker"],
+                m["move"],
+                status,
+                m["first_crossed_on"],
+                m["sessions_left"],
+                *(figures[c] for c in header[5:]),
+            ]
+        )
     title = (
         f"{label}: {len(movers)} mover(s) among {rows.height} ticker(s), {sign}{threshold_percent(params.threshold)}"
         f" as of {as_of_text}; each with its history after such months (as published), best verdict first"

@@ -94,6 +94,19 @@ def ranked_history(summary: pl.DataFrame, stats: pl.DataFrame | None, tickers: p
     ).drop("_verdict")
 
 
+def mover_figures(history: list[dict] | None) -> dict:
+    """What `scan` and the report show of a mover's history: n, average, excess and
+    verdict at RANK_HORIZON, and the average at 3 months (None where it has none)."""
+    ranked, three = at_horizon(history, RANK_HORIZON), at_horizon(history, 3)
+    return {
+        "n": ranked.get("n"),
+        "average_3m": three.get("average"),
+        "average_12m": ranked.get("average"),
+        "excess_12m": ranked.get("excess"),
+        "verdict_12m": ranked.get("verdict"),
+    }
+
+
 def at_horizon(history: list[dict] | None, horizon: int) -> dict:
     """A mover's history entry (n, average, excess, verdict) at `horizon`; {} without one."""
     return next((h for h in history or [] if h["horizon"] == horizon), {})
