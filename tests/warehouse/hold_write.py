@@ -2,8 +2,9 @@
 its transaction open for HOLD seconds after all of its writes, as a slow refresh would.
 
 usage: hold_write.py HOME MARKER_DIR HOLD [CATALOG]
-Touches MARKER_DIR/writing once the writes are in the open transaction and
-MARKER_DIR/committed after the commit.
+Touches MARKER_DIR/writing once the writes are in the open transaction,
+MARKER_DIR/releasing when the hold ends (the commit follows) and MARKER_DIR/committed
+after the commit.
 """
 
 import sys
@@ -25,6 +26,7 @@ def main() -> None:
         insert_run(con, run, snapshot)
         (markers / "writing").touch()
         time.sleep(hold)
+        (markers / "releasing").touch()
 
     writer.insert_run = insert_run_then_hold
     with Warehouse.open(factories.settings_for(home, catalog=catalog)) as wh:
