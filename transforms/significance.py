@@ -138,11 +138,13 @@ def t_hac(pop: Population) -> np.ndarray:
     resid = pop.ret - np.where(pop.event, mean_event[pop.tid], mean_other[pop.tid])
     with np.errstate(invalid="ignore", divide="ignore"):
         z = resid * np.where(pop.event, 1 / n[pop.tid], -1 / (big_n - n)[pop.tid])
-        var = np.bincount(pop.tid, weights=z * z, minlength=pop.tickers).astype(np.float64)  # int when A is empty
+        # One row per ticker, zero-padded: a lag's products are one slice each, and the
+        # padding keeps them from pairing one ticker's months with the next's.
+        rows = np.zeros((pop.tickers, int(big_n.max(initial=0))))
+        rows[pop.tid, np.arange(len(z)) - (np.cumsum(big_n) - big_n)[pop.tid]] = z
+        var = (rows * rows).sum(axis=1)
         for lag in range(1, lags + 1):
-            same = pop.tid[lag:] == pop.tid[:-lag]
-            cross = np.where(same, z[lag:] * z[:-lag], 0.0)
-            var += 2 * (1 - lag / (lags + 1)) * np.bincount(pop.tid[lag:], weights=cross, minlength=pop.tickers)
+            var += 2 * (1 - lag / (lags + 1)) * (rows[:, lag:] * rows[:, :-lag]).sum(axis=1)
         t = (mean_event - mean_other) / np.sqrt(var)
     return np.where((n >= 2) & (big_n - n >= 2) & (var > 0), t, np.nan)
 
