@@ -16,6 +16,9 @@ class Request:
     as_of: dt.date | None = None
     full: bool = False
     rewind: bool = False
+    # Stored tickers the night rewrites from their whole stored history (a bulk
+    # source's dividend re-derivation): read and recomputed whole, not from a window.
+    rederive: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,9 @@ class Plan:
     does not hold yet. incremental: those whose published month-ends a night builds on
     (stored, not fetched whole, no rewind); the flow recomputes the others from their
     whole history, and so any of these that turns out to need it (restated by the
-    provider, published with other parameters, a window too short). cut_to: a rewind's date: stored sessions after it are dropped,
+    provider, published with other parameters, a window too short). rederive: stored
+    tickers whose whole stored history the fetch rewrites (Request.rederive), so not
+    incremental. cut_to: a rewind's date: stored sessions after it are dropped,
     every history is rewritten whole, and one failed ticker publishes nothing (it would
     keep its later sessions beside the others' rewound ones). note: what the published
     run reports.
@@ -40,6 +45,7 @@ class Plan:
     cut_to: dt.date | None = None
     note: str = ""
     incremental: tuple[str, ...] = ()
+    rederive: frozenset[str] = frozenset()
 
     @property
     def rewinding(self) -> bool:
@@ -66,11 +72,13 @@ def plan(last_sessions: Mapping[str, dt.date], request: Request) -> Plan:
         universe = (*universe, *(t for t in sorted(last_sessions) if t not in universe))
     new = tuple(t for t in universe if t not in last_sessions)
     whole = frozenset(universe if request.full else new)
+    rederive = frozenset(t for t in request.rederive if t in universe and t not in whole)
     return Plan(
         universe=universe,
         fetch_whole=whole,
         new=new,
-        incremental=() if cut_to is not None else tuple(t for t in universe if t not in whole),
+        incremental=() if cut_to is not None else tuple(t for t in universe if t not in whole | rederive),
+        rederive=rederive,
         cut_to=cut_to,
         note=f"rewound {', '.join(universe)} to {cut_to} (stored sessions ran to {max(ahead.values())})"
         if cut_to is not None

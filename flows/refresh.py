@@ -153,7 +153,13 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
     run = Run(wh, settings, make_source(settings), run_id, started, request.as_of, StudyParams(settings.threshold))
     report_progress("read stored state")
     spans = wh.session_spans()
-    todo = plan(dict(spans.select("ticker", "last_session").iter_rows()), request)
+    last_sessions = dict(spans.select("ticker", "last_session").iter_rows())
+    try:
+        request = _with_rederived(run.source, last_sessions, request)
+    except SurgewatchError as exc:  # the night's dividends could not be read: nothing is known safe to publish
+        with Night() as night:
+            return _nothing_published(run, night, Plan(universe=request.tickers), exc)
+    todo = plan(last_sessions, request)
     if todo.refused:
         get_run_logger().error("refused: %s", todo.refused)
         return RefreshReport(run_id=run_id, status="failed", message=todo.refused)
@@ -168,6 +174,16 @@ def _refresh(wh: Warehouse, settings: Settings, request: Request, run_id: str, s
         except (NothingPublished, SurgewatchError) as exc:
             return _nothing_published(run, night, todo, exc)
     return _report(run, todo, night, update, published, known_events)
+
+
+def _with_rederived(source: PriceSource, last_sessions: dict[str, dt.date], request: Request) -> Request:
+    """The request with the tickers whose stored history a bulk source rewrites tonight
+    (sources.bulk.BulkSource.rederived): the plan reads those whole. Other sources: as is."""
+    rederived = getattr(source, "rederived", None)
+    if rederived is None or request.full or request.rewind:
+        return request
+    asked = {t: last_sessions[t] for t in request.tickers if t in last_sessions}
+    return dataclasses.replace(request, rederive=rederived(asked, request.as_of))
 
 
 def _announce(run: Run, todo: Plan) -> None:
@@ -185,7 +201,9 @@ def _check_publishable(night: Night, run: Run, todo: Plan) -> None:
         # One cause, the machine's network or the provider's address: said once.
         raise NothingPublished(f"every ticker failed: {reasons.pop()}", unreachable=run.source.name)
     if len(failed) == len(universe):
-        raise NothingPublished("every ticker failed")
+        # One cause for all (a bulk source's answer for the whole universe): said once.
+        reasons = {message.removeprefix(f"{ticker}: ") for ticker, message in failed.items()}
+        raise NothingPublished("every ticker failed" + (f": {reasons.pop()}" if len(reasons) == 1 else ""))
     if todo.rewinding and failed:
         # A failed ticker would keep its later sessions beside the others' rewound ones.
         raise NothingPublished(f"a rewind needs every ticker, and {', '.join(failed)} failed")
@@ -252,7 +270,7 @@ def _gather(night: Night, run: Run, spans: pl.DataFrame, todo: Plan) -> None:
     stored = read_stored(run.wh, spans, todo, run.params)
     counter = Counter(len(todo.universe))
     for tickers, rows in stored.chunks(run.wh):
-        fetches = _fetch(night, run, tickers, rows, todo.fetch_whole, counter)
+        fetches = _fetch(night, run, tickers, rows, todo, counter)
         report_progress("validate")
         ingest = ingested(rows, fetches)
         if todo.rewinding:
@@ -270,13 +288,16 @@ def _gather(night: Night, run: Run, spans: pl.DataFrame, todo: Plan) -> None:
 
 
 def _fetch(
-    night: Night, run: Run, tickers: list[str], stored: pl.DataFrame, refetch: frozenset[str], counter: Counter
+    night: Night, run: Run, tickers: list[str], stored: pl.DataFrame, todo: Plan, counter: Counter
 ) -> list[Fetched]:
-    """Fetch the tickers, SURGEWATCH_FETCH_BATCH to a task; failures go to night."""
+    """Fetch the tickers, SURGEWATCH_FETCH_BATCH to a task; failures go to night. The
+    source sees each ticker's overlap window, or all its stored rows when it fetches or
+    rewrites the whole history."""
     logger = get_run_logger()
     # The stage starts here, not at the first ticker done: a batch read answers all at once.
     report_progress("fetch", counter.done, counter.total)
-    tails = stored_tails(stored, whole=refetch)
+    refetch = todo.fetch_whole
+    tails = stored_tails(stored, whole=refetch | todo.rederive)
     size = run.settings.fetch_batch
     batches = [tickers[i : i + size] for i in range(0, len(tickers), size)]
     futures = [

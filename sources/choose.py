@@ -30,14 +30,29 @@ class SourceSettings(HttpSettings, Protocol):
     def tiingo_token(self) -> SecretStr | None: ...
     @property
     def stooq_url(self) -> str: ...
+    @property
+    def history_source(self) -> str: ...
+    @property
+    def polygon_url(self) -> str: ...
+    @property
+    def polygon_key(self) -> SecretStr | None: ...
 
 
 def make_source(settings: SourceSettings, session: requests.Session | None = None) -> PriceSource:
     """The source named by settings.source; HTTP sources share `session` (default: make_session).
 
+    A bulk source (polygon) gets its histories from the per-ticker source named by
+    settings.history_source, on a session of its own (its own pace and request budget).
     Raises SettingsError when the chosen source lacks a setting it needs (Tiingo's
-    token, the csv folder).
+    token, Polygon's key, the csv folder).
     """
+    if settings.source == "polygon":
+        from surgewatch.sources.bulk import BulkSource
+        from surgewatch.sources.polygon import PolygonClient
+
+        history = settings.model_copy(update={"source": settings.history_source})  # type: ignore[attr-defined]  # a pydantic Settings
+        client = PolygonClient(settings.polygon_url, settings.polygon_key, session or make_session(settings))
+        return BulkSource(client, make_source(history))
     if settings.source == "csv":
         return CsvSource(settings.csv_dir)
     session = session or make_session(settings)

@@ -141,6 +141,17 @@ def fetch_many(
     """
     if not tickers:
         return []
+    if hasattr(source, "fetch_night"):  # a bulk source (sources.bulk) fetches a night its own way
+        return source.fetch_night(  # sources.bulk.BulkSource.fetch_night
+            tickers,
+            stored,
+            as_of=as_of,
+            whole=whole,
+            workers=workers,
+            retries=retries,
+            backoff=backoff,
+            on_done=on_done,
+        )
     if hasattr(source, "daily_prices_many"):
         return _fetch_together(source, tickers, stored, as_of, whole, on_done)
     nothing = empty_frame()

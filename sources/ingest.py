@@ -40,3 +40,21 @@ def merged_prices(stored: pl.DataFrame, fetched: pl.DataFrame) -> pl.DataFrame:
     """Stored rows overlaid with fetched ones: on the same (ticker, date) the fetched row wins."""
     kept = stored.join(fetched.select(KEY), on=KEY, how="anti")
     return pl.concat([kept.select(fetched.columns), fetched]).sort(KEY)
+
+
+def dividend_adjusted(prices: pl.DataFrame, dividends: pl.DataFrame) -> pl.DataFrame:
+    """One ticker's prices (sorted by date) with adj_close re-based for `dividends`
+    (date = ex-date, amount = cash per share): every row before an ex-date D has its
+    adj_close multiplied by 1 − amount / C, C the close of the last session before D
+    (the standard factor, CRSP's and Yahoo's), so a total return across D stays exact;
+    rows from D on keep theirs. A dividend with no session before it changes nothing."""
+    adjusted = prices
+    for ex_date, amount in dividends.sort("date").select("date", "amount").iter_rows():
+        before = prices.filter(pl.col("date") < ex_date)
+        if before.is_empty():
+            continue
+        factor = 1 - amount / before["close"][-1]
+        adjusted = adjusted.with_columns(
+            pl.when(pl.col("date") < ex_date).then(pl.col("adj_close") * factor).otherwise(pl.col("adj_close"))
+        )
+    return adjusted

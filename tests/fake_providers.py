@@ -1,4 +1,4 @@
-"""A local stand-in for the price providers: Yahoo's chart API, Tiingo and Stooq.
+"""A local stand-in for the price providers: Yahoo's chart API, Tiingo, Stooq and Polygon.
 
 A real HTTP server on 127.0.0.1 (ephemeral port, its own thread) that answers in each
 provider's real format from daily prices kept as polars frames: registered synthetic
@@ -38,6 +38,10 @@ request, in order, then answers are normal again:
 - ``"wrong_symbol"``: Yahoo only: the answer's meta.symbol names another symbol
   (Tiingo and Stooq answers do not name the symbol, so they answer normally).
 - ``Fault("body", body=b"…", status=200, content_type="…")``: exactly that answer.
+
+Polygon (tests.fake_polygon) answers for every symbol at once; its faults are scripted on
+the pseudo-symbols GROUPED, SPLITS and DIVIDENDS, and its actions added with add_split
+and add_dividend.
 """
 
 import argparse
@@ -64,6 +68,7 @@ from surgewatch.sources import PriceSource, make_session, make_source
 from surgewatch.sources.base import RAW_SCHEMA
 from surgewatch.core.calendar import nyse_sessions
 from surgewatch.core.settings import Settings
+from tests import fake_polygon
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_PRICES = SHARED / "data" / "prices"
@@ -95,7 +100,7 @@ class Fault:
 class Hit:
     """One request the server received, and what it did about it."""
 
-    provider: str  # "yahoo" | "tiingo" | "stooq" | "other"
+    provider: str  # "yahoo" | "tiingo" | "stooq" | "polygon" | "other"
     symbol: str | None  # upper-case, as the provider's symbol maps back (iwm.us -> IWM)
     target: str  # the request target exactly as sent: percent-encoded path and query
     path: str
@@ -153,11 +158,14 @@ class FakeProviders:
         prices_dir: Path | None = None,
         *,
         tiingo_token: str | None = TEST_TOKEN,
+        polygon_key: str | None = fake_polygon.TEST_KEY,
         host: str = "127.0.0.1",
         port: int = 0,
     ):
         self.prices_dir = prices_dir
         self.tiingo_token = tiingo_token
+        self.polygon_key = polygon_key
+        self._actions: dict[str, list[dict[str, Any]]] = {"SPLITS": [], "DIVIDENDS": []}
         # The New York time of day Yahoo stamps bars with; tests move it to probe dates.
         self.yahoo_bar_time = YAHOO_OPEN
         self._address = (host, port)
@@ -221,6 +229,34 @@ class FakeProviders:
         with self._lock:
             self._splits[symbol.upper()] = dict(splits)
 
+    def add_split(self, symbol: str, day: dt.date, ratio: float) -> None:
+        """A split Polygon lists (execution_date `day`, `ratio` new shares per old)."""
+        with self._lock:
+            self._actions["SPLITS"].append(
+                {
+                    "execution_date": day.isoformat(),
+                    "id": f"E{symbol}{day}",
+                    "split_from": 1,
+                    "split_to": ratio,
+                    "ticker": symbol,
+                }
+            )
+
+    def add_dividend(self, symbol: str, ex_date: dt.date, amount: float) -> None:
+        """A cash dividend Polygon lists (ex_dividend_date `ex_date`, `amount` a share)."""
+        with self._lock:
+            self._actions["DIVIDENDS"].append(
+                {
+                    "cash_amount": amount,
+                    "currency": "USD",
+                    "dividend_type": "CD",
+                    "ex_dividend_date": ex_date.isoformat(),
+                    "frequency": 4,
+                    "id": f"E{symbol}{ex_date}",
+                    "ticker": symbol,
+                }
+            )
+
     def script(self, symbol: str, faults: Sequence[str | Fault], *, provider: str | None = None) -> None:
         """Queue faults for the next requests about symbol (optionally only from one provider)."""
         parsed = [f if isinstance(f, Fault) else Fault(f) for f in faults]
@@ -255,6 +291,8 @@ class FakeProviders:
             "yahoo_url": self.url,
             "tiingo_url": self.url,
             "stooq_url": self.url,
+            "polygon_url": self.url,
+            "polygon_key": self.polygon_key,
             "tiingo_token": self.tiingo_token,
             "csv_dir": self.prices_dir,
             "http_timeout": 2.0,
@@ -285,6 +323,15 @@ class FakeProviders:
                     self._frames[symbol] = frame
                 return frame
         return None
+
+    def _every_frame(self) -> dict[str, pl.DataFrame]:
+        """Every symbol's frame: the registered ones and the prices folder's CSVs."""
+        if self.prices_dir is not None:
+            for path in self.prices_dir.glob("*.csv"):
+                if "_" not in path.stem:
+                    self._frame(path.stem.upper())
+        with self._lock:
+            return dict(self._frames)
 
     def _next_fault(self, symbol: str | None, provider: str) -> Fault | None:
         with self._lock:
@@ -396,6 +443,8 @@ def _reply(fake: FakeProviders, ask: _Ask, fault: Fault | None, authorization: s
         return _Reply(404, b"no such endpoint", "text/plain")
     if ask.provider == "tiingo" and fake.tiingo_token is not None and authorization != f"Token {fake.tiingo_token}":
         kind = "401"
+    if ask.provider == "polygon":
+        return _polygon_reply(fake, ask, fault, authorization)
     if kind == "error200" or (kind is not None and kind.isdigit()):
         return _error_reply(ask, 200 if kind == "error200" else int(kind), fault)
     frame = fake._frame(ask.symbol)
@@ -412,6 +461,27 @@ def _reply(fake: FakeProviders, ask: _Ask, fault: Fault | None, authorization: s
     return _Reply(200, body, content_type)
 
 
+def _polygon_reply(fake: FakeProviders, ask: _Ask, fault: Fault | None, authorization: str | None) -> _Reply:
+    kind = fault.kind if fault else None
+    if fake.polygon_key is not None and authorization != f"Bearer {fake.polygon_key}":
+        kind = "401"
+    if kind == "error200" or (kind is not None and kind.isdigit()):
+        status = 200 if kind == "error200" else int(kind)
+        headers = {"Retry-After": str(fault.retry_after)} if fault is not None and fault.retry_after is not None else {}
+        return _Reply(status, fake_polygon.error(status), headers=headers)
+    frames = fake._every_frame() if ask.symbol == "GROUPED" else {}
+    with fake._lock:
+        actions = {k: list(v) for k, v in fake._actions.items()}
+    body = fake_polygon.answer(
+        ask.symbol or "", ask.start or dt.date.min, ask.params, frames, actions, fake.url, empty=kind == "empty"
+    )
+    if kind == "truncated":
+        return _Reply(200, body[: len(body) // 2])
+    if kind == "short_body":
+        return _Reply(200, body[: len(body) // 2], declared=len(body))
+    return _Reply(200, body)
+
+
 def _error_reply(ask: _Ask, status: int, fault: Fault | None) -> _Reply:
     if ask.provider == "stooq" and status == 404:
         # Stooq does not use 404: an unknown symbol is a 200 saying so.
@@ -422,6 +492,9 @@ def _error_reply(ask: _Ask, status: int, fault: Fault | None) -> _Reply:
 
 
 def _route(path: str, params: dict[str, str]) -> _Ask:
+    polygon = fake_polygon.route(path, params)
+    if polygon is not None:
+        return _Ask("polygon", polygon[0], start=polygon[1], end=polygon[2], params=params)
     segments = path.split("/")
     if path.startswith("/v8/finance/chart/") and len(segments) == 5:
         period1 = int(params.get("period1", "0"))

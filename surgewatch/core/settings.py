@@ -16,7 +16,9 @@ from surgewatch.core.errors import InputError, SettingsError
 from surgewatch.core.tickers import parse_tickers
 from surgewatch.core.vocabulary import DEFAULT_THRESHOLD, percent_as_fraction
 
-Source = Literal["yahoo", "tiingo", "stooq", "csv"]
+Source = Literal["yahoo", "tiingo", "stooq", "csv", "polygon"]
+# Where a bulk source's tickers get their histories: a per-ticker provider.
+HistorySource = Literal["yahoo", "tiingo", "stooq", "csv"]
 ENV_PREFIX = "SURGEWATCH_"
 
 
@@ -49,6 +51,9 @@ class Settings(BaseSettings):
     tiingo_url: str = "https://api.tiingo.com"
     tiingo_token: SecretStr | None = None
     stooq_url: str = "https://stooq.com"
+    history_source: HistorySource = "yahoo"
+    polygon_url: str = "https://api.polygon.io"
+    polygon_key: SecretStr | None = None
     fred_url: str = "https://fred.stlouisfed.org"
     csv_dir: Path | None = None
     threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, allow_inf_nan=False)
@@ -100,7 +105,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"target #{', #'.join(map(str, bad))} is not a URL Apprise understands")
         return value
 
-    @field_validator("yahoo_url", "tiingo_url", "stooq_url", "fred_url")
+    @field_validator("yahoo_url", "tiingo_url", "stooq_url", "fred_url", "polygon_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -182,11 +187,15 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError("bad setting " + "; ".join(problems)) from None
     # What the chosen source needs, checked here (not in the model) so that code may
     # build Settings for other purposes without them.
-    if settings.source == "csv" and settings.csv_dir is None:
+    # A bulk source's histories come from a per-ticker one, which needs its own settings.
+    provider = settings.history_source if settings.source == "polygon" else settings.source
+    if provider == "csv" and settings.csv_dir is None:
         raise SettingsError("bad setting SURGEWATCH_CSV_DIR: the csv source needs a folder of TICKER.csv files")
     token = settings.tiingo_token.get_secret_value().strip() if settings.tiingo_token else ""
-    if settings.source == "tiingo" and not token:
+    if provider == "tiingo" and not token:
         raise SettingsError("bad setting SURGEWATCH_TIINGO_TOKEN: the tiingo source needs an API token")
+    if settings.source == "polygon" and not (settings.polygon_key and settings.polygon_key.get_secret_value().strip()):
+        raise SettingsError("bad setting SURGEWATCH_POLYGON_KEY: the polygon source needs an API key")
     if (settings.s3_key_id is None) != (settings.s3_secret is None):
         given, missing = ("KEY_ID", "SECRET") if settings.s3_secret is None else ("SECRET", "KEY_ID")
         raise SettingsError(

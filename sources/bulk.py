@@ -1,0 +1,227 @@
+"""A bulk source: a night's bars for the whole universe in one request per session.
+
+Histories (a new ticker, `--full`, a split) come from a per-ticker provider (`history`,
+SURGEWATCH_HISTORY_SOURCE); nights from the market-wide answer (sources.polygon). A
+night asks for each session after the universe's last stored one (usually one), the
+splits and the dividends of those days (one request each), whatever the number of
+tickers; the answers are kept for the night, so every batch of tickers shares them.
+
+What a ticker's night becomes:
+- listed on every new session: its new bars (adj_close = close: the basis has no later
+  dividend yet, as the provider's own adjusted series starts at today's close);
+- a split after its last stored session: its history re-fetched from `history`, as a
+  restatement is on a per-ticker source;
+- a dividend going ex after it: its adj_close re-derived from its stored history
+  (sources.ingest.dividend_adjusted), so no history is re-fetched; the refresh reads
+  such tickers whole (`rederived` names them before it plans);
+- missing from a session's answer: failed for the night, the others published.
+"""
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+
+import polars as pl
+
+from surgewatch.core.calendar import nyse_sessions, today_in_new_york
+from surgewatch.core.errors import SourceError
+from surgewatch.core.frames import latest_date
+from surgewatch.sources.base import PriceSource, finish_bars
+from surgewatch.sources.incremental import (
+    FETCH_WORKERS,
+    TRANSIENT_BACKOFF,
+    TRANSIENT_RETRIES,
+    Fetched,
+    Outcome,
+    fetch_many,
+)
+from surgewatch.sources.ingest import dividend_adjusted, restated_prices
+from surgewatch.sources.polygon import PolygonClient
+
+log = logging.getLogger(__name__)
+
+# A session the provider has not published yet is asked for again after each of these
+# waits (seconds), then the night's tickers fail: its bars usually land within the hour.
+UNPUBLISHED_WAITS = (900.0, 900.0, 900.0, 900.0)
+
+
+class BulkSource:
+    """PriceSource for histories (delegated to `history`) plus a night for many tickers at once."""
+
+    def __init__(self, client: PolygonClient, history: PriceSource):
+        self.name = client.name
+        self.history = history
+        self._client = client
+        self._lock = threading.Lock()
+        self._days: dict[dt.date, pl.DataFrame | SourceError] = {}
+        self._actions: tuple[dt.date, dt.date, pl.DataFrame, pl.DataFrame] | None = None
+
+    def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+        """A ticker's bars from the history provider (see PriceSource)."""
+        return self.history.daily_prices(ticker, start, end)
+
+    def rederived(self, last_sessions: Mapping[str, dt.date], as_of: dt.date | None) -> frozenset[str]:
+        """The stored tickers whose adj_close a night re-derives (a dividend going ex
+        after their last session): the refresh hands fetch_night their whole stored
+        history. Raises SourceError when the dividends cannot be read."""
+        if not last_sessions:
+            return frozenset()
+        end = as_of or today_in_new_york()
+        _, dividends = self.actions(min(last_sessions.values()) + dt.timedelta(days=1), end)
+        tonight = dividends.filter(pl.col("ticker").is_in(list(last_sessions)))
+        return frozenset(t for t, d in tonight.select("ticker", "date").iter_rows() if d > last_sessions[t])
+
+    def actions(self, first: dt.date, last: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(splits, dividends) over [first, last], asked once a night: a later call within
+        the range asked before is answered from it."""
+        with self._lock:
+            held = self._actions
+            if held is None or not (held[0] <= first and last <= held[1]):
+                if held is not None:
+                    first, last = min(first, held[0]), max(last, held[1])
+                held = self._actions = (
+                    first,
+                    last,
+                    self._client.splits(first, last),
+                    self._client.dividends(first, last),
+                )
+        return held[2], held[3]
+
+    def day(
+        self, session: dt.date, retries: int = TRANSIENT_RETRIES, backoff: float = TRANSIENT_BACKOFF
+    ) -> pl.DataFrame:
+        """Every symbol's bar of one session, asked once a night: a transient failure is
+        asked again `retries` times (waits doubling from `backoff` s, as fetch_many's), a
+        session not published yet after each of UNPUBLISHED_WAITS; then SourceError."""
+        with self._lock:
+            if session not in self._days:
+                self._days[session] = self._published(session, retries, backoff)
+            answer = self._days[session]
+        if isinstance(answer, SourceError):
+            raise answer
+        return answer
+
+    def _published(self, session: dt.date, retries: int, backoff: float) -> pl.DataFrame | SourceError:
+        waited = 0.0
+        for wait in (*UNPUBLISHED_WAITS, None):
+            for attempt in range(retries + 1):
+                try:
+                    bars = self._client.grouped_daily(session)
+                    break
+                except SourceError as exc:
+                    if not exc.transient or attempt == retries:
+                        return exc
+                    time.sleep(backoff * 2**attempt)
+            if bars is not None:
+                return bars
+            if wait is None:
+                break
+            log.warning("%s has not published %s yet; asking again in %g s", self.name, session, wait)
+            time.sleep(wait)
+            waited += wait
+        return SourceError(
+            f"grouped daily {session}",
+            f"not published yet ({self.name} has no bars for the session {session}; "
+            f"asked {len(UNPUBLISHED_WAITS) + 1} times over {waited / 60:.0f} min)",
+        )
+
+    def fetch_night(
+        self,
+        tickers: Sequence[str],
+        stored: Mapping[str, pl.DataFrame],
+        *,
+        as_of: dt.date | None,
+        whole: Collection[str] = frozenset(),
+        workers: int = FETCH_WORKERS,
+        retries: int = TRANSIENT_RETRIES,
+        backoff: float = TRANSIENT_BACKOFF,
+        on_done: Callable[[str, Outcome], None] | None = None,
+    ) -> list[Outcome]:
+        """fetch_many for this source: tickers with nothing stored or in `whole` from the
+        history provider, the others from the sessions' bars (see the module docstring).
+        `stored` maps a ticker to its stored rows from its overlap window on, or to its
+        whole history where `rederived` named it."""
+        history = [t for t in tickers if t in whole or t not in stored or stored[t].is_empty()]
+        fetched = fetch_many(
+            self.history,
+            history,
+            stored,
+            as_of=as_of,
+            whole=whole,
+            workers=workers,
+            retries=retries,
+            backoff=backoff,
+            on_done=on_done,
+        )
+        outcomes: dict[str, Outcome] = dict(zip(history, fetched))
+        nightly = [t for t in tickers if t not in outcomes]
+        for t, outcome in self._nights(nightly, stored, as_of, retries, backoff).items():
+            outcomes[t] = outcome
+            if on_done is not None:
+                on_done(t, outcome)
+        return [outcomes[t] for t in tickers]
+
+    def _nights(
+        self,
+        tickers: Sequence[str],
+        stored: Mapping[str, pl.DataFrame],
+        as_of: dt.date | None,
+        retries: int,
+        backoff: float,
+    ) -> dict[str, Outcome]:
+        if not tickers:
+            return {}
+        last = {t: latest_date(stored[t]["date"]) or dt.date.min for t in tickers}
+        first, end = min(last.values()) + dt.timedelta(days=1), as_of or today_in_new_york()
+        days = nyse_sessions(first, end)["date"]
+        sessions: list[dt.date] = days.filter(days.is_between(first, end)).to_list()
+        splits: pl.DataFrame | None = None
+        dividends: pl.DataFrame | None = None
+        try:
+            bars = [self.day(s, retries, backoff).filter(pl.col("ticker").is_in(list(tickers))) for s in sessions]
+            if sessions:
+                splits, dividends = self.actions(first, end)
+        except SourceError as exc:
+            return {t: SourceError(t, exc.reason, transient=exc.transient) for t in tickers}
+        new = finish_bars(pl.concat(bars), self.name, first, end) if bars else stored[tickers[0]].head(0)
+        by_ticker = new.partition_by("ticker", as_dict=True)
+        outcomes: dict[str, Outcome] = {}
+        for t in tickers:
+            rows = by_ticker.get((t,), new.head(0)).filter(pl.col("date") > last[t])
+            due = [s for s in sessions if s > last[t]]
+            if rows.height < len(due):
+                missing = sorted(set(due) - set(rows["date"]))
+                shown = ", ".join(str(d) for d in missing[:5])
+                outcomes[t] = SourceError(t, f"not listed ({self.name} has no bar for {t} on {shown})")
+            elif splits is not None and splits.filter((pl.col("ticker") == t) & (pl.col("date") > last[t])).height:
+                outcomes[t] = self._restated(t, stored[t], as_of)
+            else:
+                outcomes[t] = _night(t, stored[t], rows, dividends)
+        return outcomes
+
+    def _restated(self, ticker: str, stored: pl.DataFrame, as_of: dt.date | None) -> Outcome:
+        """A split: the ticker's whole history from the history provider, as a restatement."""
+        try:
+            history = self.history.daily_prices(ticker, None, as_of)
+        except Exception as exc:  # noqa: BLE001  (one ticker's failure is its own)
+            return exc
+        if history.is_empty():
+            return SourceError(ticker, f"empty answer ({self.history.name}: no bars for its whole history)")
+        return Fetched(ticker, history, True, restated_prices(stored, history), 1)
+
+
+def _night(ticker: str, stored: pl.DataFrame, rows: pl.DataFrame, dividends: pl.DataFrame | None) -> Fetched:
+    """A ticker's new sessions, with its stored adj_close re-derived for a dividend."""
+    dated = stored["adj_close"].tail(1).is_not_null().any()
+    new = rows.with_columns(adj_close=pl.col("close") if dated else pl.lit(None, pl.Float64))
+    paid = (
+        dividends.filter((pl.col("ticker") == ticker) & (pl.col("date") > stored["date"].max()))
+        if dividends is not None
+        else None
+    )
+    if paid is None or paid.is_empty():
+        return Fetched(ticker, new, False, restated_prices(stored.head(0), new), 0)
+    history = dividend_adjusted(pl.concat([stored.select(new.columns), new]), paid)
+    return Fetched(ticker, history, False, restated_prices(stored, history), 0)
