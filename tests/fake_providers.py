@@ -673,9 +673,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with FakeProviders(args.prices, tiingo_token=args.tiingo_token, host=args.host, port=args.port) as fake:
         print(f"fake providers serving {args.prices} at {fake.url}")
-        for name in ("YAHOO_URL", "TIINGO_URL", "STOOQ_URL"):
+        for name in ("YAHOO_URL", "TIINGO_URL", "STOOQ_URL", "POLYGON_URL"):
             print(f"export SURGEWATCH_{name}={fake.url}")
-        print(f"export SURGEWATCH_TIINGO_TOKEN={args.tiingo_token}", flush=True)
+        print(f"export SURGEWATCH_TIINGO_TOKEN={args.tiingo_token}")
+        print(f"export SURGEWATCH_POLYGON_KEY={fake.polygon_key}", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
