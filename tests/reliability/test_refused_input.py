@@ -86,7 +86,7 @@ def test_bad_tickers_are_refused_everywhere(ticker, env, tmp_path, monkeypatch, 
     # Every source, before any request or file access.
     csv_dir = tmp_path / "csv"
     csv_dir.mkdir()
-    for name in ("yahoo", "tiingo", "stooq", "csv"):
+    for name in ("yahoo", "tiingo", "stooq", "csv", "polygon"):
         source = make_source(fake_providers.settings(name, csv_dir=csv_dir))
         with pytest.raises(InputError, match="not a plausible ticker symbol"):
             source.daily_prices(ticker, dt.date(2025, 1, 2), dt.date(2025, 1, 31))
@@ -118,6 +118,10 @@ BAD_SETTINGS = [
     ("SURGEWATCH_ALERT_DIGEST", "many", ""),
     ("SURGEWATCH_TIINGO_TOKEN", "", "tiingo"),
     ("SURGEWATCH_TIINGO_TOKEN", "   ", "tiingo"),
+    ("SURGEWATCH_HISTORY_SOURCE", "polygon", "polygon"),
+    ("SURGEWATCH_POLYGON_URL", "api.polygon.io", ""),
+    ("SURGEWATCH_POLYGON_KEY", "", "polygon"),
+    ("SURGEWATCH_POLYGON_KEY", "   ", "polygon"),
     ("SURGEWATCH_CSV_DIR", "{missing}", ""),
     ("SURGEWATCH_CSV_DIR", "{file}", ""),
     ("SURGEWATCH_CSV_DIR", None, "csv"),
