@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 import polars as pl
 
-from surgewatch.core.calendar import nyse_sessions, today_in_new_york
+from surgewatch.core.calendar import NEW_YORK, nyse_sessions
 from surgewatch.core.errors import SourceError
 from surgewatch.core.frames import latest_date
 from surgewatch.sources.base import PriceSource, finish_bars
@@ -45,6 +45,20 @@ log = logging.getLogger(__name__)
 # A session the provider has not published yet is asked for again after each of these
 # waits (seconds), then the night's tickers fail: its bars usually land within the hour.
 UNPUBLISHED_WAITS = (900.0, 900.0, 900.0, 900.0)
+# Without an as_of, a night reaches the latest session closed by then: a session's bars
+# are not asked for before this New York time of its day (the close, 16:00, plus margin).
+BARS_FROM = dt.time(17, 0)
+
+
+def night_end(as_of: dt.date | None, now: dt.datetime | None = None) -> dt.date:
+    """The last session a night asks for: as_of, or the latest one closed at `now`
+    (today after BARS_FROM New York time, else the session before)."""
+    if as_of is not None:
+        return as_of
+    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(NEW_YORK)
+    day = now.date() if now.time() >= BARS_FROM else now.date() - dt.timedelta(days=1)
+    days = nyse_sessions(day - dt.timedelta(days=10), day)["date"]
+    return days.filter(days <= day)[-1]
 
 
 class BulkSource:
@@ -68,7 +82,7 @@ class BulkSource:
         history. Raises SourceError when the dividends cannot be read."""
         if not last_sessions:
             return frozenset()
-        end = as_of or today_in_new_york()
+        end = night_end(as_of)
         _, dividends = self.actions(min(last_sessions.values()) + dt.timedelta(days=1), end)
         tonight = dividends.filter(pl.col("ticker").is_in(list(last_sessions)))
         return frozenset(t for t, d in tonight.select("ticker", "date").iter_rows() if d > last_sessions[t])
@@ -174,7 +188,7 @@ class BulkSource:
         if not tickers:
             return {}
         last = {t: latest_date(stored[t]["date"]) or dt.date.min for t in tickers}
-        first, end = min(last.values()) + dt.timedelta(days=1), as_of or today_in_new_york()
+        first, end = min(last.values()) + dt.timedelta(days=1), night_end(as_of)
         days = nyse_sessions(first, end)["date"]
         sessions: list[dt.date] = days.filter(days.is_between(first, end)).to_list()
         splits: pl.DataFrame | None = None

@@ -10,7 +10,8 @@ import pytest
 from surgewatch.core.errors import SettingsError, SourceError
 from surgewatch.core.settings import load_settings
 from surgewatch.sources import polygon
-from surgewatch.sources.bulk import BulkSource
+from surgewatch.core.calendar import NEW_YORK
+from surgewatch.sources.bulk import BulkSource, night_end
 from tests.fake_polygon import TEST_KEY
 from tests.fake_providers import Fault, sessions, synthetic_bars
 
@@ -98,3 +99,19 @@ def test_settings_name_what_the_bulk_source_lacks(monkeypatch, tmp_path):
     monkeypatch.setenv("SURGEWATCH_HISTORY_SOURCE", "polygon")
     with pytest.raises(SettingsError, match="SURGEWATCH_HISTORY_SOURCE"):
         load_settings(_env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("new_york", "expected"),
+    [
+        ("2026-12-07 10:00", "2026-12-04"),  # Monday morning: Friday's bars
+        ("2026-12-07 17:30", "2026-12-07"),  # Monday after the close: Monday's
+        ("2026-12-06 20:00", "2026-12-04"),  # Sunday: Friday's
+        ("2026-11-27 18:00", "2026-11-27"),  # the day after Thanksgiving is a session
+        ("2026-11-26 18:00", "2026-11-25"),  # Thanksgiving is not
+    ],
+)
+def test_a_night_without_as_of_asks_up_to_the_latest_closed_session(new_york, expected):
+    now = dt.datetime.fromisoformat(new_york).replace(tzinfo=NEW_YORK)
+    assert night_end(None, now) == dt.date.fromisoformat(expected)
+    assert night_end(dt.date(2026, 1, 5), now) == dt.date(2026, 1, 5)
