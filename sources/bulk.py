@@ -17,6 +17,7 @@ What a ticker's night becomes:
 - missing from a session's answer: failed for the night, the others published.
 """
 
+import bisect
 import datetime as dt
 import logging
 import threading
@@ -84,8 +85,7 @@ class BulkSource:
             return frozenset()
         end = night_end(as_of)
         _, dividends = self.actions(min(last_sessions.values()) + dt.timedelta(days=1), end)
-        tonight = dividends.filter(pl.col("ticker").is_in(list(last_sessions)))
-        return frozenset(t for t, d in tonight.select("ticker", "date").iter_rows() if d > last_sessions[t])
+        return frozenset(_paid(dividends, last_sessions))
 
     def actions(self, first: dt.date, last: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(splits, dividends) over [first, last], asked once a night: a later call within
@@ -199,20 +199,39 @@ class BulkSource:
                 splits, dividends = self.actions(first, end)
         except SourceError as exc:
             return {t: SourceError(t, exc.reason, transient=exc.transient) for t in tickers}
-        new = finish_bars(pl.concat(bars), self.name, first, end) if bars else stored[tickers[0]].head(0)
+        # Vectorised over the batch: one frame's operations, not a few per ticker.
+        dated = [t for t in tickers if stored[t]["adj_close"].tail(1).is_not_null().any()]
+        since = pl.DataFrame({"ticker": list(tickers), "last": [last[t] for t in tickers]})
+        new = (
+            (finish_bars(pl.concat(bars), self.name, first, end) if bars else stored[tickers[0]].head(0))
+            .join(since, on="ticker", maintain_order="left")
+            .filter(pl.col("date") > pl.col("last"))
+            .with_columns(adj_close=pl.when(pl.col("ticker").is_in(dated)).then(pl.col("close")))
+            .drop("last")
+        )
         by_ticker = new.partition_by("ticker", as_dict=True)
+        split = (
+            set()
+            if splits is None
+            else {t for t, d in splits.select("ticker", "date").iter_rows() if t in last and d > last[t]}
+        )
+        paid = {} if dividends is None else _paid(dividends, last)
+        unmoved = restated_prices(new.head(0), new.head(0))
         outcomes: dict[str, Outcome] = {}
         for t in tickers:
-            rows = by_ticker.get((t,), new.head(0)).filter(pl.col("date") > last[t])
-            due = [s for s in sessions if s > last[t]]
-            if rows.height < len(due):
-                missing = sorted(set(due) - set(rows["date"]))
+            rows = by_ticker.get((t,), new.head(0))
+            due = len(sessions) - bisect.bisect_right(sessions, last[t])
+            if rows.height < due:
+                missing = sorted(set(s for s in sessions if s > last[t]) - set(rows["date"]))
                 shown = ", ".join(str(d) for d in missing[:5])
                 outcomes[t] = SourceError(t, f"not listed ({self.name} has no bar for {t} on {shown})")
-            elif splits is not None and splits.filter((pl.col("ticker") == t) & (pl.col("date") > last[t])).height:
+            elif t in split:
                 outcomes[t] = self._restated(t, stored[t], as_of)
+            elif t in paid:
+                history = dividend_adjusted(pl.concat([stored[t].select(new.columns), rows]), paid[t])
+                outcomes[t] = Fetched(t, history, False, restated_prices(stored[t], history), 0)
             else:
-                outcomes[t] = _night(t, stored[t], rows, dividends)
+                outcomes[t] = Fetched(t, rows, False, unmoved, 0)
         return outcomes
 
     def _restated(self, ticker: str, stored: pl.DataFrame, as_of: dt.date | None) -> Outcome:
@@ -226,16 +245,8 @@ class BulkSource:
         return Fetched(ticker, history, True, restated_prices(stored, history), 1)
 
 
-def _night(ticker: str, stored: pl.DataFrame, rows: pl.DataFrame, dividends: pl.DataFrame | None) -> Fetched:
-    """A ticker's new sessions, with its stored adj_close re-derived for a dividend."""
-    dated = stored["adj_close"].tail(1).is_not_null().any()
-    new = rows.with_columns(adj_close=pl.col("close") if dated else pl.lit(None, pl.Float64))
-    paid = (
-        dividends.filter((pl.col("ticker") == ticker) & (pl.col("date") > stored["date"].max()))
-        if dividends is not None
-        else None
-    )
-    if paid is None or paid.is_empty():
-        return Fetched(ticker, new, False, restated_prices(stored.head(0), new), 0)
-    history = dividend_adjusted(pl.concat([stored.select(new.columns), new]), paid)
-    return Fetched(ticker, history, False, restated_prices(stored, history), 0)
+def _paid(dividends: pl.DataFrame, last: Mapping[str, dt.date]) -> dict[str, pl.DataFrame]:
+    """Each ticker's dividends going ex after its last stored session."""
+    since = pl.DataFrame({"ticker": list(last), "last": list(last.values())})
+    held = dividends.join(since, on="ticker").filter(pl.col("date") > pl.col("last")).drop("last")
+    return {ticker: rows for (ticker,), rows in held.partition_by("ticker", as_dict=True).items()}
