@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_nightly [--tickers 3000] [--years 30] [--short-years 3]
         [--nights 5] [--seed 7] [--year-nights 252] [--year-tickers 200] [--keep-days 90]
-        [--workdir DIR] [--json FILE]
+        [--bulk-years 3] [--workdir DIR] [--json FILE]
 
 What it does, for the universe tickers × years and again for tickers × short-years:
 1. writes the seeded universe (benchmarks.universe) as one TICKER.csv per ticker (not
@@ -32,6 +32,10 @@ What it does, for the universe tickers × years and again for tickers × short-y
    applied by version count: the versions of the last round(keep_days × 252 / 365)
    nights are kept, older ones expired, and files are deleted without a grace period.
    The lake is then compared with a fresh full load of the same data.
+6. the same nights of the `--bulk-years` universe (default: the short one) on the bulk
+   source (benchmarks.bulk_nights): Polygon's format from the test suite's fake server,
+   histories from the same files; it counts each night's requests (§4b: ≤ 5 whatever the
+   universe's size) and compares the tables with that universe's csv nights.
 Then it prints the figures and PASS/FAIL against every §4b target; `--json FILE` writes
 every figure. Exit code 1 only when a night fails or the results differ from a full
 recomputation; targets are reported.
@@ -229,8 +233,10 @@ def rows_written(home: Path) -> dict[str, str]:
         con.close()
 
 
-def run_night(home: Path, csv_dir: Path, tickers: list[str], as_of: dt.date, label: str, kind: str) -> dict:
-    """One `surgewatch refresh --as-of` in a fresh process; its figures."""
+def run_night(
+    home: Path, csv_dir: Path, tickers: list[str], as_of: dt.date, label: str, kind: str, env: dict | None = None
+) -> dict:
+    """One `surgewatch refresh --as-of` in a fresh process (env: refresh_env's by default); its figures."""
     lake = home / "lake"
     before = folder_bytes(lake), catalog_bytes(home)
     report = home / f"night-{as_of}.json"
@@ -239,7 +245,7 @@ def run_night(home: Path, csv_dir: Path, tickers: list[str], as_of: dt.date, lab
     load = settle()
     with open(home / f"night-{as_of}.log", "w") as log:
         start = time.perf_counter()
-        child = subprocess.Popen(argv, env=refresh_env(home, csv_dir, tickers), cwd=home, stdout=log, stderr=log)
+        child = subprocess.Popen(argv, env=env or refresh_env(home, csv_dir, tickers), cwd=home, stdout=log, stderr=log)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -449,7 +455,14 @@ def run_universe(args: argparse.Namespace, years: int, workdir: Path) -> dict:
         problems = ["a night failed"]
     print_nights(label, nights)
     print_stages(nights)
-    return {"label": label, "years": years, "end": str(end), "nights": nights, "problems": problems}
+    universe = {"label": label, "years": years, "end": str(end), "nights": nights, "problems": problems}
+    if args.bulk_years == years:
+        from benchmarks.bulk_nights import bulk_nights
+
+        print(f"== {label}: the same nights on the bulk source (polygon, fake server); load {load_average():.1f}")
+        universe["bulk"] = bulk_nights(workdir, csv_dir, tickers, plan, home, run_night, refresh_env)
+        print_nights(f"{label}, bulk source", universe["bulk"]["nights"])
+    return universe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -463,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year-tickers", type=int, default=200)
     parser.add_argument("--keep-days", type=int, default=90)
     parser.add_argument("--no-small-night", action="store_true", help="skip the 3-ticker night from the shell")
+    parser.add_argument(
+        "--bulk-years", type=int, default=3, help="also run the nights of this universe on the bulk source (0: skip)"
+    )
     # Outside the checkout, and kept between runs: the CSV universes take minutes to write.
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "surgewatch-bench-nightly")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
@@ -542,6 +558,21 @@ def main(argv: list[str] | None = None) -> int:
         (f"first load wall <= {FIRST_SECONDS:.0f} s", first["wall"] <= FIRST_SECONDS, f"{first['wall']:.1f} s"),
         (f"first load peak RSS <= {FIRST_RSS / GB:.0f} GB", first["peak_rss"] <= FIRST_RSS, _gb(first["peak_rss"])),
     ]
+    bulk = next((u["bulk"] for u in (long, short) if u and "bulk" in u), None)
+    if bulk:
+        from benchmarks.bulk_nights import BULK_REQUESTS
+
+        asked = [n["requests"] for n in bulk["nights"][1:]]
+        others = sum(n["other_requests"] for n in bulk["nights"][1:])
+        figure = f"{max(asked)} (per night: {', '.join(map(str, asked))}; per-ticker requests: {others})"
+        checks.append((f"bulk next night asks polygon <= {BULK_REQUESTS} times", max(asked) <= BULK_REQUESTS, figure))
+        checks.append(
+            (
+                "bulk nights' tables equal the per-ticker nights'",
+                not bulk["differ"] and all(n["exit"] == 0 for n in bulk["nights"]),
+                "equal" if not bulk["differ"] else f"differ: {', '.join(bulk['differ'])}",
+            )
+        )
     if year:
         ratio = year["lake_after_year"] / year["lake_fresh"]
         figure = (
