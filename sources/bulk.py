@@ -15,6 +15,10 @@ What a ticker's night becomes:
   (sources.ingest.dividend_adjusted), so no history is re-fetched; the refresh reads
   such tickers whole (`rederived` names them before it plans);
 - missing from a session's answer: failed for the night, the others published.
+
+A night asks for the sessions after the universe's latest stored one, whatever an older
+ticker's own last session (a delisted or halted one): its gap is not asked for, session
+by session; it fails the night when the new sessions do not list it either.
 """
 
 import bisect
@@ -72,6 +76,8 @@ class BulkSource:
         self._lock = threading.Lock()
         self._days: dict[dt.date, pl.DataFrame | SourceError] = {}
         self._actions: tuple[dt.date, dt.date, pl.DataFrame, pl.DataFrame] | None = None
+        # The universe's latest stored session, once rederived has seen them all.
+        self._latest = dt.date.min
 
     def daily_prices(self, ticker: str, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
         """A ticker's bars from the history provider (see PriceSource)."""
@@ -83,8 +89,8 @@ class BulkSource:
         history. Raises SourceError when the dividends cannot be read."""
         if not last_sessions:
             return frozenset()
-        end = night_end(as_of)
-        _, dividends = self.actions(min(last_sessions.values()) + dt.timedelta(days=1), end)
+        self._latest = max(self._latest, *last_sessions.values())
+        _, dividends = self.actions(self._latest + dt.timedelta(days=1), night_end(as_of))
         return frozenset(_paid(dividends, last_sessions))
 
     def actions(self, first: dt.date, last: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -188,7 +194,9 @@ class BulkSource:
         if not tickers:
             return {}
         last = {t: latest_date(stored[t]["date"]) or dt.date.min for t in tickers}
-        first, end = min(last.values()) + dt.timedelta(days=1), night_end(as_of)
+        # The sessions after the universe's latest stored one, never a stale ticker's gap:
+        # a delisted ticker would otherwise have the night ask every session since.
+        first, end = max(self._latest, *last.values()) + dt.timedelta(days=1), night_end(as_of)
         days = nyse_sessions(first, end)["date"]
         sessions: list[dt.date] = days.filter(days.is_between(first, end)).to_list()
         splits: pl.DataFrame | None = None

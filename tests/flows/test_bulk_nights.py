@@ -115,15 +115,21 @@ def test_a_3000_ticker_bulk_night_asks_three_times_and_equals_the_per_ticker_nig
 
 
 def test_a_ticker_the_day_does_not_list_fails_alone(bulk_env, monkeypatch, tmp_path):
+    """GONE is delisted tonight; OLD stopped trading 30 sessions ago. The night still asks
+    for its one session only (never OLD's gap, session by session); both fail, alone."""
     bulk_env.add_prices("AAA", _bars(1))
     bulk_env.add_prices("GONE", _bars(2))
+    bulk_env.add_prices("OLD", _bars(3).filter(pl.col("date") <= DAYS[-30]))
     home = tmp_path / "home"
-    assert _night(monkeypatch, home, "polygon", ["AAA", "GONE"], NIGHT_1).status == "published"
-    bulk_env.add_prices("GONE", _bars(2).filter(pl.col("date") < NIGHT_2))  # delisted tonight
-    report = _night(monkeypatch, home, "polygon", ["AAA", "GONE"], NIGHT_2)
+    tickers = ["AAA", "GONE", "OLD"]
+    assert _night(monkeypatch, home, "polygon", tickers, NIGHT_1).status == "published"
+    bulk_env.add_prices("GONE", _bars(2).filter(pl.col("date") < NIGHT_2))
+    bulk_env.clear()
+    report = _night(monkeypatch, home, "polygon", tickers, NIGHT_2)
     assert (report.status, report.exit_code) == ("partial", 2)
-    assert report.failed == {"GONE": f"GONE: not listed (polygon has no bar for GONE on {NIGHT_2})"}
+    assert report.failed == {t: f"{t}: not listed (polygon has no bar for {t} on {NIGHT_2})" for t in ("GONE", "OLD")}
     assert report.rows_ingested == {"AAA": 1}
+    assert sorted(h.symbol for h in bulk_env.requests) == ["DIVIDENDS", "GROUPED", "SPLITS"]
 
 
 def _dividend_history(bars: pl.DataFrame, ex_date: dt.date, amount: float) -> pl.DataFrame:
