@@ -61,6 +61,13 @@ def bulk_nights(
             night = run_night(home, csv_dir, tickers, day, label, kind, env=env)
             night["requests"] = fake.count(provider="polygon")
             night["other_requests"] = fake.count() - night["requests"]
+            # The universe delists tickers (and skips a session here and there): a
+            # session that does not list a ticker fails it for the night (exit 2).
+            failed = [
+                line for line in (home / f"night-{day}.log").read_text().splitlines() if line.startswith("failed:")
+            ]
+            night["not_listed"] = sum("not listed" in line for line in failed)
+            night["other_failures"] = len(failed) - night["not_listed"]
             nights.append(night)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         differ = pool.apply(tables_differ, (home, per_ticker_home))
