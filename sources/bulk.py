@@ -34,14 +34,7 @@ from surgewatch.core.calendar import NEW_YORK, nyse_sessions
 from surgewatch.core.errors import SourceError
 from surgewatch.core.frames import latest_date
 from surgewatch.sources.base import PriceSource, finish_bars
-from surgewatch.sources.incremental import (
-    FETCH_WORKERS,
-    TRANSIENT_BACKOFF,
-    TRANSIENT_RETRIES,
-    Fetched,
-    Outcome,
-    fetch_many,
-)
+from surgewatch.sources.incremental import TRANSIENT_BACKOFF, TRANSIENT_RETRIES, Fetched, Outcome, Pace, fetch_many
 from surgewatch.sources.ingest import dividend_adjusted, restated_prices
 from surgewatch.sources.polygon import PolygonClient
 
@@ -151,13 +144,10 @@ class BulkSource:
         self,
         tickers: Sequence[str],
         stored: Mapping[str, pl.DataFrame],
-        *,
         as_of: dt.date | None,
-        whole: Collection[str] = frozenset(),
-        workers: int = FETCH_WORKERS,
-        retries: int = TRANSIENT_RETRIES,
-        backoff: float = TRANSIENT_BACKOFF,
-        on_done: Callable[[str, Outcome], None] | None = None,
+        whole: Collection[str],
+        on_done: Callable[[str, Outcome], None] | None,
+        pace: Pace,
     ) -> list[Outcome]:
         """fetch_many for this source: tickers with nothing stored or in `whole` from the
         history provider, the others from the sessions' bars (see the module docstring).
@@ -170,14 +160,14 @@ class BulkSource:
             stored,
             as_of=as_of,
             whole=whole,
-            workers=workers,
-            retries=retries,
-            backoff=backoff,
+            workers=pace.workers,
+            retries=pace.retries,
+            backoff=pace.backoff,
             on_done=on_done,
         )
         outcomes: dict[str, Outcome] = dict(zip(history, fetched))
         nightly = [t for t in tickers if t not in outcomes]
-        for t, outcome in self._nights(nightly, stored, as_of, retries, backoff).items():
+        for t, outcome in self._nights(nightly, stored, as_of, pace.retries, pace.backoff).items():
             outcomes[t] = outcome
             if on_done is not None:
                 on_done(t, outcome)

@@ -86,6 +86,15 @@ def fetch_incremental(
 Outcome = Fetched | Exception
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How fetch_many goes: requests side by side, and how patient with a transient failure."""
+
+    workers: int = FETCH_WORKERS
+    retries: int = TRANSIENT_RETRIES
+    backoff: float = TRANSIENT_BACKOFF
+
+
 def stored_tails(stored: pl.DataFrame, *, whole: Collection[str] = ()) -> dict[str, pl.DataFrame]:
     """Each stored ticker's rows that its next fetch compares: those from the start of its
     overlap window on (see fetch_start), or all of them for a ticker in `whole`, whose
@@ -142,16 +151,9 @@ def fetch_many(
     if not tickers:
         return []
     if hasattr(source, "fetch_night"):  # a bulk source (sources.bulk) fetches a night its own way
-        return source.fetch_night(  # sources.bulk.BulkSource.fetch_night
-            tickers,
-            stored,
-            as_of=as_of,
-            whole=whole,
-            workers=workers,
-            retries=retries,
-            backoff=backoff,
-            on_done=on_done,
-        )
+        return source.fetch_night(
+            tickers, stored, as_of, whole, on_done, Pace(workers, retries, backoff)
+        )  # sources.bulk.BulkSource.fetch_night
     if hasattr(source, "daily_prices_many"):
         return _fetch_together(source, tickers, stored, as_of, whole, on_done)
     nothing = empty_frame()
