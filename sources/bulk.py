@@ -16,9 +16,8 @@ What a ticker's night becomes:
   such tickers whole (`rederived` names them before it plans);
 - missing from a session's answer: failed for the night, the others published.
 
-A night asks for the sessions after the universe's latest stored one, whatever an older
-ticker's own last session (a delisted or halted one): its gap is not asked for, session
-by session; it fails the night when the new sessions do not list it either.
+A ticker whose own history stops earlier (delisted, halted) is not asked for its gap,
+session by session: it fails the night when the new sessions do not list it either.
 """
 
 import bisect
