@@ -1,5 +1,6 @@
 """The provider fault matrix for the bulk source: each fault of Polygon's answers on a
-night, through the real refresh flow. A bulk night rests on one answer for the whole
+night, through the real refresh flow (the other passing faults, which end in the same
+answer, at the source: tests/sources/test_source_polygon.py). A bulk night rests on one answer for the whole
 universe, so a fault either passes within the retry budget (the night equals a clean
 one) or fails the night whole: nothing written, a `runs` row naming the fault in one
 line, and the next night catches up.
@@ -23,10 +24,6 @@ TICKERS = ["AAA", "BBB", "CCC"]
 # Budget: SURGEWATCH_HTTP_RETRIES=1 (2 attempts a try) and the fetch's 2 further tries.
 FAULTS = {
     "429 + Retry-After": ("GROUPED", [Fault("429", retry_after=1)], None),
-    "5xx run (3)": ("GROUPED", ["500", "503", "503"], None),
-    "connection reset": ("GROUPED", ["reset"], None),
-    "stall past timeout": ("GROUPED", [Fault("stall", seconds=4)], None),
-    "short body": ("GROUPED", ["short_body"], None),
     "published late": ("GROUPED", ["empty"], None),
     "5xx beyond budget": ("GROUPED", ["503"] * 6, "request failed (polygon HTTP 503"),
     "truncated body": ("GROUPED", ["truncated"], "malformed answer (polygon: JSONDecodeError"),

@@ -115,3 +115,24 @@ def test_a_night_without_as_of_asks_up_to_the_latest_closed_session(new_york, ex
     now = dt.datetime.fromisoformat(new_york).replace(tzinfo=NEW_YORK)
     assert night_end(None, now) == dt.date.fromisoformat(expected)
     assert night_end(dt.date(2026, 1, 5), now) == dt.date(2026, 1, 5)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [["500", "503", "503"], ["reset"], [Fault("stall", seconds=3)], ["short_body"], [Fault("429", retry_after=1)]],
+    ids=["5xx run (3)", "connection reset", "stall past timeout", "short body", "429 + Retry-After"],
+)
+def test_a_passing_fault_gives_the_days_bars_once(fake_providers, script, monkeypatch):
+    """The retry budget of a night (HTTP retries 1, then the night's own 2 tries) outlasts
+    each fault; the session's answer is then kept, so a second batch asks nothing."""
+    for symbol in ("AAA", "BBB"):
+        fake_providers.add_prices(symbol, synthetic_bars(DAYS))
+    source = fake_providers.source("polygon", http_retries=1, http_timeout=1.0)
+    assert isinstance(source, BulkSource)
+    clean = source._client.grouped_daily(DAYS[4])
+    fake_providers.clear()
+    fake_providers.script("GROUPED", script)
+    got = source.day(DAYS[4], retries=2, backoff=0.0)
+    assert clean is not None and got.equals(clean)
+    asked = fake_providers.count()
+    assert source.day(DAYS[4]).equals(clean) and fake_providers.count() == asked
