@@ -18,18 +18,17 @@ or an error message (Polygon's own next_url links carry no key).
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 import requests
 from pydantic import SecretStr
 
+from surgewatch.core.calendar import NEW_YORK
 from surgewatch.core.errors import SettingsError, SourceError, one_line
 from surgewatch.sources.base import DETAIL_CHARS, malformed_answer, no_booleans
 from surgewatch.sources.http import fetch
 
 NAME = "polygon"
-NEW_YORK = ZoneInfo("America/New_York")
 PAGE = 1000  # the reference endpoints' largest page
 _BAR = {
     "T": pl.Utf8,
