@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from _pytest.nodeid import NodeId
 
 from tests.fake_providers import fake_providers  # noqa: F401  (fixtures for every test folder)
 from tests.receiver import receiver  # noqa: F401
@@ -60,19 +61,32 @@ _SLOW_FIXTURES = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns xdist_group marks into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if used & _SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
-        if "prefect_server" in used or item.get_closest_marker("timing"):
-            # Meant to run them all on one worker, one after another (with -n and --dist
-            # loadgroup): one `prefect server` for the session, and the timing-sensitive
-            # tests (concurrent refreshes, workers, crash trials, readers during a write)
-            # never overlapping. Under the pinned pytest 9.2 and pytest-xdist 3.8 loadgroup
-            # does not group (seen 2026-12-07: even a plain xdist_group mark spreads over
-            # the workers), so these tests run side by side, and pass so.
-            item.add_marker(pytest.mark.xdist_group("serial"))
+        if _shares_a_module_fixture(item) or item.get_closest_marker("timing"):
+            # One worker runs the module's tests (with -n and --dist loadgroup): its module
+            # fixture (a crash lab, a fault campaign, a warehouse: 5-35 s) is built once,
+            # not once per worker, and the timing tests never overlap one another.
+            _group(item, item.nodeid.split("::")[0])
+
+
+def _group(item: pytest.Item, name: str) -> None:
+    """Mark item xdist_group(name), and name it so for --dist loadgroup: pytest-xdist 3.8
+    appends "@name" to `item._nodeid`, which pytest 9.2 no longer reads (a node's id is its
+    `_id`), so without this its tests would spread over the workers as ungrouped."""
+    item.add_marker(pytest.mark.xdist_group(name))
+    if getattr(item.config.option, "loadgroup", False):
+        item._id = NodeId.parse(f"{item.nodeid}@{name}")
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info else ()
+    return any(chain and chain[-1].scope == "module" for chain in defs)
 
 
 @pytest.fixture(scope="session")

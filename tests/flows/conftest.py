@@ -1,10 +1,10 @@
-"""The refresh flow under Prefect's test harness, against the fake providers."""
+"""The refresh flow in the test process, against a real Prefect server and the fake providers."""
 
 import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from surgewatch.flows import tasks as tasks_module
 from surgewatch.core.settings import load_settings
@@ -12,9 +12,12 @@ from surgewatch.warehouse import Warehouse
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect server and database for the whole session."""
-    with prefect_test_harness(server_startup_timeout=120):
+def prefect_harness(prefect_server) -> Iterator[None]:
+    """Flows called in this process run against the test process's real `prefect server`,
+    the one the CLI's subprocesses use: one server per process, not a second one from
+    prefect_test_harness (each costs ~12 s of CPU to start and ~1 s a minute idle)."""
+    api, _ = prefect_server
+    with temporary_settings({PREFECT_API_URL: api}):
         yield
 
 

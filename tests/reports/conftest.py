@@ -2,8 +2,10 @@
 refreshed once per session from ../shared's CSV prices (skipped when absent)."""
 
 import datetime as dt
+import fcntl
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -108,8 +110,23 @@ def synthetic() -> ReportData:
 @pytest.fixture(scope="session")
 def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """SURGEWATCH_HOME of a warehouse made by a real `surgewatch refresh` of IWM, SPY and
-    QQQ from the csv source, replaying the night of REAL_AS_OF (~15 s, once a session)."""
-    home = tmp_path_factory.mktemp("report-warehouse")
+    QQQ from the csv source, replaying the night of REAL_AS_OF (~15-30 s). Made once a run:
+    under pytest-xdist the first worker to need it makes it in the run's shared temporary
+    folder while the others wait on the lock, then every worker reads it (no test writes)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    home = shared / "report-warehouse"
+    with open(shared / "report-warehouse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (home / "made").exists():
+            shutil.rmtree(home, ignore_errors=True)  # a worker that failed half-way
+            home.mkdir()
+            _refresh_real_night(home, prices_dir)
+            (home / "made").touch()
+    return home
+
+
+def _refresh_real_night(home: Path, prices_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURGEWATCH_")}
     env.update(
         SURGEWATCH_HOME=str(home),
@@ -128,7 +145,6 @@ def warehouse_home(prices_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         timeout=300,
     )
     assert done.returncode == 0, f"refresh failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-    return home
 
 
 def four_tickers(data: ReportData) -> ReportData:
