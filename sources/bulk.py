@@ -29,11 +29,19 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 import polars as pl
 
-from surgewatch.core.calendar import NEW_YORK, nyse_sessions
+from surgewatch.core.calendar import NEW_YORK, nyse_sessions, sessions_through
 from surgewatch.core.errors import SourceError
 from surgewatch.core.frames import latest_date
 from surgewatch.sources.base import PriceSource, finish_bars
-from surgewatch.sources.incremental import TRANSIENT_BACKOFF, TRANSIENT_RETRIES, Fetched, Outcome, Pace, fetch_many
+from surgewatch.sources.incremental import (
+    TRANSIENT_BACKOFF,
+    TRANSIENT_RETRIES,
+    Fetched,
+    Outcome,
+    Pace,
+    fetch_many,
+    retried,
+)
 from surgewatch.sources.ingest import dividend_adjusted, restated_prices
 from surgewatch.sources.polygon import PolygonClient
 
@@ -54,8 +62,7 @@ def night_end(as_of: dt.date | None, now: dt.datetime | None = None) -> dt.date:
         return as_of
     now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(NEW_YORK)
     day = now.date() if now.time() >= BARS_FROM else now.date() - dt.timedelta(days=1)
-    days = nyse_sessions(day - dt.timedelta(days=10), day)["date"]
-    return days.filter(days <= day)[-1]
+    return sessions_through(day, 1)[0]
 
 
 class BulkSource:
@@ -118,14 +125,9 @@ class BulkSource:
     def _published(self, session: dt.date, retries: int, backoff: float) -> pl.DataFrame | SourceError:
         waited = 0.0
         for wait in (*UNPUBLISHED_WAITS, None):
-            for attempt in range(retries + 1):
-                try:
-                    bars = self._client.grouped_daily(session)
-                    break
-                except SourceError as exc:
-                    if not exc.transient or attempt == retries:
-                        return exc
-                    time.sleep(backoff * 2**attempt)
+            bars = retried(lambda: self._client.grouped_daily(session), retries, backoff)
+            if isinstance(bars, SourceError):
+                return bars
             if bars is not None:
                 return bars
             if wait is None:

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
 from surgewatch.sources.base import PriceSource, empty_frame
-from surgewatch.core.calendar import nyse_sessions
+from surgewatch.core.calendar import sessions_through
 from surgewatch.core.errors import SourceError
 from surgewatch.sources.ingest import restated_prices
 from surgewatch.core.frames import latest_date
@@ -33,6 +34,8 @@ FETCH_WORKERS = 8
 TRANSIENT_RETRIES = 2
 TRANSIENT_BACKOFF = 10.0
 
+T = TypeVar("T")
+
 
 @functools.lru_cache(maxsize=64)  # a night's tickers share a handful of last sessions
 def fetch_start(last_session: dt.date | None, *, full: bool = False, overlap: int = OVERLAP_SESSIONS) -> dt.date | None:
@@ -40,9 +43,7 @@ def fetch_start(last_session: dt.date | None, *, full: bool = False, overlap: in
     `overlap` sessions before the last stored one."""
     if full or last_session is None:
         return None
-    sessions = nyse_sessions(last_session - dt.timedelta(days=3 * overlap + 10), last_session)["date"]
-    earlier = sessions.filter(sessions <= last_session)
-    return earlier[max(len(earlier) - overlap, 0)]
+    return sessions_through(last_session, overlap)[0]
 
 
 @dataclass(frozen=True)
@@ -255,15 +256,23 @@ def _fetch_retried(
     retries: int,
     backoff: float,
 ) -> Outcome:
+    try:
+        return retried(lambda: fetch_incremental(source, ticker, stored, as_of=as_of, full=full), retries, backoff)
+    except Exception as exc:  # noqa: BLE001  (one ticker's failure, whatever it is, is its own)
+        return exc
+
+
+def retried(call: Callable[[], T], retries: int, backoff: float) -> T | SourceError:
+    """call(), again after a transient SourceError up to `retries` more times, waiting
+    backoff · 2^attempt · (1 + U(0, 0.5)) s before each (the jitter spreads many tickers'
+    retries apart); the SourceError when it is not transient or the attempts run out."""
     attempt = 0
     while True:
         try:
-            return fetch_incremental(source, ticker, stored, as_of=as_of, full=full)
+            return call()
         except SourceError as exc:
             if not exc.transient or attempt >= retries:
                 return exc
-        except Exception as exc:  # noqa: BLE001  (one ticker's failure, whatever it is, is its own)
-            return exc
         time.sleep(backoff * 2**attempt * (1 + random.uniform(0, 0.5)))
         attempt += 1
 

@@ -87,3 +87,10 @@ def nyse_sessions(start: dt.date, end: dt.date) -> pl.DataFrame:
     last = (end.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     sessions = _all_sessions()
     return pl.DataFrame(sessions.filter((sessions >= first) & (sessions <= last)))
+
+
+def sessions_through(day: dt.date, count: int) -> pl.Series:
+    """The last `count` NYSE sessions on or before day, oldest first."""
+    sessions = _all_sessions()
+    end = sessions.search_sorted(day, side="right")
+    return sessions.slice(max(end - count, 0), min(end, count))

@@ -32,3 +32,17 @@ def test_a_cache_it_cannot_read_or_write_only_costs_the_rebuild(fresh_cache):
     fresh_cache.parent.mkdir(parents=True, exist_ok=True)
     fresh_cache.write_text("a file where the folder would go")
     assert calendar.nyse_sessions(dt.date(2024, 1, 1), dt.date(2024, 1, 31)).height == 21
+
+
+@pytest.mark.parametrize(
+    ("day", "count", "expected"),
+    [
+        # Good Friday 2020-04-10 and the weekend after: the last sessions are the 8th and 9th.
+        (dt.date(2020, 4, 12), 2, [dt.date(2020, 4, 8), dt.date(2020, 4, 9)]),
+        # A session itself counts; the window reaches back across a month end.
+        (dt.date(2020, 4, 1), 3, [dt.date(2020, 3, 30), dt.date(2020, 3, 31), dt.date(2020, 4, 1)]),
+        (dt.date(2020, 4, 13), 1, [dt.date(2020, 4, 13)]),
+    ],
+)
+def test_sessions_through_a_day_are_the_last_ones_on_or_before_it(day, count, expected):
+    assert calendar.sessions_through(day, count).to_list() == expected
