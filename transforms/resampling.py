@@ -43,6 +43,9 @@ AS_FAR = 100
 # Placebo sets drawn per round, each round from its own generator: part of what a seed
 # means (keep it fixed); a p-value near 0.5 is decided inside the first round.
 ROUND = 512
+# Ticker-horizons from which placebo sums its sets with the compiled kernel: one ticker's
+# four horizons (a `study` of one file) would spend more importing numba than it saves.
+COMPILED_FROM = 64
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def bootstrap_ci(
             block = np.zeros((_BLOCK, n))
             block[: len(part)] = events.matrix(part, n).T
             means[i : i + len(part)] = (block @ counts)[: len(part)] / n
-        low[held], high[held] = percentiles(means, ((1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2))
+        low[held], high[held] = percentiles(means, _CHANCE)
 
     # Products this small are fastest on one BLAS thread (OpenBLAS's own threads cost ~20x
     # here); the cores go to the chunks instead. One event count's draws at a time: all
@@ -136,8 +139,9 @@ def percentiles(values: np.ndarray, probabilities: tuple[float, ...]) -> tuple[n
     """Per row, np.quantile(row, p) with linear interpolation (numpy's rule and rounding:
     h = (B − 1)·p, x_⌊h⌋ + (x_⌊h⌋+1 − x_⌊h⌋)·(h − ⌊h⌋), from the upper neighbour when
     h − ⌊h⌋ ≥ 0.5). Sorts `values` in place: numpy's vectorised sort of a whole row beats
-    any partition or tail cut here (2.6 ms against 3.7 for 32 rows of 10,000), and the
-    caller's matrix of means is not needed afterwards."""
+    any partition or tail cut here (2.6 ms against 3.7 for 32 rows of 10,000; a compiled
+    sample-pivot selection took 172 µs a row against the sort's 93), and the caller's
+    matrix of means is not needed afterwards."""
     values.sort(axis=1)
     size = values.shape[1]
     out = []
@@ -162,7 +166,9 @@ def _in_threads(work, tasks: list) -> None:
             pass
 
 
-def placebo_rounds(shapes: list[tuple[int, int]], round_: int, rows: int, seed: int) -> list[np.ndarray]:
+def placebo_rounds(
+    shapes: list[tuple[int, int]], round_: int, rows: int, seed: int, compiled: bool = False
+) -> list[np.ndarray]:
     """Round `round_` of several populations side by side: per (size N, length) a
     (length × rows) array whose column b is the first `length` positions of a uniform
     random permutation of range(N), by a partial Fisher–Yates shuffle of every column at
@@ -175,7 +181,8 @@ def placebo_rounds(shapes: list[tuple[int, int]], round_: int, rows: int, seed: 
     range(N) per column would cost N × rows of them), so each step is two gathers and one
     scatter; the draws are the plain shuffle's, in the same order (step k of a
     population draws ``integers(k, N, size=rows)``; the generator gives the same
-    numbers drawn for every step at once).
+    numbers drawn for every step at once). compiled: the swaps by transforms.kernels
+    (the same sets).
     """
     out: list[np.ndarray] = [np.empty((0, rows), np.int32)] * len(shapes)
     order = sorted(range(len(shapes)), key=lambda i: -shapes[i][1])  # longest first: a step's columns lead
@@ -186,24 +193,31 @@ def placebo_rounds(shapes: list[tuple[int, int]], round_: int, rows: int, seed: 
             batches.append(batch := [])
         batch.append(i)
     for batch in batches:
-        for i, sets in zip(batch, _shuffle_side_by_side([shapes[i] for i in batch], round_, rows, seed)):
+        for i, sets in zip(batch, _shuffle_side_by_side([shapes[i] for i in batch], round_, rows, seed, compiled)):
             out[i] = sets
     return out
 
 
-def _shuffle_side_by_side(shapes: list[tuple[int, int]], round_: int, rows: int, seed: int) -> list[np.ndarray]:
+def _shuffle_side_by_side(
+    shapes: list[tuple[int, int]], round_: int, rows: int, seed: int, compiled: bool
+) -> list[np.ndarray]:
     """placebo_rounds of populations in order of falling length, in one array."""
     sizes = np.array([size for size, _ in shapes])
     lengths = np.array([length for _, length in shapes])
     longest = int(lengths.max(initial=0))
     column_size = np.repeat(sizes, rows)
-    base = np.cumsum(column_size) - column_size  # where each column's positions start in `moved`
-    moved = np.zeros(int(column_size.sum()), np.int32)
     drawn = np.zeros((longest, len(column_size)), np.int64)
     for i, (size, length) in enumerate(shapes):
         rng = np.random.default_rng([seed, _PLACEBO, size, round_])
         drawn[:length, i * rows : (i + 1) * rows] = rng.integers(np.arange(length)[:, None], size, size=(length, rows))
     sets = np.empty((longest, len(column_size)), np.int32)
+    if compiled:
+        from surgewatch.transforms.kernels import partial_shuffles
+
+        partial_shuffles(drawn, column_size, np.repeat(lengths, rows), sets)
+        return [sets[:length, i * rows : (i + 1) * rows] for i, length in enumerate(lengths)]
+    base = np.cumsum(column_size) - column_size  # where each column's positions start in `moved`
+    moved = np.zeros(int(column_size.sum()), np.int32)
     for k in range(longest):
         width = rows * int(np.searchsorted(-lengths, -k, side="left"))  # columns of populations longer than k
         j = drawn[k, :width]
@@ -231,6 +245,7 @@ class _Tally:
     # chance band's percentiles read, since a ticker draws at most B sets.
     low: np.ndarray
     high: np.ndarray
+    compiled: bool  # add's loops by transforms.kernels (the same figures)
 
     def add(self, live: np.ndarray, samples: np.ndarray, decided: np.ndarray, lo: int, hi: int) -> None:
         """Count the round's sets (samples: length × rows) for live[lo:hi]; mark who stopped."""
@@ -238,6 +253,26 @@ class _Tally:
         counts = self.n[block]
         columns = self.values[:, block]
         sums = np.zeros((rows, len(block)))
+        if self.compiled:
+            from surgewatch.transforms.kernels import add_set_sums, count_sets
+
+            add_set_sums(columns, np.ascontiguousarray(samples), counts, sums)
+            count_sets(
+                sums,
+                counts,
+                block,
+                self.mu,
+                self.distance,
+                self.ceiling,
+                self.as_far,
+                self.below,
+                self.drawn,
+                self.low,
+                self.high,
+                decided[lo:hi],
+                AS_FAR,
+            )
+            return
         for k in range(int(counts[0])):
             width = int(np.searchsorted(-counts, -k, side="left"))  # tickers with n > k
             sums[:, :width] += columns[samples[k], :width]
@@ -289,7 +324,9 @@ class _Population:
     live: np.ndarray  # positions in tickers of those still undecided, in the same order
 
 
-def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int):
+def placebo(
+    population: Returns, n: np.ndarray, observed: np.ndarray, resamples: int, seed: int, compiled: bool | None = None
+):
     """Per ticker, the sequential random-month test (Besag & Clifford 1991): sets of n
     months drawn without replacement from its N months (population), set after set;
     with mean_b a set's mean and μ_A the population mean, a set is *as far* when
@@ -303,8 +340,10 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
     Returns (placebo_p, placebo_percentile, placebo_draws, chance_low, chance_high). Sets come in rounds of ROUND
     (the last one shorter) and a round is drawn only for the tickers still undecided;
     the stopping set is found inside its round, so the figures do not depend on ROUND
-    beyond what a seed means.
+    beyond what a seed means. compiled: sum the sets with transforms.kernels (the same
+    figures); by default when at least COMPILED_FROM ticker-horizons are tested.
     """
+    compiled = len(n) >= COMPILED_FROM if compiled is None else compiled
     p_value = np.full(n.shape, np.nan)
     percentile = p_value.copy()
     draws = np.zeros(n.shape, np.int64)
@@ -329,6 +368,7 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
             zeros.copy(),
             np.full((len(tickers), tail), np.inf),
             np.full((len(tickers), tail), np.inf),
+            compiled,
         )
         groups.append(_Population(size, tickers, tally, np.arange(len(tickers))))
     for round_, first in enumerate(range(0, resamples, ROUND)):
@@ -340,7 +380,7 @@ def placebo(population: Returns, n: np.ndarray, observed: np.ndarray, resamples:
         shapes = [(group.size, int(group.tally.n[group.live[0]])) for group in active]
         tasks, decided = [], []
         step = max(1, _CELLS // rows)
-        for group, samples in zip(active, placebo_rounds(shapes, round_, rows, seed)):
+        for group, samples in zip(active, placebo_rounds(shapes, round_, rows, seed, compiled)):
             decided.append(np.zeros(len(group.live), bool))
             tasks += [
                 (group.tally, group.live, samples, decided[-1], lo, lo + step) for lo in range(0, len(group.live), step)

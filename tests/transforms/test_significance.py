@@ -270,13 +270,14 @@ def _plain_ordered_samples(size: int, length: int, resamples: int, rng: np.rando
 )
 def test_side_by_side_shuffles_equal_the_plain_one_of_each_population(shapes, resamples, round_, seed):
     """placebo_rounds draws several populations at once (sparse swaps, every step's
-    numbers in one call): each population's sets are the plain shuffle's from its own
-    generator, whatever populations share the batch."""
+    numbers in one call; or the compiled swaps, column by column): each population's
+    sets are the plain shuffle's from its own generator, whatever populations share the batch."""
     sized = [(size, round(share * size)) for size, share in shapes]
-    fast = placebo_rounds(sized, round_, resamples, seed)
-    for (size, length), sets in zip(sized, fast):
-        rng = np.random.default_rng([seed, 2, size, round_])
-        assert np.array_equal(sets.T, _plain_ordered_samples(size, length, resamples, rng))
+    for compiled in (False, True):
+        fast = placebo_rounds(sized, round_, resamples, seed, compiled)
+        for (size, length), sets in zip(sized, fast):
+            rng = np.random.default_rng([seed, 2, size, round_])
+            assert np.array_equal(sets.T, _plain_ordered_samples(size, length, resamples, rng))
 
 
 @settings(max_examples=50, deadline=None)
