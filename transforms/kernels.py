@@ -2,9 +2,10 @@
 per-step overhead dominating: each is checked bit for bit against the numpy loop it
 replaces (tests/transforms/test_kernels.py), so a seed gives the same figures either way.
 
-numba is imported with this module, ~0.4 s, so callers import it only for studies large
-enough to repay that (transforms.resampling.placebo). The compiled code is cached beside
-the module (numba's cache=True), so only a machine's first study compiles (~1 s).
+numba is imported with this module (~0.6 s), so transforms.resampling imports it only for
+studies large enough to repay that (COMPILED_FROM). The compiled code is cached beside the
+module (numba's cache=True): a machine's first such study compiles it (~8 s), later ones
+load it.
 """
 
 import numba
@@ -96,3 +97,13 @@ def count_sets(
                     size += 1
             if size > tail:
                 kept[t] = np.partition(merged[:size], tail - 1)[:tail]
+
+
+@numba.njit(cache=True, nogil=True)
+def count_draws(taken: np.ndarray, counts: np.ndarray, first: int) -> None:
+    """counts[i, first + r] += #{c : taken[r, c] = i} for every row r of taken: how often
+    resample first + r took return i (resampling._bootstrap_counts' bincount)."""
+    for r in range(taken.shape[0]):
+        column = first + r
+        for c in range(taken.shape[1]):
+            counts[taken[r, c], column] += 1.0

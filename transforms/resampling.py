@@ -43,8 +43,8 @@ AS_FAR = 100
 # Placebo sets drawn per round, each round from its own generator: part of what a seed
 # means (keep it fixed); a p-value near 0.5 is decided inside the first round.
 ROUND = 512
-# Ticker-horizons from which placebo sums its sets with the compiled kernel: one ticker's
-# four horizons (a `study` of one file) would spend more importing numba than it saves.
+# Ticker-horizons from which the random figures use the compiled kernels: one ticker's
+# four horizons (a `study` of one file) would spend more importing numba than they save.
 COMPILED_FROM = 64
 
 
@@ -80,7 +80,7 @@ def _groups(sizes: np.ndarray, eligible: np.ndarray):
 
 
 def bootstrap_ci(
-    events: Returns, resamples: int, seed: int, part: np.ndarray | None = None
+    events: Returns, resamples: int, seed: int, part: np.ndarray | None = None, compiled: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per ticker: the 5th and 95th percentiles (linear interpolation) of B resample
     means, each resample n of the ticker's n event returns drawn with replacement.
@@ -92,7 +92,10 @@ def bootstrap_ci(
     with zeros), since a product's last bits can depend on its shape; so a ticker's
     figures are those it has alone.
     part: which stacked part (e.g. horizon) each ticker belongs to; blocks never mix them.
+    compiled: the draws counted by transforms.kernels (the same counts); by default when
+    at least COMPILED_FROM ticker-horizons are resampled.
     """
+    compiled = len(events.size) >= COMPILED_FROM if compiled is None else compiled
     low = np.full(events.size.shape, np.nan)
     high = low.copy()
     part = np.zeros(events.size.shape, np.int64) if part is None else part
@@ -101,11 +104,15 @@ def bootstrap_ci(
     def interval(held: np.ndarray, counts: np.ndarray) -> None:
         n = len(counts)
         means = np.empty((len(held), counts.shape[1]))  # ticker × resample
+        # One block and one product buffer for the chunk: a fresh 2.5 MB product per block
+        # is a fresh mmap, its pages faulted in each time.
+        block, product = np.zeros((_BLOCK, n)), np.empty((_BLOCK, counts.shape[1]))
         for i in range(0, len(held), _BLOCK):
             part = held[i : i + _BLOCK]
-            block = np.zeros((_BLOCK, n))
+            block[len(part) :] = 0.0
             block[: len(part)] = events.matrix(part, n).T
-            means[i : i + len(part)] = (block @ counts)[: len(part)] / n
+            np.matmul(block, counts, out=product)
+            np.divide(product[: len(part)], n, out=means[i : i + len(part)])
         low[held], high[held] = percentiles(means, _CHANCE)
 
     # Products this small are fastest on one BLAS thread (OpenBLAS's own threads cost ~20x
@@ -113,7 +120,7 @@ def bootstrap_ci(
     # of them at once would hold Σn·B floats (0.56 GB at 3,000 tickers × 4 horizons).
     with threadpool_limits(limits=1, user_api="blas"):
         for n, tickers in _groups(events.size, events.size >= 2):
-            counts = _bootstrap_counts(n, resamples, seed)
+            counts = _bootstrap_counts(n, resamples, seed, compiled)
             tasks = [
                 (members[i : i + chunk], counts)
                 for members in np.split(tickers, np.flatnonzero(np.diff(part[tickers])) + 1)
@@ -123,14 +130,21 @@ def bootstrap_ci(
     return low, high
 
 
-def _bootstrap_counts(n: int, resamples: int, seed: int) -> np.ndarray:
+def _bootstrap_counts(n: int, resamples: int, seed: int, compiled: bool = False) -> np.ndarray:
     """(n × resamples): row i = how often each resample of n took return i, drawn by
-    ``default_rng([seed, kind, n])`` _DRAW_ROWS resamples at a time."""
+    ``default_rng([seed, kind, n])`` _DRAW_ROWS resamples at a time; compiled: counted
+    by transforms.kernels.count_draws (the same counts)."""
     rng = np.random.default_rng([seed, _BOOTSTRAP, n])
-    counts = np.empty((n, resamples))
+    counts = np.zeros((n, resamples))
     for first in range(0, resamples, _DRAW_ROWS):
         rows = min(_DRAW_ROWS, resamples - first)
-        taken = rng.integers(0, n, size=(rows, n)) + n * np.arange(rows)[:, None]
+        taken = rng.integers(0, n, size=(rows, n))
+        if compiled:
+            from surgewatch.transforms.kernels import count_draws
+
+            count_draws(taken, counts, first)
+            continue
+        taken += n * np.arange(rows)[:, None]
         counts[:, first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n).T
     return counts
 

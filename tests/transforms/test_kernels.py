@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surgewatch.transforms.kernels import add_set_sums
-from surgewatch.transforms.resampling import Returns, placebo
+from surgewatch.transforms.resampling import Returns, _bootstrap_counts, bootstrap_ci, placebo
 
 
 @settings(max_examples=100, deadline=None)
@@ -53,5 +53,27 @@ def test_the_compiled_placebo_gives_the_numpy_placebos_figures(data, tickers, re
     population = Returns(np.concatenate(values), np.cumsum(size) - size, size)
     plain = placebo(population, n, observed, resamples, seed, compiled=False)
     fast = placebo(population, n, observed, resamples, seed, compiled=True)
+    for mine, theirs in zip(fast, plain):
+        assert np.array_equal(mine, theirs, equal_nan=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 30), min_size=1, max_size=10),
+    resamples=st.sampled_from([1, 50, 2_048, 2_500]),  # within one block of draws, and across two
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_compiled_bootstrap_gives_the_numpy_bootstraps_interval(sizes, resamples, seed):
+    """Tickers of n = 0 … 30 events, several sharing an n: the counts of every draw and the
+    interval from them, compiled and not, equal to the last bit."""
+    rng = np.random.default_rng(seed)
+    size = np.array(sizes)
+    events = Returns(rng.normal(0, 0.05, int(size.sum())), np.cumsum(size) - size, size)
+    for n in set(sizes) - {0}:
+        assert np.array_equal(
+            _bootstrap_counts(n, resamples, seed, compiled=True), _bootstrap_counts(n, resamples, seed)
+        )
+    fast = bootstrap_ci(events, resamples, seed, compiled=True)
+    plain = bootstrap_ci(events, resamples, seed, compiled=False)
     for mine, theirs in zip(fast, plain):
         assert np.array_equal(mine, theirs, equal_nan=True)
