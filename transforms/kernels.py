@@ -107,3 +107,59 @@ def count_draws(taken: np.ndarray, counts: np.ndarray, first: int) -> None:
         column = first + r
         for c in range(taken.shape[1]):
             counts[taken[r, c], column] += 1.0
+
+
+@numba.njit(cache=True, nogil=True)
+def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """out[i, q] = values[i] sorted ascending, at rank ranks[q] (0-based; ranks ascending),
+    as np.sort(values, axis=1)[:, ranks]. Per row, ranks in the lower half: a sample of the
+    row gives a pivot just above the highest of them, the values ≤ it (≈ 8% of a row) are
+    kept and partitioned at each rank; the upper half likewise on the negated values ≥ a
+    pivot. A pivot that keeps too few values (a rare sample) falls back to the whole row."""
+    rows, size = values.shape
+    out = np.empty((rows, ranks.shape[0]))
+    step = max(1, size // 256)
+    half = size // 2
+    kept = np.empty(size)
+    for i in range(rows):
+        row = values[i]
+        sample = row[::step].copy()
+        m = sample.shape[0]
+        top, bottom = -1, size
+        for rank in ranks:
+            if rank < half:
+                top = max(top, rank)
+            else:
+                bottom = min(bottom, rank)
+        if top >= 0:
+            at = min(m - 1, (top + 1) * m // size + 8 + m // 32)
+            pivot = np.partition(sample, at)[at]
+            held = 0
+            for x in row:
+                kept[held] = x
+                held += x <= pivot
+            part = kept[:held] if held > top else row.copy()
+            for q in range(ranks.shape[0] - 1, -1, -1):
+                if ranks[q] < half:
+                    part = np.partition(part, ranks[q])
+                    out[i, q] = part[ranks[q]]
+                    part = part[: ranks[q]]
+        if bottom < size:
+            at = max(0, bottom * m // size - 8 - m // 32)
+            pivot = np.partition(sample, at)[at]
+            held = 0
+            for x in row:
+                kept[held] = -x
+                held += x >= pivot
+            if size - held > bottom:  # the held values do not reach down to rank `bottom`
+                held = size
+                for j in range(size):
+                    kept[j] = -row[j]
+            part = kept[:held]
+            for q in range(ranks.shape[0]):
+                if ranks[q] >= half:
+                    rank = size - 1 - ranks[q]  # among the negated values, ascending
+                    part = np.partition(part, rank)
+                    out[i, q] = -part[rank]
+                    part = part[:rank]
+    return out

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surgewatch.transforms.kernels import add_set_sums
-from surgewatch.transforms.resampling import Returns, _bootstrap_counts, bootstrap_ci, placebo
+from surgewatch.transforms.resampling import Returns, _bootstrap_counts, bootstrap_ci, percentiles, placebo
 
 
 @settings(max_examples=100, deadline=None)
@@ -77,3 +77,18 @@ def test_the_compiled_bootstrap_gives_the_numpy_bootstraps_interval(sizes, resam
     plain = bootstrap_ci(events, resamples, seed, compiled=False)
     for mine, theirs in zip(fast, plain):
         assert np.array_equal(mine, theirs, equal_nan=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 5),
+    size=st.integers(1, 3_000),
+    levels=st.sampled_from([2, 50, None]),  # many ties, some, none
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_compiled_percentiles_equal_the_sorted_ones(rows, size, levels, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0, 0.05, (rows, size)) if levels is None else rng.integers(0, levels, (rows, size)) / 7
+    fast = percentiles(values.copy(), (0.05, 0.95), compiled=True)
+    plain = percentiles(values.copy(), (0.05, 0.95))
+    assert all(np.array_equal(mine, theirs) for mine, theirs in zip(fast, plain))
