@@ -90,8 +90,7 @@ def count_sets(
             size = tail
             merged[:tail] = kept[t]
             for r in range(stop + 1):
-                value = sums[r, j] / counts[j]
-                value = value if sign > 0 else -value
+                value = sign * (sums[r, j] / counts[j])  # × ±1 is exact: the mean or its negation
                 if value < largest:
                     merged[size] = value
                     size += 1
@@ -112,54 +111,45 @@ def count_draws(taken: np.ndarray, counts: np.ndarray, first: int) -> None:
 @numba.njit(cache=True, nogil=True)
 def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """out[i, q] = values[i] sorted ascending, at rank ranks[q] (0-based; ranks ascending),
-    as np.sort(values, axis=1)[:, ranks]. Per row, ranks in the lower half: a sample of the
-    row gives a pivot just above the highest of them, the values ≤ it (≈ 8% of a row) are
-    kept and partitioned at each rank; the upper half likewise on the negated values ≥ a
-    pivot. A pivot that keeps too few values (a rare sample) falls back to the whole row."""
+    as np.sort(values, axis=1)[:, ranks]. The ranks in the lower half are the smallest of
+    the row, those in the upper half the smallest of the negated row (_smallest)."""
     rows, size = values.shape
     out = np.empty((rows, ranks.shape[0]))
-    step = max(1, size // 256)
-    half = size // 2
+    lower = ranks < size // 2
+    low_ranks = ranks[lower]
+    high_ranks = size - 1 - ranks[~lower][::-1]  # among the negated values, ascending
     kept = np.empty(size)
     for i in range(rows):
-        row = values[i]
-        sample = row[::step].copy()
-        m = sample.shape[0]
-        top, bottom = -1, size
-        for rank in ranks:
-            if rank < half:
-                top = max(top, rank)
-            else:
-                bottom = min(bottom, rank)
-        if top >= 0:
-            at = min(m - 1, (top + 1) * m // size + 8 + m // 32)
-            pivot = np.partition(sample, at)[at]
-            held = 0
-            for x in row:
-                kept[held] = x
-                held += x <= pivot
-            part = kept[:held] if held > top else row.copy()
-            for q in range(ranks.shape[0] - 1, -1, -1):
-                if ranks[q] < half:
-                    part = np.partition(part, ranks[q])
-                    out[i, q] = part[ranks[q]]
-                    part = part[: ranks[q]]
-        if bottom < size:
-            at = max(0, bottom * m // size - 8 - m // 32)
-            pivot = np.partition(sample, at)[at]
-            held = 0
-            for x in row:
-                kept[held] = -x
-                held += x >= pivot
-            if size - held > bottom:  # the held values do not reach down to rank `bottom`
-                held = size
-                for j in range(size):
-                    kept[j] = -row[j]
-            part = kept[:held]
-            for q in range(ranks.shape[0]):
-                if ranks[q] >= half:
-                    rank = size - 1 - ranks[q]  # among the negated values, ascending
-                    part = np.partition(part, rank)
-                    out[i, q] = -part[rank]
-                    part = part[:rank]
+        out[i, : low_ranks.shape[0]] = _smallest(values[i], 1.0, low_ranks, kept)
+        out[i, low_ranks.shape[0] :] = -_smallest(values[i], -1.0, high_ranks, kept)[::-1]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _smallest(row: np.ndarray, sign: float, ranks: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """The values of sign·row at these ranks (ascending), all below the row's middle: a
+    sample of the row gives a pivot just above the highest rank; the values ≤ it (≈ 8% of
+    a row) are put in `kept` and partitioned at each rank. A pivot that keeps too few
+    values (a rare sample) falls back to the whole row."""
+    out = np.empty(ranks.shape[0])
+    if ranks.shape[0] == 0:
+        return out
+    size, top = row.shape[0], ranks[-1]
+    sample = sign * row[:: max(1, size // 256)]
+    m = sample.shape[0]
+    at = min(m - 1, (top + 1) * m // size + 8 + m // 32)
+    pivot = np.partition(sample, at)[at]
+    held = 0
+    for x in row:
+        kept[held] = sign * x
+        held += sign * x <= pivot
+    if held <= top:
+        held = size
+        for j in range(size):
+            kept[j] = sign * row[j]
+    part = kept[:held]
+    for q in range(ranks.shape[0] - 1, -1, -1):
+        part = np.partition(part, ranks[q])
+        out[q] = part[ranks[q]]
+        part = part[: ranks[q]]
     return out
