@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: refresh test test-fast lint bench bench-scan bench-nightly system-deps bytecode
 
 # Most tests wait on servers and subprocesses, so three workers finish sooner on two cores;
-# the tests that share the one `prefect server` run on one of them (tests/conftest.py).
+# the tests of a module that share a module fixture run on one of them (tests/conftest.py).
 XDIST := -n 3 --dist loadgroup
 
 # uv installs the same pinned set as pip in 28 s instead of 72 (a clean machine, no cache);

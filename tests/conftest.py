@@ -47,12 +47,12 @@ atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
-# Tests that start real servers, workers or a browser, run the flow under Prefect's test
-# harness, or refresh a warehouse through the CLI first: `make test` runs them, `make
+# Tests that start real servers, workers or a browser, run the flow in process against a
+# real Prefect server, or refresh a warehouse through the CLI first: `make test` runs them, `make
 # test-fast` (-m "not slow") leaves them out.
 _SLOW_FIXTURES = {
     "prefect_server",
-    "prefect_harness",
+    "prefect_api",
     "warehouse_home",
     "chromium",
     "postgres_server",

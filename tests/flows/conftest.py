@@ -12,7 +12,7 @@ from surgewatch.warehouse import Warehouse
 
 
 @pytest.fixture(scope="session")
-def prefect_harness(prefect_server) -> Iterator[None]:
+def prefect_api(prefect_server) -> Iterator[None]:
     """Flows called in this process run against the test process's real `prefect server`,
     the one the CLI's subprocesses use: one server per process, not a second one from
     prefect_test_harness (each costs ~12 s of CPU to start and ~1 s a minute idle)."""
@@ -22,7 +22,7 @@ def prefect_harness(prefect_server) -> Iterator[None]:
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path, fake_providers, prefect_harness):
+def env(monkeypatch, tmp_path, fake_providers, prefect_api):
     """SURGEWATCH_* aimed at a fresh warehouse and the fake server; quick retries."""
     values = {
         "SURGEWATCH_HOME": str(tmp_path / "home"),

@@ -6,7 +6,7 @@ from surgewatch.warehouse import Warehouse
 from tests.factories import another_refresh_writing, make_run, publish
 
 
-def test_upkeep_flow_reclaims_and_skips_while_a_refresh_writes(monkeypatch, tmp_path, prefect_harness):
+def test_upkeep_flow_reclaims_and_skips_while_a_refresh_writes(monkeypatch, tmp_path, prefect_api):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SURGEWATCH_HOME", str(tmp_path / "home"))
     settings = load_settings()

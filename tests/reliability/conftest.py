@@ -1,13 +1,13 @@
 """The reliability matrix: provider faults, SIGKILL crash trials, readers during refreshes,
 fuzzed input, refused input and secrets. Re-uses the flow tests' fixtures (`env`: the
-real flow under Prefect's test harness against the fake providers; `prefect_server`: a
+real flow in this process against a real Prefect server and the fake providers; `prefect_server`: a
 real `prefect server` for CLI runs in other processes) and records every outcome in
 tests/reliability/figures.py, written to test-artifacts/reliability.json at the end.
 """
 
 import pytest
 
-from tests.flows.conftest import env, prefect_harness  # noqa: F401  (shared fixtures)
+from tests.flows.conftest import env, prefect_api  # noqa: F401  (shared fixtures)
 from tests.reliability import figures
 from tests.reliability.figures import FIGURES
 

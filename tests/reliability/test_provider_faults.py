@@ -1,7 +1,7 @@
 """Provider faults through the real flow: every fault kind × every provider it applies to.
 
-One campaign per provider replays three nights through `flows.refresh.refresh` (Prefect's
-test harness, the fake Yahoo/Tiingo/Stooq server, a DuckLake warehouse, alerts to a
+One campaign per provider replays three nights through `flows.refresh.refresh` (a real Prefect
+server, the fake Yahoo/Tiingo/Stooq server, a DuckLake warehouse, alerts to a
 json:// receiver):
 
 1. BEFORE: clean history for every ticker;
@@ -117,7 +117,7 @@ def _tickers(provider: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def campaign(request, prefect_harness, tmp_path_factory) -> Campaign:
+def campaign(request, prefect_api, tmp_path_factory) -> Campaign:
     provider = request.param
     home = tmp_path_factory.mktemp(f"faults-{provider}") / "home"
     bars = surge_bars()

@@ -1,6 +1,6 @@
 """Secrets: the Tiingo token and the credentials inside alert URLs appear nowhere.
 
-Real refreshes through the CLI entry point (in this process, under Prefect's test harness)
+Real refreshes through the CLI entry point (in this process, against a real Prefect server)
 with canary secrets, on the paths where a secret is most likely to slip out: a token the
 provider refuses (HTTP 401), an alert target that is down, one whose credentials ride in
 a header and the query string, and an alert URL Apprise cannot parse. Then every place a
