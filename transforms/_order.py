@@ -20,3 +20,10 @@ def month_numbers(days: np.ndarray) -> np.ndarray:
     lo, hi = int(days.min()), int(days.max())
     table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
     return table[days - lo]
+
+
+def month_keys(month: pl.Series, runs: pl.DataFrame) -> np.ndarray:
+    """run number × 2³² + month number (int64) of each row of a frame sorted by (ticker,
+    month) with these ticker runs: rising, and month m − k of a row's ticker has key − k."""
+    ids = run_ids(runs).to_numpy().astype(np.int64)
+    return (ids << 32) + month_numbers(month.to_physical().to_numpy())

@@ -1,8 +1,10 @@
 """Month-ends → the context fields that need more than one month's daily rows (SPEC §2)."""
 
+import numpy as np
 import polars as pl
 
-from surgewatch.core.frames import sorted_by_ticker
+from surgewatch.core.frames import sorted_with_runs
+from surgewatch.transforms._order import month_keys
 
 # SPEC §2 prior_12m: the trend over the twelve months before the month before m.
 TREND_MONTHS = 12
@@ -15,26 +17,15 @@ def context_fields(month_end: pl.DataFrame) -> pl.DataFrame:
     by their number, so a gap in the data is never bridged. Both fields are known at
     the close of m: neither looks ahead.
     """
-    number = pl.col("month").dt.year().cast(pl.Int32) * 12 + pl.col("month").dt.month().cast(pl.Int32)
-    frame = sorted_by_ticker(month_end, "month").with_columns(_number=number)
-    closes = frame.select("ticker", "_number", "close")
+    frame, runs = sorted_with_runs(month_end, "month")
+    key = month_keys(frame["month"], runs)  # rising: the row of month m-k is found by search
+    close = frame["close"]
 
-    def close_back(k: int) -> pl.DataFrame:
-        # The close of month m-k, found by month number (a join, so gaps stay gaps).
-        shifted = closes.select(
-            "ticker",
-            (pl.col("_number") + k).alias("_number"),
-            pl.col("close").alias(f"_c{k}"),
-        )
-        return frame.select("ticker", "_number").join(
-            shifted, on=["ticker", "_number"], how="left", maintain_order="left"
-        )
+    def close_back(k: int) -> pl.Series:
+        at = np.minimum(np.searchsorted(key, key - k), max(len(key) - 1, 0))
+        return close.gather(at).scatter(np.flatnonzero(key[at] != key - k), None)
 
-    previous, year_before = (
-        close_back(1)["_c1"],
-        close_back(TREND_MONTHS + 1)[f"_c{TREND_MONTHS + 1}"],
-    )
     return frame.with_columns(
-        prior_12m=previous / year_before - 1,
+        prior_12m=close_back(1) / close_back(TREND_MONTHS + 1) - 1,
         up_share=pl.col("up_sessions").cast(pl.Float64) / pl.col("sessions").cast(pl.Float64),
-    ).drop("_number")
+    )

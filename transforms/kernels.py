@@ -61,17 +61,21 @@ def count_sets(
     drawn: np.ndarray,
     low: np.ndarray,
     high: np.ndarray,
+    held: np.ndarray,
+    limit: np.ndarray,
     decided: np.ndarray,
     enough: int,
+    tail: int,
 ) -> None:
     """resampling._Tally.add's counting of one round for the tickers block[j] (sums[:, j]
     their set sums, counts[j] their n): set by set, mean = sum / n; as_far +1 when
     |mean − mu| ≥ distance, below +1 when mean ≤ ceiling; stop at the set where as_far
-    reaches `enough` (decided), else take the whole round. low / high keep the `tail`
-    smallest means / negated means of the sets taken, as the same multisets as numpy's
-    partition of kept ∪ new (a value not below the kept ones' largest cannot enter)."""
-    rows, tail = sums.shape[0], low.shape[1]
-    merged = np.empty(tail + rows)
+    reaches `enough` (decided), else take the whole round. low / high: the means /
+    negated means of the sets taken are added to the row's first held[t, side] values;
+    a full row is cut back to its `tail` smallest, whose largest becomes the limit a
+    value must be below to enter, so the row's `tail` smallest are those of every set
+    drawn (the numpy loop's kept multiset)."""
+    rows = sums.shape[0]
     for j in range(block.shape[0]):
         t = block[j]
         far, under, stop = as_far[t], below[t], rows - 1
@@ -85,17 +89,32 @@ def count_sets(
         as_far[t], below[t] = far, under
         drawn[t] += stop + 1
         decided[j] = far >= enough
-        for kept, sign in ((low, 1.0), (high, -1.0)):
-            largest = kept[t].max()
-            size = tail
-            merged[:tail] = kept[t]
+        for side in range(2):
+            row = low[t] if side == 0 else high[t]
+            sign = 1.0 - 2.0 * side  # × ±1 is exact: the mean or its negation
+            size, bound = held[t, side], limit[t, side]
             for r in range(stop + 1):
-                value = sign * (sums[r, j] / counts[j])  # × ±1 is exact: the mean or its negation
-                if value < largest:
-                    merged[size] = value
-                    size += 1
-            if size > tail:
-                kept[t] = np.partition(merged[:size], tail - 1)[:tail]
+                value = sign * (sums[r, j] / counts[j])
+                if not value < bound:
+                    continue
+                if size == row.shape[0]:
+                    row[:tail] = np.partition(row, tail - 1)[:tail]
+                    size, bound = tail, row[:tail].max()
+                    if not value < bound:
+                        continue
+                row[size] = value
+                size += 1
+            held[t, side], limit[t, side] = size, bound
+
+
+@numba.njit(cache=True, nogil=True)
+def held_ranks(kept: np.ndarray, held: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """out[i, q] = kept[i, : held[i]] sorted ascending, at rank ranks[i, q] (ranks[i]
+    ascending, possibly equal)."""
+    out = np.empty(ranks.shape)
+    for i in range(kept.shape[0]):
+        out[i] = _select(kept[i, : held[i]].copy(), ranks[i])
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -111,44 +130,56 @@ def count_draws(taken: np.ndarray, counts: np.ndarray, first: int) -> None:
 @numba.njit(cache=True, nogil=True)
 def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """out[i, q] = values[i] sorted ascending, at rank ranks[q] (0-based; ranks ascending),
-    as np.sort(values, axis=1)[:, ranks]. The ranks in the lower half are the smallest of
-    the row, those in the upper half the smallest of the negated row (_smallest)."""
+    as np.sort(values, axis=1)[:, ranks]. Ranks in the lower half are read from the
+    row's values ≤ a low pivot, those in the upper half from its values ≥ a high one,
+    both kept in one pass (≈ 8% of a row each) and partitioned at each rank; a sample
+    of the row sets the pivots just past the ranks. A pivot that keeps too few values
+    (a rare sample) falls back to the whole row."""
     rows, size = values.shape
     out = np.empty((rows, ranks.shape[0]))
     lower = ranks < size // 2
-    low_ranks = ranks[lower]
-    high_ranks = size - 1 - ranks[~lower][::-1]  # among the negated values, ascending
-    kept = np.empty(size)
+    low_ranks, high_ranks = ranks[lower], ranks[~lower]
+    low_top = low_ranks[-1] if low_ranks.shape[0] else -1  # the low side needs more than this many values
+    high_need = size - high_ranks[0] if high_ranks.shape[0] else 0  # the high side this many
+    low, high = np.empty(size), np.empty(size)
+    step = max(1, size // 256)
     for i in range(rows):
-        out[i, : low_ranks.shape[0]] = _smallest(values[i], 1.0, low_ranks, kept)
-        out[i, low_ranks.shape[0] :] = -_smallest(values[i], -1.0, high_ranks, kept)[::-1]
+        row = values[i]
+        sample = row[::step].copy()
+        m = sample.shape[0]
+        margin = 8 + m // 32
+        low_pivot = _select(sample, np.array([min(m - 1, (low_top + 1) * m // size + margin)]))[0]
+        high_pivot = _select(sample, np.array([max(0, m - 1 - (high_need * m // size + margin))]))[0]
+        kept_low = kept_high = 0
+        for x in row:
+            low[kept_low] = x
+            kept_low += x <= low_pivot
+            high[kept_high] = x
+            kept_high += x >= high_pivot
+        if kept_low <= low_top:
+            low[:] = row
+            kept_low = size
+        if kept_high < high_need:
+            high[:] = row
+            kept_high = size
+        out[i, : low_ranks.shape[0]] = _select(low[:kept_low], low_ranks)
+        out[i, low_ranks.shape[0] :] = _select(high[:kept_high], high_ranks - (size - kept_high))
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _smallest(row: np.ndarray, sign: float, ranks: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """The values of sign·row at these ranks (ascending), all below the row's middle: a
-    sample of the row gives a pivot just above the highest rank; the values ≤ it (≈ 8% of
-    a row) are put in `kept` and partitioned at each rank. A pivot that keeps too few
-    values (a rare sample) falls back to the whole row."""
+def _select(part: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The values of part at these ranks (ascending, possibly equal): partitioned at the highest rank,
+    then the values below it at the next, and so on; a rank that is the largest of the
+    values left is their maximum (the 95th percentile's upper neighbour, for one)."""
     out = np.empty(ranks.shape[0])
-    if ranks.shape[0] == 0:
-        return out
-    size, top = row.shape[0], ranks[-1]
-    sample = sign * row[:: max(1, size // 256)]
-    m = sample.shape[0]
-    at = min(m - 1, (top + 1) * m // size + 8 + m // 32)
-    pivot = np.partition(sample, at)[at]
-    held = 0
-    for x in row:
-        kept[held] = sign * x
-        held += sign * x <= pivot
-    if held <= top:
-        held = size
-        for j in range(size):
-            kept[j] = sign * row[j]
-    part = kept[:held]
     for q in range(ranks.shape[0] - 1, -1, -1):
+        if q + 1 < ranks.shape[0] and ranks[q] == ranks[q + 1]:
+            out[q] = out[q + 1]
+            continue
+        if part.shape[0] == ranks[q] + 1:
+            out[q] = part.max()
+            continue
         part = np.partition(part, ranks[q])
         out[q] = part[ranks[q]]
         part = part[: ranks[q]]

@@ -17,7 +17,9 @@ LOOKBACK_WINDOW = 63
 CHUNK_ROWS = 1 << 18
 
 
-def month_ends(prices: pl.DataFrame, sessions: pl.DataFrame, basis: Basis = "price") -> pl.DataFrame:
+def month_ends(
+    prices: pl.DataFrame, sessions: pl.DataFrame, basis: Basis = "price", runs: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Month-end close C[m] = close on the last session of m present in the data.
 
     complete = the ticker's data reaches the last NYSE session of m (sessions frame);
@@ -30,8 +32,9 @@ def month_ends(prices: pl.DataFrame, sessions: pl.DataFrame, basis: Basis = "pri
     Runs over rows in (ticker, date) order (sorted here only if they are not), as numpy
     arrays over a chunk of whole tickers at a time (no window crosses a ticker), without
     hashing a ticker or a month. The basis price has no nulls (run_study refuses them).
+    runs: prices' (sorted_with_runs), when the caller has them.
     """
-    frame, runs = sorted_with_runs(prices, "date")
+    frame, runs = sorted_with_runs(prices, "date", runs)
     starts = runs["start"].to_numpy().astype(np.int64)
     price, dates = frame[BASIS_COLUMN[basis]], frame["date"]
     days = dates.to_physical()

@@ -5,14 +5,15 @@ import polars as pl
 from surgewatch.core.frames import sorted_with_runs
 
 
-def missing_sessions(prices: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
+def missing_sessions(prices: pl.DataFrame, sessions: pl.DataFrame, runs: pl.DataFrame | None = None) -> pl.DataFrame:
     """(ticker, date) for every NYSE session between a ticker's first and last row that
     has no row. Counts are compared first so only short tickers pay for the anti-join,
     and only their rows are read for it; each ticker's rows are one slice of the frame
-    sorted by (ticker, date), so nothing is hashed until then.
+    sorted by (ticker, date), so nothing is hashed until then. runs: prices'
+    (sorted_with_runs), when the caller has them.
     """
     calendar = sessions["date"].sort()
-    prices, runs = sorted_with_runs(prices, "date")
+    prices, runs = sorted_with_runs(prices, "date", runs)
     dates = prices["date"]
     spans = runs.select(
         "ticker",

@@ -80,7 +80,7 @@ def _groups(sizes: np.ndarray, eligible: np.ndarray):
 
 
 def bootstrap_ci(
-    events: Returns, resamples: int, seed: int, part: np.ndarray | None = None, compiled: bool | None = None
+    events: Returns, resamples: int, seed: int, compiled: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per ticker: the 5th and 95th percentiles (linear interpolation) of B resample
     means, each resample n of the ticker's n event returns drawn with replacement.
@@ -90,15 +90,14 @@ def bootstrap_ci(
     made once per event count n and shared by every ticker with that n: one matrix
     product per block of _BLOCK tickers, always of that shape (the last block padded
     with zeros), since a product's last bits can depend on its shape; so a ticker's
-    figures are those it has alone.
-    part: which stacked part (e.g. horizon) each ticker belongs to; blocks never mix them.
+    figures are those it has alone, whichever tickers (of whichever stacked part, e.g.
+    horizon) share its block.
     compiled: the draws counted and the percentiles read by transforms.kernels (the same
     interval); by default when at least COMPILED_FROM ticker-horizons are resampled.
     """
     compiled = len(events.size) >= COMPILED_FROM if compiled is None else compiled
     low = np.full(events.size.shape, np.nan)
     high = low.copy()
-    part = np.zeros(events.size.shape, np.int64) if part is None else part
     chunk = max(_BLOCK, _CELLS // resamples // _BLOCK * _BLOCK)  # tickers whose means are held at once
 
     def interval(held: np.ndarray, counts: np.ndarray) -> None:
@@ -108,11 +107,11 @@ def bootstrap_ci(
         # is a fresh mmap, its pages faulted in each time.
         block, product = np.zeros((_BLOCK, n)), np.empty((_BLOCK, counts.shape[1]))
         for i in range(0, len(held), _BLOCK):
-            part = held[i : i + _BLOCK]
-            block[len(part) :] = 0.0
-            block[: len(part)] = events.matrix(part, n).T
+            members = held[i : i + _BLOCK]
+            block[len(members) :] = 0.0
+            block[: len(members)] = events.matrix(members, n).T
             np.matmul(block, counts, out=product)
-            np.divide(product[: len(part)], n, out=means[i : i + len(part)])
+            np.divide(product[: len(members)], n, out=means[i : i + len(members)])
         low[held], high[held] = percentiles(means, _CHANCE, compiled)
 
     # Products this small are fastest on one BLAS thread (OpenBLAS's own threads cost ~20x
@@ -121,12 +120,7 @@ def bootstrap_ci(
     with threadpool_limits(limits=1, user_api="blas"):
         for n, tickers in _groups(events.size, events.size >= 2):
             counts = _bootstrap_counts(n, resamples, seed, compiled)
-            tasks = [
-                (members[i : i + chunk], counts)
-                for members in np.split(tickers, np.flatnonzero(np.diff(part[tickers])) + 1)
-                for i in range(0, len(members), chunk)
-            ]
-            _in_threads(interval, tasks)
+            _in_threads(interval, [(tickers[i : i + chunk], counts) for i in range(0, len(tickers), chunk)])
     return low, high
 
 
@@ -263,10 +257,16 @@ class _Tally:
     as_far: np.ndarray
     below: np.ndarray
     drawn: np.ndarray
-    # The lowest / highest TAIL set means drawn so far, per ticker (rows: tickers): all the
-    # chance band's percentiles read, since a ticker draws at most B sets.
+    # The lowest / highest `tail` set means drawn so far, per ticker (rows: tickers; inf
+    # where fewer were drawn): all the chance band's percentiles read, since a ticker
+    # draws at most B sets. Compiled, a row holds a round more than that (its first
+    # `held` values, as many as `limit` let in) and is cut back to the tail only when full:
+    # most tickers decide within their first round and are never cut.
     low: np.ndarray
     high: np.ndarray
+    tail: int
+    held: np.ndarray  # tickers × 2 (low, high): values in the row, compiled
+    limit: np.ndarray  # tickers × 2: a value not below it cannot enter (inf before a cut)
     compiled: bool  # add's loops by transforms.kernels (the same figures)
 
     def add(self, live: np.ndarray, samples: np.ndarray, decided: np.ndarray, lo: int, hi: int) -> None:
@@ -291,8 +291,11 @@ class _Tally:
                 self.drawn,
                 self.low,
                 self.high,
+                self.held,
+                self.limit,
                 decided[lo:hi],
                 AS_FAR,
+                self.tail,
             )
             return
         for k in range(int(counts[0])):
@@ -308,29 +311,32 @@ class _Tally:
         self.drawn[block] += stop + 1
         decided[lo:hi] = hit
         taken = np.arange(rows)[:, None] <= stop
-        tail = self.low.shape[1]
         for kept, new in ((self.low, np.where(taken, means, np.inf)), (self.high, np.where(taken, -means, np.inf))):
             merged = np.concatenate([kept[block], new.T], axis=1)
-            merged.partition(tail - 1, axis=1)  # in place: np.partition would copy it first
-            kept[block] = merged[:, :tail]
+            merged.partition(self.tail - 1, axis=1)  # in place: np.partition would copy it first
+            kept[block] = merged[:, : self.tail]
 
     def band(self) -> tuple[np.ndarray, np.ndarray]:
         """The 5th and 95th percentiles of each ticker's L drawn means (np.quantile's
         linear rule), read off the tails: rank r ascending of L is low's r-th smallest,
         or high's (L − 1 − r)-th."""
-        low, high = np.sort(self.low, axis=1), -np.sort(self.high, axis=1)
         size = self.drawn
+        cuts = []
+        for p in _CHANCE:
+            k = np.floor((size - 1) * p).astype(np.int64)
+            cuts.append((k, np.minimum(k + 1, size - 1), (size - 1) * p - k))
+        (k, k1, _), (m, m1, _) = cuts
+        if self.compiled:
+            from surgewatch.transforms.kernels import held_ranks
+
+            low = held_ranks(self.low, self.held[:, 0], np.stack([k, k1], axis=1))
+            high = -held_ranks(self.high, self.held[:, 1], np.stack([size - 1 - m1, size - 1 - m], axis=1))[:, ::-1]
+        else:
+            rows = np.arange(len(size))[:, None]
+            low = np.sort(self.low, axis=1)[rows, np.stack([k, k1], axis=1)]
+            high = -np.sort(self.high, axis=1)[rows, np.stack([size - 1 - m, size - 1 - m1], axis=1)]
         out = []
-        for p, tail in ((_CHANCE[0], low), (_CHANCE[1], None)):
-            h = (size - 1) * p
-            k = np.floor(h).astype(np.int64)
-            t = h - k
-            k1 = np.minimum(k + 1, size - 1)
-            rows = np.arange(len(size))
-            if tail is not None:
-                below, above = tail[rows, k], tail[rows, k1]
-            else:
-                below, above = high[rows, size - 1 - k], high[rows, size - 1 - k1]
+        for (_, _, t), (below, above) in zip(cuts, (low.T, high.T)):
             diff = above - below
             out.append(np.where(t >= 0.5, above - diff * (1 - t), below + diff * t))
         return out[0], out[1]
@@ -371,6 +377,7 @@ def placebo(
     draws = np.zeros(n.shape, np.int64)
     chance_low, chance_high = p_value.copy(), p_value.copy()
     tail = int(np.ceil((resamples - 1) * _CHANCE[0])) + 2
+    width = tail + ROUND if compiled else tail
     big_n = population.size
     groups: list[_Population] = []
     for size, tickers in _groups(big_n, (n > 0) & (n < big_n)):
@@ -388,8 +395,11 @@ def placebo(
             zeros,
             zeros.copy(),
             zeros.copy(),
-            np.full((len(tickers), tail), np.inf),
-            np.full((len(tickers), tail), np.inf),
+            np.full((len(tickers), width), np.inf),
+            np.full((len(tickers), width), np.inf),
+            tail,
+            np.zeros((len(tickers), 2), np.int64),
+            np.full((len(tickers), 2), np.inf),
             compiled,
         )
         groups.append(_Population(size, tickers, tally, np.arange(len(tickers))))

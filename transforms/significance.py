@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -62,21 +63,23 @@ class Population:
     event: np.ndarray  # D: the month is an event
     tickers: int
 
-    @property
+    # Each figure reads N and n: found once (a frozen dataclass still has a __dict__).
+    @cached_property
     def big_n(self) -> np.ndarray:
         return np.bincount(self.tid, minlength=self.tickers)
 
-    @property
+    @cached_property
     def n(self) -> np.ndarray:
         return np.bincount(self.tid, weights=self.event, minlength=self.tickers).astype(np.int64)
 
     def mean(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """Per ticker mean of R over rows (default: all of A); NaN for none."""
-        rows = np.ones(self.tid.shape, bool) if rows is None else rows
-        total = np.bincount(self.tid[rows], weights=self.ret[rows], minlength=self.tickers)
-        count = np.bincount(self.tid[rows], minlength=self.tickers)
+        """Per ticker mean of R over rows (a mask; default: all of A); NaN for none. The
+        rows left out add 0.0, which leaves every sum as the rows' own."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return total / count
+            if rows is None:
+                return np.bincount(self.tid, weights=self.ret, minlength=self.tickers) / self.big_n
+            total = np.bincount(self.tid, weights=np.where(rows, self.ret, 0.0), minlength=self.tickers)
+            return total / np.bincount(self.tid, weights=rows, minlength=self.tickers)
 
     def returns(self, rows: np.ndarray) -> Returns:
         """The returns of `rows` (a mask) as a flat per-ticker Returns."""
@@ -257,14 +260,11 @@ def horizon_figures(
     tickers = monthly["ticker"].unique().sort()
     pops = populations(monthly, events, horizons)
     # Every horizon in one call: tickers of equal shape share the draws whatever the horizon.
-    horizon_of = np.repeat(np.arange(len(pops)), len(tickers))
     # The two random figures share nothing: each on a thread of its own, so one's Python
     # steps run while the other's numpy work (sorts, products, gathers) holds no GIL, and
     # this thread meanwhile computes the exact figures of every horizon.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        interval = pool.submit(
-            bootstrap_ci, Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed, horizon_of
-        )
+        interval = pool.submit(bootstrap_ci, Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed)
         tested = pool.submit(
             placebo,
             Returns.stack([pop.returns(np.ones(pop.tid.shape, bool)) for pop in pops]),

@@ -38,8 +38,14 @@ def in_order(frame: pl.DataFrame, key: str, runs: pl.DataFrame) -> bool:
     return bool(np.isin(steps_back, runs["start"].to_numpy()).all())
 
 
-def sorted_with_runs(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(frame sorted by (ticker, key), its ticker runs); frame as is when already sorted."""
+def sorted_with_runs(
+    frame: pl.DataFrame, key: str, runs: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(frame sorted by (ticker, key), its ticker runs); frame as is when already sorted.
+    runs: what this returned for frame before (a caller passing one frame to several
+    transforms), taken as they are instead of found again (0.15 s at 22M rows)."""
+    if runs is not None:
+        return frame, runs
     runs = ticker_runs(frame)
     if in_order(frame, key, runs):
         return frame, runs

@@ -20,7 +20,7 @@ from surgewatch.schemas import validate
 from surgewatch.core.calendar import nyse_sessions
 from surgewatch.core.errors import InputError
 from surgewatch.core.params import StudyParams
-from surgewatch.core.frames import date_span, latest_date, sorted_by_ticker
+from surgewatch.core.frames import date_span, latest_date, sorted_with_runs
 
 
 @dataclass(frozen=True)
@@ -69,16 +69,16 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
     if prices[price_column].null_count():
         empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
         raise InputError(f"{price_column} is empty for {', '.join(empty)}; use `basis` price")
-    prices = sorted_by_ticker(prices, "date")
+    prices, runs = sorted_with_runs(prices, "date")
     sessions = nyse_sessions(*date_span(prices["date"]))
     # Stages that need only what is already known run beside the main line on a second
     # thread (polars and numpy hold no GIL while they work); the prices' validation still
     # comes first in what a caller sees: a bad frame is refused by name, not by a later stage.
     with ThreadPoolExecutor(max_workers=2) as beside:
         checked = beside.submit(validate, prices, sc.DailyPrices, "prices")
-        gaps = beside.submit(tf.missing_sessions, prices, sessions)
+        gaps = beside.submit(tf.missing_sessions, prices, sessions, runs)
         try:
-            month_end = tf.context_fields(tf.month_ends(prices, sessions, params.basis))
+            month_end = tf.context_fields(tf.month_ends(prices, sessions, params.basis, runs))
         finally:
             checked.result()
         month_end = validate(month_end, sc.MonthEnd, "month_end")
@@ -87,7 +87,7 @@ def run_study(prices: pl.DataFrame, params: StudyParams, as_of: dt.date | None =
             lambda: validate(tf.horizon_summary(monthly, params.horizons), sc.SignalSummary, "baseline")
         )
         events = validate(
-            tf.signal_events(monthly, prices, params.threshold, params.direction, params.basis),
+            tf.signal_events(monthly, prices, params.threshold, params.direction, params.basis, runs),
             sc.SignalEvents,
             "signal_events",
         )

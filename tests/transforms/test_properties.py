@@ -88,13 +88,15 @@ def test_first_crossing_fast_path_matches_the_join(prices: pl.DataFrame, p: Stud
     """signal_events finds first_crossed_on by gathering each event month's block of rows
     (numpy reduceat: 4x faster than the join on the benchmark's 300 x 30-year universe);
     the plain join by (ticker, month) must give the same days."""
+    from surgewatch.core.frames import ticker_runs
     from surgewatch.transforms.events import _first_crossed_by_join, _month_rows
 
     result = run_study(prices, p)
     months = result.monthly.with_columns(
         previous_close=pl.when(pl.col("ticker") == pl.col("ticker").shift(1)).then(pl.col("close").shift(1))
     )
-    assert _month_rows(months, result.prices) is not None  # the fast path is the one taken
+    runs = ticker_runs(months), ticker_runs(result.prices)
+    assert _month_rows(months, runs[0], result.prices, runs[1]) is not None  # the fast path is the one taken
     joined = _first_crossed_by_join(
         result.events.join(months.select("ticker", "month", "previous_close"), on=["ticker", "month"], how="left"),
         result.prices,
