@@ -2,10 +2,11 @@
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from surgewatch.core.frames import sorted_with_runs
-from surgewatch.transforms._order import month_numbers, run_ids
+from surgewatch.transforms._order import month_keys
 from surgewatch.core.vocabulary import forward_column, drawdown_column
 
 
@@ -16,62 +17,50 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     fwd and mdd are null unless month m+h is complete. A month with no row has no C, so
     it is never bridged: move is null after it, and mdd is null across it (its path is
     unknown), while fwd only needs its two ends.
-    Rows in (ticker, month) order: the row k ahead is month m+k exactly when it belongs
-    to the same ticker (integer run ids, not hashed strings) and its month number is k
-    more, since months only rise within a ticker.
+    Rows in (ticker, month) order, as numpy arrays: the row k ahead is month m+k exactly
+    when its key (ticker run, month number) is k more, since months only rise within a
+    ticker; with a gap, month m+h is found by searching the keys.
     """
-    close, tid, number = pl.col("close"), pl.col("_tid"), pl.col("_number")
-
-    def ahead(expr: pl.Expr, k: int) -> pl.Expr:
-        return pl.when((tid.shift(-k) == tid) & (number.shift(-k) == number + k)).then(expr.shift(-k))
-
     month_end, runs = sorted_with_runs(month_end, "month")
-    frame = (
-        month_end.lazy()
-        .with_columns(run_ids(runs), pl.Series("_number", month_numbers(month_end["month"].to_physical().to_numpy())))
-        .with_columns(
-            move=pl.when((tid.shift(1) == tid) & (number.shift(1) == number - 1)).then(close / close.shift(1) - 1),
-            _peak0=close,
-            _dd0=pl.lit(0.0),
-        )
-    )
+    key = month_keys(month_end["month"], runs)
+    close = month_end["close"].cast(pl.Float64).to_numpy()
+    complete = month_end["complete"].to_numpy()
+    rows = len(key)
+
+    def ahead(k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(C of the row k ahead, or NaN; that row is complete) where it is month m+k."""
+        at = np.minimum(np.arange(rows) + k, max(rows - 1, 0))
+        here = key[at] == key + k
+        return np.where(here, close[at], np.nan), here & complete[at]
+
+    def back_one() -> np.ndarray:
+        at = np.maximum(np.arange(rows) - 1, 0)
+        return np.where(key[at] == key - 1, close[at], np.nan)
+
     # Walk the path one month at a time: running peak, running drawdown, so every
-    # horizon's drawdown falls out of one pass.
+    # horizon's drawdown falls out of one pass (fmax / fmin pass over a missing month).
+    peak, drawdown = close.copy(), np.zeros(rows)
+    path: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for k in range(1, max(horizons) + 1):
-        frame = (
-            frame.with_columns(
-                ahead(close, k).alias(f"_c{k}"),
-                ahead(pl.col("complete"), k).fill_null(False).alias(f"_done{k}"),
-            )
-            .with_columns(
-                pl.max_horizontal(f"_peak{k - 1}", f"_c{k}").alias(f"_peak{k}"),
-            )
-            .with_columns(pl.min_horizontal(f"_dd{k - 1}", pl.col(f"_c{k}") / pl.col(f"_peak{k}") - 1).alias(f"_dd{k}"))
-        )
-    if frame.select(((number.diff() > 1) & (tid.diff() == 0)).any()).collect().item():
-        # With a gap inside the window, the row of month m+h is fewer than h rows ahead:
-        # find it by its month number (a join, paid only by data that has gaps).
-        for h in sorted(set(horizons)):
-            target = frame.select(
-                "_tid",
-                (number - h).alias("_number"),
-                close.alias(f"_end{h}"),
-                pl.col("complete").alias(f"_end_done{h}"),
-            )
-            frame = frame.join(target, on=["_tid", "_number"], how="left", maintain_order="left")
-    else:
-        frame = frame.with_columns(
-            *(pl.col(f"_c{h}").alias(f"_end{h}") for h in horizons),
-            *(pl.col(f"_done{h}").alias(f"_end_done{h}") for h in horizons),
-        )
-    return (
-        frame.with_columns(
-            *(
-                pl.when(pl.col(f"_end_done{h}")).then(pl.col(f"_end{h}") / close - 1).alias(forward_column(h))
-                for h in horizons
-            ),
-            *(pl.when(pl.col(f"_done{h}")).then(pl.col(f"_dd{h}")).alias(drawdown_column(h)) for h in horizons),
-        )
-        .select(pl.exclude(r"^_.*$"))
-        .collect()
-    )
+        c, done = ahead(k)
+        peak = np.fmax(peak, c)
+        drawdown = np.fmin(drawdown, c / peak - 1)
+        path[k] = (c, done, drawdown)
+    columns = {"move": close / back_one() - 1}
+    step = np.diff(key)
+    gaps = bool(np.any((step > 1) & (step < 1 << 31)))  # a step of more than a month inside a ticker
+    ends: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for h in horizons:
+        if gaps:
+            # The row of month m+h is fewer than h rows ahead after a gap: search its key.
+            at = np.minimum(np.searchsorted(key, key + h), max(rows - 1, 0))
+            found = key[at] == key + h
+            ends[h] = (np.where(found, close[at], np.nan), found & complete[at])
+        else:
+            ends[h] = path[h][:2]
+    for h in horizons:
+        end, done = ends[h]
+        columns[forward_column(h)] = np.where(done, end / close - 1, np.nan)
+    for h in horizons:
+        columns[drawdown_column(h)] = np.where(path[h][1], path[h][2], np.nan)
+    return month_end.with_columns(pl.Series(name, values, nan_to_null=True) for name, values in columns.items())
