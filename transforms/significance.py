@@ -16,6 +16,8 @@ import numpy as np
 import polars as pl
 import polars.selectors as cs
 
+from surgewatch.core.frames import sorted_with_runs
+from surgewatch.transforms._order import month_keys, month_numbers, run_ids
 from surgewatch.transforms.resampling import Returns, bootstrap_ci, placebo
 from surgewatch.transforms.returns import monthly_returns
 from surgewatch.core.vocabulary import (
@@ -58,7 +60,7 @@ class Population:
 
     horizon: int
     tid: np.ndarray  # ticker index of each row (0 … tickers-1), non-decreasing
-    month: np.ndarray  # year * 12 + month of each row
+    month: np.ndarray  # month number of each row (months since 1970-01)
     ret: np.ndarray  # forward return R
     event: np.ndarray  # D: the month is an event
     tickers: int
@@ -81,8 +83,10 @@ class Population:
             total = np.bincount(self.tid, weights=np.where(rows, self.ret, 0.0), minlength=self.tickers)
             return total / np.bincount(self.tid, weights=rows, minlength=self.tickers)
 
-    def returns(self, rows: np.ndarray) -> Returns:
-        """The returns of `rows` (a mask) as a flat per-ticker Returns."""
+    def returns(self, rows: np.ndarray | None = None) -> Returns:
+        """The returns of `rows` (a mask; default: all of A) as a flat per-ticker Returns."""
+        if rows is None:
+            return Returns(self.ret, np.cumsum(self.big_n) - self.big_n, self.big_n)
         size = np.bincount(self.tid[rows], minlength=self.tickers)
         return Returns(self.ret[rows], np.cumsum(size) - size, size)
 
@@ -195,32 +199,24 @@ def q_values(stats: pl.DataFrame) -> pl.Series:
 
 def populations(monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[int]) -> list[Population]:
     """A at each horizon: monthly rows with a forward return, in (ticker, month) order,
-    D from the events' months; tickers numbered in sorted order."""
-    fwd = [forward_column(h) for h in horizons]
-    marked = (
-        monthly.select("ticker", "month", *fwd)
-        .join(
-            events.select("ticker", "month", _event=pl.lit(True)),
-            on=["ticker", "month"],
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(
-            _tid=(pl.col("ticker").rank("dense") - 1).cast(pl.Int64),
-            _month=pl.col("month").dt.year().cast(pl.Int64) * 12 + pl.col("month").dt.month(),
-            _event=pl.col("_event").fill_null(False),
-        )
-    )
-    if not (
-        marked["_tid"].is_sorted() and marked.select((pl.col("_tid") * 100_000 + pl.col("_month")).is_sorted()).item()
-    ):
-        marked = marked.sort("_tid", "_month")
-    tid, month, event = (marked[c].to_numpy() for c in ("_tid", "_month", "_event"))
-    tickers = int(tid.max()) + 1 if len(tid) else 0
+    D from the events' months; tickers numbered in sorted order. Rows are matched by
+    their month keys (ticker run, month number), not by hashing tickers."""
+    frame, runs = sorted_with_runs(monthly.select("ticker", "month", *(forward_column(h) for h in horizons)), "month")
+    key = month_keys(frame["month"], runs)
+    names = runs["ticker"]
+    at = names.search_sorted(events["ticker"]).to_numpy().astype(np.int64)
+    known = names.gather(np.minimum(at, max(len(names) - 1, 0))) == events["ticker"] if len(names) else None
+    event = np.zeros(len(key), bool)
+    if known is not None and known.any():
+        keys = (at[known.to_numpy()] << 32) + month_numbers(events.filter(known)["month"].to_physical().to_numpy())
+        rows = np.minimum(np.searchsorted(key, keys), len(key) - 1)
+        event[rows[key[rows] == keys]] = True
+    tid, month = run_ids(runs).to_numpy().astype(np.int64), month_numbers(frame["month"].to_physical().to_numpy())
     out = []
-    for h, column in zip(horizons, fwd):
-        has = marked[column].is_not_null().to_numpy()
-        out.append(Population(h, tid[has], month[has], marked[column].to_numpy()[has], event[has], tickers))
+    for h in horizons:
+        column = frame[forward_column(h)]
+        has = column.is_not_null().to_numpy()
+        out.append(Population(h, tid[has], month[has], column.to_numpy()[has], event[has], len(names)))
     return out
 
 
@@ -267,7 +263,7 @@ def horizon_figures(
         interval = pool.submit(bootstrap_ci, Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed)
         tested = pool.submit(
             placebo,
-            Returns.stack([pop.returns(np.ones(pop.tid.shape, bool)) for pop in pops]),
+            Returns.stack([pop.returns() for pop in pops]),
             np.concatenate([pop.n for pop in pops]),
             np.concatenate([pop.mean(pop.event) for pop in pops]),
             resamples,

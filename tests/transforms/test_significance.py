@@ -16,7 +16,7 @@ from surgewatch.sources.csv_files import read_price_csv
 from surgewatch.core.params import StudyParams
 from surgewatch.study.run import run_study
 from surgewatch.transforms.resampling import placebo_rounds
-from surgewatch.transforms.significance import q_values, horizon_figures
+from surgewatch.transforms.significance import populations, q_values, horizon_figures
 from surgewatch.core.vocabulary import forward_column
 
 sm = pytest.importorskip("statsmodels.api")
@@ -327,3 +327,36 @@ class TestFixedFamily:
             running = min(running, 5 / rank * p[order[rank - 1]])
             q[order[rank - 1]] = running
         assert asked["q_value"].to_list() == pytest.approx([q[1], q[4]], rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_populations_mark_the_events_months_as_a_join_by_ticker_and_month_does(data, seed):
+    """populations matches events to months by month keys (ticker run, month number), not
+    by a join: the same marks and returns as the join, for months before 1970 too, with
+    events of a ticker the months lack, and whatever order the frames come in."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for ticker in data.draw(st.lists(st.sampled_from(["A", "BB", "C", "Z"]), min_size=1, max_size=4, unique=True)):
+        first = data.draw(st.integers(1960 * 12, 1975 * 12))
+        months = sorted(set(rng.integers(first, first + 40, size=data.draw(st.integers(1, 30))).tolist()))
+        rows += [(ticker, dt.date(m // 12, m % 12 + 1, 1), float(rng.normal())) for m in months]
+    monthly = pl.DataFrame(rows, schema={"ticker": pl.String, "month": pl.Date, "fwd_1m": pl.Float64}, orient="row")
+    monthly = monthly.with_columns(pl.when(pl.col("fwd_1m") > 1.5).then(None).otherwise("fwd_1m").alias("fwd_1m"))
+    events = pl.concat(
+        [
+            monthly.sample(fraction=0.4, seed=seed).select("ticker", "month"),
+            pl.DataFrame({"ticker": ["Q"], "month": [dt.date(1969, 12, 1)]}),
+        ]
+    ).sample(fraction=1.0, shuffle=True, seed=seed)
+    (pop,) = populations(monthly.sample(fraction=1.0, shuffle=True, seed=seed), events, [1])
+    expected = (
+        monthly.join(events.with_columns(_event=pl.lit(True)), on=["ticker", "month"], how="left")
+        .filter(pl.col("fwd_1m").is_not_null())
+        .sort("ticker", "month")
+    )
+    assert pop.ret.tolist() == expected["fwd_1m"].to_list()
+    assert pop.event.tolist() == expected["_event"].fill_null(False).to_list()
+    numbers = {t: i for i, t in enumerate(monthly["ticker"].unique().sort())}  # every ticker of the months
+    assert pop.tid.tolist() == [numbers[t] for t in expected["ticker"]]
+    assert pop.tickers == len(numbers)
