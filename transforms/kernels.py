@@ -147,7 +147,7 @@ def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
         row = values[i]
         sample = row[::step].copy()
         m = sample.shape[0]
-        margin = 8 + m // 32
+        margin = 4 + m // 64
         low_pivot = _select(sample, np.array([min(m - 1, (low_top + 1) * m // size + margin)]))[0]
         high_pivot = _select(sample, np.array([max(0, m - 1 - (high_need * m // size + margin))]))[0]
         kept_low = kept_high = 0
