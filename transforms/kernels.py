@@ -169,9 +169,10 @@ def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _select(part: np.ndarray, ranks: np.ndarray) -> np.ndarray:
-    """The values of part at these ranks (ascending, possibly equal): partitioned at the highest rank,
-    then the values below it at the next, and so on; a rank that is the largest of the
-    values left is their maximum (the 95th percentile's upper neighbour, for one)."""
+    """The values of part at these ranks (ascending, possibly equal): partitioned at the
+    highest rank, then the values below it at the next, and so on; a rank just below the
+    one before it is the maximum of the values left (the lower of a percentile's two
+    neighbours), found without a partition."""
     out = np.empty(ranks.shape[0])
     for q in range(ranks.shape[0] - 1, -1, -1):
         if q + 1 < ranks.shape[0] and ranks[q] == ranks[q + 1]:
