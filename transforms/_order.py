@@ -22,8 +22,15 @@ def month_numbers(days: np.ndarray) -> np.ndarray:
     return table[days - lo]
 
 
-def month_keys(month: pl.Series, runs: pl.DataFrame) -> np.ndarray:
-    """run number × 2³² + month number (int64) of each row of a frame sorted by (ticker,
-    month) with these ticker runs: rising, and month m − k of a row's ticker has key − k."""
-    ids = run_ids(runs).to_numpy().astype(np.int64)
-    return (ids << 32) + month_numbers(month.to_physical().to_numpy())
+def month_keys(month: pl.Series, ids: np.ndarray) -> np.ndarray:
+    """ticker number × 2³² + month number (int64) of each row (ids: its ticker's number,
+    e.g. run_ids over a frame sorted by (ticker, month): then the keys rise, and month
+    m − k of a row's ticker has key − k)."""
+    return (ids.astype(np.int64) << 32) + month_numbers(month.to_physical().to_numpy())
+
+
+def find_keys(keys: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, found) of each target in the rising keys: the row holding it where found,
+    else a row that does not (always a valid row of a non-empty keys)."""
+    at = np.minimum(np.searchsorted(keys, targets), max(len(keys) - 1, 0))
+    return at, keys[at] == targets if len(keys) else np.zeros(len(targets), bool)

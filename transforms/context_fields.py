@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 
 from surgewatch.core.frames import sorted_with_runs
-from surgewatch.transforms._order import month_keys
+from surgewatch.transforms._order import find_keys, month_keys, run_ids
 
 # SPEC §2 prior_12m: the trend over the twelve months before the month before m.
 TREND_MONTHS = 12
@@ -18,12 +18,12 @@ def context_fields(month_end: pl.DataFrame) -> pl.DataFrame:
     the close of m: neither looks ahead.
     """
     frame, runs = sorted_with_runs(month_end, "month")
-    key = month_keys(frame["month"], runs)  # rising: the row of month m-k is found by search
+    key = month_keys(frame["month"], run_ids(runs).to_numpy())  # rising: month m-k is found by search
     close = frame["close"]
 
     def close_back(k: int) -> pl.Series:
-        at = np.minimum(np.searchsorted(key, key - k), max(len(key) - 1, 0))
-        return close.gather(at).scatter(np.flatnonzero(key[at] != key - k), None)
+        at, found = find_keys(key, key - k)
+        return close.gather(at).scatter(np.flatnonzero(~found), None)
 
     return frame.with_columns(
         prior_12m=close_back(1) / close_back(TREND_MONTHS + 1) - 1,

@@ -73,6 +73,11 @@ class Returns:
         return self.values[self.start[tickers][None, :] + np.arange(length)[:, None]]
 
 
+def _use_kernels(ticker_horizons: int, compiled: bool | None) -> bool:
+    """compiled as asked, else whether this many ticker-horizons reach COMPILED_FROM."""
+    return ticker_horizons >= COMPILED_FROM if compiled is None else compiled
+
+
 def _groups(sizes: np.ndarray, eligible: np.ndarray):
     """(size, tickers with that size) over the eligible tickers, sizes ascending."""
     for size in np.unique(sizes[eligible]):
@@ -95,7 +100,7 @@ def bootstrap_ci(
     compiled: the draws counted and the percentiles read by transforms.kernels (the same
     interval); by default when at least COMPILED_FROM ticker-horizons are resampled.
     """
-    compiled = len(events.size) >= COMPILED_FROM if compiled is None else compiled
+    compiled = _use_kernels(len(events.size), compiled)
     low = np.full(events.size.shape, np.nan)
     high = low.copy()
     chunk = max(_BLOCK, _CELLS // resamples // _BLOCK * _BLOCK)  # tickers whose means are held at once
@@ -161,13 +166,14 @@ def percentiles(values: np.ndarray, probabilities: tuple[float, ...], compiled: 
     else:
         values.sort(axis=1)
         at = {rank: values[:, rank] for rank in ranks}
-    out = []
-    for h, k in cuts:
-        t = h - k
-        below, above = at[k], at[min(k + 1, size - 1)]
-        diff = above - below
-        out.append(above - diff * (1 - t) if t >= 0.5 else below + diff * t)
-    return tuple(out)
+    return tuple(_between(at[k], at[min(k + 1, size - 1)], h - k) for h, k in cuts)
+
+
+def _between(below: np.ndarray, above: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """np.quantile's linear step from the order statistic below h to the one above, t =
+    h − ⌊h⌋ of the way, as numpy rounds it: from the upper neighbour when t ≥ 0.5."""
+    diff = above - below
+    return np.where(t >= 0.5, above - diff * (1 - t), below + diff * t)
 
 
 def _in_threads(work, tasks: list) -> None:
@@ -335,11 +341,8 @@ class _Tally:
             rows = np.arange(len(size))[:, None]
             low = np.sort(self.low, axis=1)[rows, np.stack([k, k1], axis=1)]
             high = -np.sort(self.high, axis=1)[rows, np.stack([size - 1 - m, size - 1 - m1], axis=1)]
-        out = []
-        for (_, _, t), (below, above) in zip(cuts, (low.T, high.T)):
-            diff = above - below
-            out.append(np.where(t >= 0.5, above - diff * (1 - t), below + diff * t))
-        return out[0], out[1]
+        # Columns: the order statistic below each percentile, then the one above.
+        return _between(low[:, 0], low[:, 1], cuts[0][2]), _between(high[:, 0], high[:, 1], cuts[1][2])
 
 
 @dataclass
@@ -371,7 +374,7 @@ def placebo(
     beyond what a seed means. compiled: sum the sets with transforms.kernels (the same
     figures); by default when at least COMPILED_FROM ticker-horizons are tested.
     """
-    compiled = len(n) >= COMPILED_FROM if compiled is None else compiled
+    compiled = _use_kernels(len(n), compiled)
     p_value = np.full(n.shape, np.nan)
     percentile = p_value.copy()
     draws = np.zeros(n.shape, np.int64)

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from surgewatch.core.frames import sorted_with_runs
-from surgewatch.transforms._order import month_keys
+from surgewatch.transforms._order import find_keys, month_keys, run_ids
 from surgewatch.core.vocabulary import forward_column, drawdown_column
 
 
@@ -22,7 +22,7 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     ticker; with a gap, month m+h is found by searching the keys.
     """
     month_end, runs = sorted_with_runs(month_end, "month")
-    key = month_keys(month_end["month"], runs)
+    key = month_keys(month_end["month"], run_ids(runs).to_numpy())
     close = month_end["close"].cast(pl.Float64).to_numpy()
     complete = month_end["complete"].to_numpy()
     rows = len(key)
@@ -53,8 +53,7 @@ def monthly_returns(month_end: pl.DataFrame, horizons: Sequence[int]) -> pl.Data
     for h in horizons:
         if gaps:
             # The row of month m+h is fewer than h rows ahead after a gap: search its key.
-            at = np.minimum(np.searchsorted(key, key + h), max(rows - 1, 0))
-            found = key[at] == key + h
+            at, found = find_keys(key, key + h)
             ends[h] = (np.where(found, close[at], np.nan), found & complete[at])
         else:
             ends[h] = path[h][:2]

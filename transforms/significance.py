@@ -17,7 +17,7 @@ import polars as pl
 import polars.selectors as cs
 
 from surgewatch.core.frames import sorted_with_runs
-from surgewatch.transforms._order import month_keys, month_numbers, run_ids
+from surgewatch.transforms._order import find_keys, month_keys, run_ids
 from surgewatch.transforms.resampling import Returns, bootstrap_ci, placebo
 from surgewatch.transforms.returns import monthly_returns
 from surgewatch.core.vocabulary import (
@@ -60,7 +60,7 @@ class Population:
 
     horizon: int
     tid: np.ndarray  # ticker index of each row (0 … tickers-1), non-decreasing
-    month: np.ndarray  # month number of each row (months since 1970-01)
+    key: np.ndarray  # month key of each row (transforms._order.month_keys over tid): month m+h is key + h
     ret: np.ndarray  # forward return R
     event: np.ndarray  # D: the month is an event
     tickers: int
@@ -165,7 +165,7 @@ def independent(pop: Population) -> tuple[np.ndarray, np.ndarray]:
     pointers from every ticker's first event at once.
     """
     rows = np.flatnonzero(pop.event)
-    tid, key = pop.tid[rows], pop.tid[rows] * (1 << 32) + pop.month[rows]
+    tid, key = pop.tid[rows], pop.key[rows]
     following = np.searchsorted(key, key + pop.horizon)
     ends = np.searchsorted(tid, tid, side="right")  # one past each ticker's last event
     following = np.where(following < ends, following, -1)
@@ -202,21 +202,20 @@ def populations(monthly: pl.DataFrame, events: pl.DataFrame, horizons: Sequence[
     D from the events' months; tickers numbered in sorted order. Rows are matched by
     their month keys (ticker run, month number), not by hashing tickers."""
     frame, runs = sorted_with_runs(monthly.select("ticker", "month", *(forward_column(h) for h in horizons)), "month")
-    key = month_keys(frame["month"], runs)
+    tid = run_ids(runs).to_numpy().astype(np.int64)
+    key = month_keys(frame["month"], tid)
+    # An event's ticker number is its place among the runs' (sorted) tickers, where it is one of them.
     names = runs["ticker"]
-    at = names.search_sorted(events["ticker"]).to_numpy().astype(np.int64)
-    known = names.gather(np.minimum(at, max(len(names) - 1, 0))) == events["ticker"] if len(names) else None
+    at = np.minimum(names.search_sorted(events["ticker"]).to_numpy(), max(len(names) - 1, 0))
+    known = (names.gather(at) == events["ticker"]).to_numpy() if len(names) else np.zeros(events.height, bool)
+    rows, found = find_keys(key, month_keys(events["month"], at))
     event = np.zeros(len(key), bool)
-    if known is not None and known.any():
-        keys = (at[known.to_numpy()] << 32) + month_numbers(events.filter(known)["month"].to_physical().to_numpy())
-        rows = np.minimum(np.searchsorted(key, keys), len(key) - 1)
-        event[rows[key[rows] == keys]] = True
-    tid, month = run_ids(runs).to_numpy().astype(np.int64), month_numbers(frame["month"].to_physical().to_numpy())
+    event[rows[found & known]] = True
     out = []
     for h in horizons:
         column = frame[forward_column(h)]
         has = column.is_not_null().to_numpy()
-        out.append(Population(h, tid[has], month[has], column.to_numpy()[has], event[has], len(names)))
+        out.append(Population(h, tid[has], key[has], column.to_numpy()[has], event[has], len(names)))
     return out
 
 
