@@ -98,8 +98,7 @@ def count_sets(
                 if not value < bound:
                     continue
                 if size == row.shape[0]:
-                    row[:tail] = np.partition(row, tail - 1)[:tail]
-                    size, bound = tail, row[:tail].max()
+                    size, bound = tail, _nth(row, tail - 1)  # the row's tail smallest now lead
                     if not value < bound:
                         continue
                 row[size] = value
@@ -131,27 +130,32 @@ def count_draws(taken: np.ndarray, counts: np.ndarray, first: int) -> None:
 def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """out[i, q] = values[i] sorted ascending, at rank ranks[q] (0-based; ranks ascending),
     as np.sort(values, axis=1)[:, ranks]. Ranks in the lower half are read from the
-    row's values ≤ a low pivot, those in the upper half from its values ≥ a high one,
-    both kept in one pass (≈ 8% of a row each) and partitioned at each rank; a sample
-    of the row sets the pivots just past the ranks. A pivot that keeps too few values
-    (a rare sample) falls back to the whole row."""
+    row's values ≤ a low pivot, those in the upper half from its values ≥ a high one
+    (≈ 8% of a row each), selected in place (_nth); a sample of the row sets the pivots
+    just past the ranks. A pivot that keeps too few values (a rare sample) falls back to
+    the whole row."""
     rows, size = values.shape
     out = np.empty((rows, ranks.shape[0]))
     lower = ranks < size // 2
     low_ranks, high_ranks = ranks[lower], ranks[~lower]
     low_top = low_ranks[-1] if low_ranks.shape[0] else -1  # the low side needs more than this many values
     high_need = size - high_ranks[0] if high_ranks.shape[0] else 0  # the high side this many
-    low, high = np.empty(size), np.empty(size)
+    tails, low, high = np.empty(size), np.empty(size), np.empty(size)
     step = max(1, size // 256)
     for i in range(rows):
         row = values[i]
         sample = row[::step].copy()
         m = sample.shape[0]
         margin = 4 + m // 64
-        low_pivot = _select(sample, np.array([min(m - 1, (low_top + 1) * m // size + margin)]))[0]
-        high_pivot = _select(sample, np.array([max(0, m - 1 - (high_need * m // size + margin))]))[0]
-        kept_low = kept_high = 0
+        low_pivot = _nth(sample, min(m - 1, (low_top + 1) * m // size + margin))
+        high_pivot = _nth(sample, max(0, m - 1 - (high_need * m // size + margin)))
+        # One store a value (the loop's cost): both tails into one buffer, split after.
+        kept = 0
         for x in row:
+            tails[kept] = x
+            kept += (x <= low_pivot) | (x >= high_pivot)
+        kept_low = kept_high = 0
+        for x in tails[:kept]:
             low[kept_low] = x
             kept_low += x <= low_pivot
             high[kept_high] = x
@@ -169,10 +173,10 @@ def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _select(part: np.ndarray, ranks: np.ndarray) -> np.ndarray:
-    """The values of part at these ranks (ascending, possibly equal): partitioned at the
-    highest rank, then the values below it at the next, and so on; a rank just below the
-    one before it is the maximum of the values left (the lower of a percentile's two
-    neighbours), found without a partition."""
+    """The values of part at these ranks (ascending, possibly equal), rearranging part:
+    selected at the highest rank, then the values below it at the next, and so on; a rank
+    just below the one before it is the maximum of the values left (the lower of a
+    percentile's two neighbours), found without a selection."""
     out = np.empty(ranks.shape[0])
     for q in range(ranks.shape[0] - 1, -1, -1):
         if q + 1 < ranks.shape[0] and ranks[q] == ranks[q + 1]:
@@ -181,7 +185,52 @@ def _select(part: np.ndarray, ranks: np.ndarray) -> np.ndarray:
         if part.shape[0] == ranks[q] + 1:
             out[q] = part.max()
             continue
-        part = np.partition(part, ranks[q])
-        out[q] = part[ranks[q]]
+        out[q] = _nth(part, ranks[q])
         part = part[: ranks[q]]
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _nth(part: np.ndarray, k: int) -> float:
+    """The value of rank k of part (0-based), rearranging part in place so that the k
+    values before it are ≤ it and those after ≥ it: quickselect on the median of three,
+    each step a branchless partition (numba's np.partition, which copies and branches
+    on every comparison, took 4× as long on the bootstrap's tails). A step that moves
+    little (many values equal to the pivot) also sets the equal ones apart, so ties
+    cannot stall it; the last few values are put in order by insertion."""
+    lo, hi = 0, part.shape[0]
+    while hi - lo > 16:
+        x, y, z = part[lo], part[(lo + hi) >> 1], part[hi - 1]
+        pivot = max(min(x, y), min(max(x, y), z))
+        below = _lead(part, lo, hi, pivot, True)
+        if k < below:
+            hi = below
+        elif below - lo >= (hi - lo) >> 3:
+            lo = below
+        else:
+            equal = _lead(part, below, hi, pivot, False)
+            if k < equal:
+                return pivot
+            lo = equal
+    for i in range(lo + 1, hi):
+        x = part[i]
+        j = i - 1
+        while j >= lo and part[j] > x:
+            part[j + 1] = part[j]
+            j -= 1
+        part[j + 1] = x
+    return part[k]
+
+
+@numba.njit(cache=True, nogil=True)
+def _lead(part: np.ndarray, lo: int, hi: int, pivot: float, strict: bool) -> int:
+    """Rearranges part[lo:hi] so its values < pivot (strict) or ≤ pivot come first and
+    returns where they end: Lomuto's partition with the branch turned into arithmetic
+    (every value is swapped; the end moves on when it belongs in front)."""
+    end = lo
+    for i in range(lo, hi):
+        x = part[i]
+        part[i] = part[end]
+        part[end] = x
+        end += (x < pivot) if strict else (x <= pivot)
+    return end

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surgewatch.transforms.kernels import add_set_sums
+from surgewatch.transforms.kernels import add_set_sums, order_statistics
 from surgewatch.transforms.resampling import Returns, _bootstrap_counts, bootstrap_ci, percentiles, placebo
 
 
@@ -92,3 +92,26 @@ def test_the_compiled_percentiles_equal_the_sorted_ones(rows, size, levels, seed
     fast = percentiles(values.copy(), (0.05, 0.95), compiled=True)
     plain = percentiles(values.copy(), (0.05, 0.95))
     assert all(np.array_equal(mine, theirs) for mine, theirs in zip(fast, plain))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    data=st.data(),
+    size=st.integers(1, 2_000),
+    order=st.sampled_from(["random", "rising", "falling", "constant", "two values", "organ pipe"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_order_statistics_at_any_ranks_equal_the_sort(data, size, order, seed):
+    """Any ranks (several in a tail, adjacent, equal, the extremes) of rows in the orders
+    that stall a quickselect (sorted, reversed, all equal, mostly equal, organ pipe)."""
+    rng = np.random.default_rng(seed)
+    values = {
+        "random": rng.normal(0, 0.05, (3, size)),
+        "rising": np.sort(rng.normal(0, 0.05, (3, size))),
+        "falling": -np.sort(rng.normal(0, 0.05, (3, size))),
+        "constant": np.full((3, size), 0.01),
+        "two values": rng.integers(0, 2, (3, size)) / 7,
+        "organ pipe": np.tile(np.minimum(np.arange(size), size - 1 - np.arange(size)) / 7.0, (3, 1)),
+    }[order]
+    ranks = np.array(sorted(data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=6))), np.int64)
+    assert np.array_equal(order_statistics(values.copy(), ranks), np.sort(values, axis=1)[:, ranks])
