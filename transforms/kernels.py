@@ -117,13 +117,13 @@ def held_ranks(kept: np.ndarray, held: np.ndarray, ranks: np.ndarray) -> np.ndar
 
 
 @numba.njit(cache=True, nogil=True)
-def count_draws(taken: np.ndarray, counts: np.ndarray, first: int) -> None:
-    """counts[i, first + r] += #{c : taken[r, c] = i} for every row r of taken: how often
-    resample first + r took return i (resampling._bootstrap_counts' bincount)."""
+def count_draws(taken: np.ndarray, by_resample: np.ndarray, first: int) -> None:
+    """by_resample[first + r, i] += #{c : taken[r, c] = i} for every row r of taken: how
+    often resample first + r took return i (resampling._bootstrap_counts' bincount)."""
     for r in range(taken.shape[0]):
-        column = first + r
+        row = by_resample[first + r]
         for c in range(taken.shape[1]):
-            counts[taken[r, c], column] += 1.0
+            row[taken[r, c]] += 1.0
 
 
 @numba.njit(cache=True, nogil=True)

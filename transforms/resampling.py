@@ -132,20 +132,21 @@ def bootstrap_ci(
 def _bootstrap_counts(n: int, resamples: int, seed: int, compiled: bool = False) -> np.ndarray:
     """(n × resamples): row i = how often each resample of n took return i, drawn by
     ``default_rng([seed, kind, n])`` _DRAW_ROWS resamples at a time; compiled: counted
-    by transforms.kernels.count_draws (the same counts)."""
+    by transforms.kernels.count_draws (the same counts). Held resample by resample (the
+    transpose of a C-order array), so a resample's n counts share cache lines."""
     rng = np.random.default_rng([seed, _BOOTSTRAP, n])
-    counts = np.zeros((n, resamples))
+    by_resample = np.zeros((resamples, n))
     for first in range(0, resamples, _DRAW_ROWS):
         rows = min(_DRAW_ROWS, resamples - first)
         taken = rng.integers(0, n, size=(rows, n))
         if compiled:
             from surgewatch.transforms.kernels import count_draws
 
-            count_draws(taken, counts, first)
+            count_draws(taken, by_resample, first)
             continue
         taken += n * np.arange(rows)[:, None]
-        counts[:, first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n).T
-    return counts
+        by_resample[first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n)
+    return by_resample.T
 
 
 def percentiles(values: np.ndarray, probabilities: tuple[float, ...], compiled: bool = False) -> tuple[np.ndarray, ...]:
@@ -279,7 +280,9 @@ class _Tally:
         """Count the round's sets (samples: length × rows) for live[lo:hi]; mark who stopped."""
         block, rows = live[lo:hi], samples.shape[1]
         counts = self.n[block]
-        columns = self.values[:, block]
+        # C order: indexing the columns leaves numpy's result in F order, whose rows numba
+        # cannot add as vectors (0.9 ns an add instead of 0.3).
+        columns = np.ascontiguousarray(self.values[:, block])
         sums = np.zeros((rows, len(block)))
         if self.compiled:
             from surgewatch.transforms.kernels import add_set_sums, count_sets

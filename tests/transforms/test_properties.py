@@ -105,3 +105,38 @@ def test_first_crossing_fast_path_matches_the_join(prices: pl.DataFrame, p: Stud
         p.basis,
     )
     assert result.events["first_crossed_on"].to_list() == joined.to_list()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), tickers=st.integers(1, 4), chunks=st.integers(1, 6))
+def test_summary_is_the_same_to_the_bit_whatever_the_frames_chunks_and_order(data, tickers, chunks):
+    """horizon_summary over a frame cut into chunks, its tickers' rows interleaved (each
+    ticker's still in month order), gives the same bits as over one chunk in (ticker,
+    month) order; and numpy's figures over each ticker's known returns."""
+    import numpy as np
+
+    from surgewatch.transforms import horizon_summary
+
+    rows = []
+    for t in range(tickers):
+        n = data.draw(st.integers(1, 40))
+        fwd = data.draw(st.lists(st.none() | st.floats(-0.5, 0.5), min_size=n, max_size=n))
+        rows += [(f"T{t}", m, r, None if r is None else min(r, 0.0) - 0.01) for m, r in enumerate(fwd)]
+    frame = pl.DataFrame(rows, schema=["ticker", "month", "fwd_1m", "mdd_1m"], orient="row")
+    whole = horizon_summary(frame, (1,))
+    shuffled = frame.sort("month", "ticker", descending=[False, data.draw(st.booleans())])
+    cuts = sorted(data.draw(st.lists(st.integers(0, frame.height), min_size=chunks - 1, max_size=chunks - 1)))
+    parts = [shuffled.slice(a, b - a) for a, b in zip([0, *cuts], [*cuts, frame.height])]
+    assert horizon_summary(pl.concat(parts, rechunk=False), (1,)).equals(whole)
+    for row in whole.iter_rows(named=True):
+        known = np.array(frame.filter(pl.col("ticker") == row["ticker"])["fwd_1m"].drop_nulls(), float)
+        assert row["n"] == len(known)
+        if not len(known):
+            continue
+        assert np.isclose(row["average"], known.mean(), rtol=1e-12, atol=1e-15)
+        assert np.isclose(row["median"], np.median(known), rtol=1e-12, atol=1e-15)
+        assert row["win_rate"] == (known > 0).mean()
+        assert row["max_drawdown"] == known.min() - 0.01 if known.min() < 0 else row["max_drawdown"] == -0.01
+        std = known.std()
+        if len(known) >= 2 and std > 1e-9:
+            assert np.isclose(row["sharpe"], known.mean() / std, rtol=1e-9)
