@@ -49,6 +49,36 @@ def partial_shuffles(drawn: np.ndarray, size: np.ndarray, length: np.ndarray, se
 
 
 @numba.njit(cache=True, nogil=True)
+def bounded_integers(raw: np.ndarray, high: int, out: np.ndarray) -> int:
+    """out[k, c] = what ``rng.integers(np.arange(rows)[:, None], high, size=out.shape)``
+    gives (high < 2³²), from raw = that fresh generator's ``bit_generator.random_raw``
+    words; returns the 32-bit halves used, or -1 if raw ran out. numpy's own steps for
+    array bounds: one 32-bit half a try, low half of a word first (PCG64's next_uint32),
+    Lemire's multiply-shift onto k … high − 1, a try rejected while its low 32 bits are
+    below (2³² − span) mod span (span = high − k)."""
+    mask = np.uint64(0xFFFFFFFF)
+    j, half = 0, False  # next raw word; whether the high half of raw[j - 1] comes first
+    for k in range(out.shape[0]):
+        span = np.uint64(high - k)
+        threshold = (mask - (span - np.uint64(1))) % span
+        for c in range(out.shape[1]):
+            while True:
+                if half:
+                    word = raw[j - 1] >> np.uint64(32)
+                else:
+                    if j == raw.shape[0]:
+                        return -1
+                    word = raw[j] & mask
+                    j += 1
+                half = not half
+                product = word * span
+                if (product & mask) >= threshold:
+                    break
+            out[k, c] = k + np.int64(product >> np.uint64(32))
+    return 2 * j - half
+
+
+@numba.njit(cache=True, nogil=True)
 def count_sets(
     sums: np.ndarray,
     counts: np.ndarray,

@@ -6,7 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surgewatch.transforms.kernels import add_set_sums, order_statistics
-from surgewatch.transforms.resampling import Returns, _bootstrap_counts, bootstrap_ci, percentiles, placebo
+from surgewatch.transforms.resampling import (
+    Returns,
+    _bootstrap_counts,
+    _integers_rising,
+    bootstrap_ci,
+    percentiles,
+    placebo,
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -115,3 +122,21 @@ def test_order_statistics_at_any_ranks_equal_the_sort(data, size, order, seed):
     }[order]
     ranks = np.array(sorted(data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=6))), np.int64)
     assert np.array_equal(order_statistics(values.copy(), ranks), np.sort(values, axis=1)[:, ranks])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    high=st.sampled_from([2, 3, 40, 359, 2**31 + 7, 3_000_000_000, 2**32 - 1, 2**32 + 5]),
+    columns=st.integers(1, 600),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_placebos_draws_are_numpys_integers_with_rising_lows(data, high, columns, seed):
+    """The compiled draws of a round equal numpy's rng.integers(k, high) for steps k, to the
+    number, whether no try is rejected or most are (a span just past 2³¹), and past 2³²
+    (numpy's own 64-bit steps)."""
+    steps = data.draw(st.integers(1, min(high - 1, 30)))
+    expected = np.random.default_rng(seed).integers(np.arange(steps)[:, None], high, size=(steps, columns))
+    drawn = np.zeros((steps, columns + 3), np.int64)[:, 2:-1]  # a strided view, as a round's block is
+    _integers_rising(np.random.default_rng(seed), high, drawn)
+    assert np.array_equal(drawn, expected)
