@@ -109,12 +109,9 @@ def _run_engine_phase(args, validation: bool) -> dict:
     params = study.StudyParams(threshold=THRESHOLD, direction=DIRECTION, horizons=HORIZONS, basis=BASIS)
 
     def full_study():
-        # As every command runs it: the §2b figures are part of the study (validation
+        # As the `study` command runs it: the §2b figures are part of the study (validation
         # phase), not of the transforms-only phase the peers are compared with.
-        done = study.run_study(prices, params)
-        if validation:
-            done.stats  # noqa: B018  (computed on first use)
-        return done
+        return study.run_study(prices, params, with_stats=validation)
 
     start = time.perf_counter()
     result = full_study()

@@ -119,13 +119,18 @@ def bootstrap_ci(
             np.divide(product[: len(members)], n, out=means[i : i + len(members)])
         low[held], high[held] = percentiles(means, _CHANCE, compiled)
 
+    def one_size(n: int, tickers: np.ndarray) -> None:
+        counts = _bootstrap_counts(n, resamples, seed, compiled)
+        for i in range(0, len(tickers), chunk):
+            interval(tickers[i : i + chunk], counts)
+
     # Products this small are fastest on one BLAS thread (OpenBLAS's own threads cost ~20x
-    # here); the cores go to the chunks instead. One event count's draws at a time: all
-    # of them at once would hold Σn·B floats (0.56 GB at 3,000 tickers × 4 horizons).
+    # here); the cores go to the event counts instead, each drawing its own counts, the
+    # dearest first so that the last ones left are small. A core holds one count's draws
+    # at a time: all of them would be Σn·B floats (0.56 GB at 3,000 tickers × 4 horizons).
+    sizes = sorted(_groups(events.size, events.size >= 2), key=lambda group: -group[0] * (len(group[1]) + 1))
     with threadpool_limits(limits=1, user_api="blas"):
-        for n, tickers in _groups(events.size, events.size >= 2):
-            counts = _bootstrap_counts(n, resamples, seed, compiled)
-            _in_threads(interval, [(tickers[i : i + chunk], counts) for i in range(0, len(tickers), chunk)])
+        _in_threads(one_size, sizes)
     return low, high
 
 

@@ -100,7 +100,7 @@ def preview_alerts(
     missed = stored.filter(~pl.col("ticker").is_in([f.ticker for f in fetched]))
     prices = pl.concat([ingested(stored, fetched).prices, missed]).filter(pl.col("date") <= night)
     params = StudyParams(settings.threshold)
-    study = run_study(prices, params)
+    study = run_study(prices, params, with_stats=True)
     due = alerts_due(study.monthly, ledger, params, since.filter(pl.col("last_session") <= night))
     outgoing = compose_alerts(
         due,

@@ -130,7 +130,7 @@ def study_of(
 
     against = benchmark_prices(vs, vs_prices, symbols)
     if against is None:
-        return run_study(load_prices(symbols, prices), params, as_of=as_of)
+        return run_study(load_prices(symbols, prices), params, as_of=as_of, with_stats=True)
     return relative_study(load_prices(symbols, prices), against[1], against[0], params, as_of)
 
 
