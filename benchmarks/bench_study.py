@@ -372,7 +372,10 @@ def _print_significance(stages: dict[str, float], cpu: dict[str, float]) -> None
         - stages.get("2b bootstrap draws", 0)
         - stages.get("2b bootstrap percentile cuts", 0)
     )
-    print(f"  {'bootstrap means (the rest of bootstrap)':<40}{means:>8.2f}")
+    if means >= 0:
+        print(f"  {'bootstrap means (the rest of bootstrap)':<40}{means:>8.2f}")
+    else:  # its event counts ran on two threads: the walls of its stages add up past its own
+        print(f"  {'bootstrap means (the rest of bootstrap)':<40}{'n/a: its stages ran side by side':>34}")
 
 
 def _print_stages(stages: dict[str, float]) -> None:
