@@ -52,30 +52,64 @@ def partial_shuffles(drawn: np.ndarray, size: np.ndarray, length: np.ndarray, se
 def bounded_integers(raw: np.ndarray, high: int, out: np.ndarray) -> int:
     """out[k, c] = what ``rng.integers(np.arange(rows)[:, None], high, size=out.shape)``
     gives (high < 2³²), from raw = that fresh generator's ``bit_generator.random_raw``
-    words; returns the 32-bit halves used, or -1 if raw ran out. numpy's own steps for
-    array bounds: one 32-bit half a try, low half of a word first (PCG64's next_uint32),
-    Lemire's multiply-shift onto k … high − 1, a try rejected while its low 32 bits are
-    below (2³² − span) mod span (span = high − k)."""
-    mask = np.uint64(0xFFFFFFFF)
-    j, half = 0, False  # next raw word; whether the high half of raw[j - 1] comes first
+    words (_lemire); returns the 32-bit halves used, or -1 if raw ran out."""
+    j, half = 0, False
     for k in range(out.shape[0]):
         span = np.uint64(high - k)
-        threshold = (mask - (span - np.uint64(1))) % span
+        threshold = _threshold(span)
         for c in range(out.shape[1]):
-            while True:
-                if half:
-                    word = raw[j - 1] >> np.uint64(32)
-                else:
-                    if j == raw.shape[0]:
-                        return -1
-                    word = raw[j] & mask
-                    j += 1
-                half = not half
-                product = word * span
-                if (product & mask) >= threshold:
-                    break
-            out[k, c] = k + np.int64(product >> np.uint64(32))
+            drawn, j, half = _lemire(raw, j, half, span, threshold)
+            if drawn < 0:
+                return -1
+            out[k, c] = k + drawn
     return 2 * j - half
+
+
+@numba.njit(cache=True, nogil=True)
+def count_bounded(raw: np.ndarray, n: int, by_resample: np.ndarray) -> int:
+    """by_resample[r, i] = how often resample r took return i, its n draws being what
+    ``rng.integers(0, n, size=(rows, n))`` gives, call after call, from raw = that fresh
+    generator's random_raw words (_lemire: PCG64 keeps a word's spare half between calls,
+    so the blocks of rows do not matter); returns the halves used, or -1 if raw ran out."""
+    by_resample[:] = 0.0
+    span = np.uint64(n)
+    threshold = _threshold(span)
+    j, half = 0, False
+    for r in range(by_resample.shape[0]):
+        row = by_resample[r]
+        for _ in range(n):
+            drawn, j, half = _lemire(raw, j, half, span, threshold)
+            if drawn < 0:
+                return -1
+            row[drawn] += 1.0
+    return 2 * j - half
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _threshold(span: np.uint64) -> np.uint64:
+    """Lemire's rejection bound for draws onto span values: (2³² − span) mod span."""
+    return (np.uint64(0xFFFFFFFF) - (span - np.uint64(1))) % span
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _lemire(raw: np.ndarray, j: int, half: bool, span: np.uint64, threshold: np.uint64) -> tuple[np.int64, int, bool]:
+    """One of numpy's bounded draws onto 0 … span − 1 (span ≤ 2³²): a try is a 32-bit half
+    of a raw word, the low half first (PCG64's next_uint32; half: the high half of
+    raw[j − 1] is next), Lemire's multiply-shift, the try rejected while the product's low
+    32 bits are below threshold. → (draw, j, half); draw −1 when raw ran out."""
+    mask = np.uint64(0xFFFFFFFF)
+    while True:
+        if half:
+            word = raw[j - 1] >> np.uint64(32)
+        else:
+            if j == raw.shape[0]:
+                return np.int64(-1), j, half
+            word = raw[j] & mask
+            j += 1
+        half = not half
+        product = word * span
+        if (product & mask) >= threshold:
+            return np.int64(product >> np.uint64(32)), j, half
 
 
 @numba.njit(cache=True, nogil=True)
@@ -144,16 +178,6 @@ def held_ranks(kept: np.ndarray, held: np.ndarray, ranks: np.ndarray) -> np.ndar
     for i in range(kept.shape[0]):
         out[i] = _select(kept[i, : held[i]].copy(), ranks[i])
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def count_draws(taken: np.ndarray, by_resample: np.ndarray, first: int) -> None:
-    """by_resample[first + r, i] += #{c : taken[r, c] = i} for every row r of taken: how
-    often resample first + r took return i (resampling._bootstrap_counts' bincount)."""
-    for r in range(taken.shape[0]):
-        row = by_resample[first + r]
-        for c in range(taken.shape[1]):
-            row[taken[r, c]] += 1.0
 
 
 @numba.njit(cache=True, nogil=True)

@@ -128,22 +128,33 @@ def bootstrap_ci(
 
 def _bootstrap_counts(n: int, resamples: int, seed: int, compiled: bool = False) -> np.ndarray:
     """(n × resamples): row i = how often each resample of n took return i, drawn by
-    ``default_rng([seed, kind, n])`` _DRAW_ROWS resamples at a time; compiled: counted
-    by transforms.kernels.count_draws (the same counts). Held resample by resample (the
-    transpose of a C-order array), so a resample's n counts share cache lines."""
+    ``default_rng([seed, kind, n])`` _DRAW_ROWS resamples at a time; compiled: drawn and
+    counted by transforms.kernels.count_bounded from the generator's raw words (the same
+    draws: numpy's steps for a scalar bound, one 32-bit half a try, whatever the blocks).
+    Held resample by resample (the transpose of a C-order array), so a resample's n counts
+    share cache lines."""
     rng = np.random.default_rng([seed, _BOOTSTRAP, n])
     by_resample = np.zeros((resamples, n))
+    if compiled and n < 1 << 32:
+        from surgewatch.transforms.kernels import count_bounded
+
+        _from_raw_words(rng, resamples * n, lambda raw: count_bounded(raw, n, by_resample))
+        return by_resample.T
     for first in range(0, resamples, _DRAW_ROWS):
         rows = min(_DRAW_ROWS, resamples - first)
         taken = rng.integers(0, n, size=(rows, n))
-        if compiled:
-            from surgewatch.transforms.kernels import count_draws
-
-            count_draws(taken, by_resample, first)
-            continue
         taken += n * np.arange(rows)[:, None]
         by_resample[first : first + rows] = np.bincount(taken.ravel(), minlength=rows * n).reshape(rows, n)
     return by_resample.T
+
+
+def _from_raw_words(rng: np.random.Generator, draws: int, kernel) -> None:
+    """kernel(raw) over the fresh generator's raw words, a word per two draws and a few
+    spare; with more words, from the start, in the rare case that rejections used them up
+    (kernel returns < 0; it must start over from zero)."""
+    raw = rng.bit_generator.random_raw((draws + 1) // 2 + 16)
+    while kernel(raw) < 0:
+        raw = np.concatenate([raw, rng.bit_generator.random_raw(draws // 2 + 16)])
 
 
 def percentiles(
@@ -259,17 +270,13 @@ def _shuffle_side_by_side(
 def _integers_rising(rng: np.random.Generator, high: int, out: np.ndarray) -> None:
     """out = rng.integers(np.arange(len(out))[:, None], high, size=out.shape), rng fresh,
     by transforms.kernels.bounded_integers over the generator's raw words (numpy's
-    per-element loop for array bounds costs 15 ns a draw; this ≈ 3.5, raw words included).
-    Starts with a word a draw and a few spare; draws on from where it stopped in the rare
-    case that rejections used them up."""
+    per-element loop for array bounds costs 15 ns a draw; this ≈ 3.5, raw words included)."""
     from surgewatch.transforms.kernels import bounded_integers
 
     if high >= 1 << 32:  # numpy's 64-bit steps: never a population of months
         out[:] = rng.integers(np.arange(len(out))[:, None], high, size=out.shape)
         return
-    raw = rng.bit_generator.random_raw((out.size + 1) // 2 + 16)
-    while bounded_integers(raw, high, out) < 0:
-        raw = np.concatenate([raw, rng.bit_generator.random_raw(out.size // 2 + 16)])
+    _from_raw_words(rng, out.size, lambda raw: bounded_integers(raw, high, out))
 
 
 @dataclass(frozen=True)
