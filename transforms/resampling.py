@@ -233,6 +233,13 @@ def placebo_rounds(
     return out
 
 
+def _sets_by_size(
+    shapes: list[tuple[int, int]], round_: int, rows: int, seed: int, compiled: bool
+) -> dict[int, np.ndarray]:
+    """placebo_rounds by population size (each size is one population of the test)."""
+    return {size: sets for (size, _), sets in zip(shapes, placebo_rounds(shapes, round_, rows, seed, compiled))}
+
+
 def _shuffle_side_by_side(
     shapes: list[tuple[int, int]], round_: int, rows: int, seed: int, compiled: bool
 ) -> list[np.ndarray]:
@@ -437,23 +444,34 @@ def placebo(
             compiled,
         )
         groups.append(_Population(size, tickers, tally, np.arange(len(tickers))))
-    for round_, first in enumerate(range(0, resamples, ROUND)):
-        active = [group for group in groups if len(group.live)]
-        if not active:
-            break
-        rows = min(ROUND, resamples - first)
-        # Every population's round at once: its live ticker with the most events sets its length.
-        shapes = [(group.size, int(group.tally.n[group.live[0]])) for group in active]
-        tasks, decided = [], []
-        step = max(1, _CELLS // rows)
-        for group, samples in zip(active, placebo_rounds(shapes, round_, rows, seed, compiled)):
-            decided.append(np.zeros(len(group.live), bool))
-            tasks += [
-                (group.tally, group.live, samples, decided[-1], lo, lo + step) for lo in range(0, len(group.live), step)
-            ]
-        _in_threads(lambda tally, *task: tally.add(*task), tasks)
-        for group, stopped in zip(active, decided):
-            group.live = group.live[~stopped]
+    # A round's sets are drawn while the round before is counted, for that round's shapes:
+    # a population's live tickers only fall, and so does its longest n, and a shorter
+    # length's sets are the first rows of a longer one's (placebo_rounds), so the sets are
+    # those a round drawn for its own shapes gets.
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        upcoming = None
+        for round_, first in enumerate(range(0, resamples, ROUND)):
+            active = [group for group in groups if len(group.live)]
+            if not active:
+                break
+            rows = min(ROUND, resamples - first)
+            # Every population's round at once: its live ticker with the most events sets its length.
+            shapes = [(group.size, int(group.tally.n[group.live[0]])) for group in active]
+            drawn = _sets_by_size(shapes, round_, rows, seed, compiled) if upcoming is None else upcoming.result()
+            later = min(ROUND, resamples - first - ROUND)
+            upcoming = ahead.submit(_sets_by_size, shapes, round_ + 1, later, seed, compiled) if later > 0 else None
+            tasks, decided = [], []
+            step = max(1, _CELLS // rows)
+            for group, (_, length) in zip(active, shapes):
+                samples = drawn[group.size][:length]
+                decided.append(np.zeros(len(group.live), bool))
+                tasks += [
+                    (group.tally, group.live, samples, decided[-1], lo, lo + step)
+                    for lo in range(0, len(group.live), step)
+                ]
+            _in_threads(lambda tally, *task: tally.add(*task), tasks)
+            for group, stopped in zip(active, decided):
+                group.live = group.live[~stopped]
     for group in groups:
         tickers, tally = group.tickers, group.tally
         early = tally.as_far >= AS_FAR

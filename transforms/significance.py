@@ -258,8 +258,8 @@ def horizon_figures(
     # The two random figures share nothing: each on a thread of its own, so one's Python
     # steps run while the other's numpy work (sorts, products, gathers) holds no GIL, and
     # this thread meanwhile computes the exact figures of every horizon.
+    # The placebo first: its rounds run one after another, so it finishes last.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        interval = pool.submit(bootstrap_ci, Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed)
         tested = pool.submit(
             placebo,
             Returns.stack([pop.returns() for pop in pops]),
@@ -268,6 +268,7 @@ def horizon_figures(
             resamples,
             seed,
         )
+        interval = pool.submit(bootstrap_ci, Returns.stack([pop.returns(pop.event) for pop in pops]), resamples, seed)
         exact = [_exact_figures(pop, tickers) for pop in pops]
         (ci_low, ci_high), (p_value, percentile, draws, chance_low, chance_high) = interval.result(), tested.result()
     parts = []

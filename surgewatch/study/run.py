@@ -74,13 +74,13 @@ def run_study(
     if prices[price_column].null_count():
         empty = prices.filter(pl.col(price_column).is_null())["ticker"].unique().sort().to_list()
         raise InputError(f"{price_column} is empty for {', '.join(empty)}; use `basis` price")
-    prices, runs = sorted_with_runs(prices, "date")
-    sessions = nyse_sessions(*date_span(prices["date"]))
     # The main line runs the stages that need the one before; what needs only what is known
     # already (checks, missing sessions, summaries) runs beside it on a second thread
     # (polars and numpy hold no GIL while they work).
     with ThreadPoolExecutor(max_workers=2) as beside, _Checks(beside) as checks:
-        checks.add(prices, sc.DailyPrices, "prices")
+        checks.add(prices, sc.DailyPrices, "prices")  # the rows as given, while their order is found
+        prices, runs = sorted_with_runs(prices, "date")
+        sessions = nyse_sessions(*date_span(prices["date"]))
         gaps = beside.submit(tf.missing_sessions, prices, sessions, runs)
         month_end = tf.context_fields(tf.month_ends(prices, sessions, params.basis, runs))
         checks.add(month_end, sc.MonthEnd, "month_end")

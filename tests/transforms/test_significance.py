@@ -280,6 +280,26 @@ def test_side_by_side_shuffles_equal_the_plain_one_of_each_population(shapes, re
             assert np.array_equal(sets.T, _plain_ordered_samples(size, length, resamples, rng))
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    shapes=st.lists(st.tuples(st.integers(2, 40), st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=6),
+    resamples=st.integers(1, 30),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_shorter_rounds_sets_are_the_first_rows_of_a_longer_ones(shapes, resamples, seed):
+    """What lets the placebo draw a round ahead with the round before's lengths: the sets
+    of a population drawn to any shorter length are the first rows of those drawn longer."""
+    longer = [(size, round(a * (size - 1))) for size, a, _ in shapes]
+    shorter = [(size, round(b * length)) for (size, length), (_, _, b) in zip(longer, shapes)]
+    for compiled in (False, True):
+        for (_, length), long, short in zip(
+            shorter,
+            placebo_rounds(longer, 1, resamples, seed, compiled),
+            placebo_rounds(shorter, 1, resamples, seed, compiled),
+        ):
+            assert np.array_equal(long[:length], short)
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     data=st.data(),
