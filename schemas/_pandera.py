@@ -1,11 +1,13 @@
-"""pandera's polars API, imported without pandas.
+"""pandera's polars API, imported without pandas or hypothesis.
 
 pandera's package `__init__` imports pandas whenever it can, and so does its first check
 (looking for pandas-like frame types): 0.3 s of a one-ticker study, though its polars
-backend needs none. When pandas is not loaded yet, it is hidden from that import and from
-that look-up (whose answer pandera caches), so pandera takes its own polars-only path, the
-one a polars-only install takes. A process that loaded pandas already (a report, the
-calendar's first build) imports pandera as usual. pandas itself stays importable afterwards.
+backend needs none. Its built-in checks import its data-synthesis strategies, which import
+hypothesis wherever the test extras are installed (0.18 s more); surgewatch synthesises
+nothing with them. When pandas or hypothesis is not loaded yet, it is hidden from that
+import and from that look-up (whose answer pandera caches), so pandera takes the path an
+install without them takes. A process that loaded pandas already (a report, the calendar's
+first build) imports pandera with it. Both stay importable afterwards.
 """
 
 import importlib.abc
@@ -13,23 +15,28 @@ import sys
 from types import ModuleType
 
 
-class _NoPandas(importlib.abc.MetaPathFinder):
+class _Hidden(importlib.abc.MetaPathFinder):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
     def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError("No module named 'pandas'", name=name)
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
 
 def polars_api() -> ModuleType:
-    """`pandera.polars`, imported (once) without pulling pandas in."""
-    if "pandera" in sys.modules or "pandas" in sys.modules:
+    """`pandera.polars`, imported (once) without pulling pandas or hypothesis in."""
+    hidden = {name for name in ("pandas", "hypothesis") if name not in sys.modules}
+    if "pandera" in sys.modules or not hidden:
         import pandera.polars
 
         return pandera.polars
-    finder = _NoPandas()
+    finder = _Hidden(hidden)
     sys.meta_path.insert(0, finder)
     try:
         import pandera.polars
+        import pandera.backends.polars.builtin_checks  # noqa: F401  (else the first check imports it, and hypothesis)
         from pandera.backends import register_checks
 
         # pandera 0.35 caches this look-up (lru_cache): None here means polars frames

@@ -1,7 +1,8 @@
 """A one-ticker study imports only what it needs (issue 32): no pandas (pandera's polars
 API is imported without it), no plotly, no Prefect, no scipy (the win test's log
 factorials come from math.lgamma), no requests (the CSV source does not load the HTTP
-providers), no numba (its compiled loops pay only from 64 ticker-horizons), and no
+providers), no numba (its compiled loops pay only from 64 ticker-horizons), no hypothesis
+(pandera's data synthesis, unused, imports it where the test extras are installed), and no
 exchange_calendars once the NYSE sessions are cached."""
 
 import os
@@ -12,7 +13,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("pandas", "plotly", "prefect", "exchange_calendars", "apprise", "scipy", "requests", "duckdb", "numba")
+HEAVY = (
+    "pandas",
+    "plotly",
+    "prefect",
+    "exchange_calendars",
+    "apprise",
+    "scipy",
+    "requests",
+    "duckdb",
+    "numba",
+    "hypothesis",
+)
 
 
 def test_study_of_one_csv_ticker_stays_light(prices_dir):
