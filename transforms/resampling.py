@@ -300,10 +300,10 @@ class _Tally:
     below: np.ndarray
     drawn: np.ndarray
     # The lowest / highest `tail` set means drawn so far, per ticker (rows: tickers; inf
-    # where fewer were drawn, or unwritten when compiled): all the chance band's percentiles read, since a ticker
+    # where fewer were drawn): all the chance band's percentiles read, since a ticker
     # draws at most B sets. Compiled, a row holds a round more than that (its first
-    # `held` values, as many as `limit` let in) and is cut back to the tail only when full:
-    # most tickers decide within their first round and are never cut.
+    # `held` values, as many as `limit` let in; the rest unwritten) and is cut back to the
+    # tail only when full: most tickers decide within their first round and are never cut.
     low: np.ndarray
     high: np.ndarray
     tail: int
