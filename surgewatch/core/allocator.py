@@ -5,9 +5,10 @@ stages). glibc gives each thread that allocates its own arena, up to eight per c
 memory freed in one arena is not reused by another: at 3,000 tickers a process that ran
 the study four times held 3.1 GB at its peak against 2.65 GB with two arenas, at the same
 speed (numpy's large arrays are mmapped outside any arena, so threads seldom wait on one).
-Importing surgewatch sets the limit, before any thread has allocated. After a study the
-free pages the arenas keep are handed back (release_free_memory), so a process running
-studies one after another (a worker, the benchmark) does not carry them into the next.
+Importing surgewatch sets the limit, before any thread has allocated. Handing the free
+pages back after each study (glibc's malloc_trim) was tried: five 3,000-ticker studies in
+one process then peaked at 2.5 GB instead of 2.9, but each next study paid for faulting
+them in again (best of 5: 3.20 s against 2.78 in one A/B pair; a second pair overlapped).
 """
 
 import ctypes
@@ -25,14 +26,6 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
     mallopt = _glibc("mallopt")
     return bool(mallopt and mallopt(_M_ARENA_MAX, arenas))
-
-
-def release_free_memory() -> bool:
-    """Hand the free pages malloc holds back to the system (glibc's malloc_trim): five
-    3,000-ticker studies in one process peaked at 2.9 GB without it, 2.5 GB with it.
-    True when it released some; False when none, or off glibc."""
-    trim = _glibc("malloc_trim")
-    return bool(trim and trim(0))
 
 
 def _glibc(name: str):

@@ -18,7 +18,6 @@ import polars as pl
 import surgewatch.transforms as tf
 import surgewatch.schemas as sc
 from surgewatch.schemas import validate
-from surgewatch.core.allocator import release_free_memory
 from surgewatch.core.calendar import nyse_sessions
 from surgewatch.core.errors import InputError
 from surgewatch.core.params import StudyParams
@@ -93,7 +92,6 @@ def run_study(
         summary = beside.submit(_summary, events, params.horizons, "signal_summary")
         checks.passed()  # before the dearest stage: it draws only from frames that passed
         stats = _signal_stats(monthly, events, params) if with_stats else None
-    release_free_memory()  # what the stages' threads freed: not carried into the next study
     return StudyResult(
         params=params,
         prices=prices,

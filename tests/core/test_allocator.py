@@ -47,37 +47,3 @@ def test_threads_share_two_arenas_once_limited():
         pytest.skip("glibc only")
     unlimited, limited = _arenas("free"), _arenas("limit")
     assert limited <= 2 < unlimited, (limited, unlimited)
-
-
-_FREED = """
-import ctypes
-from surgewatch.core.allocator import release_free_memory
-libc = ctypes.CDLL(None)
-libc.malloc.restype = ctypes.c_void_p
-libc.malloc.argtypes = [ctypes.c_size_t]
-libc.free.argtypes = [ctypes.c_void_p]
-def resident():
-    return int(open("/proc/self/statm").read().split()[1])
-blocks = [libc.malloc(100_000) for _ in range(2_000)]  # 200 MB on the heap (under mmap's threshold)
-for block in blocks:
-    ctypes.memset(block, 1, 100_000)
-for block in blocks[:-1]:  # the last one pins the heap's top: nothing is trimmed on its own
-    libc.free(block)
-before = resident()
-assert release_free_memory()
-print(before, resident())
-"""
-
-
-def test_freed_heap_pages_go_back_to_the_system():
-    if not sys.platform.startswith("linux"):
-        pytest.skip("glibc only")
-    done = subprocess.run(
-        [sys.executable, "-c", _FREED],
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    before, after = map(int, done.stdout.split())
-    assert before - after > 150_000_000 // 4096, (before, after)  # pages: most of the 200 MB
