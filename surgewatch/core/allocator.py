@@ -7,8 +7,8 @@ the study four times held 3.1 GB at its peak against 2.65 GB with two arenas, at
 speed (numpy's large arrays are mmapped outside any arena, so threads seldom wait on one).
 Importing surgewatch sets the limit, before any thread has allocated. Handing the free
 pages back after each study (glibc's malloc_trim) was tried: five 3,000-ticker studies in
-one process then peaked at 2.5 GB instead of 2.9, but each next study paid for faulting
-them in again (best of 5: 3.20 s against 2.78 in one A/B pair; a second pair overlapped).
+one process then peaked at 2.5 GB instead of 2.9, but each next study faults them in
+again; one A/B pair gave 3.20 s against 2.78 without it (best of 5), a second overlapped.
 """
 
 import ctypes
